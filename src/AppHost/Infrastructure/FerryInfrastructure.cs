@@ -1,0 +1,125 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Ferry.AppHost.Infrastructure;
+
+/// <summary>Postgres (database "ferry", one schema per owning service) and Redis, in either mode.</summary>
+public sealed record FerryInfrastructure(
+    InfrastructureMode Mode,
+    IResourceBuilder<IResourceWithConnectionString> Database,
+    IResourceBuilder<IResource> DatabaseServer,
+    IResourceBuilder<IResourceWithConnectionString> Redis,
+    IResourceBuilder<IResource> RedisServer);
+
+public static class FerryInfrastructureExtensions
+{
+    public const string DatabaseName = "ferry";
+    public const string RedisName = "redis";
+
+    public static FerryInfrastructure AddFerryInfrastructure(this IDistributedApplicationBuilder builder)
+    {
+        var mode = InfrastructureModeSelector.Select(
+            builder.Configuration[InfrastructureModeSelector.SettingName],
+            InfrastructureModeSelector.ProbeContainerRuntime);
+
+        var postgresPassword = builder.AddGeneratedSecret("postgres-password");
+        var redisPassword = builder.AddGeneratedSecret("redis-password");
+
+        return mode == InfrastructureMode.Containers
+            ? AddContainers(builder, postgresPassword, redisPassword)
+            : AddLocalProcesses(builder, postgresPassword, redisPassword);
+    }
+
+    /// <summary>Wires a service to the database: connection string "ferry", started only once Postgres is healthy.</summary>
+    public static IResourceBuilder<ProjectResource> WithDatabase(this IResourceBuilder<ProjectResource> project, FerryInfrastructure infrastructure) =>
+        project.WithReference(infrastructure.Database).WaitFor(infrastructure.DatabaseServer);
+
+    public static IResourceBuilder<ProjectResource> WithRedis(this IResourceBuilder<ProjectResource> project, FerryInfrastructure infrastructure) =>
+        project.WithReference(infrastructure.Redis).WaitFor(infrastructure.RedisServer);
+
+    /// <summary>
+    /// A secret parameter. Taken from configuration (Parameters:NAME, user secrets, environment) when set;
+    /// otherwise a random value for this run, which suits the sandbox and the local processes
+    /// (the local Postgres script re-applies its password on every start).
+    /// </summary>
+    public static IResourceBuilder<ParameterResource> AddGeneratedSecret(this IDistributedApplicationBuilder builder, string name)
+    {
+        var key = $"Parameters:{name}";
+        if (string.IsNullOrEmpty(builder.Configuration[key]))
+        {
+            builder.Configuration[key] = RandomNumberGenerator.GetString("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 32);
+        }
+
+        return builder.AddParameter(name, secret: true);
+    }
+
+    private static FerryInfrastructure AddContainers(
+        IDistributedApplicationBuilder builder,
+        IResourceBuilder<ParameterResource> postgresPassword,
+        IResourceBuilder<ParameterResource> redisPassword)
+    {
+        var postgres = builder.AddPostgres("postgres", password: postgresPassword).WithDataVolume("ferry-postgres");
+        var database = postgres.AddDatabase(DatabaseName);
+        var redis = builder.AddRedis(RedisName, password: redisPassword);
+        return new FerryInfrastructure(InfrastructureMode.Containers, database, database, redis, redis);
+    }
+
+    private static FerryInfrastructure AddLocalProcesses(
+        IDistributedApplicationBuilder builder,
+        IResourceBuilder<ParameterResource> postgresPassword,
+        IResourceBuilder<ParameterResource> redisPassword)
+    {
+        var repoRoot = Path.GetFullPath(Path.Combine(builder.AppHostDirectory, "..", ".."));
+        var dataRoot = Path.GetFullPath(builder.Configuration["Ferry:DataDirectory"] ?? Path.Combine(repoRoot, ".ferry-data"));
+        // Traversable by the `postgres` user, which runs the local server when the AppHost runs as root.
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(dataRoot);
+        }
+        else
+        {
+            Directory.CreateDirectory(dataRoot, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+                | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
+        }
+
+        var postgresPort = builder.Configuration.GetValue<int?>("Ferry:PostgresPort") ?? FreeLoopbackPort();
+        var redisPort = builder.Configuration.GetValue<int?>("Ferry:RedisPort") ?? FreeLoopbackPort();
+
+        var postgresServer = builder.AddExecutable("postgres", "bash", repoRoot, Path.Combine(repoRoot, "eng", "local-postgres.sh"))
+            .WithEnvironment("FERRY_PG_PORT", postgresPort.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            .WithEnvironment("FERRY_PG_DATA", Path.Combine(dataRoot, "postgres"))
+            .WithEnvironment("FERRY_PG_PASSWORD", postgresPassword)
+            .WithHealthCheck("postgres-ready");
+        var database = builder.AddConnectionString(DatabaseName, ReferenceExpression.Create(
+            $"Host=127.0.0.1;Port={postgresPort.ToString(System.Globalization.CultureInfo.InvariantCulture)};Username=postgres;Password={postgresPassword.Resource};Database={DatabaseName}"));
+
+        var redisServer = builder.AddExecutable("redis-server", "bash", repoRoot, Path.Combine(repoRoot, "eng", "local-redis.sh"))
+            .WithEnvironment("FERRY_REDIS_PORT", redisPort.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            .WithEnvironment("FERRY_REDIS_DATA", Path.Combine(dataRoot, "redis"))
+            .WithEnvironment("FERRY_REDIS_PASSWORD", redisPassword)
+            .WithHealthCheck("redis-ready");
+        var redis = builder.AddConnectionString(RedisName, ReferenceExpression.Create(
+            $"127.0.0.1:{redisPort.ToString(System.Globalization.CultureInfo.InvariantCulture)},password={redisPassword.Resource}"));
+
+        // The AppHost itself checks readiness, so services WaitFor a server that really answers queries.
+        builder.Services.AddHealthChecks()
+            .AddNpgSql(
+                $"Host=127.0.0.1;Port={postgresPort};Username=postgres;Password={builder.Configuration["Parameters:postgres-password"]};Database={DatabaseName};Timeout=3",
+                name: "postgres-ready")
+            .AddRedis(
+                $"127.0.0.1:{redisPort},password={builder.Configuration["Parameters:redis-password"]},abortConnect=false,connectTimeout=2000",
+                name: "redis-ready");
+
+        return new FerryInfrastructure(InfrastructureMode.LocalProcesses, database, postgresServer, redis, redisServer);
+    }
+
+    private static int FreeLoopbackPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

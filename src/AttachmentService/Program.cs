@@ -1,0 +1,13 @@
+using Ferry.AttachmentService.Extensions;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddServiceDefaults();
+builder.AddApplicationServices();
+
+var app = builder.Build();
+
+app.MapDefaultEndpoints();
+app.MapFerryGrpcDefaults();
+
+app.Run();

@@ -1,0 +1,201 @@
+using System.ComponentModel;
+using Ferry.V1;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace Ferry.Cli.Commands;
+
+/// <summary>Runs a gRPC call and turns an RpcException into a readable message and exit code 1.</summary>
+internal abstract class GatewayCommand<TSettings> : AsyncCommand<TSettings> where TSettings : GatewaySettings
+{
+    public sealed override async Task<int> ExecuteAsync(CommandContext context, TSettings settings, CancellationToken cancellationToken)
+    {
+        var client = settings.CreateClient(out var channel);
+        using (channel)
+        {
+            try
+            {
+                await RunAsync(client, settings, cancellationToken);
+                return 0;
+            }
+            catch (RpcException error)
+            {
+                AnsiConsole.MarkupLineInterpolated(System.Globalization.CultureInfo.InvariantCulture, $"[red]{error.StatusCode}[/]: {error.Status.Detail}");
+                return 1;
+            }
+        }
+    }
+
+    protected abstract Task RunAsync(V1.Sync.SyncClient client, TSettings settings, CancellationToken cancellationToken);
+
+    protected static void WriteAttempts(IEnumerable<Attempt> attempts)
+    {
+        var table = new Table().AddColumns("Started", "Conversation", "Ticket", "Trigger", "Outcome", "Calls", "ms", "Reason");
+        foreach (var a in attempts)
+        {
+            table.AddRow(
+                Markup.Escape(a.StartedAt?.ToDateTimeOffset().ToString("u", System.Globalization.CultureInfo.InvariantCulture) ?? ""),
+                Markup.Escape(a.ConversationId),
+                a.TicketId == 0 ? "-" : a.TicketId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                a.Trigger.ToString(),
+                a.Outcome == Outcome.Failure ? $"[red]{a.Outcome}[/]" : a.Outcome.ToString(),
+                a.VendorCalls.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                a.DurationMs.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                Markup.Escape(a.Reason));
+        }
+
+        AnsiConsole.Write(table);
+    }
+}
+
+internal sealed class ConversationSettings : GatewaySettings
+{
+    [CommandArgument(0, "<CONVERSATION_ID>")]
+    public required string ConversationId { get; init; }
+}
+
+internal sealed class SyncCommand : GatewayCommand<ConversationSettings>
+{
+    protected override async Task RunAsync(V1.Sync.SyncClient client, ConversationSettings settings, CancellationToken cancellationToken)
+    {
+        var reply = await client.RequestSyncAsync(new RequestSyncRequest { ConversationId = settings.ConversationId }, cancellationToken: cancellationToken);
+        AnsiConsole.MarkupLineInterpolated(System.Globalization.CultureInfo.InvariantCulture, $"Queued as job [bold]{reply.JobId}[/]{(reply.Coalesced ? " (joined a pending job)" : "")}.");
+    }
+}
+
+internal sealed class StatusCommand : GatewayCommand<ConversationSettings>
+{
+    protected override async Task RunAsync(V1.Sync.SyncClient client, ConversationSettings settings, CancellationToken cancellationToken)
+    {
+        var state = await client.GetSyncAsync(new GetSyncRequest { ConversationId = settings.ConversationId }, cancellationToken: cancellationToken);
+        AnsiConsole.MarkupLineInterpolated(System.Globalization.CultureInfo.InvariantCulture, $"Conversation [bold]{state.ConversationId}[/] → ticket {(state.TicketId == 0 ? "(none yet)" : state.TicketId.ToString(System.Globalization.CultureInfo.InvariantCulture))}");
+        AnsiConsole.MarkupLineInterpolated(System.Globalization.CultureInfo.InvariantCulture, $"Job {state.JobId}: {state.JobState}; {state.SyncedParts} parts synced");
+        if (state.LastAttempt is not null)
+        {
+            WriteAttempts([state.LastAttempt]);
+        }
+    }
+}
+
+internal sealed class AttemptsSettings : GatewaySettings
+{
+    [CommandOption("--conversation <ID>")]
+    public string? ConversationId { get; init; }
+
+    [CommandOption("--failed")]
+    [Description("Only failed attempts.")]
+    public bool FailedOnly { get; init; }
+
+    [CommandOption("--limit <N>")]
+    public int Limit { get; init; } = 50;
+}
+
+internal sealed class AttemptsCommand : GatewayCommand<AttemptsSettings>
+{
+    protected override async Task RunAsync(V1.Sync.SyncClient client, AttemptsSettings settings, CancellationToken cancellationToken)
+    {
+        var reply = await client.ListAttemptsAsync(new ListAttemptsRequest
+        {
+            ConversationId = settings.ConversationId ?? "",
+            FailedOnly = settings.FailedOnly,
+            PageSize = settings.Limit,
+        }, cancellationToken: cancellationToken);
+        WriteAttempts(reply.Attempts);
+    }
+}
+
+internal sealed class RetrySettings : GatewaySettings
+{
+    [CommandArgument(0, "[CONVERSATION_ID]")]
+    public string? ConversationId { get; init; }
+
+    [CommandOption("--job <JOB_ID>")]
+    public long? JobId { get; init; }
+
+    public override ValidationResult Validate() =>
+        (ConversationId is null) == (JobId is null)
+            ? ValidationResult.Error("Give either a conversation id or --job, not both.")
+            : ValidationResult.Success();
+}
+
+internal sealed class RetryCommand : GatewayCommand<RetrySettings>
+{
+    protected override async Task RunAsync(V1.Sync.SyncClient client, RetrySettings settings, CancellationToken cancellationToken)
+    {
+        var request = settings.JobId is { } jobId ? new RetryRequest { JobId = jobId } : new RetryRequest { ConversationId = settings.ConversationId };
+        var reply = await client.RetryAsync(request, cancellationToken: cancellationToken);
+        AnsiConsole.MarkupLineInterpolated(System.Globalization.CultureInfo.InvariantCulture, $"Re-queued as job [bold]{reply.JobId}[/].");
+    }
+}
+
+internal sealed class BackfillSettings : GatewaySettings
+{
+    [CommandOption("--since <DATE>")]
+    [Description("Conversations updated at or after this date (ISO 8601).")]
+    public DateTimeOffset? Since { get; init; }
+
+    [CommandOption("--before <DATE>")]
+    public DateTimeOffset? Before { get; init; }
+
+    [CommandOption("--dry-run")]
+    public bool DryRun { get; init; }
+
+    [CommandOption("--resume <TOKEN>")]
+    public string? ResumeToken { get; init; }
+
+    [CommandOption("--limit <N>")]
+    public int Limit { get; init; }
+}
+
+internal sealed class BackfillCommand : GatewayCommand<BackfillSettings>
+{
+    protected override async Task RunAsync(V1.Sync.SyncClient client, BackfillSettings settings, CancellationToken cancellationToken)
+    {
+        var request = new BackfillRequest { DryRun = settings.DryRun, ResumeToken = settings.ResumeToken ?? "", Limit = settings.Limit };
+        if (settings.Since is { } since)
+        {
+            request.UpdatedSince = Timestamp.FromDateTimeOffset(since);
+        }
+
+        if (settings.Before is { } before)
+        {
+            request.UpdatedBefore = Timestamp.FromDateTimeOffset(before);
+        }
+
+        using var call = client.Backfill(request, cancellationToken: cancellationToken);
+        BackfillProgress? last = null;
+        await foreach (var progress in call.ResponseStream.ReadAllAsync(cancellationToken))
+        {
+            last = progress;
+            AnsiConsole.MarkupLineInterpolated(System.Globalization.CultureInfo.InvariantCulture, $"seen {progress.Seen}, queued {progress.Queued}, skipped {progress.Skipped}");
+        }
+
+        if (last is { Done: false })
+        {
+            AnsiConsole.MarkupLineInterpolated(System.Globalization.CultureInfo.InvariantCulture, $"[yellow]Stopped early[/]; resume with --resume {last.ResumeToken}");
+        }
+    }
+}
+
+internal sealed class WatchSettings : GatewaySettings
+{
+    [CommandOption("--conversation <ID>")]
+    public string? ConversationId { get; init; }
+
+    [CommandOption("--failed")]
+    public bool FailedOnly { get; init; }
+}
+
+internal sealed class WatchCommand : GatewayCommand<WatchSettings>
+{
+    protected override async Task RunAsync(V1.Sync.SyncClient client, WatchSettings settings, CancellationToken cancellationToken)
+    {
+        using var call = client.WatchSyncs(new WatchSyncsRequest { ConversationId = settings.ConversationId ?? "", FailedOnly = settings.FailedOnly }, cancellationToken: cancellationToken);
+        await foreach (var attempt in call.ResponseStream.ReadAllAsync(cancellationToken))
+        {
+            WriteAttempts([attempt]);
+        }
+    }
+}

@@ -1,0 +1,38 @@
+using System.ComponentModel;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Spectre.Console.Cli;
+
+namespace Ferry.Cli.Commands;
+
+/// <summary>Where the gateway is and how to authenticate; flags override FERRY_GATEWAY / FERRY_API_KEY.</summary>
+internal class GatewaySettings : CommandSettings
+{
+    [CommandOption("--gateway <URL>")]
+    [Description("Gateway gRPC address (default: $FERRY_GATEWAY, else http://localhost:5101).")]
+    public string? Gateway { get; init; }
+
+    [CommandOption("--api-key <KEY>")]
+    [Description("API key for the Sync API (default: $FERRY_API_KEY).")]
+    public string? ApiKey { get; init; }
+
+    public V1.Sync.SyncClient CreateClient(out GrpcChannel channel)
+    {
+        var address = Gateway ?? Environment.GetEnvironmentVariable("FERRY_GATEWAY") ?? "http://localhost:5101";
+        var apiKey = ApiKey ?? Environment.GetEnvironmentVariable("FERRY_API_KEY");
+        var options = new GrpcChannelOptions();
+        if (!string.IsNullOrEmpty(apiKey))
+        {
+            var credentials = CallCredentials.FromInterceptor((_, metadata) =>
+            {
+                metadata.Add("x-api-key", apiKey);
+                return Task.CompletedTask;
+            });
+            options.Credentials = ChannelCredentials.Create(ChannelCredentials.Insecure, credentials);
+            options.UnsafeUseInsecureChannelCallCredentials = true;
+        }
+
+        channel = GrpcChannel.ForAddress(address, options);
+        return new V1.Sync.SyncClient(channel);
+    }
+}

@@ -1,0 +1,14 @@
+using Ferry.Gateway.Extensions;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddServiceDefaults();
+builder.AddApplicationServices();
+
+var app = builder.Build();
+
+app.MapDefaultEndpoints();
+app.MapFerryGrpcDefaults();
+app.MapReverseProxy();
+
+app.Run();

@@ -1,0 +1,88 @@
+using System.Reflection;
+using DbUp;
+using DbUp.Engine.Output;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace Microsoft.Extensions.Hosting;
+
+/// <summary>
+/// Applies a service's SQL migrations (embedded resources under Data/Migrations, run in name order)
+/// to the schema it owns, before the service starts serving. Several replicas may start at once:
+/// a Postgres advisory lock per schema lets one apply while the others wait, and DbUp's journal
+/// table (schema_versions in that schema) makes the waiting replicas skip what already ran.
+/// </summary>
+public static partial class SchemaMigrations
+{
+    public static async Task MigrateSchemaAsync(this IHost app, string connectionName, string schema, Assembly scriptAssembly, CancellationToken cancellationToken = default)
+    {
+        var connectionString = app.Services.GetRequiredService<IConfiguration>().GetConnectionString(connectionName)
+            ?? throw new InvalidOperationException($"Connection string '{connectionName}' is not configured.");
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(SchemaMigrations));
+
+        await using var lockConnection = new NpgsqlConnection(connectionString);
+        await lockConnection.OpenAsync(cancellationToken);
+        await using (var take = new NpgsqlCommand("SELECT pg_advisory_lock(hashtext('ferry.migrations:' || @schema))", lockConnection))
+        {
+            take.Parameters.AddWithValue("schema", schema);
+            await take.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        try
+        {
+            await using (var create = new NpgsqlCommand($"CREATE SCHEMA IF NOT EXISTS \"{schema}\"", lockConnection))
+            {
+                await create.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            var upgrader = DeployChanges.To
+                .PostgresqlDatabase(connectionString, schema)
+                .WithScriptsEmbeddedInAssembly(scriptAssembly, name => name.Contains(".Data.Migrations.", StringComparison.Ordinal))
+                .JournalToPostgresqlTable(schema, "schema_versions")
+                .WithTransactionPerScript()
+                .LogTo(new DbUpLogger(logger))
+                .Build();
+
+            var result = upgrader.PerformUpgrade();
+            var appliedCount = result.Scripts.Count();
+            if (!result.Successful)
+            {
+                throw new InvalidOperationException($"Migration of schema '{schema}' failed at {result.ErrorScript?.Name}.", result.Error);
+            }
+
+            LogMigrated(logger, schema, appliedCount);
+        }
+        finally
+        {
+            await using var release = new NpgsqlCommand("SELECT pg_advisory_unlock_all()", lockConnection);
+            await release.ExecuteNonQueryAsync(CancellationToken.None);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Schema {Schema} is up to date ({Applied} scripts applied now)")]
+    private static partial void LogMigrated(ILogger logger, string schema, int applied);
+
+    [LoggerMessage(Message = "{Message}")]
+    private static partial void LogDbUp(ILogger logger, LogLevel level, Exception? exception, string message);
+
+    private sealed class DbUpLogger(ILogger logger) : IUpgradeLog
+    {
+        public void LogTrace(string format, params object[] args) => Write(LogLevel.Trace, null, format, args);
+        public void LogDebug(string format, params object[] args) => Write(LogLevel.Debug, null, format, args);
+        public void LogInformation(string format, params object[] args) => Write(LogLevel.Debug, null, format, args);
+        public void LogWarning(string format, params object[] args) => Write(LogLevel.Warning, null, format, args);
+        public void LogError(string format, params object[] args) => Write(LogLevel.Error, null, format, args);
+        public void LogError(Exception ex, string format, params object[] args) => Write(LogLevel.Error, ex, format, args);
+
+        private void Write(LogLevel level, Exception? exception, string format, object[] args)
+        {
+            if (logger.IsEnabled(level))
+            {
+                var message = string.Format(System.Globalization.CultureInfo.InvariantCulture, format, args);
+                LogDbUp(logger, level, exception, message);
+            }
+        }
+    }
+}
