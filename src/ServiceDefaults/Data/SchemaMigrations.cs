@@ -37,8 +37,10 @@ public static partial class SchemaMigrations
                 await create.ExecuteNonQueryAsync(cancellationToken);
             }
 
+            // Scripts use unqualified names: they land in the service's own schema.
+            var scriptConnection = new NpgsqlConnectionStringBuilder(connectionString) { SearchPath = schema }.ConnectionString;
             var upgrader = DeployChanges.To
-                .PostgresqlDatabase(connectionString, schema)
+                .PostgresqlDatabase(scriptConnection, schema)
                 .WithScriptsEmbeddedInAssembly(scriptAssembly, name => name.Contains(".Data.Migrations.", StringComparison.Ordinal))
                 .JournalToPostgresqlTable(schema, "schema_versions")
                 .WithTransactionPerScript()
