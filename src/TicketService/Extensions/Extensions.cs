@@ -3,7 +3,10 @@ using Ferry.TicketService.Attempts;
 using Ferry.TicketService.Queue;
 using Ferry.TicketService.Sync;
 using Ferry.TicketService.Vendors;
+using Ferry.TicketService.Telemetry;
 using Ferry.TicketService.Vendors.Intercom;
+using Ferry.TicketService.Vendors.Zendesk;
+using Ferry.V1;
 
 namespace Ferry.TicketService.Extensions;
 
@@ -26,8 +29,17 @@ internal static class Extensions
         builder.Services.AddSingleton<TicketLinks>();
         builder.Services.AddSingleton<Backfill>();
 
+        builder.Services.AddOptions<SyncOptions>().BindConfiguration(SyncOptions.Section);
+        builder.Services.AddSingleton<TicketTelemetry>();
+        builder.Services.AddTransient<ConversationSync>();
+        builder.Services.AddHostedService<SyncWorker>();
+        builder.Services.AddHostedService<QueueSampler>();
+
         builder.Services.AddTransient<VendorCalls.CountingHandler>();
         builder.AddIntercomHttpClient<IntercomClient>().AddHttpMessageHandler<VendorCalls.CountingHandler>();
+        builder.AddZendeskHttpClient<ZendeskTicketsClient>().AddHttpMessageHandler<VendorCalls.CountingHandler>();
+        builder.Services.AddGrpcServiceClient<Identity.IdentityClient>("identity");
+        builder.Services.AddGrpcServiceClient<Attachments.AttachmentsClient>("attachments");
     }
 
     public static void MapApplicationServices(this WebApplication app)

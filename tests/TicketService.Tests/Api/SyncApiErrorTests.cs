@@ -20,6 +20,8 @@ public sealed class SyncApiErrorTests(PostgresServer postgres, RedisServer redis
             ["ConnectionStrings:redis"] = redis.ConnectionString,
             ["Intercom:BaseUrl"] = "http://127.0.0.1:9/intercom/",
             ["Intercom:AccessToken"] = "unused",
+            ["Zendesk:BaseUrl"] = "http://127.0.0.1:9/zendesk/",
+            ["Zendesk:ApiToken"] = "unused",
         });
         _ = _host.Server;
     }
@@ -144,6 +146,8 @@ public sealed class SyncApiDatabaseDownTests(PostgresServer postgres, RedisServe
             ["ConnectionStrings:redis"] = redis.ConnectionString,
             ["Intercom:BaseUrl"] = "http://127.0.0.1:9/intercom/",
             ["Intercom:AccessToken"] = "unused",
+            ["Zendesk:BaseUrl"] = "http://127.0.0.1:9/zendesk/",
+            ["Zendesk:ApiToken"] = "unused",
         });
         _ = _host.Server; // migrate while the database is there
 

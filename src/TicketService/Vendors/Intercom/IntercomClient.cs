@@ -40,6 +40,18 @@ public sealed class IntercomClient(HttpClient http)
         return await response.Content.ReadFromJsonAsync<IntercomContact>(Json, cancellationToken);
     }
 
+    public async Task<IntercomAdmin?> GetAdminAsync(string adminId, CancellationToken cancellationToken)
+    {
+        using var response = await http.GetAsync(new Uri($"admins/{Uri.EscapeDataString(adminId)}", UriKind.Relative), cancellationToken);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+
+        await response.EnsureSuccessAsync(Vendor, "GET admin", cancellationToken);
+        return await response.Content.ReadFromJsonAsync<IntercomAdmin>(Json, cancellationToken);
+    }
+
     /// <summary>One page of conversations updated in [since, before), oldest cursor first.</summary>
     public async Task<IntercomSearchPage> SearchUpdatedAsync(DateTimeOffset? since, DateTimeOffset? before, string? startingAfter, int perPage, CancellationToken cancellationToken)
     {

@@ -1,0 +1,305 @@
+using System.Diagnostics;
+using System.Net;
+using Ferry.TicketService.Attempts;
+using Ferry.TicketService.Queue;
+using Ferry.TicketService.Telemetry;
+using Ferry.TicketService.Vendors;
+using Ferry.TicketService.Vendors.Intercom;
+using Ferry.TicketService.Vendors.Zendesk;
+using Ferry.V1;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Ferry.TicketService.Sync;
+
+/// <summary>What one attempt achieved, for the attempt log.</summary>
+public sealed record SyncResult(AttemptOutcome Outcome, long? TicketId, string Reason, string? Status, int PartsTotal, int Gap);
+
+/// <summary>The job lost its lease: another worker owns it now, so this attempt stops without writing.</summary>
+public sealed class LeaseLostException(long jobId) : Exception($"Job {jobId} was taken over by another worker.");
+
+/// <summary>
+/// Brings one conversation's ticket up to date. Idempotent by construction: the ledger says which
+/// parts are in the ticket; a ticket a crashed attempt created is found by external_id and adopted;
+/// a comment a crashed attempt added is recognised in the ticket before it is sent again.
+/// </summary>
+public sealed partial class ConversationSync(
+    IntercomClient intercom,
+    ZendeskTicketsClient zendesk,
+    Identity.IdentityClient identity,
+    Attachments.AttachmentsClient attachments,
+    TicketLinks links,
+    NpgsqlDataSource db,
+    IOptions<SyncOptions> options,
+    TicketTelemetry telemetry,
+    ILogger<ConversationSync> logger)
+{
+    public async Task<SyncResult> SyncAsync(ClaimedJob job, CancellationToken cancellationToken)
+    {
+        var conversation = await intercom.GetConversationAsync(job.ConversationId, cancellationToken);
+        if (conversation is null)
+        {
+            // Deleted in Intercom (or never existed): the ticket, if any, keeps its history.
+            var known = await links.GetAsync(job.ConversationId, cancellationToken);
+            return new SyncResult(AttemptOutcome.Skipped, known?.TicketId, "Conversation not found in Intercom (deleted?); ticket left as it is.", known?.Status, 0, 0);
+        }
+
+        var settings = options.Value;
+        var authors = new AuthorDirectory(intercom, identity);
+        var requesterContactId = conversation.Contacts?.Contacts is [var first, ..] ? first.Id : null;
+        if (requesterContactId is null)
+        {
+            return new SyncResult(AttemptOutcome.Skipped, null, "Conversation has no contact to be the ticket's requester.", null, 0, 0);
+        }
+
+        var requesterId = await authors.ResolveContactAsync(requesterContactId, cancellationToken);
+        var thread = TicketPlanner.Thread(conversation);
+        var gap = TicketPlanner.Gap(conversation);
+        var total = thread.Count + gap;
+        var status = TicketPlanner.Status(conversation, settings);
+        var (assigneeId, groupId) = await authors.ResolveAssigneeAsync(conversation.AdminAssigneeId, cancellationToken);
+
+        var link = await links.GetAsync(job.ConversationId, cancellationToken);
+        var synced = await links.SyncedPartIdsAsync(job.ConversationId, cancellationToken);
+        var fresh = thread.Where(i => !synced.Contains(i.PartId)).ToList();
+        Activity.Current?.SetTag("ferry.parts.new", fresh.Count);
+
+        long ticketId;
+        string? ticketStatus = link?.Status;
+        if (link is null)
+        {
+            var adopted = await AdoptAsync(job.ConversationId, cancellationToken);
+            if (adopted is null)
+            {
+                var created = await ImportAsync(job, conversation, thread, requesterId, requesterContactId, assigneeId, groupId, status, gap, authors, cancellationToken);
+                await RecordLedgerAsync(job, created.Id, created.Status, total, gap, thread, cancellationToken);
+                LogCreated(logger, job.ConversationId, created.Id, thread.Count);
+                return new SyncResult(AttemptOutcome.Success, created.Id, Describe("Created ticket", thread.Count(i => !i.IsEvent), gap), created.Status, total, gap);
+            }
+
+            ticketId = adopted.Id;
+            ticketStatus = adopted.Status;
+            // The crashed attempt imported the thread it saw: keep what is already there.
+            fresh = await WithoutItemsInTicketAsync(ticketId, fresh, items => RecordLedgerAsync(job, ticketId, ticketStatus, total, gap, items, cancellationToken), cancellationToken);
+        }
+        else
+        {
+            ticketId = link.TicketId;
+            if (job.Attempt > 1 && fresh.Any(i => !i.IsEvent))
+            {
+                // An earlier attempt may have added a comment and crashed before its ledger row.
+                fresh = await WithoutItemsInTicketAsync(ticketId, fresh, items => RecordLedgerAsync(job, ticketId, ticketStatus, total, gap, items, cancellationToken), cancellationToken);
+            }
+        }
+
+        Activity.Current?.SetTag("ferry.ticket_id", ticketId);
+        var written = 0;
+        foreach (var item in fresh)
+        {
+            if (item.IsEvent)
+            {
+                await RecordLedgerAsync(job, ticketId, ticketStatus, total, gap, [item], cancellationToken);
+                continue;
+            }
+
+            var comment = await CommentAsync(job, item, requesterId, requesterContactId, authors, cancellationToken);
+            var closed = false;
+            try
+            {
+                var updated = await zendesk.UpdateAsync(ticketId, new TicketUpdate(comment, null, null, null), cancellationToken);
+                ticketStatus = updated.Status;
+            }
+            catch (VendorException error) when (error.Status == HttpStatusCode.UnprocessableEntity)
+            {
+                closed = await IsClosedAsync(ticketId, cancellationToken);
+                if (!closed)
+                {
+                    throw;
+                }
+            }
+
+            if (closed)
+            {
+                // Closed is final in Zendesk: continue the thread in a follow-up ticket linked to it.
+                var followUp = await zendesk.CreateFollowUpAsync(
+                    new FollowUpTicket(ticketId, requesterId, TicketPlanner.Subject(conversation), TicketPlanner.ExternalId(job.ConversationId), TicketPlanner.Tags(conversation, settings), comment),
+                    $"ferry-followup-{job.ConversationId}-{ticketId}",
+                    cancellationToken);
+                await MoveToFollowUpAsync(job, ticketId, followUp.Id, cancellationToken);
+                LogFollowUp(logger, job.ConversationId, ticketId, followUp.Id);
+                ticketId = followUp.Id;
+                ticketStatus = followUp.Status;
+            }
+
+            telemetry.CommentsWritten.Add(1);
+            written++;
+            await RecordLedgerAsync(job, ticketId, ticketStatus, total, gap, [item], cancellationToken);
+        }
+
+        // Status, assignee and group follow the conversation's current state (not event order).
+        if (ticketStatus != status && ticketStatus != "closed")
+        {
+            var updated = await zendesk.UpdateAsync(ticketId, new TicketUpdate(null, status, assigneeId, groupId), cancellationToken);
+            ticketStatus = updated.Status;
+        }
+
+        return new SyncResult(AttemptOutcome.Success, ticketId, written == 0 ? "Up to date" : Describe("Appended", written, gap), ticketStatus, total, gap);
+    }
+
+    private static string Describe(string verb, int comments, int gap) =>
+        gap == 0 ? $"{verb} {comments} comment(s)" : $"{verb} {comments} comment(s); {gap} oldest part(s) unreachable (Intercom returns the 500 most recent), noted on the ticket";
+
+    private async Task<ZendeskTicket?> AdoptAsync(string conversationId, CancellationToken cancellationToken)
+    {
+        var found = await zendesk.FindByExternalIdAsync(TicketPlanner.ExternalId(conversationId), cancellationToken);
+        return found.Where(t => t.Status != "closed").OrderByDescending(t => t.Id).FirstOrDefault()
+            ?? found.OrderByDescending(t => t.Id).FirstOrDefault();
+    }
+
+    private async Task<ZendeskTicket> ImportAsync(
+        ClaimedJob job, IntercomConversation conversation, IReadOnlyList<ThreadItem> thread, long requesterId, string requesterContactId,
+        long? assigneeId, long? groupId, string status, int gap, AuthorDirectory authors, CancellationToken cancellationToken)
+    {
+        var comments = new List<ImportComment>();
+        if (gap > 0)
+        {
+            var first = thread.Count > 0 ? thread[0].CreatedAt : TicketPlanner.FromUnix(conversation.CreatedAt);
+            comments.Add(new ImportComment(null, first, TicketPlanner.GapNote(gap, thread.Count + gap), Public: false, null));
+        }
+
+        foreach (var item in thread.Where(i => !i.IsEvent))
+        {
+            var comment = await CommentAsync(job, item, requesterId, requesterContactId, authors, cancellationToken);
+            comments.Add(new ImportComment(comment.AuthorId, item.CreatedAt, comment.HtmlBody, comment.Public, comment.Uploads));
+        }
+
+        var settings = options.Value;
+        var import = new TicketImport(
+            requesterId,
+            assigneeId,
+            groupId,
+            TicketPlanner.Subject(conversation),
+            TicketPlanner.Tags(conversation, settings),
+            TicketPlanner.ExternalId(job.ConversationId),
+            status,
+            TicketPlanner.FromUnix(conversation.CreatedAt),
+            status == "solved" ? TicketPlanner.FromUnix(conversation.UpdatedAt) : null,
+            comments);
+        var ticket = await zendesk.ImportAsync(import, $"ferry-import-{job.ConversationId}", cancellationToken);
+        telemetry.CommentsWritten.Add(comments.Count);
+        return ticket;
+    }
+
+    private async Task<NewComment> CommentAsync(ClaimedJob job, ThreadItem item, long requesterId, string requesterContactId, AuthorDirectory authors, CancellationToken cancellationToken)
+    {
+        var author = await authors.ResolveAsync(item.Author, requesterId, requesterContactId, cancellationToken);
+        IReadOnlyList<string>? uploads = null;
+        var notCopied = new List<string>();
+        if (item.Attachments.Count > 0)
+        {
+            var request = new CopyRequest { ConversationId = job.ConversationId, PartId = item.PartId };
+            request.Attachments.AddRange(item.Attachments.Select(a => new SourceAttachment { Url = a.Url, Name = a.Name, ContentType = a.ContentType ?? "", Size = a.Filesize ?? 0 }));
+            var copy = await attachments.CopyAsync(request, cancellationToken: cancellationToken);
+            if (!string.IsNullOrEmpty(copy.UploadToken))
+            {
+                uploads = [copy.UploadToken];
+            }
+
+            notCopied.AddRange(copy.Files.Where(f => f.Outcome != CopyOutcome.Copied).Select(f => $"{f.Name}: {f.Reason}"));
+        }
+
+        return new NewComment(author.UserId, TicketPlanner.CommentHtml(item, author.Byline, notCopied), Public: !item.IsPrivate, uploads);
+    }
+
+    /// <summary>
+    /// Drops the items a previous attempt already put into the ticket (import keeps created_at; an
+    /// appended comment carries the same text) and records them in the ledger.
+    /// </summary>
+    private async Task<List<ThreadItem>> WithoutItemsInTicketAsync(long ticketId, List<ThreadItem> items, Func<IReadOnlyList<ThreadItem>, Task> recordAsSynced, CancellationToken cancellationToken)
+    {
+        var comments = await zendesk.RecentCommentsAsync(ticketId, cancellationToken);
+        var createdAts = comments.Where(c => c.CreatedAt is not null).Select(c => c.CreatedAt!.Value.ToUnixTimeSeconds()).ToHashSet();
+        var texts = comments.Select(c => TicketPlanner.PlainText(c.HtmlBody ?? c.Body)).ToHashSet(StringComparer.Ordinal);
+        var present = items.Where(i => !i.IsEvent && (createdAts.Contains(i.CreatedAt.ToUnixTimeSeconds()) || texts.Contains(TicketPlanner.PlainText(i.Body)))).ToList();
+        if (present.Count > 0)
+        {
+            await recordAsSynced(present);
+        }
+
+        return [.. items.Except(present)];
+    }
+
+    private async Task<bool> IsClosedAsync(long ticketId, CancellationToken cancellationToken) =>
+        (await zendesk.GetAsync(ticketId, cancellationToken))?.Status == "closed";
+
+    /// <summary>Ticket link and ledger rows, fenced by the job's attempt number.</summary>
+    private async Task RecordLedgerAsync(ClaimedJob job, long ticketId, string? status, int total, int gap, IReadOnlyList<ThreadItem> items, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        await EnsureStillOwnedAsync(connection, tx, job, cancellationToken);
+
+        await using (var upsert = new NpgsqlCommand("""
+            INSERT INTO sync.tickets (conversation_id, ticket_id, status, parts_total, parts_gap)
+            VALUES (@conversation_id, @ticket_id, @status, @total, @gap)
+            ON CONFLICT (conversation_id) DO UPDATE SET ticket_id = EXCLUDED.ticket_id, status = COALESCE(EXCLUDED.status, sync.tickets.status),
+                parts_total = EXCLUDED.parts_total, parts_gap = EXCLUDED.parts_gap, last_synced_at = now()
+            """, connection, tx))
+        {
+            upsert.Parameters.AddWithValue("conversation_id", job.ConversationId);
+            upsert.Parameters.AddWithValue("ticket_id", ticketId);
+            upsert.Parameters.AddWithValue("status", NpgsqlTypes.NpgsqlDbType.Text, (object?)status ?? DBNull.Value);
+            upsert.Parameters.AddWithValue("total", total);
+            upsert.Parameters.AddWithValue("gap", gap);
+            await upsert.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await using (var ledger = new NpgsqlCommand("""
+            INSERT INTO sync.synced_parts (conversation_id, part_id, ticket_id, kind, part_created_at)
+            SELECT @conversation_id, part_id, @ticket_id, kind, created_at
+            FROM unnest(@part_ids, @kinds, @created_ats) AS p(part_id, kind, created_at)
+            ON CONFLICT DO NOTHING
+            """, connection, tx))
+        {
+            ledger.Parameters.AddWithValue("conversation_id", job.ConversationId);
+            ledger.Parameters.AddWithValue("ticket_id", ticketId);
+            ledger.Parameters.AddWithValue("part_ids", items.Select(i => i.PartId).ToArray());
+            ledger.Parameters.AddWithValue("kinds", items.Select(i => i.IsEvent ? "event" : i.IsPrivate ? "note" : "comment").ToArray());
+            ledger.Parameters.AddWithValue("created_ats", items.Select(i => i.CreatedAt).ToArray());
+            await ledger.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await tx.CommitAsync(cancellationToken);
+    }
+
+    private async Task MoveToFollowUpAsync(ClaimedJob job, long closedTicketId, long followUpId, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        await EnsureStillOwnedAsync(connection, tx, job, cancellationToken);
+        await using var move = new NpgsqlCommand("UPDATE sync.tickets SET ticket_id = @follow_up, status = NULL WHERE conversation_id = @conversation_id AND ticket_id = @closed", connection, tx);
+        move.Parameters.AddWithValue("follow_up", followUpId);
+        move.Parameters.AddWithValue("conversation_id", job.ConversationId);
+        move.Parameters.AddWithValue("closed", closedTicketId);
+        await move.ExecuteNonQueryAsync(cancellationToken);
+        await tx.CommitAsync(cancellationToken);
+    }
+
+    private static async Task EnsureStillOwnedAsync(NpgsqlConnection connection, NpgsqlTransaction tx, ClaimedJob job, CancellationToken cancellationToken)
+    {
+        await using var fence = new NpgsqlCommand(
+            "SELECT 1 FROM sync.jobs WHERE job_id = @job_id AND attempt = @attempt AND state = 'running' FOR SHARE", connection, tx);
+        fence.Parameters.AddWithValue("job_id", job.JobId);
+        fence.Parameters.AddWithValue("attempt", job.Attempt);
+        if (await fence.ExecuteScalarAsync(cancellationToken) is null)
+        {
+            throw new LeaseLostException(job.JobId);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Conversation {ConversationId} → new ticket {TicketId} ({Parts} parts)")]
+    private static partial void LogCreated(ILogger logger, string conversationId, long ticketId, int parts);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Conversation {ConversationId}: ticket {ClosedTicketId} is closed; continued in follow-up {FollowUpId}")]
+    private static partial void LogFollowUp(ILogger logger, string conversationId, long closedTicketId, long followUpId);
+}

@@ -1,0 +1,13 @@
+namespace Ferry.TicketService.Sync;
+
+/// <summary>Section "Sync": how conversations map onto tickets.</summary>
+public sealed class SyncOptions
+{
+    public const string Section = "Sync";
+
+    /// <summary>Zendesk status for a snoozed conversation ("pending" or "hold").</summary>
+    public string SnoozedStatus { get; set; } = "pending";
+
+    /// <summary>Tag added to every ticket Ferry creates.</summary>
+    public string FerryTag { get; set; } = "ferry";
+}

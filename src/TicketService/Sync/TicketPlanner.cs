@@ -1,0 +1,114 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using Ferry.TicketService.Vendors.Intercom;
+
+namespace Ferry.TicketService.Sync;
+
+/// <summary>One item of the thread: the opening message ("source") or a conversation part.</summary>
+public sealed record ThreadItem(string PartId, string PartType, IntercomAuthor? Author, string? Body, DateTimeOffset CreatedAt, IReadOnlyList<IntercomAttachment> Attachments)
+{
+    /// <summary>Assignments, open/close/snooze and attribute changes change the ticket; they are not comments.</summary>
+    public bool IsEvent => PartType is not ("comment" or "note" or "source") || (string.IsNullOrWhiteSpace(TicketPlanner.PlainText(Body)) && Attachments.Count == 0);
+
+    public bool IsPrivate => PartType == "note";
+}
+
+/// <summary>Pure mapping rules from an Intercom conversation to a Zendesk ticket. No I/O.</summary>
+public static partial class TicketPlanner
+{
+    public const string SourcePartId = "source";
+    public const int SubjectLength = 120;
+
+    public static string ExternalId(string conversationId) => $"intercom-conversation-{conversationId}";
+
+    /// <summary>The whole reachable thread, oldest first: the opening message, then every part.</summary>
+    public static IReadOnlyList<ThreadItem> Thread(IntercomConversation conversation)
+    {
+        var items = new List<ThreadItem>();
+        if (conversation.Source is { } source)
+        {
+            items.Add(new ThreadItem(SourcePartId, "source", source.Author, source.Body, FromUnix(conversation.CreatedAt), source.Attachments ?? []));
+        }
+
+        foreach (var part in conversation.ConversationParts?.ConversationParts ?? [])
+        {
+            items.Add(new ThreadItem(part.Id, part.PartType, part.Author, part.Body, FromUnix(part.CreatedAt), part.Attachments ?? []));
+        }
+
+        // Stable: parts with the same second keep Intercom's order.
+        return [.. items.Select((item, index) => (item, index)).OrderBy(x => x.item.CreatedAt).ThenBy(x => x.index).Select(x => x.item)];
+    }
+
+    /// <summary>How many parts Intercom has that its API did not return (it returns the 500 most recent).</summary>
+    public static int Gap(IntercomConversation conversation)
+    {
+        var returned = conversation.ConversationParts?.ConversationParts?.Count ?? 0;
+        var total = conversation.ConversationParts?.TotalCount ?? returned;
+        return Math.Max(0, total - returned);
+    }
+
+    public static string Subject(IntercomConversation conversation)
+    {
+        var candidate = !string.IsNullOrWhiteSpace(conversation.Title) ? conversation.Title
+            : !string.IsNullOrWhiteSpace(conversation.Source?.Subject) ? PlainText(conversation.Source.Subject)
+            : PlainText(conversation.Source?.Body);
+        candidate = candidate?.Trim();
+        if (string.IsNullOrEmpty(candidate))
+        {
+            return $"Intercom conversation {conversation.Id}";
+        }
+
+        return candidate.Length <= SubjectLength ? candidate : string.Concat(candidate.AsSpan(0, SubjectLength - 1), "…");
+    }
+
+    /// <summary>open → open, snoozed → pending (configurable), closed → solved.</summary>
+    public static string Status(IntercomConversation conversation, SyncOptions options) => conversation.State switch
+    {
+        "closed" => "solved",
+        "snoozed" => options.SnoozedStatus,
+        _ => "open",
+    };
+
+    /// <summary>Zendesk tags are lower case without spaces.</summary>
+    public static IReadOnlyList<string> Tags(IntercomConversation conversation, SyncOptions options) =>
+        [.. (conversation.Tags?.Tags ?? []).Select(t => TagPattern().Replace(t.Name.Trim().ToLowerInvariant(), "_")).Where(t => t.Length > 0)
+            .Append(options.FerryTag).Distinct(StringComparer.Ordinal)];
+
+    /// <summary>The comment body: Intercom's HTML kept, with a byline when the author has no Zendesk user of their own.</summary>
+    public static string CommentHtml(ThreadItem item, string? byline, IReadOnlyList<string> notCopied)
+    {
+        var body = item.Body ?? "";
+        if (byline is not null)
+        {
+            body = $"<p><em>{WebUtility.HtmlEncode(byline)}</em></p>{body}";
+        }
+
+        if (notCopied.Count > 0)
+        {
+            body += "<p><strong>Ferry could not copy these attachments:</strong></p><ul>"
+                + string.Concat(notCopied.Select(n => $"<li>{WebUtility.HtmlEncode(n)}</li>")) + "</ul>";
+        }
+
+        return body.Length == 0 ? "<p>(empty message)</p>" : body;
+    }
+
+    public static string GapNote(int gap, int total) =>
+        $"<p><strong>Ferry:</strong> this Intercom conversation has {total} parts, but Intercom's API returns only the 500 most recent. "
+        + $"The {gap} oldest parts could not be copied; see the conversation in Intercom for them.</p>";
+
+    public static string PlainText(string? html) =>
+        html is null ? "" : WebUtility.HtmlDecode(HtmlTagPattern().Replace(html, " ")).Replace('\u00a0', ' ').Trim() is var text
+            ? WhitespacePattern().Replace(text, " ")
+            : "";
+
+    public static DateTimeOffset FromUnix(long seconds) => DateTimeOffset.FromUnixTimeSeconds(seconds);
+
+    [GeneratedRegex(@"[\s,]+")]
+    private static partial Regex TagPattern();
+
+    [GeneratedRegex("<[^>]*>")]
+    private static partial Regex HtmlTagPattern();
+
+    [GeneratedRegex(@"\s+")]
+    private static partial Regex WhitespacePattern();
+}

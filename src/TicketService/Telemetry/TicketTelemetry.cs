@@ -1,0 +1,49 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace Ferry.TicketService.Telemetry;
+
+/// <summary>The service's ActivitySource and Meter ("Ferry.TicketService").</summary>
+public sealed class TicketTelemetry : IDisposable
+{
+    public const string Name = "Ferry.TicketService";
+
+    public static readonly ActivitySource Source = new(Name);
+
+    private readonly Meter _meter;
+
+    public TicketTelemetry(IMeterFactory meters)
+    {
+        _meter = meters.Create(Name);
+        Synced = _meter.CreateCounter<long>("ferry.sync.synced", description: "Attempts that brought a ticket up to date");
+        Failed = _meter.CreateCounter<long>("ferry.sync.failed", description: "Attempts that failed (retried with backoff, or dead)");
+        Skipped = _meter.CreateCounter<long>("ferry.sync.skipped", description: "Attempts skipped (deleted conversation, rule, deferral)");
+        RateLimited = _meter.CreateCounter<long>("ferry.sync.rate_limited", description: "Vendor 429 answers that deferred a job");
+        CommentsWritten = _meter.CreateCounter<long>("ferry.sync.comments", description: "Comments written to Zendesk (import included)");
+        Lag = _meter.CreateHistogram<double>("ferry.sync.lag", unit: "s", description: "From the vendor event to the ticket being up to date");
+        AttemptDuration = _meter.CreateHistogram<double>("ferry.sync.attempt.duration", unit: "ms");
+    }
+
+    public Counter<long> Synced { get; }
+
+    public Counter<long> Failed { get; }
+
+    public Counter<long> Skipped { get; }
+
+    public Counter<long> RateLimited { get; }
+
+    public Counter<long> CommentsWritten { get; }
+
+    public Histogram<double> Lag { get; }
+
+    public Histogram<double> AttemptDuration { get; }
+
+    /// <summary>Queue depth and oldest job age, sampled by <see cref="Queue.QueueSampler"/>.</summary>
+    public void ObserveQueue(Func<(long Depth, double OldestAgeSeconds)> read)
+    {
+        _meter.CreateObservableGauge("ferry.sync.queue.depth", () => read().Depth, description: "Pending and running jobs");
+        _meter.CreateObservableGauge("ferry.sync.queue.oldest_age", () => read().OldestAgeSeconds, unit: "s", description: "Age of the oldest active job");
+    }
+
+    public void Dispose() => _meter.Dispose();
+}

@@ -1,0 +1,56 @@
+using System.Text.Json.Serialization;
+
+namespace Ferry.TicketService.Vendors.Zendesk;
+
+// Zendesk Support API shapes (only what Ferry sends and reads).
+
+public sealed record ZendeskTicket(long Id, string? ExternalId, string Status, long? RequesterId, long? AssigneeId, long? GroupId, string? Subject, IReadOnlyList<string>? Tags, DateTimeOffset? UpdatedAt);
+
+public sealed record ZendeskTicketEnvelope(ZendeskTicket Ticket);
+
+public sealed record ZendeskTicketList(IReadOnlyList<ZendeskTicket> Tickets);
+
+public sealed record ZendeskComment(long Id, long? AuthorId, string? Body, string? HtmlBody, bool Public, DateTimeOffset? CreatedAt);
+
+public sealed record ZendeskCommentList(IReadOnlyList<ZendeskComment> Comments, string? NextPage);
+
+public sealed record ImportComment(
+    long? AuthorId,
+    DateTimeOffset CreatedAt,
+    string HtmlBody,
+    bool Public,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Uploads);
+
+public sealed record TicketImport(
+    long RequesterId,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? AssigneeId,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? GroupId,
+    string Subject,
+    IReadOnlyList<string> Tags,
+    string ExternalId,
+    string Status,
+    DateTimeOffset CreatedAt,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? SolvedAt,
+    IReadOnlyList<ImportComment> Comments);
+
+public sealed record NewComment(
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? AuthorId,
+    string HtmlBody,
+    bool Public,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Uploads);
+
+/// <summary>PUT /api/v2/tickets/{id}: at most one comment per update.</summary>
+public sealed record TicketUpdate(
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] NewComment? Comment,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Status,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? AssigneeId,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? GroupId);
+
+/// <summary>POST /api/v2/tickets for a follow-up of a closed ticket.</summary>
+public sealed record FollowUpTicket(
+    long ViaFollowupSourceId,
+    long RequesterId,
+    string Subject,
+    string ExternalId,
+    IReadOnlyList<string> Tags,
+    NewComment Comment);

@@ -1,0 +1,77 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace Ferry.TicketService.Vendors.Zendesk;
+
+/// <summary>The Zendesk ticket endpoints TicketService uses.</summary>
+public sealed class ZendeskTicketsClient(HttpClient http)
+{
+    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowReadingFromString,
+    };
+
+    private const string Vendor = "Zendesk";
+
+    public async Task<IReadOnlyList<ZendeskTicket>> FindByExternalIdAsync(string externalId, CancellationToken cancellationToken)
+    {
+        using var response = await http.GetAsync(new Uri($"api/v2/tickets?external_id={Uri.EscapeDataString(externalId)}", UriKind.Relative), cancellationToken);
+        await response.EnsureSuccessAsync(Vendor, "find tickets by external_id", cancellationToken);
+        return (await response.Content.ReadFromJsonAsync<ZendeskTicketList>(Json, cancellationToken))!.Tickets;
+    }
+
+    public async Task<ZendeskTicket?> GetAsync(long ticketId, CancellationToken cancellationToken)
+    {
+        using var response = await http.GetAsync(new Uri($"api/v2/tickets/{ticketId}", UriKind.Relative), cancellationToken);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+
+        await response.EnsureSuccessAsync(Vendor, "get ticket", cancellationToken);
+        return (await response.Content.ReadFromJsonAsync<ZendeskTicketEnvelope>(Json, cancellationToken))!.Ticket;
+    }
+
+    /// <summary>Ticket import keeps each comment's author and created_at. The key makes a replayed import return the first ticket.</summary>
+    public async Task<ZendeskTicket> ImportAsync(TicketImport ticket, string idempotencyKey, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri("api/v2/imports/tickets", UriKind.Relative))
+        {
+            Content = JsonContent.Create(new { ticket }, options: Json),
+        };
+        request.Headers.Add("Idempotency-Key", idempotencyKey);
+        using var response = await http.SendAsync(request, cancellationToken);
+        await response.EnsureSuccessAsync(Vendor, "import ticket", cancellationToken);
+        return (await response.Content.ReadFromJsonAsync<ZendeskTicketEnvelope>(Json, cancellationToken))!.Ticket;
+    }
+
+    public async Task<ZendeskTicket> CreateFollowUpAsync(FollowUpTicket ticket, string idempotencyKey, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri("api/v2/tickets", UriKind.Relative))
+        {
+            Content = JsonContent.Create(new { ticket }, options: Json),
+        };
+        request.Headers.Add("Idempotency-Key", idempotencyKey);
+        using var response = await http.SendAsync(request, cancellationToken);
+        await response.EnsureSuccessAsync(Vendor, "create follow-up ticket", cancellationToken);
+        return (await response.Content.ReadFromJsonAsync<ZendeskTicketEnvelope>(Json, cancellationToken))!.Ticket;
+    }
+
+    /// <summary>Adds at most one comment and/or changes fields. A closed ticket answers 422 (<see cref="VendorException"/>).</summary>
+    public async Task<ZendeskTicket> UpdateAsync(long ticketId, TicketUpdate ticket, CancellationToken cancellationToken)
+    {
+        using var response = await http.PutAsJsonAsync(new Uri($"api/v2/tickets/{ticketId}", UriKind.Relative), new { ticket }, Json, cancellationToken);
+        await response.EnsureSuccessAsync(Vendor, "update ticket", cancellationToken);
+        return (await response.Content.ReadFromJsonAsync<ZendeskTicketEnvelope>(Json, cancellationToken))!.Ticket;
+    }
+
+    /// <summary>The most recent comments (newest page), used to recognise a comment a crashed attempt already added.</summary>
+    public async Task<IReadOnlyList<ZendeskComment>> RecentCommentsAsync(long ticketId, CancellationToken cancellationToken)
+    {
+        using var response = await http.GetAsync(new Uri($"api/v2/tickets/{ticketId}/comments?sort_order=desc&per_page=100", UriKind.Relative), cancellationToken);
+        await response.EnsureSuccessAsync(Vendor, "list comments", cancellationToken);
+        return (await response.Content.ReadFromJsonAsync<ZendeskCommentList>(Json, cancellationToken))!.Comments;
+    }
+}

@@ -1,0 +1,123 @@
+using Ferry.TicketService.Sync;
+using Ferry.TicketService.Vendors.Intercom;
+
+namespace Ferry.TicketService.Tests.Sync;
+
+public sealed class TicketPlannerTests
+{
+    private static readonly SyncOptions Options = new();
+
+    private static IntercomConversation Conversation(
+        string? title = null, string state = "open", string? sourceBody = "<p>Hello <b>there</b></p>", List<IntercomPart>? parts = null, int? total = null, List<IntercomTag>? tags = null) =>
+        new("42", title, 1_700_000_000, 1_700_000_500, state, state == "open", null, null,
+            new IntercomTagList(tags ?? []),
+            new IntercomSource("s1", null, sourceBody, "customer_initiated", new IntercomAuthor("u1", "user", "Ann", "ann@example.com"), []),
+            new IntercomContactList([new IntercomContactRef("u1", null)]),
+            new IntercomPartList(parts ?? [], total ?? parts?.Count ?? 0),
+            null, null);
+
+    private static IntercomPart Part(string id, string type, long at, string? body = "<p>x</p>", string authorType = "admin", IReadOnlyList<IntercomAttachment>? attachments = null) =>
+        new(id, type, body, at, new IntercomAuthor("a1", authorType, "Bob", "bob@example.com"), attachments ?? [], null);
+
+    [Fact]
+    public void The_thread_is_the_opening_message_then_every_part_oldest_first()
+    {
+        var conversation = Conversation(parts: [Part("p2", "comment", 1_700_000_200), Part("p1", "note", 1_700_000_100)]);
+
+        var thread = TicketPlanner.Thread(conversation);
+
+        Assert.Equal(["source", "p1", "p2"], thread.Select(i => i.PartId));
+        Assert.True(thread[1].IsPrivate);
+        Assert.False(thread[2].IsPrivate);
+    }
+
+    [Theory]
+    [InlineData("assignment", "<p>x</p>", true)]
+    [InlineData("close", null, true)]
+    [InlineData("open", null, true)]
+    [InlineData("snoozed", null, true)]
+    [InlineData("conversation_attribute_updated_by_admin", null, true)]
+    [InlineData("comment", null, true)]
+    [InlineData("comment", "<p> </p>", true)]
+    [InlineData("comment", "<p>hi</p>", false)]
+    [InlineData("note", "<p>internal</p>", false)]
+    public void Events_and_empty_parts_are_not_comments(string partType, string? body, bool isEvent)
+    {
+        var item = TicketPlanner.Thread(Conversation(parts: [Part("p", partType, 1_700_000_100, body)]))[1];
+        Assert.Equal(isEvent, item.IsEvent);
+    }
+
+    [Fact]
+    public void An_empty_comment_with_an_attachment_is_still_a_comment()
+    {
+        var attachment = new IntercomAttachment("upload", "a.png", "https://x/a.png", "image/png", 10);
+        var item = TicketPlanner.Thread(Conversation(parts: [Part("p", "comment", 1_700_000_100, null, attachments: [attachment])]))[1];
+        Assert.False(item.IsEvent);
+    }
+
+    [Theory]
+    [InlineData("Billing question", "<p>ignored</p>", "Billing question")]
+    [InlineData(null, "<p>Hello <b>there</b>&nbsp;friend</p>", "Hello there friend")]
+    [InlineData("", null, "Intercom conversation 42")]
+    public void Subject_comes_from_the_title_else_the_first_message(string? title, string? body, string expected)
+    {
+        Assert.Equal(expected, TicketPlanner.Subject(Conversation(title, sourceBody: body)));
+    }
+
+    [Fact]
+    public void Long_subjects_are_cut_with_an_ellipsis()
+    {
+        var subject = TicketPlanner.Subject(Conversation(new string('a', 500)));
+        Assert.Equal(TicketPlanner.SubjectLength, subject.Length);
+        Assert.EndsWith("…", subject, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("open", "open")]
+    [InlineData("closed", "solved")]
+    [InlineData("snoozed", "pending")]
+    public void Status_maps_by_policy(string state, string status)
+    {
+        Assert.Equal(status, TicketPlanner.Status(Conversation(state: state), Options));
+        Assert.Equal("hold", TicketPlanner.Status(Conversation(state: "snoozed"), new SyncOptions { SnoozedStatus = "hold" }));
+    }
+
+    [Fact]
+    public void Tags_are_zendesk_safe_and_marked_as_ferry()
+    {
+        var tags = TicketPlanner.Tags(Conversation(tags: [new IntercomTag("1", "VIP Customer"), new IntercomTag("2", "billing"), new IntercomTag("3", "Billing")]), Options);
+        Assert.Equal(["vip_customer", "billing", "ferry"], tags);
+    }
+
+    [Fact]
+    public void The_gap_is_what_the_500_part_cap_left_out()
+    {
+        var parts = Enumerable.Range(0, 500).Select(i => Part($"p{i}", "comment", 1_700_000_000 + i)).ToList();
+        Assert.Equal(100, TicketPlanner.Gap(Conversation(parts: parts, total: 600)));
+        Assert.Equal(0, TicketPlanner.Gap(Conversation(parts: parts)));
+    }
+
+    [Fact]
+    public void Comment_html_keeps_the_body_and_adds_byline_and_attachment_failures_encoded()
+    {
+        var item = TicketPlanner.Thread(Conversation(parts: [Part("p", "comment", 1_700_000_100, "<p>Body</p>", "bot")]))[1];
+        var html = TicketPlanner.CommentHtml(item, "Fin <bot> wrote:", ["big.zip: too large"]);
+
+        Assert.StartsWith("<p><em>Fin &lt;bot&gt; wrote:</em></p><p>Body</p>", html, StringComparison.Ordinal);
+        Assert.Contains("<li>big.zip: too large</li>", html, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("intercom-conversation-123", "123")]
+    [InlineData("intercom-conversation-", null)]
+    [InlineData("zendesk-native-5", null)]
+    [InlineData(null, null)]
+    public void Only_Ferry_external_ids_lead_back_to_a_conversation(string? externalId, string? conversationId)
+    {
+        Assert.Equal(conversationId, Ferry.TicketService.Api.Topics.ConversationIdFromExternalId(externalId));
+        if (conversationId is not null)
+        {
+            Assert.Equal(externalId, TicketPlanner.ExternalId(conversationId));
+        }
+    }
+}
