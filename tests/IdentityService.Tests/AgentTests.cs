@@ -69,6 +69,6 @@ public sealed class AgentTests(IdentityHost host) : IClassFixture<IdentityHost>
     private static ResolveAgentRequest Request(string id, string email, string team = "") =>
         new() { Admin = new Admin { IntercomAdminId = id, Name = "Admin", Email = email, IntercomTeamId = team } };
 
-    private Task RefreshDirectoryAsync() =>
-        ((Agents.AgentDirectory)host.Services.GetService(typeof(Agents.AgentDirectory))!).RefreshAsync(Ct);
+    private async Task RefreshDirectoryAsync() =>
+        await ((Agents.AgentDirectory)host.Services.GetService(typeof(Agents.AgentDirectory))!).RefreshAsync(Ct);
 }
