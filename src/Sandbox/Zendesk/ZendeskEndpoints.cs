@@ -377,7 +377,8 @@ public static class ZendeskEndpoints
         var limit = options.Zendesk.MaxUploadBytes;
         if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
         {
-            size.MaxRequestBodySize = limit + 1;
+            // Our own count below answers 413 in Zendesk's shape; Kestrel's limit is only a backstop.
+            size.MaxRequestBodySize = limit + (1024 * 1024);
         }
 
         if (http.Request.ContentLength > limit)
