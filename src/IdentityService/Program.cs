@@ -1,15 +1,7 @@
 using Ferry.IdentityService.Extensions;
 
-var builder = WebApplication.CreateBuilder(args);
+var app = IdentityApp.Build(args);
 
-builder.AddServiceDefaults();
-builder.AddApplicationServices();
-
-var app = builder.Build();
-
-await app.MigrateSchemaAsync("ferry", "identity", typeof(Program).Assembly);
-
-app.MapDefaultEndpoints();
-app.MapFerryGrpcDefaults();
+await app.MigrateAsync();
 
 app.Run();

@@ -1,3 +1,10 @@
+using Ferry.IdentityService.Agents;
+using Ferry.IdentityService.Data;
+using Ferry.IdentityService.Locking;
+using Ferry.IdentityService.Matching;
+using Ferry.IdentityService.Telemetry;
+using Ferry.IdentityService.Vendors.Zendesk;
+
 namespace Ferry.IdentityService.Extensions;
 
 internal static class Extensions
@@ -7,5 +14,19 @@ internal static class Extensions
         builder.AddNpgsqlDataSource("ferry");
         builder.AddRedisClient("redis");
         builder.Services.AddFerryGrpcServer();
+
+        builder.Services.AddOptions<IdentityOptions>().BindConfiguration(IdentityOptions.Section);
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<IdentityTelemetry>();
+        builder.AddZendeskHttpClient<ZendeskUsersClient>()
+            .AddHttpMessageHandler(() => new ZendeskCallCountingHandler());
+
+        builder.Services.AddSingleton<LinkStore>();
+        builder.Services.AddSingleton<RedisResolveLock>();
+        builder.Services.AddScoped<RequesterResolver>();
+        builder.Services.AddScoped<LinkOverrides>();
+        builder.Services.AddSingleton<AgentDirectory>();
+        builder.Services.AddScoped<AgentResolver>();
+        builder.Services.AddHostedService<AgentDirectoryRefresher>();
     }
 }

@@ -1,0 +1,30 @@
+using Ferry.IdentityService.Api;
+
+namespace Ferry.IdentityService.Extensions;
+
+/// <summary>Builds the service's web application: used by Program and by in-process tests and benchmarks.</summary>
+public static class IdentityApp
+{
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = args,
+            ApplicationName = typeof(IdentityApp).Assembly.GetName().Name,
+        });
+
+        builder.AddServiceDefaults();
+        builder.AddApplicationServices();
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        app.MapDefaultEndpoints();
+        app.MapFerryGrpcDefaults();
+        app.MapGrpcService<IdentityApi>();
+        return app;
+    }
+
+    /// <summary>Applies the identity schema's migrations (safe with several replicas starting at once).</summary>
+    public static Task MigrateAsync(this WebApplication app, CancellationToken ct = default) =>
+        app.MigrateSchemaAsync("ferry", "identity", typeof(IdentityApp).Assembly, ct);
+}

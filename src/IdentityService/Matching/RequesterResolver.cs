@@ -1,0 +1,252 @@
+using Ferry.IdentityService.Data;
+using Ferry.IdentityService.Extensions;
+using Ferry.IdentityService.Locking;
+using Ferry.IdentityService.Telemetry;
+using Ferry.IdentityService.Vendors.Zendesk;
+using Microsoft.Extensions.Options;
+
+namespace Ferry.IdentityService.Matching;
+
+public sealed record ResolvedRequester(long ZendeskUserId, MatchMethod Method, LinkConflict? Conflict, int ZendeskCalls);
+
+/// <summary>
+/// Intercom contact → Zendesk end user, never a duplicate.
+/// 1. The link table (served without calling Zendesk while the link is fresh and no new address appeared).
+/// 2. Otherwise, under the Redis lock (efficiency) and the Postgres advisory locks (correctness):
+///    every address of the contact (any identity, trimmed and case-insensitive) → external_id →
+///    only then create_or_update (name, primary email, external_id) and add every other address.
+/// New addresses on a linked contact are added to its user; a deleted user is re-resolved.
+/// </summary>
+public sealed partial class RequesterResolver(
+    LinkStore links,
+    RedisResolveLock redisLock,
+    ZendeskUsersClient zendesk,
+    IdentityTelemetry telemetry,
+    IOptions<IdentityOptions> options,
+    TimeProvider time,
+    ILogger<RequesterResolver> logger)
+{
+    public async Task<ResolvedRequester> ResolveAsync(ContactInput contact, bool revalidate, CancellationToken ct)
+    {
+        using var activity = IdentityTelemetry.StartResolve(contact.ContactId);
+        using var calls = ZendeskCallCounter.Begin();
+        var (userId, method, conflict) = await ResolveCoreAsync(contact, revalidate, ct);
+        var result = new ResolvedRequester(userId, method, conflict, calls.Count);
+        telemetry.RecordResolve(activity, result);
+        return result;
+    }
+
+    private async Task<(long, MatchMethod, LinkConflict?)> ResolveCoreAsync(ContactInput contact, bool revalidate, CancellationToken ct)
+    {
+        var started = time.GetUtcNow();
+        var link = await links.GetAsync(contact.ContactId, ct);
+        if (link is not null && !NeedsWork(link, contact, revalidate, started))
+        {
+            return (link.ZendeskUserId, MatchMethod.ExistingLink, null);
+        }
+
+        // Redis: one resolver per contact does the Zendesk work; the others poll for its link.
+        var deadline = time.GetUtcNow() + options.Value.LockWait;
+        var lease = await redisLock.TryAcquireAsync(contact.ContactId, options.Value.LockExpiry);
+        while (lease.State == LeaseState.Busy && time.GetUtcNow() < deadline)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(20, 60)), time, ct);
+            link = await links.GetAsync(contact.ContactId, ct);
+            if (link is not null && !NeedsWork(link, contact, revalidate, started))
+            {
+                return (link.ZendeskUserId, MatchMethod.ExistingLink, null);
+            }
+
+            lease = await redisLock.TryAcquireAsync(contact.ContactId, options.Value.LockExpiry);
+        }
+
+        await using (lease)
+        {
+            // Postgres: the guarantee. Whatever Redis said, only the holder of these locks looks up and creates.
+            await using var tx = await links.BeginResolveAsync(LockKeys(contact), ct);
+            link = await tx.GetAsync(contact.ContactId, ct);
+            if (link is not null && !NeedsWork(link, contact, revalidate, started))
+            {
+                return (link.ZendeskUserId, MatchMethod.ExistingLink, null);
+            }
+
+            var result = link is null
+                ? await MatchOrCreateAsync(contact, tx, previous: null, ct)
+                : await RefreshLinkAsync(contact, link, revalidate && link.VerifiedAt < started, tx, ct);
+            await tx.CommitAsync(ct);
+            if (result.Item3 is { } conflict)
+            {
+                telemetry.RecordConflict(conflict);
+            }
+
+            return result;
+        }
+    }
+
+    /// <summary>A revalidation asked for at <paramref name="started"/> is satisfied by any verification since then.</summary>
+    private bool NeedsWork(LinkRecord link, ContactInput contact, bool revalidate, DateTimeOffset started) =>
+        (revalidate && link.VerifiedAt < started)
+        || link.VerifiedAt + options.Value.LinkVerifyAfter <= time.GetUtcNow()
+        || contact.Emails.Any(e => !link.EmailsSeen.Contains(e, StringComparer.Ordinal));
+
+    /// <summary>A linked contact: check the user still exists (when due), add addresses it did not have.</summary>
+    private async Task<(long, MatchMethod, LinkConflict?)> RefreshLinkAsync(ContactInput contact, LinkRecord link, bool revalidate, ResolveTransaction tx, CancellationToken ct)
+    {
+        if (revalidate || link.VerifiedAt + options.Value.LinkVerifyAfter <= time.GetUtcNow())
+        {
+            var user = await zendesk.GetUserAsync(link.ZendeskUserId, ct);
+            if (user is not { Active: true })
+            {
+                LogLinkedUserGone(logger, contact.ContactId, link.ZendeskUserId);
+                return await MatchOrCreateAsync(contact, tx, link, ct);
+            }
+
+            await tx.MarkVerifiedAsync(contact.ContactId, ct);
+        }
+
+        var newEmails = contact.Emails.Where(e => !link.EmailsSeen.Contains(e, StringComparer.Ordinal)).ToList();
+        if (newEmails.Count == 0)
+        {
+            return (link.ZendeskUserId, MatchMethod.ExistingLink, null);
+        }
+
+        // The contact's address changed (or it gained one): the linked user gets it as an identity.
+        var conflict = await AddIdentitiesAsync(contact.ContactId, link.ZendeskUserId, newEmails, tx, ct);
+        await tx.AddEmailsSeenAsync(contact.ContactId, newEmails, ct);
+        return (link.ZendeskUserId, MatchMethod.ExistingLink, conflict);
+    }
+
+    private async Task<(long, MatchMethod, LinkConflict?)> MatchOrCreateAsync(ContactInput contact, ResolveTransaction tx, LinkRecord? previous, CancellationToken ct)
+    {
+        ZendeskUser? byEmail = null;
+        string? matchedEmail = null;
+        foreach (var email in contact.Emails)
+        {
+            byEmail = await zendesk.FindByEmailAsync(email, ct);
+            if (byEmail is not null)
+            {
+                matchedEmail = email;
+                break;
+            }
+        }
+
+        var externalId = contact.ZendeskExternalId;
+        ZendeskUser? byExternalId = null;
+        if (externalId is not null && (byEmail is null || !string.Equals(byEmail.ExternalId, externalId, StringComparison.Ordinal)))
+        {
+            byExternalId = await zendesk.FindByExternalIdAsync(externalId, ct);
+        }
+
+        var decision = MatchRules.Decide(contact.ExternalId, byEmail, matchedEmail, byExternalId);
+        long userId;
+        var method = decision.Method;
+        IEnumerable<string> toAdd;
+        if (decision.User is { } found)
+        {
+            userId = found.Id;
+            toAdd = await MissingIdentitiesAsync(found, contact, ct);
+        }
+        else
+        {
+            // Every lookup missed. create_or_update is idempotent by email/external_id: if the user
+            // appeared in between (search lag, another process) Zendesk answers 200 with it.
+            var (user, created) = await zendesk.CreateOrUpdateAsync(
+                new ZendeskUserInput(contact.DisplayName, contact.PrimaryEmail, externalId), ct);
+            userId = user.Id;
+            method = created ? MatchMethod.Created
+                : string.Equals(EmailAddress.Normalize(user.Email), contact.PrimaryEmail, StringComparison.Ordinal) ? MatchMethod.PrimaryEmail
+                : MatchMethod.ExternalId;
+            toAdd = created ? contact.Emails.Skip(1) : await MissingIdentitiesAsync(user, contact, ct);
+        }
+
+        var identityConflict = await AddIdentitiesAsync(contact.ContactId, userId, [.. toAdd], tx: null, ct);
+        await tx.UpsertAsync(contact.ContactId, userId, method, contact.Emails, externalId, ct);
+        if (previous is not null)
+        {
+            await tx.AddHistoryAsync(contact.ContactId, previous.ZendeskUserId, userId, method, "linked Zendesk user deleted or gone", ct);
+        }
+
+        var conflict = decision.Conflict ?? identityConflict;
+        foreach (var c in new[] { decision.Conflict, identityConflict })
+        {
+            if (c is not null)
+            {
+                await tx.RecordConflictAsync(contact.ContactId, c, ct);
+            }
+        }
+
+        return (userId, method, conflict);
+    }
+
+    /// <summary>The contact's addresses the user does not hold yet (one identities call when there is more than one address).</summary>
+    private async Task<IEnumerable<string>> MissingIdentitiesAsync(ZendeskUser user, ContactInput contact, CancellationToken ct)
+    {
+        var known = new HashSet<string>(StringComparer.Ordinal);
+        if (EmailAddress.Normalize(user.Email) is { } primary)
+        {
+            known.Add(primary);
+        }
+
+        if (contact.Emails.All(known.Contains))
+        {
+            return [];
+        }
+
+        foreach (var identity in await zendesk.ListIdentitiesAsync(user.Id, ct))
+        {
+            if (identity.Type == "email" && EmailAddress.Normalize(identity.Value) is { } value)
+            {
+                known.Add(value);
+            }
+        }
+
+        return contact.Emails.Where(e => !known.Contains(e));
+    }
+
+    /// <summary>
+    /// Adds addresses as email identities. A 422 means the address is taken: if another user holds it,
+    /// that is a conflict (recorded; nothing merged); if this user does, nothing to do.
+    /// </summary>
+    private async Task<LinkConflict?> AddIdentitiesAsync(string contactId, long userId, IReadOnlyList<string> emails, ResolveTransaction? tx, CancellationToken ct)
+    {
+        LinkConflict? first = null;
+        foreach (var email in emails)
+        {
+            var outcome = await zendesk.AddEmailIdentityAsync(userId, email, ct);
+            if (outcome == IdentityAddOutcome.UserNotFound)
+            {
+                throw new ZendeskException($"Zendesk user {userId} disappeared while adding identities.", transient: true, status: 404);
+            }
+
+            if (outcome == IdentityAddOutcome.Rejected && await zendesk.FindByEmailAsync(email, ct) is { } owner && owner.Id != userId)
+            {
+                var conflict = new LinkConflict(ConflictKind.EmailOwnedByOtherUser, owner.Id, null, userId,
+                    $"An address of the contact belongs to Zendesk user {owner.Id}; it was not added to user {userId} and nothing was merged.");
+                first ??= conflict;
+                if (tx is not null)
+                {
+                    await tx.RecordConflictAsync(contactId, conflict, ct);
+                }
+            }
+        }
+
+        return first;
+    }
+
+    private static IEnumerable<string> LockKeys(ContactInput contact)
+    {
+        yield return "contact:" + contact.ContactId;
+        foreach (var email in contact.Emails)
+        {
+            yield return "email:" + email;
+        }
+
+        if (contact.ZendeskExternalId is { } externalId)
+        {
+            yield return "external_id:" + externalId;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Zendesk user {ZendeskUserId} linked to contact {ContactId} is deleted or gone; re-resolving")]
+    private static partial void LogLinkedUserGone(ILogger logger, string contactId, long zendeskUserId);
+}

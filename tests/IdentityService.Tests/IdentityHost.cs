@@ -1,0 +1,135 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Ferry.IdentityService.Extensions;
+using Ferry.Testing;
+using Ferry.V1;
+using Grpc.Net.Client;
+using Microsoft.AspNetCore.Builder;
+using Npgsql;
+
+namespace Ferry.IdentityService.Tests;
+
+/// <summary>
+/// IdentityService as it runs in production (its WebApplication, Kestrel on free loopback ports)
+/// over a fresh database on the real Postgres, the real Redis and an in-process Sandbox,
+/// called through a real gRPC client. One per test class.
+/// </summary>
+public class IdentityHost(PostgresServer postgres, RedisServer redis) : IAsyncLifetime
+{
+    private WebApplication? _app;
+    private GrpcChannel? _channel;
+
+    public SandboxServer Sandbox { get; } = new();
+
+    public Identity.IdentityClient Client { get; private set; } = null!;
+
+    public string DatabaseConnectionString { get; private set; } = "";
+
+    /// <summary>The Zendesk agent unmatched admins fall back to (seeded before start).</summary>
+    public long DefaultAgentId { get; private set; }
+
+    public IServiceProvider Services => _app!.Services;
+
+    protected virtual string RedisConnectionString => redis.ConnectionString;
+
+    protected virtual string AgentFallback => "DefaultAgent";
+
+    public async ValueTask InitializeAsync()
+    {
+        await Sandbox.InitializeAsync();
+        DefaultAgentId = Sandbox.Zendesk.AddUser("Default Agent", $"default-{Guid.NewGuid():N}@agents.example", role: "agent").Id;
+        DatabaseConnectionString = await postgres.CreateDatabaseAsync("identity");
+        var http = FreePort();
+        var grpc = FreePort();
+        var settings = new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:ferry"] = DatabaseConnectionString,
+            ["ConnectionStrings:redis"] = RedisConnectionString,
+            ["Kestrel:Endpoints:http:Url"] = $"http://127.0.0.1:{http}",
+            ["Kestrel:Endpoints:http:Protocols"] = "Http1",
+            ["Kestrel:Endpoints:grpc:Url"] = $"http://127.0.0.1:{grpc}",
+            ["Kestrel:Endpoints:grpc:Protocols"] = "Http2",
+            ["Logging:LogLevel:Default"] = "Warning",
+            ["Identity:Agents:Fallback"] = AgentFallback,
+            ["Identity:Agents:DefaultAgentId"] = DefaultAgentId.ToString(CultureInfo.InvariantCulture),
+            ["Identity:TeamGroups:team-configured"] = "777",
+        };
+        foreach (var (key, value) in Sandbox.VendorSettings)
+        {
+            settings[key] = value;
+        }
+
+        _app = IdentityApp.Build([.. settings.Select(s => $"--{s.Key}={s.Value}")]);
+        await _app.MigrateAsync();
+        await _app.StartAsync();
+        _channel = GrpcChannel.ForAddress($"http://127.0.0.1:{grpc}");
+        Client = new Identity.IdentityClient(_channel);
+    }
+
+    public async Task<int> ExecuteAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(DatabaseConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return await command.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>Active Zendesk users in the sandbox holding this address (any identity, any case).</summary>
+    public int UsersWithEmail(string email) => Sandbox.Zendesk.Users().Count(u => u.Active && u.HasEmail(email.Trim()));
+
+    public int UsersWithExternalId(string externalId) => Sandbox.Zendesk.Users().Count(u => u.Active && u.ExternalId == externalId);
+
+    public async ValueTask DisposeAsync()
+    {
+        _channel?.Dispose();
+        if (_app is not null)
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+
+        await Sandbox.DisposeAsync();
+        GC.SuppressFinalize(this);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+/// <summary>The same service with Redis unreachable (a closed port) and "no assignee" as the agent fallback.</summary>
+public sealed class RedisDownIdentityHost(PostgresServer postgres, RedisServer redis) : IdentityHost(postgres, redis)
+{
+    private static readonly int ClosedPort = ClosedLoopbackPort();
+
+    protected override string RedisConnectionString => $"127.0.0.1:{ClosedPort},abortConnect=false,connectTimeout=500";
+
+    protected override string AgentFallback => "None";
+
+    private static int ClosedLoopbackPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+internal static class Contacts
+{
+    public static string NewId() => "c" + Guid.NewGuid().ToString("N")[..16];
+
+    public static string NewEmail(string label = "person") => $"{label}-{Guid.NewGuid():N}@customers.example";
+
+    public static Contact New(string? email = null, string? externalId = null, string role = "user", params string[] others)
+    {
+        var contact = new Contact { IntercomContactId = NewId(), Role = role, Name = "Pat Customer", Email = email ?? "", ExternalId = externalId ?? "" };
+        contact.OtherEmails.AddRange(others);
+        return contact;
+    }
+
+    public static ResolveRequesterRequest Request(Contact contact, bool revalidate = false) => new() { Contact = contact, Revalidate = revalidate };
+}
