@@ -219,7 +219,7 @@ public sealed partial class AttachmentCopier(
         var name = file.Name;
         if (string.IsNullOrWhiteSpace(name) && Uri.TryCreate(file.Url, UriKind.Absolute, out var uri))
         {
-            name = Uri.UnescapeDataString(uri.Segments.LastOrDefault() ?? "");
+            name = Uri.UnescapeDataString(uri.Segments.LastOrDefault() ?? "").Trim('/');
         }
 
         name = new string([.. (name ?? "").Where(c => !char.IsControl(c))]).Replace('/', '_').Replace('\\', '_').Trim();
