@@ -1,9 +1,5 @@
-var builder = WebApplication.CreateBuilder(args);
+using Ferry.Sandbox;
 
-builder.AddServiceDefaults();
-
-var app = builder.Build();
-
-app.MapDefaultEndpoints();
-
+// Start-up lives in SandboxApp so tests can host the same app on a loopback port.
+var app = SandboxApp.Build(args);
 app.Run();

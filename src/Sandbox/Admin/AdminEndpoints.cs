@@ -1,0 +1,173 @@
+using System.Text.Json.Nodes;
+using Ferry.Sandbox.Common;
+using Ferry.Sandbox.Intercom;
+using Ferry.Sandbox.Scenarios;
+using Ferry.Sandbox.Webhooks;
+using Ferry.Sandbox.Zendesk;
+
+namespace Ferry.Sandbox.Admin;
+
+/// <summary>
+/// /admin: seed data, set faults, move the clock, read state. For tests and demos; never part of a
+/// vendor API, so no vendor credentials are needed.
+/// </summary>
+public static class AdminEndpoints
+{
+    public static void MapAdmin(this IEndpointRouteBuilder app)
+    {
+        var admin = app.MapGroup("/admin");
+
+        admin.MapGet("/state", (IntercomState i, ZendeskState z, WebhookDispatcher w, SandboxClock clock) => Json.Result(new
+        {
+            now = Json.Iso(clock.GetUtcNow()),
+            clock_offset_seconds = clock.Offset.TotalSeconds,
+            intercom = new { contacts = i.Contacts().Count, admins = i.Admins().Count, conversations = i.Conversations().Count },
+            zendesk = new { users = z.Users().Count, tickets = z.Tickets().Count, uploads = z.Uploads().Count },
+            webhooks = new { pending = w.Pending, attempts = w.Attempts.Count },
+        }));
+        admin.MapPost("/reset", (IntercomState i, ZendeskState z, RateLimits limits, WebhookDispatcher w) =>
+        {
+            i.Reset();
+            z.Reset();
+            limits.Intercom.Reset();
+            limits.Zendesk.Reset();
+            w.ClearLog();
+            return Results.NoContent();
+        });
+        admin.MapPost("/clock/advance", (double seconds, SandboxClock clock) =>
+        {
+            clock.Advance(TimeSpan.FromSeconds(seconds));
+            return Json.Result(new { now = Json.Iso(clock.GetUtcNow()) });
+        });
+        admin.MapGet("/faults", (FaultState f) => Results.Json(f.Current));
+        admin.MapPut("/faults", (FaultSettings settings, FaultState f) =>
+        {
+            f.Current = settings;
+            return Results.Json(f.Current);
+        });
+        admin.MapGet("/webhooks", (WebhookDispatcher w) => Results.Json(w.Attempts));
+        admin.MapPost("/scenarios/seed", (ScenarioSeeder seeder, int? conversations, int? seed) =>
+        {
+            var created = seeder.Seed(conversations ?? 10, seed ?? 42);
+            return Json.Result(new { conversations = created.Select(c => c.Id) }, 201);
+        });
+
+        // Zendesk side
+        admin.MapPost("/zendesk/users", async (HttpRequest request, ZendeskState z, CancellationToken ct) =>
+        {
+            var (body, error, _) = await Json.ReadObjectAsync(request, ct);
+            if (error is not null)
+            {
+                return Results.BadRequest(error);
+            }
+
+            var secondary = (body!["secondary_emails"] as JsonArray)?.Select(n => n!.GetValue<string>()).ToList() ?? [];
+            var user = z.AddUser(body.Str("name") ?? "User", body.Str("email"), body.Str("role") ?? "end-user", body.Str("external_id"), secondary);
+            return Json.Result(new { user = ZendeskJson.User(user, ZendeskEndpoints.Base(request)) }, 201);
+        });
+        admin.MapGet("/zendesk/tickets", (HttpRequest request, ZendeskState z) =>
+        {
+            lock (z.Gate)
+            {
+                return Json.Result(new
+                {
+                    tickets = z.Tickets().Select(t => new
+                    {
+                        ticket = ZendeskJson.Ticket(t, ZendeskEndpoints.Base(request)),
+                        comments = t.Comments.Select(c => ZendeskJson.Comment(c, ZendeskEndpoints.Base(request))),
+                    }),
+                });
+            }
+        });
+        admin.MapPost("/zendesk/tickets/{id:long}/status", (long id, string status, ZendeskState z, WebhookDispatcher w) =>
+        {
+            if (!ZendeskState.Statuses.Contains(status))
+            {
+                return Results.BadRequest($"Unknown status {status}.");
+            }
+
+            lock (z.Gate)
+            {
+                if (z.ForceStatus(id, status) is not { } ticket)
+                {
+                    return Results.NotFound();
+                }
+
+                w.ZendeskStatusChanged(ticket);
+                return Results.NoContent();
+            }
+        });
+
+        // Intercom side
+        admin.MapPost("/intercom/admins", (AdminInput input, IntercomState i) => Results.Json(IntercomRenderer.Admin(i.AddAdmin(input.Name ?? "Admin", input.Email ?? "admin@sandbox.example")), Json.Options, statusCode: 201));
+        admin.MapPost("/intercom/contacts", (ContactInput input, IntercomState i, IntercomRenderer r) =>
+            Json.Result(r.Contact(i.AddContact(input.Role ?? "user", input.Email, input.Name, input.ExternalId, input.Phone)), 201));
+        admin.MapPost("/intercom/conversations", (HttpRequest request, ConversationInput input, IntercomState i, IntercomRenderer r, WebhookDispatcher w) =>
+        {
+            if (i.Contact(input.ContactId ?? "") is not { } contact)
+            {
+                return Results.BadRequest("contact_id must name an existing contact.");
+            }
+
+            var conversation = i.CreateConversation(contact, input.Subject ?? "", input.Body ?? "<p>Hello</p>", input.Attachments, input.CreatedAt);
+            w.IntercomConversation("conversation.user.created", conversation.Id);
+            lock (i.Gate)
+            {
+                return Json.Result(r.Conversation(conversation, IntercomEndpoints.Root(request)), 201);
+            }
+        });
+        admin.MapPost("/intercom/conversations/{id}/parts", (string id, HttpRequest request, PartInput input, IntercomState i, IntercomRenderer r, WebhookDispatcher w) =>
+        {
+            var author = input.AuthorType switch
+            {
+                "admin" when i.Admin(input.AuthorId ?? "") is { } a => IntercomState.AuthorFor(a),
+                "user" or "lead" when i.Contact(input.AuthorId ?? "") is { } c => i.AuthorFor(c),
+                "bot" or "team" => new IcAuthor(input.AuthorType, input.AuthorId ?? "0", input.AuthorType == "bot" ? "Operator" : "Team", null),
+                _ => null,
+            };
+            if (author is null)
+            {
+                return Results.BadRequest("author_type/author_id must name an existing admin or contact (or bot/team).");
+            }
+
+            var assignedTo = input.AssignedToId is null ? null
+                : i.Admin(input.AssignedToId) is { } admin ? IntercomState.AuthorFor(admin)
+                : new IcAuthor("team", input.AssignedToId, "Team", null);
+            if (i.AddPart(id, input.PartType ?? "comment", author, input.Body, input.Attachments, assignedTo, input.CreatedAt, input.SnoozedUntil) is not { } part)
+            {
+                return Results.NotFound();
+            }
+
+            if (input.Notify ?? true)
+            {
+                w.IntercomConversation(TopicFor(part), id);
+            }
+
+            lock (i.Gate)
+            {
+                return Json.Result(r.Part(part, IntercomEndpoints.Root(request)), 201);
+            }
+        });
+    }
+
+    /// <summary>The Intercom webhook topic for a new part.</summary>
+    public static string TopicFor(IcPart part) => part.PartType switch
+    {
+        "note" => "conversation.admin.noted",
+        "close" => "conversation.admin.closed",
+        "open" => "conversation.admin.opened",
+        "snoozed" => "conversation.admin.snoozed",
+        "unsnoozed" => "conversation.admin.unsnoozed",
+        "assignment" or "away_mode_assignment" => "conversation.admin.assigned",
+        _ => part.Author.Type is "user" or "lead" ? "conversation.user.replied" : "conversation.admin.replied",
+    };
+}
+
+public sealed record AdminInput(string? Name, string? Email);
+
+public sealed record ContactInput(string? Role, string? Email, string? Name, string? ExternalId, string? Phone);
+
+public sealed record ConversationInput(string? ContactId, string? Subject, string? Body, List<IcAttachment>? Attachments, long? CreatedAt);
+
+public sealed record PartInput(string? PartType, string? AuthorType, string? AuthorId, string? Body, List<IcAttachment>? Attachments,
+    string? AssignedToId, long? CreatedAt, long? SnoozedUntil, bool? Notify);

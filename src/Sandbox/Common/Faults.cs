@@ -1,0 +1,136 @@
+using System.Globalization;
+
+namespace Ferry.Sandbox.Common;
+
+/// <summary>Faults injected into vendor API calls and webhook deliveries (config Sandbox:Faults, or POST /admin/faults).</summary>
+public sealed class FaultSettings
+{
+    /// <summary>Which vendor's API the request faults apply to: all, intercom or zendesk.</summary>
+    public string Scope { get; set; } = "all";
+
+    /// <summary>Added latency: fixed, uniform (between LatencyMs and LatencyMaxMs) or exponential (mean LatencyMs).</summary>
+    public string LatencyDistribution { get; set; } = "fixed";
+
+    public int LatencyMs { get; set; }
+
+    public int LatencyMaxMs { get; set; }
+
+    /// <summary>Probability (0..1) of answering with <see cref="ErrorStatus"/>.</summary>
+    public double ErrorRate { get; set; }
+
+    public int ErrorStatus { get; set; } = 503;
+
+    /// <summary>Probability (0..1) of a 429 with Retry-After, as in a rate-limit storm.</summary>
+    public double RateLimitRate { get; set; }
+
+    public int RetryAfterSeconds { get; set; } = 2;
+
+    /// <summary>Probability (0..1) of never answering (the request hangs for TimeoutSeconds, then the connection is dropped).</summary>
+    public double TimeoutRate { get; set; }
+
+    public int TimeoutSeconds { get; set; } = 120;
+
+    /// <summary>Probability (0..1) of sending headers and half the body, then aborting the connection.</summary>
+    public double DropRate { get; set; }
+
+    /// <summary>Probability (0..1) that a webhook is delivered twice.</summary>
+    public double DuplicateWebhookRate { get; set; }
+
+    /// <summary>Delivers webhooks pairwise swapped (out of order).</summary>
+    public bool ReorderWebhooks { get; set; }
+
+    /// <summary>Attachment downloads are throttled to this many bytes per second (0: full speed).</summary>
+    public long SlowDownloadBytesPerSecond { get; set; }
+
+    public bool AppliesTo(string vendor) => Scope == "all" || string.Equals(Scope, vendor, StringComparison.OrdinalIgnoreCase);
+}
+
+/// <summary>The fault settings in force, replaceable at run time.</summary>
+public sealed class FaultState(FaultSettings initial)
+{
+    private volatile FaultSettings _current = initial;
+
+    public FaultSettings Current { get => _current; set => _current = value; }
+
+    public static bool Roll(double probability) => probability > 0 && Random.Shared.NextDouble() < probability;
+
+    public TimeSpan NextLatency()
+    {
+        var f = _current;
+        double ms = f.LatencyDistribution switch
+        {
+            "uniform" => f.LatencyMs + (Random.Shared.NextDouble() * Math.Max(0, f.LatencyMaxMs - f.LatencyMs)),
+            "exponential" => -f.LatencyMs * Math.Log(1 - Random.Shared.NextDouble()),
+            _ => f.LatencyMs,
+        };
+        return TimeSpan.FromMilliseconds(Math.Max(0, ms));
+    }
+}
+
+/// <summary>Applies <see cref="FaultSettings"/> to one vendor's endpoints.</summary>
+public sealed class FaultFilter(FaultState faults, string vendor) : IEndpointFilter
+{
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var f = faults.Current;
+        if (!f.AppliesTo(vendor))
+        {
+            return await next(context);
+        }
+
+        var http = context.HttpContext;
+        var latency = faults.NextLatency();
+        if (latency > TimeSpan.Zero)
+        {
+            await Task.Delay(latency, http.RequestAborted);
+        }
+
+        if (FaultState.Roll(f.TimeoutRate))
+        {
+            try
+            {
+                await Task.Delay(TimeSpan.FromSeconds(f.TimeoutSeconds), http.RequestAborted);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+
+            http.Abort();
+            return Results.Empty;
+        }
+
+        if (FaultState.Roll(f.RateLimitRate))
+        {
+            http.Response.Headers.RetryAfter = f.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+            return vendor == "intercom"
+                ? VendorErrors.Intercom(429, "rate_limit_exceeded", "Exceeded rate limit")
+                : VendorErrors.Zendesk(429, "APIRateLimitExceeded", "Rate limit exceeded (storm)");
+        }
+
+        if (FaultState.Roll(f.ErrorRate))
+        {
+            return vendor == "intercom"
+                ? VendorErrors.Intercom(f.ErrorStatus, "server_error", "Injected server error")
+                : VendorErrors.Zendesk(f.ErrorStatus, "ServerError", "Injected server error");
+        }
+
+        var result = await next(context);
+        if (!FaultState.Roll(f.DropRate) || result is not IResult executable)
+        {
+            return result;
+        }
+
+        // Render the real answer, send half of it, then cut the connection.
+        var original = http.Response.Body;
+        using var buffer = new MemoryStream();
+        http.Response.Body = buffer;
+        await executable.ExecuteAsync(http);
+        http.Response.Body = original;
+        var bytes = buffer.ToArray();
+        http.Response.ContentLength = bytes.Length;
+        await original.WriteAsync(bytes.AsMemory(0, bytes.Length / 2), http.RequestAborted);
+        await original.FlushAsync(http.RequestAborted);
+        http.Abort();
+        return Results.Empty;
+    }
+}

@@ -1,0 +1,60 @@
+using Ferry.Sandbox.Extensions;
+using Ferry.Sandbox.Intercom;
+using Ferry.Sandbox.Webhooks;
+
+namespace Ferry.Sandbox.Scenarios;
+
+/// <summary>Sandbox:DemoTraffic: keeps creating conversations and replies at the chosen rate, with webhooks.</summary>
+public sealed partial class DemoTraffic(SandboxOptions options, ScenarioSeeder seeder, IntercomState intercom, WebhookDispatcher webhooks, ILogger<DemoTraffic> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (options.SeedConversations > 0)
+        {
+            seeder.Seed(options.SeedConversations);
+        }
+
+        if (!options.DemoTraffic.Enabled || options.DemoTraffic.PerMinute <= 0)
+        {
+            return;
+        }
+
+        LogStarted(logger, options.DemoTraffic.PerMinute);
+        var (admin, _, _) = seeder.EnsureStaff();
+        var random = new Random();
+        using var timer = new PeriodicTimer(TimeSpan.FromMinutes(1 / options.DemoTraffic.PerMinute));
+        var tick = 0;
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            tick++;
+            var open = intercom.Conversations().Where(c => c.State != "closed").ToList();
+            if (open.Count == 0 || tick % 3 == 1)
+            {
+                var created = seeder.Seed(1, random.Next(), partsPerConversation: 0)[0];
+                webhooks.IntercomConversation("conversation.user.created", created.Id);
+                continue;
+            }
+
+            var conversation = open[random.Next(open.Count)];
+            var contact = intercom.Contact(conversation.ContactIds[0]);
+            if (tick % 3 == 2 && contact is not null)
+            {
+                intercom.AddPart(conversation.Id, "comment", intercom.AuthorFor(contact), $"<p>Follow-up #{tick} from the customer ✉️</p>");
+                webhooks.IntercomConversation("conversation.user.replied", conversation.Id);
+            }
+            else if (random.Next(4) == 0)
+            {
+                intercom.AddPart(conversation.Id, "close", IntercomState.AuthorFor(admin), null);
+                webhooks.IntercomConversation("conversation.admin.closed", conversation.Id);
+            }
+            else
+            {
+                intercom.AddPart(conversation.Id, "comment", IntercomState.AuthorFor(admin), $"<p>Reply #{tick} from <b>{admin.Name}</b></p>");
+                webhooks.IntercomConversation("conversation.admin.replied", conversation.Id);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Demo traffic: {PerMinute} events per minute")]
+    private static partial void LogStarted(ILogger logger, double perMinute);
+}

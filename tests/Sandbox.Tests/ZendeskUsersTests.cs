@@ -1,0 +1,97 @@
+using System.Net;
+using Ferry.Testing;
+
+namespace Ferry.Sandbox.Tests;
+
+public sealed class ZendeskUsersTests(SandboxServer sandbox)
+{
+    [Fact]
+    public async Task Create_or_update_creates_then_updates_by_email_case_insensitively()
+    {
+        using var zendesk = sandbox.CreateZendeskClient();
+        var email = $"{TestJson.Unique("Mixed")}@Example.com";
+
+        var (created, body) = await zendesk.PostJsonAsync("api/v2/users/create_or_update", new { user = new { name = "Ann", email } });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var id = body["user"]!["id"]!.GetValue<long>();
+
+        var (updated, again) = await zendesk.PostJsonAsync("api/v2/users/create_or_update", new { user = new { name = "Ann B", email = email.ToUpperInvariant(), external_id = "ext-" + id } });
+        Assert.Equal(HttpStatusCode.OK, updated.StatusCode);
+        Assert.Equal(id, again["user"]!["id"]!.GetValue<long>());
+        Assert.Equal("Ann B", again["user"]!["name"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Search_finds_users_by_secondary_email_and_external_id_with_or_without_json_suffix()
+    {
+        using var zendesk = sandbox.CreateZendeskClient();
+        var primary = $"{TestJson.Unique("p")}@corp.example";
+        var secondary = $"{TestJson.Unique("s")}@home.example";
+        var externalId = TestJson.Unique("ext");
+        var user = sandbox.Zendesk.AddUser("Sam", primary, externalId: externalId, secondaryEmails: [secondary]);
+
+        var (_, byEmail) = await zendesk.GetJsonAsync($"api/v2/users/search.json?query=email:{Uri.EscapeDataString(secondary.ToUpperInvariant())}");
+        Assert.Equal(user.Id, byEmail["users"]![0]!["id"]!.GetValue<long>());
+
+        var (_, byExternal) = await zendesk.GetJsonAsync($"api/v2/users/search?external_id={externalId}");
+        Assert.Single(byExternal["users"]!.AsArray());
+
+        var (_, identities) = await zendesk.GetJsonAsync($"api/v2/users/{user.Id}/identities");
+        Assert.Equal(2, identities["identities"]!.AsArray().Count);
+    }
+
+    [Fact]
+    public async Task Identities_can_be_added_but_not_stolen_from_another_user()
+    {
+        using var zendesk = sandbox.CreateZendeskClient();
+        var a = sandbox.Zendesk.AddUser("A", $"{TestJson.Unique("a")}@x.example");
+        var b = sandbox.Zendesk.AddUser("B", $"{TestJson.Unique("b")}@x.example");
+        var extra = $"{TestJson.Unique("extra")}@x.example";
+
+        var (added, _) = await zendesk.PostJsonAsync($"api/v2/users/{a.Id}/identities", new { identity = new { type = "email", value = extra } });
+        Assert.Equal(HttpStatusCode.Created, added.StatusCode);
+
+        var (stolen, error) = await zendesk.PostJsonAsync($"api/v2/users/{b.Id}/identities", new { identity = new { type = "email", value = extra } });
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, stolen.StatusCode);
+        Assert.Equal("RecordInvalid", error["error"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Agent_directory_lists_agents_and_deleted_users_leave_search()
+    {
+        using var zendesk = sandbox.CreateZendeskClient();
+        var agent = sandbox.Zendesk.AddUser("Agent", $"{TestJson.Unique("agent")}@support.example", role: "agent");
+        var gone = sandbox.Zendesk.AddUser("Gone", $"{TestJson.Unique("gone")}@x.example");
+
+        var (_, agents) = await zendesk.GetJsonAsync("api/v2/users?role=agent&per_page=100");
+        Assert.Contains(agents["users"]!.AsArray(), u => u!["id"]!.GetValue<long>() == agent.Id);
+
+        var (deleted, _) = await zendesk.SendJsonAsync(HttpMethod.Delete, $"api/v2/users/{gone.Id}");
+        Assert.Equal(HttpStatusCode.OK, deleted.StatusCode);
+        var (_, search) = await zendesk.GetJsonAsync($"api/v2/users/search?query=email:{gone.Email}");
+        Assert.Empty(search["users"]!.AsArray());
+        var (_, shown) = await zendesk.GetJsonAsync($"api/v2/users/{gone.Id}");
+        Assert.False(shown["user"]!["active"]!.GetValue<bool>());
+    }
+
+    [Fact]
+    public async Task Requests_without_valid_credentials_get_401_in_the_vendor_shape()
+    {
+        using var anonymous = new HttpClient { BaseAddress = sandbox.ZendeskBaseUrl };
+        var (response, body) = await anonymous.GetJsonAsync("api/v2/users/1");
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("Couldn't authenticate you", body["error"]!.GetValue<string>());
+
+        using var bearer = new HttpClient { BaseAddress = sandbox.ZendeskBaseUrl };
+        bearer.DefaultRequestHeaders.Authorization = new("Bearer", sandbox.ZendeskApiToken);
+        var (ok, _) = await bearer.GetJsonAsync("api/v2/groups");
+        Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+
+        using var intercom = new HttpClient { BaseAddress = sandbox.IntercomBaseUrl };
+        intercom.DefaultRequestHeaders.Authorization = new("Bearer", "wrong");
+        var (denied, error) = await intercom.GetJsonAsync("admins");
+        Assert.Equal(HttpStatusCode.Unauthorized, denied.StatusCode);
+        Assert.Equal("error.list", error["type"]!.GetValue<string>());
+        Assert.Equal("unauthorized", error["errors"]![0]!["code"]!.GetValue<string>());
+    }
+}
