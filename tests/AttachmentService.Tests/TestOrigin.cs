@@ -36,6 +36,8 @@ public sealed class TestOrigin : IAsyncDisposable
     {
         var port = FreePort();
         var builder = WebApplication.CreateSlimBuilder();
+        // No appsettings.json from the test output (it is the sandbox's, with fixed Kestrel endpoints).
+        builder.Configuration.Sources.Clear();
         builder.Logging.ClearProviders();
         builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, port));
         var app = builder.Build();
