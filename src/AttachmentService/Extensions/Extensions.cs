@@ -36,6 +36,8 @@ internal static class Extensions
             http.BaseAddress = zendesk.BaseUrl;
             http.DefaultRequestHeaders.Authorization = zendesk.CreateAuthorization();
             http.Timeout = Timeout.InfiniteTimeSpan;
-        });
+        })
+        // The default request logging would write ?filename=… (customer data) into the logs.
+        .RemoveAllLoggers();
     }
 }
