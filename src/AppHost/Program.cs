@@ -17,6 +17,17 @@ var identity = builder.AddProject<Projects.IdentityService>("identity")
 var attachments = builder.AddProject<Projects.AttachmentService>("attachments")
     .WithVendors(vendors)
     .WithHttpHealthCheck("/health");
+if (vendors.Sandbox is not null)
+{
+    // Sandbox mode only: the sandbox serves the Intercom attachment URLs over plain http on loopback.
+    // Live mode keeps the defaults (https, Intercom's hosts, public addresses only).
+    attachments
+        .WithEnvironment("Attachments__AllowedHosts__0", "localhost")
+        .WithEnvironment("Attachments__AllowedHosts__1", "127.0.0.1")
+        .WithEnvironment("Attachments__AllowInsecureHttpForHosts__0", "localhost")
+        .WithEnvironment("Attachments__AllowInsecureHttpForHosts__1", "127.0.0.1")
+        .WithEnvironment("Attachments__AllowLoopback", "true");
+}
 
 var tickets = builder.AddProject<Projects.TicketService>("tickets")
     .WithDatabase(infrastructure)

@@ -1,13 +1,4 @@
-using Ferry.AttachmentService.Extensions;
+using Ferry.AttachmentService;
 
-var builder = WebApplication.CreateBuilder(args);
-
-builder.AddServiceDefaults();
-builder.AddApplicationServices();
-
-var app = builder.Build();
-
-app.MapDefaultEndpoints();
-app.MapFerryGrpcDefaults();
-
-app.Run();
+// builder → AddServiceDefaults → AddApplicationServices → map: see AttachmentServiceApp (shared with tests).
+AttachmentServiceApp.Build(args).Run();

@@ -1,3 +1,10 @@
+using Ferry.AttachmentService.Copying;
+using Ferry.AttachmentService.Safety;
+using Ferry.AttachmentService.Telemetry;
+using Ferry.AttachmentService.Vendors.Zendesk;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
 namespace Ferry.AttachmentService.Extensions;
 
 internal static class Extensions
@@ -5,5 +12,32 @@ internal static class Extensions
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         builder.Services.AddFerryGrpcServer();
+
+        builder.Services.AddOptions<AttachmentOptions>()
+            .BindConfiguration(AttachmentOptions.Section)
+            .ValidateDataAnnotations()
+            .Validate(o => o.FileTimeout > TimeSpan.Zero && o.CallBudget > TimeSpan.Zero, "Attachments:FileTimeout and Attachments:CallBudget must be positive.")
+            .ValidateOnStart();
+        builder.Services.AddOptions<ZendeskOptions>().BindConfiguration(ZendeskOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<AttachmentTelemetry>();
+        builder.Services.AddSingleton<SourcePolicy>();
+        builder.Services.AddSingleton<SafeDownloader>();
+        builder.Services.AddSingleton<AttachmentCopier>();
+        builder.Services.AddSingleton<ChunkUploader>();
+
+        // Not AddZendeskHttpClient: the standard resilience handler's 10-second attempt timeout would
+        // cut large uploads, and uploads are retried around the whole copy (AttachmentCopier), never
+        // re-sent by a handler. The time cap is the per-file cancellation, hence no HttpClient.Timeout.
+        builder.Services.AddHttpClient<ZendeskUploadClient>((services, http) =>
+        {
+            var zendesk = services.GetRequiredService<IOptions<ZendeskOptions>>().Value;
+            http.BaseAddress = zendesk.BaseUrl;
+            http.DefaultRequestHeaders.Authorization = zendesk.CreateAuthorization();
+            http.Timeout = Timeout.InfiniteTimeSpan;
+        })
+        // The default request logging would write ?filename=… (customer data) into the logs.
+        .RemoveAllLoggers();
     }
 }

@@ -1,0 +1,234 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using Ferry.AttachmentService.Safety;
+using Ferry.AttachmentService.Telemetry;
+using Ferry.AttachmentService.Vendors.Zendesk;
+using Microsoft.Extensions.Options;
+
+namespace Ferry.AttachmentService.Copying;
+
+public sealed record SourceFile(string Url, string Name, string? ContentType, long DeclaredSize);
+
+public sealed record CopyScope(string ConversationId, string PartId);
+
+public enum FileOutcome
+{
+    Copied,
+    Refused,
+    Failed,
+}
+
+public sealed record FileResult(string Name, FileOutcome Outcome, string Reason, long Bytes, string ContentType);
+
+/// <summary>What one Copy produced: the one upload token every copied file joined (null when none was copied).</summary>
+public sealed record CopyResult(string? Token, IReadOnlyList<FileResult> Files);
+
+/// <summary>
+/// Copies a part's attachments one after another, each download streamed straight into its Zendesk
+/// upload. The first copied file creates the upload token, later files join it (token=…), so one
+/// comment carries them all.
+/// </summary>
+public sealed partial class AttachmentCopier(
+    SafeDownloader downloader,
+    ZendeskUploadClient zendesk,
+    AttachmentTelemetry telemetry,
+    IOptions<AttachmentOptions> options,
+    TimeProvider time,
+    ILogger<AttachmentCopier> logger)
+{
+    private readonly AttachmentOptions _options = options.Value;
+
+    public async Task<CopyResult> CopyAsync(CopyScope scope, IReadOnlyList<SourceFile> files, CancellationToken ct)
+    {
+        using var budget = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        budget.CancelAfter(_options.CallBudget);
+        string? token = null;
+        var results = new List<FileResult>(files.Count);
+        for (var i = 0; i < files.Count; i++)
+        {
+            var (result, uploadToken) = await CopyFileAsync(scope, i, files[i], token, budget, ct);
+            token ??= uploadToken;
+            results.Add(result);
+        }
+
+        return new CopyResult(token, results);
+    }
+
+    private async Task<(FileResult Result, string? Token)> CopyFileAsync(
+        CopyScope scope, int index, SourceFile file, string? token, CancellationTokenSource budget, CancellationToken callerCt)
+    {
+        using var activity = AttachmentTelemetry.Source.StartActivity("attachments.copy_file");
+        activity?.SetTag("ferry.conversation_id", scope.ConversationId);
+        activity?.SetTag("ferry.part_id", scope.PartId);
+        activity?.SetTag("ferry.attachment.index", index);
+        activity?.SetTag("ferry.attachment.joins_token", token is not null);
+
+        var started = time.GetTimestamp();
+        var name = FileName(file);
+        var contentType = string.IsNullOrWhiteSpace(file.ContentType) ? "application/octet-stream" : file.ContentType;
+        FileResult result;
+        string? uploadToken = null;
+        var attempts = 0;
+        if (file.DeclaredSize > _options.MaxFileBytes)
+        {
+            result = new(name, FileOutcome.Refused, $"refused: declared size {file.DeclaredSize} bytes is over the {_options.MaxFileBytes}-byte cap", 0, contentType);
+        }
+        else
+        {
+            while (true)
+            {
+                attempts++;
+                using var fileCts = CancellationTokenSource.CreateLinkedTokenSource(budget.Token);
+                fileCts.CancelAfter(_options.FileTimeout);
+                try
+                {
+                    var (upload, bytes, actualType) = await AttemptAsync(file, name, token, fileCts.Token);
+                    uploadToken = upload.Token;
+                    result = new(name, FileOutcome.Copied, "", bytes, actualType);
+                    break;
+                }
+                catch (Exception e) when (!callerCt.IsCancellationRequested)
+                {
+                    var (outcome, reason, retry, retryAfter) = Classify(e, fileCts, budget);
+                    var delay = Backoff(attempts, retryAfter);
+                    if (!retry || attempts >= _options.MaxAttempts || budget.IsCancellationRequested)
+                    {
+                        result = new(name, outcome, retry ? $"{reason} (gave up after {attempts} attempts)" : reason, 0, contentType);
+                        break;
+                    }
+
+                    LogRetrying(logger, scope.ConversationId, scope.PartId, index, attempts, reason, delay);
+                    try
+                    {
+                        await Task.Delay(delay, time, budget.Token);
+                    }
+                    catch (OperationCanceledException) when (!callerCt.IsCancellationRequested)
+                    {
+                        result = new(name, FileOutcome.Failed, $"{reason}; the call's time budget ran out before a retry", 0, contentType);
+                        break;
+                    }
+                }
+            }
+        }
+
+        var outcomeName = result.Outcome.ToString().ToLowerInvariant();
+        activity?.SetTag("ferry.attachment.outcome", outcomeName);
+        activity?.SetTag("ferry.attachment.bytes", result.Bytes);
+        activity?.SetTag("ferry.attachment.attempts", attempts);
+        if (result.Outcome != FileOutcome.Copied)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, result.Reason);
+        }
+
+        telemetry.Record("copy", outcomeName, result.Bytes, time.GetElapsedTime(started));
+        LogFile(logger, scope.ConversationId, scope.PartId, index, outcomeName, result.Bytes, attempts, result.Reason);
+        return (result, uploadToken);
+    }
+
+    private async Task<(ZendeskUpload Upload, long Bytes, string ContentType)> AttemptAsync(SourceFile file, string name, string? token, CancellationToken ct)
+    {
+        using var response = await downloader.OpenAsync(file.Url, ct);
+        var length = response.Content.Headers.ContentLength;
+        if (length > _options.MaxFileBytes)
+        {
+            throw new AttachmentRefusedException($"refused: Content-Length {length} bytes is over the {_options.MaxFileBytes}-byte cap");
+        }
+
+        // The type Intercom reported wins; the download's header is the fallback.
+        var contentType = !string.IsNullOrWhiteSpace(file.ContentType) && MediaTypeHeaderValue.TryParse(file.ContentType, out var declared)
+            ? declared
+            : response.Content.Headers.ContentType ?? new MediaTypeHeaderValue("application/octet-stream");
+        var body = await response.Content.ReadAsStreamAsync(ct);
+        using var content = new CappedStreamContent(body, length, _options.MaxFileBytes);
+        content.Headers.ContentType = contentType;
+        var upload = await zendesk.UploadAsync(name, token, content, ct);
+        return (upload, content.Bytes, contentType.ToString());
+    }
+
+    /// <summary>
+    /// Refusals are final. Transient failures (connection broken mid-stream, 5xx, 429) are retried
+    /// from the start: a new download piped into a new upload. Re-sending the upload POST is
+    /// acceptable because an upload that Zendesk did register but whose answer was lost only leaves
+    /// an unused token (first file; it expires after ~60 minutes, harmless) — for a file joining an
+    /// existing token it could add that file twice to the comment, the lesser evil than losing it.
+    /// A file over its time cap is not retried within this call (it would be as slow again).
+    /// </summary>
+    private (FileOutcome Outcome, string Reason, bool Retry, TimeSpan? RetryAfter) Classify(
+        Exception e, CancellationTokenSource fileCts, CancellationTokenSource budget)
+    {
+        if (SafeDownloader.Find<AttachmentRefusedException>(e) is { } refused)
+        {
+            return (FileOutcome.Refused, refused.Reason, false, null);
+        }
+
+        if (SafeDownloader.Find<FileTooLargeException>(e) is { } tooLarge)
+        {
+            return (FileOutcome.Refused, tooLarge.Message, false, null);
+        }
+
+        if (e is OperationCanceledException || SafeDownloader.Find<OperationCanceledException>(e) is not null)
+        {
+            return budget.IsCancellationRequested
+                ? (FileOutcome.Failed, "failed: the call's time budget ran out", false, null)
+                : (FileOutcome.Failed, $"failed: over the {_options.FileTimeout.TotalSeconds:0.#}-second time cap", false, null);
+        }
+
+        if (e is ZendeskUploadException upload)
+        {
+            return upload.Failure switch
+            {
+                ZendeskUploadFailure.TooLarge => (FileOutcome.Refused, $"refused: Zendesk rejected the file as too large ({upload.Status})", false, null),
+                ZendeskUploadFailure.Transient => (FileOutcome.Failed, $"failed: Zendesk upload answered {upload.Status}", true, upload.RetryAfter),
+                _ => (FileOutcome.Failed, $"failed: Zendesk upload answered {upload.Status}", false, null),
+            };
+        }
+
+        if (e is DownloadFailedException download)
+        {
+            return (FileOutcome.Failed, $"failed: {download.Message}", download.Transient, null);
+        }
+
+        if (e is HttpRequestException or IOException)
+        {
+            return (FileOutcome.Failed, $"failed: transfer interrupted ({Innermost(e).Message})", true, null);
+        }
+
+        return (FileOutcome.Failed, $"failed: {e.GetType().Name}", false, null);
+    }
+
+    private TimeSpan Backoff(int attempt, TimeSpan? retryAfter)
+    {
+        var exponential = _options.RetryBaseDelay * Math.Pow(2, attempt - 1);
+        var jittered = exponential * (0.8 + (Random.Shared.NextDouble() * 0.4));
+        return retryAfter is { } after && after > jittered ? after : jittered;
+    }
+
+    private static Exception Innermost(Exception e)
+    {
+        while (e.InnerException is not null)
+        {
+            e = e.InnerException;
+        }
+
+        return e;
+    }
+
+    /// <summary>The reported name, else the URL's last segment; never a path.</summary>
+    public static string FileName(SourceFile file)
+    {
+        var name = file.Name;
+        if (string.IsNullOrWhiteSpace(name) && Uri.TryCreate(file.Url, UriKind.Absolute, out var uri))
+        {
+            name = Uri.UnescapeDataString(uri.Segments.LastOrDefault() ?? "").Trim('/');
+        }
+
+        name = new string([.. (name ?? "").Where(c => !char.IsControl(c))]).Replace('/', '_').Replace('\\', '_').Trim();
+        return string.IsNullOrEmpty(name) ? "attachment" : name;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Attachment {Index} of conversation {ConversationId} part {PartId}: {Outcome}, {Bytes} bytes, {Attempts} attempt(s) {Reason}")]
+    private static partial void LogFile(ILogger logger, string conversationId, string partId, int index, string outcome, long bytes, int attempts, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Attachment {Index} of conversation {ConversationId} part {PartId}: attempt {Attempt} failed ({Reason}), retrying in {Delay}")]
+    private static partial void LogRetrying(ILogger logger, string conversationId, string partId, int index, int attempt, string reason, TimeSpan delay);
+}

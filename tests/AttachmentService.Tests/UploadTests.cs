@@ -1,0 +1,93 @@
+using Ferry.Testing;
+using Ferry.V1;
+using Google.Protobuf;
+using Grpc.Core;
+using System.Security.Cryptography;
+
+namespace Ferry.AttachmentService.Tests;
+
+/// <summary>The client-streaming Upload through the real gRPC surface into the sandbox's Zendesk.</summary>
+public sealed class UploadTests(SandboxServer sandbox) : IAsyncLifetime
+{
+    private AttachmentServiceHost _service = null!;
+
+    public async ValueTask InitializeAsync() => _service = await AttachmentServiceHost.StartAsync(sandbox, new Dictionary<string, string?>
+    {
+        ["Attachments:MaxFileBytes"] = (8 * 1024 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture),
+    });
+
+    public async ValueTask DisposeAsync() => await _service.DisposeAsync();
+
+    private async Task<UploadReply> UploadAsync(UploadMetadata metadata, long size, int chunkSize = 64 * 1024, long seed = 5)
+    {
+        using var call = _service.Client.Upload(cancellationToken: TestContext.Current.CancellationToken);
+        await call.RequestStream.WriteAsync(new UploadChunk { Metadata = metadata }, TestContext.Current.CancellationToken);
+        var buffer = new byte[chunkSize];
+        for (long sent = 0; sent < size; sent += chunkSize)
+        {
+            var n = (int)Math.Min(chunkSize, size - sent);
+            await WriteChunkAsync(buffer, seed, sent, n);
+            await call.RequestStream.WriteAsync(new UploadChunk { Chunk = ByteString.CopyFrom(buffer, 0, n) }, TestContext.Current.CancellationToken);
+        }
+
+        await call.RequestStream.CompleteAsync();
+        return await call;
+    }
+
+    private static async Task WriteChunkAsync(byte[] buffer, long seed, long offset, int count)
+    {
+        using var stream = new MemoryStream(buffer);
+        await TestOrigin.WriteAsync(stream, seed, offset, count, TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
+    public async Task Streams_chunks_into_one_upload_byte_identical()
+    {
+        const long size = 5 * 1024 * 1024 + 123;
+        var reply = await UploadAsync(new UploadMetadata { Name = "export.csv", ContentType = "text/csv" }, size);
+
+        Assert.Equal(size, reply.Bytes);
+        var stored = Assert.Single(sandbox.Upload(reply.UploadToken).Attachments);
+        Assert.Equal(("export.csv", "text/csv", size), (stored.FileName, stored.ContentType, stored.Size));
+        Assert.Equal(TestOrigin.Sha256(5, size), stored.Sha256);
+    }
+
+    [Fact]
+    public async Task Joins_an_existing_token_and_handles_empty_files()
+    {
+        var first = await UploadAsync(new UploadMetadata { Name = "a.txt", ContentType = "text/plain" }, 100);
+        var second = await UploadAsync(new UploadMetadata { Name = "empty.txt", ContentType = "text/plain", Token = first.UploadToken }, 0);
+
+        Assert.Equal(first.UploadToken, second.UploadToken);
+        var upload = sandbox.Upload(first.UploadToken);
+        Assert.Equal(["a.txt", "empty.txt"], upload.Attachments.Select(a => a.FileName));
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData([])), upload.Attachments[1].Sha256);
+    }
+
+    [Fact]
+    public async Task A_stream_over_the_cap_is_refused()
+    {
+        var error = await Assert.ThrowsAsync<RpcException>(() =>
+            UploadAsync(new UploadMetadata { Name = "huge.bin" }, 8 * 1024 * 1024 + 1, chunkSize: 1024 * 1024));
+        Assert.Equal(StatusCode.ResourceExhausted, error.StatusCode);
+        Assert.Contains("over the 8388608-byte cap", error.Status.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_first_message_must_be_metadata()
+    {
+        using var call = _service.Client.Upload(cancellationToken: TestContext.Current.CancellationToken);
+        await call.RequestStream.WriteAsync(new UploadChunk { Chunk = ByteString.CopyFromUtf8("x") }, TestContext.Current.CancellationToken);
+        await call.RequestStream.CompleteAsync();
+        var error = await Assert.ThrowsAsync<RpcException>(() => call.ResponseAsync);
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+    }
+
+    [Fact]
+    public async Task An_unknown_token_is_reported_as_a_failed_precondition()
+    {
+        var error = await Assert.ThrowsAsync<RpcException>(() =>
+            UploadAsync(new UploadMetadata { Name = "a.txt", Token = "no-such-token" }, 10));
+        Assert.Equal(StatusCode.FailedPrecondition, error.StatusCode);
+    }
+}
