@@ -1,0 +1,3 @@
+using Ferry.Testing;
+
+[assembly: AssemblyFixture(typeof(RedisServer))]
