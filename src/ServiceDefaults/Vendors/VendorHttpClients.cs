@@ -1,0 +1,83 @@
+using System.ComponentModel.DataAnnotations;
+using System.Net.Http.Headers;
+using System.Text;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.Hosting;
+
+/// <summary>Intercom REST settings (section "Intercom"). In sandbox mode BaseUrl is {sandbox}/intercom/.</summary>
+public sealed class IntercomOptions
+{
+    public const string Section = "Intercom";
+
+    [Required]
+    public Uri BaseUrl { get; set; } = new("https://api.intercom.io/");
+
+    [Required]
+    public string AccessToken { get; set; } = "";
+
+    public string ApiVersion { get; set; } = "2.16";
+
+    /// <summary>The app's client secret: the HMAC key of X-Hub-Signature.</summary>
+    public string ClientSecret { get; set; } = "";
+}
+
+/// <summary>Zendesk Support settings (section "Zendesk"). In sandbox mode BaseUrl is {sandbox}/zendesk/.</summary>
+public sealed class ZendeskOptions
+{
+    public const string Section = "Zendesk";
+
+    [Required]
+    public Uri BaseUrl { get; set; } = null!;
+
+    /// <summary>With an email, API-token Basic auth ({email}/token:{token}); without, the token is an OAuth bearer.</summary>
+    public string Email { get; set; } = "";
+
+    [Required]
+    public string ApiToken { get; set; } = "";
+
+    public string WebhookSecret { get; set; } = "";
+
+    public AuthenticationHeaderValue CreateAuthorization() =>
+        string.IsNullOrEmpty(Email)
+            ? new AuthenticationHeaderValue("Bearer", ApiToken)
+            : new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{Email}/token:{ApiToken}")));
+}
+
+public static class VendorHttpClientExtensions
+{
+    /// <summary>
+    /// A typed client for the Zendesk API: base address, authentication and the standard resilience
+    /// pipeline (safe methods retried, Retry-After honoured). Unsafe calls stay single-shot: callers make
+    /// them idempotent (lookup before create, Idempotency-Key) and retry through their own job logic.
+    /// </summary>
+    public static IHttpClientBuilder AddZendeskHttpClient<TClient>(this IHostApplicationBuilder builder) where TClient : class
+    {
+        builder.Services.AddOptions<ZendeskOptions>().BindConfiguration(ZendeskOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        var client = builder.Services.AddHttpClient<TClient>((services, http) =>
+        {
+            var options = services.GetRequiredService<IOptions<ZendeskOptions>>().Value;
+            http.BaseAddress = options.BaseUrl;
+            http.DefaultRequestHeaders.Authorization = options.CreateAuthorization();
+        });
+        client.AddFerryHttpResilience();
+        return client;
+    }
+
+    /// <summary>A typed client for the Intercom API (Bearer token, Intercom-Version header), as above.</summary>
+    public static IHttpClientBuilder AddIntercomHttpClient<TClient>(this IHostApplicationBuilder builder) where TClient : class
+    {
+        builder.Services.AddOptions<IntercomOptions>().BindConfiguration(IntercomOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        var client = builder.Services.AddHttpClient<TClient>((services, http) =>
+        {
+            var options = services.GetRequiredService<IOptions<IntercomOptions>>().Value;
+            http.BaseAddress = options.BaseUrl;
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", options.AccessToken);
+            http.DefaultRequestHeaders.Add("Intercom-Version", options.ApiVersion);
+            http.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        });
+        client.AddFerryHttpResilience();
+        return client;
+    }
+}
