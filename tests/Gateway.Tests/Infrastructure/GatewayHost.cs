@@ -9,6 +9,7 @@ using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace Ferry.Gateway.Tests.Infrastructure;
 
@@ -48,7 +49,7 @@ public sealed class GatewayHost : IAsyncDisposable
     public static byte[] ZendeskSecretBytes => Encoding.UTF8.GetBytes(ZendeskSecret);
 
     /// <param name="ticketsGrpc">TicketService's gRPC address; an address where nothing listens means "TicketService down".</param>
-    public static async Task<GatewayHost> StartAsync(string redisConnectionString, Uri ticketsGrpc, IDictionary<string, string?>? settings = null)
+    public static async Task<GatewayHost> StartAsync(string redisConnectionString, Uri ticketsGrpc, IDictionary<string, string?>? settings = null, CapturingLoggerProvider? logs = null)
     {
         var httpPort = FreePort();
         var grpcPort = FreePort();
@@ -81,6 +82,11 @@ public sealed class GatewayHost : IAsyncDisposable
 
         builder.Configuration.AddInMemoryCollection(values);
         builder.AddServiceDefaults();
+        if (logs is not null)
+        {
+            builder.Logging.AddProvider(logs);
+        }
+
         builder.AddApplicationServices();
         var app = builder.Build();
         app.MapGateway();
