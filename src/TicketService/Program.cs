@@ -11,5 +11,6 @@ await app.MigrateSchemaAsync("ferry", "sync", typeof(Program).Assembly);
 
 app.MapDefaultEndpoints();
 app.MapFerryGrpcDefaults();
+app.MapApplicationServices();
 
 app.Run();

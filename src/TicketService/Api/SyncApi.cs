@@ -1,0 +1,224 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Ferry.TicketService.Attempts;
+using Ferry.TicketService.Queue;
+using Ferry.TicketService.Sync;
+using Ferry.TicketService.Vendors.Intercom;
+using Ferry.V1;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+
+namespace Ferry.TicketService.Api;
+
+/// <summary>The public Sync API (reached through the Gateway). Thin: validation and mapping only.</summary>
+public sealed partial class SyncApi(JobQueue queue, AttemptLog attempts, AttemptFeed feed, TicketLinks tickets, IntercomClient intercom, Backfill backfill) : V1.Sync.SyncBase
+{
+    private const int DefaultPageSize = 50;
+    private const int MaxPageSize = 500;
+
+    public override async Task<RequestSyncReply> RequestSync(RequestSyncRequest request, ServerCallContext context)
+    {
+        var conversationId = ValidConversationId(request.ConversationId);
+        if (await intercom.GetConversationAsync(conversationId, context.CancellationToken) is null)
+        {
+            throw new RpcException(new Status(StatusCode.NotFound, $"Intercom has no conversation '{conversationId}' (deleted, or a different workspace)."));
+        }
+
+        var job = await queue.RequestAsync(conversationId, SyncTrigger.Api, Activity.Current?.Id, context.CancellationToken);
+        return new RequestSyncReply { JobId = job.JobId, Coalesced = job.Coalesced };
+    }
+
+    public override async Task<SyncState> GetSync(GetSyncRequest request, ServerCallContext context)
+    {
+        var conversationId = ValidConversationId(request.ConversationId);
+        var link = await tickets.GetAsync(conversationId, context.CancellationToken);
+        var job = await queue.GetLatestJobAsync(conversationId, context.CancellationToken);
+        if (link is null && job is null)
+        {
+            throw new RpcException(new Status(StatusCode.NotFound, $"Ferry has no sync for conversation '{conversationId}'; RequestSync queues one."));
+        }
+
+        var recent = await attempts.ListAsync(new AttemptFilter(conversationId, false, null, 1, null), context.CancellationToken);
+        var last = recent.Count > 0 ? recent[0] : null;
+        var state = new SyncState
+        {
+            ConversationId = conversationId,
+            TicketId = link?.TicketId ?? 0,
+            JobId = job?.JobId ?? 0,
+            JobState = job is null ? V1.JobState.Unspecified : ToProto(job.State),
+            SyncedParts = link?.SyncedParts ?? 0,
+            LastAttempt = last is null ? null : ToProto(last),
+        };
+        if (link is not null)
+        {
+            state.LastSyncedAt = Timestamp.FromDateTimeOffset(link.LastSyncedAt);
+        }
+
+        return state;
+    }
+
+    public override async Task<ListAttemptsReply> ListAttempts(ListAttemptsRequest request, ServerCallContext context)
+    {
+        if (request.PageSize < 0 || request.PageSize > MaxPageSize)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"page_size must be between 1 and {MaxPageSize} (0 means {DefaultPageSize})."));
+        }
+
+        long? before = null;
+        if (!string.IsNullOrEmpty(request.PageToken))
+        {
+            if (!long.TryParse(request.PageToken, NumberStyles.None, CultureInfo.InvariantCulture, out var token))
+            {
+                throw new RpcException(new Status(StatusCode.InvalidArgument, "page_token is not one this API returned."));
+            }
+
+            before = token;
+        }
+
+        var pageSize = request.PageSize == 0 ? DefaultPageSize : request.PageSize;
+        var filter = new AttemptFilter(
+            string.IsNullOrWhiteSpace(request.ConversationId) ? null : ValidConversationId(request.ConversationId),
+            request.FailedOnly,
+            request.Since?.ToDateTimeOffset(),
+            pageSize,
+            before);
+        var page = await attempts.ListAsync(filter, context.CancellationToken);
+        var reply = new ListAttemptsReply
+        {
+            NextPageToken = page.Count == pageSize ? page[^1].AttemptId.ToString(CultureInfo.InvariantCulture) : "",
+        };
+        reply.Attempts.AddRange(page.Select(ToProto));
+        return reply;
+    }
+
+    public override async Task<RetryReply> Retry(RetryRequest request, ServerCallContext context)
+    {
+        string conversationId;
+        switch (request.TargetCase)
+        {
+            case RetryRequest.TargetOneofCase.JobId:
+                var job = await queue.GetJobAsync(request.JobId, context.CancellationToken)
+                    ?? throw new RpcException(new Status(StatusCode.NotFound, $"No job {request.JobId}."));
+                conversationId = job.ConversationId;
+                break;
+            case RetryRequest.TargetOneofCase.ConversationId:
+                conversationId = ValidConversationId(request.ConversationId);
+                if (await queue.GetLatestJobAsync(conversationId, context.CancellationToken) is null
+                    && await tickets.GetAsync(conversationId, context.CancellationToken) is null)
+                {
+                    throw new RpcException(new Status(StatusCode.NotFound, $"Ferry has never synced conversation '{conversationId}'; use RequestSync."));
+                }
+
+                break;
+            default:
+                throw new RpcException(new Status(StatusCode.InvalidArgument, "Give job_id or conversation_id."));
+        }
+
+        // An active job absorbs the retry; a finished or dead one is followed by a fresh job.
+        var queued = await queue.RequestAsync(conversationId, SyncTrigger.Retry, Activity.Current?.Id, context.CancellationToken);
+        return new RetryReply { JobId = queued.JobId };
+    }
+
+    public override async Task Backfill(BackfillRequest request, IServerStreamWriter<BackfillProgress> responseStream, ServerCallContext context)
+    {
+        if (request.UpdatedSince is not null && request.UpdatedBefore is not null && request.UpdatedSince.ToDateTimeOffset() >= request.UpdatedBefore.ToDateTimeOffset())
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "updated_since must be before updated_before."));
+        }
+
+        if (request.Limit < 0)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "limit must be positive (0: no limit)."));
+        }
+
+        var plan = new BackfillPlan(
+            request.UpdatedSince?.ToDateTimeOffset(),
+            request.UpdatedBefore?.ToDateTimeOffset(),
+            request.DryRun,
+            string.IsNullOrEmpty(request.ResumeToken) ? null : request.ResumeToken,
+            request.Limit);
+        await foreach (var progress in backfill.RunAsync(plan, context.CancellationToken))
+        {
+            await responseStream.WriteAsync(new BackfillProgress
+            {
+                Seen = progress.Seen,
+                Queued = progress.Queued,
+                Skipped = progress.Skipped,
+                ResumeToken = progress.ResumeToken ?? "",
+                Done = progress.Done,
+                LastConversationId = progress.LastConversationId ?? "",
+            }, context.CancellationToken);
+        }
+    }
+
+    public override async Task WatchSyncs(WatchSyncsRequest request, IServerStreamWriter<V1.Attempt> responseStream, ServerCallContext context)
+    {
+        var conversationId = string.IsNullOrWhiteSpace(request.ConversationId) ? null : ValidConversationId(request.ConversationId);
+        var reader = feed.Subscribe(context.CancellationToken);
+        try
+        {
+            await foreach (var attempt in reader.ReadAllAsync(context.CancellationToken))
+            {
+                if ((conversationId is null || attempt.ConversationId == conversationId)
+                    && (!request.FailedOnly || attempt.Outcome == AttemptOutcome.Failure))
+                {
+                    await responseStream.WriteAsync(ToProto(attempt), context.CancellationToken);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
+        {
+            // The watcher hung up.
+        }
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$")]
+    private static partial Regex ConversationIdPattern();
+
+    private static string ValidConversationId(string value)
+    {
+        var trimmed = value.Trim();
+        return ConversationIdPattern().IsMatch(trimmed)
+            ? trimmed
+            : throw new RpcException(new Status(StatusCode.InvalidArgument, "conversation_id must be an Intercom conversation id (letters, digits, '-' or '_', at most 64)."));
+    }
+
+    internal static V1.Attempt ToProto(AttemptRecord a) => new()
+    {
+        AttemptId = a.AttemptId,
+        JobId = a.JobId,
+        AttemptNumber = a.AttemptNumber,
+        ConversationId = a.ConversationId,
+        TicketId = a.TicketId ?? 0,
+        Trigger = a.Trigger switch
+        {
+            SyncTrigger.Webhook => Trigger.Webhook,
+            SyncTrigger.Api => Trigger.Api,
+            SyncTrigger.Backfill => Trigger.Backfill,
+            SyncTrigger.Retry => Trigger.Retry,
+            _ => Trigger.Unspecified,
+        },
+        Outcome = a.Outcome switch
+        {
+            AttemptOutcome.Success => Outcome.Success,
+            AttemptOutcome.Failure => Outcome.Failure,
+            AttemptOutcome.Skipped => Outcome.Skipped,
+            _ => Outcome.Unspecified,
+        },
+        Reason = a.Reason,
+        VendorCalls = a.VendorCalls,
+        DurationMs = a.DurationMs,
+        StartedAt = Timestamp.FromDateTimeOffset(a.StartedAt),
+        Direction = a.Direction,
+    };
+
+    private static V1.JobState ToProto(Queue.JobState state) => state switch
+    {
+        Queue.JobState.Pending => V1.JobState.Pending,
+        Queue.JobState.Running => V1.JobState.Running,
+        Queue.JobState.Done => V1.JobState.Done,
+        Queue.JobState.Dead => V1.JobState.Dead,
+        _ => V1.JobState.Unspecified,
+    };
+}

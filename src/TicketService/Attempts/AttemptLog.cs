@@ -1,0 +1,139 @@
+using System.Globalization;
+using Ferry.TicketService.Queue;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Ferry.TicketService.Attempts;
+
+public enum AttemptOutcome
+{
+    Success,
+    Failure,
+    Skipped,
+}
+
+public sealed record AttemptRecord(
+    long AttemptId,
+    long JobId,
+    int AttemptNumber,
+    string ConversationId,
+    long? TicketId,
+    SyncTrigger Trigger,
+    AttemptOutcome Outcome,
+    string Reason,
+    string Direction,
+    int VendorCalls,
+    long DurationMs,
+    DateTimeOffset StartedAt);
+
+public sealed record AttemptFilter(string? ConversationId, bool FailedOnly, DateTimeOffset? Since, int PageSize, long? BeforeAttemptId);
+
+/// <summary>Every attempt, whatever its outcome, in sync.attempts; announced with NOTIFY for WatchSyncs.</summary>
+public sealed class AttemptLog(NpgsqlDataSource db)
+{
+    public const string NotifyChannel = "ferry_sync_attempts";
+
+    public const string IntercomToZendesk = "intercom->zendesk";
+    public const string ZendeskToIntercom = "zendesk->intercom";
+
+    /// <summary>Writes the attempt inside the caller's transaction (with the job's completion or failure).</summary>
+    public static async Task<long> RecordAsync(NpgsqlConnection connection, NpgsqlTransaction tx, AttemptRecord attempt, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("""
+            INSERT INTO sync.attempts (job_id, attempt_number, conversation_id, ticket_id, trigger, outcome, reason, direction, vendor_calls, duration_ms, started_at)
+            VALUES (@job_id, @attempt_number, @conversation_id, @ticket_id, @trigger, @outcome, @reason, @direction, @vendor_calls, @duration_ms, @started_at)
+            RETURNING attempt_id
+            """, connection, tx);
+        command.Parameters.AddWithValue("job_id", attempt.JobId);
+        command.Parameters.AddWithValue("attempt_number", attempt.AttemptNumber);
+        command.Parameters.AddWithValue("conversation_id", attempt.ConversationId);
+        command.Parameters.AddWithValue("ticket_id", NpgsqlDbType.Bigint, (object?)attempt.TicketId ?? DBNull.Value);
+        command.Parameters.AddWithValue("trigger", attempt.Trigger.ToDb());
+        command.Parameters.AddWithValue("outcome", ToDb(attempt.Outcome));
+        command.Parameters.AddWithValue("reason", attempt.Reason);
+        command.Parameters.AddWithValue("direction", attempt.Direction);
+        command.Parameters.AddWithValue("vendor_calls", attempt.VendorCalls);
+        command.Parameters.AddWithValue("duration_ms", attempt.DurationMs);
+        command.Parameters.AddWithValue("started_at", attempt.StartedAt);
+        var id = (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+
+        await using var notify = new NpgsqlCommand("SELECT pg_notify(@channel, @id)", connection, tx);
+        notify.Parameters.AddWithValue("channel", NotifyChannel);
+        notify.Parameters.AddWithValue("id", id.ToString(CultureInfo.InvariantCulture));
+        await notify.ExecuteNonQueryAsync(cancellationToken);
+        return id;
+    }
+
+    /// <summary>Newest first, keyset-paged by attempt id.</summary>
+    public async Task<IReadOnlyList<AttemptRecord>> ListAsync(AttemptFilter filter, CancellationToken cancellationToken)
+    {
+        await using var command = db.CreateCommand(SelectSql + """
+             WHERE (@conversation_id::text IS NULL OR conversation_id = @conversation_id)
+               AND (NOT @failed_only OR outcome = 'failure')
+               AND (@since::timestamptz IS NULL OR started_at >= @since)
+               AND (@before::bigint IS NULL OR attempt_id < @before)
+             ORDER BY attempt_id DESC
+             LIMIT @limit
+            """);
+        command.Parameters.AddWithValue("conversation_id", NpgsqlDbType.Text, (object?)filter.ConversationId ?? DBNull.Value);
+        command.Parameters.AddWithValue("failed_only", filter.FailedOnly);
+        command.Parameters.AddWithValue("since", NpgsqlDbType.TimestampTz, (object?)filter.Since ?? DBNull.Value);
+        command.Parameters.AddWithValue("before", NpgsqlDbType.Bigint, (object?)filter.BeforeAttemptId ?? DBNull.Value);
+        command.Parameters.AddWithValue("limit", filter.PageSize);
+        return await ReadAllAsync(command, cancellationToken);
+    }
+
+    public async Task<AttemptRecord?> GetAsync(long attemptId, CancellationToken cancellationToken)
+    {
+        await using var command = db.CreateCommand(SelectSql + " WHERE attempt_id = @id");
+        command.Parameters.AddWithValue("id", attemptId);
+        var found = await ReadAllAsync(command, cancellationToken);
+        return found.Count > 0 ? found[0] : null;
+    }
+
+    private const string SelectSql = """
+        SELECT attempt_id, job_id, attempt_number, conversation_id, ticket_id, trigger, outcome, reason,
+               direction, vendor_calls, duration_ms, started_at
+        FROM sync.attempts
+        """;
+
+    private static async Task<IReadOnlyList<AttemptRecord>> ReadAllAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
+        var list = new List<AttemptRecord>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            list.Add(new AttemptRecord(
+                reader.GetInt64(0),
+                reader.GetInt64(1),
+                reader.GetInt32(2),
+                reader.GetString(3),
+                reader.IsDBNull(4) ? null : reader.GetInt64(4),
+                SyncTriggerNames.ParseTrigger(reader.GetString(5)),
+                ParseOutcome(reader.GetString(6)),
+                reader.GetString(7),
+                reader.GetString(8),
+                reader.GetInt32(9),
+                reader.GetInt64(10),
+                reader.GetFieldValue<DateTimeOffset>(11)));
+        }
+
+        return list;
+    }
+
+    private static string ToDb(AttemptOutcome outcome) => outcome switch
+    {
+        AttemptOutcome.Success => "success",
+        AttemptOutcome.Failure => "failure",
+        AttemptOutcome.Skipped => "skipped",
+        _ => throw new ArgumentOutOfRangeException(nameof(outcome)),
+    };
+
+    private static AttemptOutcome ParseOutcome(string value) => value switch
+    {
+        "success" => AttemptOutcome.Success,
+        "failure" => AttemptOutcome.Failure,
+        "skipped" => AttemptOutcome.Skipped,
+        _ => throw new ArgumentOutOfRangeException(nameof(value), value, "Unknown outcome"),
+    };
+}

@@ -1,0 +1,70 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace Ferry.TicketService.Vendors.Intercom;
+
+/// <summary>The Intercom endpoints TicketService uses (conversations, contacts, admins, parts).</summary>
+public sealed class IntercomClient(HttpClient http)
+{
+    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowReadingFromString,
+    };
+
+    private const string Vendor = "Intercom";
+
+    /// <summary>The conversation with its (at most 500 most recent) parts, or null when Intercom does not know it.</summary>
+    public async Task<IntercomConversation?> GetConversationAsync(string conversationId, CancellationToken cancellationToken)
+    {
+        using var response = await http.GetAsync(new Uri($"conversations/{Uri.EscapeDataString(conversationId)}?display_as=html", UriKind.Relative), cancellationToken);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+
+        await response.EnsureSuccessAsync(Vendor, "GET conversation", cancellationToken);
+        return await response.Content.ReadFromJsonAsync<IntercomConversation>(Json, cancellationToken);
+    }
+
+    public async Task<IntercomContact?> GetContactAsync(string contactId, CancellationToken cancellationToken)
+    {
+        using var response = await http.GetAsync(new Uri($"contacts/{Uri.EscapeDataString(contactId)}", UriKind.Relative), cancellationToken);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+
+        await response.EnsureSuccessAsync(Vendor, "GET contact", cancellationToken);
+        return await response.Content.ReadFromJsonAsync<IntercomContact>(Json, cancellationToken);
+    }
+
+    /// <summary>One page of conversations updated in [since, before), oldest cursor first.</summary>
+    public async Task<IntercomSearchPage> SearchUpdatedAsync(DateTimeOffset? since, DateTimeOffset? before, string? startingAfter, int perPage, CancellationToken cancellationToken)
+    {
+        var filters = new List<object>();
+        if (since is { } s)
+        {
+            filters.Add(new { field = "updated_at", @operator = ">", value = s.ToUnixTimeSeconds() - 1 });
+        }
+
+        if (before is { } b)
+        {
+            filters.Add(new { field = "updated_at", @operator = "<", value = b.ToUnixTimeSeconds() });
+        }
+
+        if (filters.Count == 0)
+        {
+            filters.Add(new { field = "updated_at", @operator = ">", value = 0 });
+        }
+
+        object query = filters.Count == 1 ? filters[0] : new { @operator = "AND", value = filters };
+        var pagination = startingAfter is null
+            ? (object)new { per_page = perPage }
+            : new { per_page = perPage, starting_after = startingAfter };
+        using var response = await http.PostAsJsonAsync(new Uri("conversations/search", UriKind.Relative), new { query, pagination }, cancellationToken);
+        await response.EnsureSuccessAsync(Vendor, "search conversations", cancellationToken);
+        return (await response.Content.ReadFromJsonAsync<IntercomSearchPage>(Json, cancellationToken))!;
+    }
+}

@@ -1,0 +1,88 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Ferry.TicketService.Vendors.Intercom;
+
+// Only the fields Ferry reads (Intercom API 2.16). Ids are strings; some arrive as numbers.
+
+public sealed record IntercomConversation(
+    [property: JsonConverter(typeof(FlexibleStringConverter))] string Id,
+    string? Title,
+    long CreatedAt,
+    long UpdatedAt,
+    string? State,
+    bool Open,
+    [property: JsonConverter(typeof(FlexibleStringConverter))] string? AdminAssigneeId,
+    [property: JsonConverter(typeof(FlexibleStringConverter))] string? TeamAssigneeId,
+    IntercomTagList? Tags,
+    IntercomSource? Source,
+    IntercomContactList? Contacts,
+    IntercomPartList? ConversationParts,
+    Dictionary<string, JsonElement>? CustomAttributes,
+    string? Priority);
+
+public sealed record IntercomTagList(IReadOnlyList<IntercomTag>? Tags);
+
+public sealed record IntercomTag([property: JsonConverter(typeof(FlexibleStringConverter))] string Id, string Name);
+
+public sealed record IntercomSource(
+    [property: JsonConverter(typeof(FlexibleStringConverter))] string Id,
+    string? Subject,
+    string? Body,
+    string? DeliveredAs,
+    IntercomAuthor? Author,
+    IReadOnlyList<IntercomAttachment>? Attachments);
+
+public sealed record IntercomAuthor(
+    [property: JsonConverter(typeof(FlexibleStringConverter))] string? Id,
+    string Type,
+    string? Name,
+    string? Email);
+
+public sealed record IntercomAttachment(string? Type, string Name, string Url, string? ContentType, long? Filesize);
+
+public sealed record IntercomContactList(IReadOnlyList<IntercomContactRef>? Contacts);
+
+public sealed record IntercomContactRef([property: JsonConverter(typeof(FlexibleStringConverter))] string Id, string? ExternalId);
+
+public sealed record IntercomPartList(IReadOnlyList<IntercomPart>? ConversationParts, int TotalCount);
+
+public sealed record IntercomPart(
+    [property: JsonConverter(typeof(FlexibleStringConverter))] string Id,
+    string PartType,
+    string? Body,
+    long CreatedAt,
+    IntercomAuthor? Author,
+    IReadOnlyList<IntercomAttachment>? Attachments,
+    IntercomAssignee? AssignedTo);
+
+public sealed record IntercomAssignee(string? Type, [property: JsonConverter(typeof(FlexibleStringConverter))] string? Id);
+
+public sealed record IntercomContact(
+    [property: JsonConverter(typeof(FlexibleStringConverter))] string Id,
+    string? Role,
+    string? Email,
+    string? ExternalId,
+    string? Name);
+
+public sealed record IntercomAdmin([property: JsonConverter(typeof(FlexibleStringConverter))] string Id, string? Name, string? Email);
+
+public sealed record IntercomSearchPage(IReadOnlyList<IntercomConversation>? Conversations, IntercomPages? Pages, int TotalCount);
+
+public sealed record IntercomPages(IntercomNextPage? Next);
+
+public sealed record IntercomNextPage(string? StartingAfter);
+
+/// <summary>Reads a JSON string or number as a string (Intercom is not consistent about id types).</summary>
+public sealed class FlexibleStringConverter : JsonConverter<string>
+{
+    public override string? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => reader.TokenType switch
+    {
+        JsonTokenType.String => reader.GetString(),
+        JsonTokenType.Number => reader.GetDecimal().ToString(System.Globalization.CultureInfo.InvariantCulture),
+        JsonTokenType.Null => null,
+        _ => throw new JsonException($"Expected a string or number, got {reader.TokenType}."),
+    };
+
+    public override void Write(Utf8JsonWriter writer, string value, JsonSerializerOptions options) => writer.WriteStringValue(value);
+}

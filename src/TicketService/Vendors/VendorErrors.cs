@@ -1,0 +1,58 @@
+using System.Net;
+
+namespace Ferry.TicketService.Vendors;
+
+/// <summary>The vendor asked us to slow down: the job is deferred by <see cref="RetryAfter"/>, not failed.</summary>
+public sealed class VendorRateLimitedException(string vendor, TimeSpan retryAfter)
+    : Exception($"{vendor} rate limit reached; retry after {retryAfter.TotalSeconds:0.#} s")
+{
+    public string Vendor { get; } = vendor;
+
+    public TimeSpan RetryAfter { get; } = retryAfter;
+}
+
+/// <summary>A vendor answered with an error status. 5xx and timeouts are transient; most 4xx are not.</summary>
+public sealed class VendorException(string vendor, HttpStatusCode status, string operation, string? detail)
+    : Exception($"{vendor} {operation} failed with {(int)status} {status}{(string.IsNullOrEmpty(detail) ? "" : ": " + detail)}")
+{
+    public string Vendor { get; } = vendor;
+
+    public HttpStatusCode Status { get; } = status;
+
+    public bool IsTransient => (int)Status >= 500 || Status == HttpStatusCode.RequestTimeout;
+}
+
+public static class VendorResponses
+{
+    /// <summary>Throws the matching exception for a non-success response. The detail is the vendor's error text, truncated (never a request body).</summary>
+    public static async Task EnsureSuccessAsync(this HttpResponseMessage response, string vendor, string operation, CancellationToken cancellationToken)
+    {
+        if (response.IsSuccessStatusCode)
+        {
+            return;
+        }
+
+        if (response.StatusCode == HttpStatusCode.TooManyRequests)
+        {
+            throw new VendorRateLimitedException(vendor, RetryAfter(response));
+        }
+
+        var detail = await response.Content.ReadAsStringAsync(cancellationToken);
+        throw new VendorException(vendor, response.StatusCode, operation, detail.Length > 300 ? detail[..300] : detail);
+    }
+
+    public static TimeSpan RetryAfter(HttpResponseMessage response)
+    {
+        if (response.Headers.RetryAfter?.Delta is { } delta)
+        {
+            return delta;
+        }
+
+        if (response.Headers.RetryAfter?.Date is { } date)
+        {
+            return date - DateTimeOffset.UtcNow is { } wait && wait > TimeSpan.Zero ? wait : TimeSpan.FromSeconds(1);
+        }
+
+        return TimeSpan.FromSeconds(10);
+    }
+}

@@ -1,0 +1,4 @@
+using Ferry.Testing;
+
+[assembly: AssemblyFixture(typeof(PostgresServer))]
+[assembly: AssemblyFixture(typeof(RedisServer))]
