@@ -13,6 +13,7 @@ public sealed record IntercomNotification(string Id, string Topic, string? Conve
         "conversation.user.created",
         "conversation.user.replied",
         "conversation.admin.replied",
+        "conversation.admin.single.created",
         "conversation.admin.noted",
         "conversation.admin.assigned",
         "conversation.admin.closed",
