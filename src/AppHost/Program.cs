@@ -37,8 +37,13 @@ var tickets = builder.AddProject<Projects.TicketService>("tickets")
     .WithReference(attachments).WaitFor(attachments)
     .WithHttpHealthCheck("/health");
 
+// Sync API key for internal tools (x-api-key): a secret parameter; the gateway is given only its SHA-256.
+var gatewayApiKey = builder.AddGeneratedSecret("gateway-api-key");
 builder.AddProject<Projects.Gateway>("gateway")
     .WithRedis(infrastructure)
+    .WithEnvironment(async context => context.EnvironmentVariables["Gateway__ApiKeys__ferry-cli"] = Convert.ToHexStringLower(
+        System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(
+            await gatewayApiKey.Resource.GetValueAsync(context.CancellationToken) ?? ""))))
     .WithVendors(vendors)
     .WithReference(tickets).WaitFor(tickets)
     .WithHttpHealthCheck("/health")

@@ -7,8 +7,6 @@ builder.AddApplicationServices();
 
 var app = builder.Build();
 
-app.MapDefaultEndpoints();
-app.MapFerryGrpcDefaults();
-app.MapReverseProxy();
+app.MapGateway();
 
 app.Run();

@@ -1,18 +1,96 @@
+using System.Threading.RateLimiting;
+using Ferry.Gateway.Api;
+using Ferry.Gateway.Telemetry;
+using Ferry.Gateway.Webhooks;
 using Ferry.V1;
+using Grpc.Core;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
 
 namespace Ferry.Gateway.Extensions;
 
-internal static class Extensions
+public static class Extensions
 {
+    /// <summary>Authorization policy of the Sync API route and reflection: a known API key.</summary>
+    public const string ApiClientPolicy = "api-client";
+
+    /// <summary>Rate limiter policy of the Sync API route and reflection: partitioned by client name.</summary>
+    public const string PerClientRateLimit = "per-client";
+
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         builder.AddRedisClient("redis");
         builder.Services.AddFerryGrpcServer();
         builder.Services.AddGrpcServiceClient<SyncInbox.SyncInboxClient>("tickets");
+        builder.Services.TryAddSingletonTimeProvider();
 
-        // The Sync API for internal tools is proxied to TicketService (gRPC over HTTP/2 end to end).
+        // Webhooks: signature-protected, acknowledged only once TicketService committed them.
+        builder.Services.AddOptions<WebhookOptions>().Bind(builder.Configuration.GetSection(WebhookOptions.Section))
+            .Validate(o => o.MaxBodyBytes > 0 && o.ZendeskTimestampTolerance > TimeSpan.Zero && o.EnqueueTimeout > TimeSpan.Zero,
+                $"{WebhookOptions.Section}: MaxBodyBytes, ZendeskTimestampTolerance and EnqueueTimeout must be positive.")
+            .ValidateOnStart();
+        builder.Services.AddSingleton<GatewayTelemetry>();
+        builder.Services.AddSingleton<DeliveryDedup>();
+        builder.Services.AddSingleton<InboxForwarder>();
+
+        // Sync API for internal tools: API keys (stored hashed) and a per-client rate limit.
+        builder.Services.AddSingleton<ApiKeyStore>();
+        builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        builder.Services.AddAuthorizationBuilder()
+            .AddPolicy(ApiClientPolicy, policy => policy.AddAuthenticationSchemes(ApiKeyAuthenticationHandler.SchemeName).RequireAuthenticatedUser());
+        builder.Services.AddOptions<ApiRateLimitOptions>().Bind(builder.Configuration.GetSection(ApiRateLimitOptions.Section))
+            .Validate(o => o.PermitLimit > 0 && o.Window > TimeSpan.Zero, $"{ApiRateLimitOptions.Section}: PermitLimit and Window must be positive.")
+            .ValidateOnStart();
+        builder.Services.AddRateLimiter(limiter =>
+        {
+            limiter.AddPolicy(PerClientRateLimit, context =>
+            {
+                var limits = context.RequestServices.GetRequiredService<IOptions<ApiRateLimitOptions>>().Value;
+                return RateLimitPartition.GetFixedWindowLimiter(context.User.Identity?.Name ?? "anonymous",
+                    _ => new FixedWindowRateLimiterOptions { PermitLimit = limits.PermitLimit, Window = limits.Window, QueueLimit = 0 });
+            });
+            limiter.OnRejected = (context, _) =>
+            {
+                if (context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter))
+                {
+                    context.HttpContext.Response.Headers.RetryAfter =
+                        ((int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                }
+
+                return new ValueTask(GrpcStatusResponse.WriteAsync(context.HttpContext.Response, StatusCode.ResourceExhausted,
+                    "Rate limit for this API key exceeded; retry later."));
+            };
+        });
+
+        // The Sync API is proxied to TicketService (gRPC over HTTP/2 end to end); the route carries the
+        // policies above (appsettings.json: ReverseProxy:Routes:sync-api).
         builder.Services.AddReverseProxy()
             .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
             .AddServiceDiscoveryDestinationResolver();
+    }
+
+    public static WebApplication MapGateway(this WebApplication app)
+    {
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseRateLimiter();
+
+        app.MapDefaultEndpoints();
+        app.MapGrpcHealthChecksService();
+        // Reflection describes the proxied Sync API; like the API itself it needs a key.
+        app.MapGrpcService<GatewayReflectionV1>().RequireAuthorization(ApiClientPolicy).RequireRateLimiting(PerClientRateLimit);
+        app.MapGrpcService<GatewayReflectionV1Alpha>().RequireAuthorization(ApiClientPolicy).RequireRateLimiting(PerClientRateLimit);
+        app.MapWebhooks();
+        app.MapReverseProxy();
+        return app;
+    }
+
+    private static void TryAddSingletonTimeProvider(this IServiceCollection services)
+    {
+        if (!services.Any(d => d.ServiceType == typeof(TimeProvider)))
+        {
+            services.AddSingleton(TimeProvider.System);
+        }
     }
 }

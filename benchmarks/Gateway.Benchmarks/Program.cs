@@ -1,0 +1,223 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.RegularExpressions;
+using Ferry.Gateway.Api;
+using Ferry.Gateway.Extensions;
+using Ferry.Gateway.Webhooks;
+using Ferry.Testing;
+using Ferry.V1;
+using Grpc.Core;
+using Grpc.Net.Client;
+
+// Gateway benchmark: webhook acknowledgement (hey, fixed rate) against a bare Kestrel endpoint, and a
+// unary gRPC call through the gateway's YARP route against the same backend called directly.
+// Everything runs on this machine in one run; the ratios are what to compare across machines.
+var seconds = int.Parse(Environment.GetEnvironmentVariable("BENCH_SECONDS") ?? "10", CultureInfo.InvariantCulture);
+var rate = int.Parse(Environment.GetEnvironmentVariable("BENCH_RATE") ?? "200", CultureInfo.InvariantCulture);
+const int Workers = 4;
+
+await using var redis = new RedisServer();
+await redis.InitializeAsync();
+
+// Baselines: a bare Kestrel app with a webhook-shaped endpoint (reads the body, answers 200) and a
+// minimal gRPC-speaking endpoint for ferry.v1.Sync/GetSync (empty SyncState, grpc-status 0).
+var bareHttp = FreePort();
+var bareGrpc = FreePort();
+var bare = WebApplication.CreateSlimBuilder();
+bare.Logging.ClearProviders();
+bare.WebHost.ConfigureKestrel(k =>
+{
+    k.Listen(IPAddress.Loopback, bareHttp, o => o.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http1);
+    k.Listen(IPAddress.Loopback, bareGrpc, o => o.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http2);
+});
+var bareApp = bare.Build();
+bareApp.MapPost("/ack", async (HttpRequest request) =>
+{
+    await request.Body.CopyToAsync(Stream.Null);
+    return Results.Ok();
+});
+bareApp.MapPost("/ferry.v1.Sync/GetSync", async (HttpContext context) =>
+{
+    await context.Request.Body.CopyToAsync(Stream.Null);
+    context.Response.ContentType = "application/grpc";
+    await context.Response.Body.WriteAsync(new byte[5]); // uncompressed, zero-length message
+    context.Response.AppendTrailer("grpc-status", "0");
+});
+await bareApp.StartAsync();
+
+const string intercomSecret = "bench-intercom-secret";
+const string apiKey = "bench-api-key";
+var gatewayHttp = FreePort();
+var gatewayGrpc = FreePort();
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ApplicationName = "Ferry.Gateway", ContentRootPath = AppContext.BaseDirectory });
+builder.Configuration.Sources.Clear();
+builder.Configuration.AddJsonFile(Path.Combine(LocalServer.RepositoryRoot, "src", "Gateway", "appsettings.json"));
+builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+{
+    ["Kestrel:Endpoints:http:Url"] = $"http://127.0.0.1:{gatewayHttp}",
+    ["Kestrel:Endpoints:grpc:Url"] = $"http://127.0.0.1:{gatewayGrpc}",
+    ["ConnectionStrings:redis"] = redis.ConnectionString,
+    ["services:tickets:grpc:0"] = $"http://127.0.0.1:{bareGrpc}",
+    ["Intercom:ClientSecret"] = intercomSecret,
+    ["Gateway:ApiKeys:bench"] = ApiKeyStore.Hash(apiKey),
+    ["Gateway:RateLimit:PermitLimit"] = "1000000",
+    ["Logging:LogLevel:Default"] = "Warning",
+});
+builder.AddServiceDefaults();
+builder.AddApplicationServices();
+var gateway = builder.Build();
+gateway.MapGateway();
+await gateway.StartAsync();
+
+var work = Directory.CreateTempSubdirectory("ferry-bench-").FullName;
+var unusedBody = Body(work, "unused.json", "{\"type\":\"notification_event\",\"id\":\"notif_bench_unused\",\"topic\":\"company.created\",\"created_at\":1764079200,\"data\":{\"item\":{\"id\":\"1\"}}}");
+var duplicateJson = "{\"type\":\"notification_event\",\"id\":\"notif_bench_dup\",\"topic\":\"conversation.user.replied\",\"created_at\":1764079200,\"data\":{\"item\":{\"id\":\"456\",\"updated_at\":1764079100}}}";
+var duplicateBody = Body(work, "duplicate.json", duplicateJson);
+// The duplicate scenario exercises verify + parse + the Redis fast-dedup lookup (the delivery was acknowledged before).
+using (var mux = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(redis.ConnectionString))
+{
+    await mux.GetDatabase().StringSetAsync(DeliveryDedup.Key("intercom", "notif_bench_dup"), 1, TimeSpan.FromHours(1));
+}
+
+Console.WriteLine($"Gateway benchmark: {rate} req/s for {seconds} s per scenario, {Environment.ProcessorCount} cores");
+var results = new List<(string Name, double P50, double P99, string Note)>();
+
+// Warm-up (JIT, connection pools, Redis) so the first measured scenario is not penalised.
+foreach (var (url, body, signature) in new[]
+{
+    ($"http://127.0.0.1:{bareHttp}/ack", unusedBody, (string?)null),
+    ($"http://127.0.0.1:{gatewayHttp}/webhooks/intercom", unusedBody, IntercomSignature.Sign(unusedBody.Bytes, Encoding.UTF8.GetBytes(intercomSecret))),
+    ($"http://127.0.0.1:{gatewayHttp}/webhooks/intercom", duplicateBody, IntercomSignature.Sign(duplicateBody.Bytes, Encoding.UTF8.GetBytes(intercomSecret))),
+})
+{
+    Hey("warm-up", url, body.Path, signature, warmUp: true);
+}
+
+var baseline = Hey("bare Kestrel POST (baseline)", $"http://127.0.0.1:{bareHttp}/ack", unusedBody.Path, null);
+results.Add(baseline);
+results.Add(Hey("gateway: Intercom unused topic (verify+parse)", $"http://127.0.0.1:{gatewayHttp}/webhooks/intercom", unusedBody.Path,
+    IntercomSignature.Sign(unusedBody.Bytes, Encoding.UTF8.GetBytes(intercomSecret))));
+results.Add(Hey("gateway: Intercom duplicate (verify+parse+Redis)", $"http://127.0.0.1:{gatewayHttp}/webhooks/intercom", duplicateBody.Path,
+    IntercomSignature.Sign(duplicateBody.Bytes, Encoding.UTF8.GetBytes(intercomSecret))));
+
+var direct = await GrpcAsync("gRPC GetSync direct (baseline)", new Uri($"http://127.0.0.1:{bareGrpc}"), null);
+var proxied = await GrpcAsync("gRPC GetSync through gateway (YARP+auth+rate limit)", new Uri($"http://127.0.0.1:{gatewayGrpc}"), apiKey);
+
+Console.WriteLine();
+Console.WriteLine($"| scenario | p50 ms | p99 ms | p50 ratio | p99 ratio |");
+Console.WriteLine($"|---|---|---|---|---|");
+foreach (var r in results)
+{
+    Console.WriteLine(Row(r, baseline));
+}
+
+Console.WriteLine(Row(direct, direct));
+Console.WriteLine(Row(proxied, direct));
+
+await gateway.StopAsync();
+await gateway.DisposeAsync();
+await bareApp.StopAsync();
+await bareApp.DisposeAsync();
+Directory.Delete(work, recursive: true);
+return 0;
+
+static string Row((string Name, double P50, double P99, string Note) r, (string Name, double P50, double P99, string Note) b) =>
+    string.Create(CultureInfo.InvariantCulture, $"| {r.Name} | {r.P50:F2} | {r.P99:F2} | {r.P50 / b.P50:F2}x | {r.P99 / b.P99:F2}x |{r.Note}");
+
+(string Name, double P50, double P99, string Note) Hey(string name, string url, string bodyPath, string? signature, bool warmUp = false)
+{
+    var args = new List<string> { "-z", warmUp ? "2s" : $"{seconds}s", "-c", $"{Workers}", "-q", $"{rate / Workers}", "-m", "POST", "-T", "application/json", "-D", bodyPath };
+    if (signature is not null)
+    {
+        args.AddRange(["-H", $"X-Hub-Signature: {signature}"]);
+    }
+
+    args.Add(url);
+    var start = new ProcessStartInfo("hey", args) { RedirectStandardOutput = true, UseShellExecute = false };
+    using var process = Process.Start(start)!;
+    var output = process.StandardOutput.ReadToEnd();
+    process.WaitForExit();
+    var statuses = Regex.Match(output, @"Status code distribution:\s*(.*?)(\n\n|\z)", RegexOptions.Singleline).Groups[1].Value.Trim().Replace('\n', ' ');
+    var p50 = Percentile(output, 50);
+    var p99 = Percentile(output, 99);
+    if (!warmUp)
+    {
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name}: p50 {p50:F2} ms, p99 {p99:F2} ms, {statuses}"));
+    }
+
+    return (name, p50, p99, "");
+}
+
+static double Percentile(string heyOutput, int percentile)
+{
+    var match = Regex.Match(heyOutput, $@"\b{percentile}%% in ([0-9.]+) secs".Replace("%%", "%", StringComparison.Ordinal));
+    return match.Success ? double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture) * 1000 : double.NaN;
+}
+
+async Task<(string Name, double P50, double P99, string Note)> GrpcAsync(string name, Uri address, string? key)
+{
+    using var channel = GrpcChannel.ForAddress(address);
+    var client = new Sync.SyncClient(channel);
+    var headers = key is null ? new Metadata() : new Metadata { { "x-api-key", key } };
+    for (var i = 0; i < 500; i++)
+    {
+        await client.GetSyncAsync(new GetSyncRequest { ConversationId = "456" }, headers);
+    }
+
+    // Open-loop fixed rate: request i is sent at i/rate s whether or not earlier ones finished.
+    var total = rate * seconds;
+    var latencies = new double[total];
+    var failures = 0;
+    var clock = Stopwatch.StartNew();
+    var calls = new Task[total];
+    for (var i = 0; i < total; i++)
+    {
+        var due = TimeSpan.FromSeconds((double)i / rate);
+        var wait = due - clock.Elapsed;
+        if (wait > TimeSpan.Zero)
+        {
+            await Task.Delay(wait);
+        }
+
+        var index = i;
+        calls[i] = Task.Run(async () =>
+        {
+            var started = Stopwatch.GetTimestamp();
+            try
+            {
+                await client.GetSyncAsync(new GetSyncRequest { ConversationId = "456" }, headers);
+            }
+            catch (RpcException)
+            {
+                Interlocked.Increment(ref failures);
+            }
+
+            latencies[index] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        });
+    }
+
+    await Task.WhenAll(calls);
+    Array.Sort(latencies);
+    var p50 = latencies[(int)(total * 0.50)];
+    var p99 = latencies[Math.Min(total - 1, (int)(total * 0.99))];
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name}: p50 {p50:F2} ms, p99 {p99:F2} ms, {total} calls, {failures} failed"));
+    return (name, p50, p99, failures > 0 ? $" {failures} failed" : "");
+}
+
+static (string Path, byte[] Bytes) Body(string directory, string name, string json)
+{
+    var path = Path.Combine(directory, name);
+    var bytes = Encoding.UTF8.GetBytes(json);
+    File.WriteAllBytes(path, bytes);
+    return (path, bytes);
+}
+
+static int FreePort()
+{
+    using var listener = new TcpListener(IPAddress.Loopback, 0);
+    listener.Start();
+    return ((IPEndPoint)listener.LocalEndpoint).Port;
+}

@@ -1,0 +1,83 @@
+using System.Collections.Frozen;
+using System.Text.Json;
+
+namespace Ferry.Gateway.Webhooks;
+
+/// <summary>What the gateway needs from an Intercom notification envelope; the raw body travels on untouched.</summary>
+public sealed record IntercomNotification(string Id, string Topic, string? ConversationId, DateTimeOffset? EventAt)
+{
+    public const string PingTopic = "ping";
+
+    /// <summary>Topics Ferry syncs on (shared/reference/APIS.md); every other topic is acknowledged and counted only.</summary>
+    public static FrozenSet<string> UsedTopics { get; } = FrozenSet.Create(StringComparer.Ordinal,
+        "conversation.user.created",
+        "conversation.user.replied",
+        "conversation.admin.replied",
+        "conversation.admin.single.created",
+        "conversation.admin.noted",
+        "conversation.admin.assigned",
+        "conversation.admin.closed",
+        "conversation.admin.opened",
+        "conversation.admin.snoozed",
+        "conversation.admin.unsnoozed",
+        "conversation.deleted",
+        "contact.user.updated",
+        "contact.lead.updated");
+
+    public bool IsPing => Topic == PingTopic;
+
+    public bool IsUsed => UsedTopics.Contains(Topic);
+
+    public static WebhookParse<IntercomNotification> Parse(ReadOnlyMemory<byte> body)
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(body);
+        }
+        catch (JsonException)
+        {
+            return Fail("body is not valid JSON");
+        }
+
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                return Fail("body is not a JSON object");
+            }
+
+            var topic = Json.Id(root, "topic");
+            if (topic is null)
+            {
+                return Fail("missing field: topic");
+            }
+
+            var id = Json.Id(root, "id");
+            if (id is null)
+            {
+                return Fail("missing field: id");
+            }
+
+            var item = Json.Child(Json.Child(root, "data"), "item");
+            string? conversationId = null;
+            if (topic.StartsWith("conversation.", StringComparison.Ordinal) && UsedTopics.Contains(topic))
+            {
+                conversationId = Json.Id(item, "id");
+                if (conversationId is null)
+                {
+                    return Fail("missing field: data.item.id");
+                }
+            }
+
+            // The conversation's own clock orders events; arrival time never does.
+            var eventAt = Json.UnixSeconds(item, "updated_at") ?? Json.UnixSeconds(root, "created_at");
+            return Ok(new IntercomNotification(id, topic, conversationId, eventAt));
+        }
+    }
+
+    private static WebhookParse<IntercomNotification> Ok(IntercomNotification value) => new(value, null);
+
+    private static WebhookParse<IntercomNotification> Fail(string error) => new(null, error);
+}

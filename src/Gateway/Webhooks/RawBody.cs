@@ -1,0 +1,49 @@
+using System.Buffers;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Ferry.Gateway.Webhooks;
+
+/// <summary>Reads the exact request bytes (signatures are over them) with a hard size limit.</summary>
+internal static class RawBody
+{
+    /// <summary>The body, or null when it is larger than <paramref name="limit"/> bytes (answer 413).</summary>
+    public static async Task<ReadOnlyMemory<byte>?> ReadAsync(HttpRequest request, int limit, CancellationToken cancellationToken)
+    {
+        if (request.ContentLength > limit)
+        {
+            return null;
+        }
+
+        var sizeFeature = request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>();
+        if (sizeFeature is { IsReadOnly: false })
+        {
+            sizeFeature.MaxRequestBodySize = limit + 1L;
+        }
+
+        using var body = new MemoryStream(capacity: (int)Math.Min(request.ContentLength ?? 4096, limit));
+        var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        try
+        {
+            int read;
+            while ((read = await request.Body.ReadAsync(buffer, cancellationToken)) > 0)
+            {
+                if (body.Length + read > limit)
+                {
+                    return null;
+                }
+
+                body.Write(buffer, 0, read);
+            }
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return null;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        return new ReadOnlyMemory<byte>(body.GetBuffer(), 0, (int)body.Length);
+    }
+}

@@ -1,0 +1,66 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace Ferry.Gateway.Webhooks;
+
+/// <summary>
+/// The body of Ferry's Zendesk webhook (docs/WEBHOOKS.md):
+/// <c>{"ticket_id":"{{ticket.id}}","external_id":"{{ticket.external_id}}","status":"{{ticket.status}}","updated_at":"{{ticket.updated_at_with_timestamp}}"}</c>.
+/// </summary>
+public sealed record ZendeskTicketEvent(long TicketId, string? ExternalId, string Status, DateTimeOffset? UpdatedAt)
+{
+    public const string Topic = "ticket.status_changed";
+    public const string ExternalIdPrefix = "intercom-conversation-";
+
+    /// <summary>The Intercom conversation behind a ticket Ferry created, from its <c>external_id</c>.</summary>
+    public string? ConversationId =>
+        ExternalId is { } external && external.StartsWith(ExternalIdPrefix, StringComparison.Ordinal) && external.Length > ExternalIdPrefix.Length
+            ? external[ExternalIdPrefix.Length..]
+            : null;
+
+    public static WebhookParse<ZendeskTicketEvent> Parse(ReadOnlyMemory<byte> body)
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(body);
+        }
+        catch (JsonException)
+        {
+            return Fail("body is not valid JSON");
+        }
+
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                return Fail("body is not a JSON object");
+            }
+
+            var ticket = Json.Id(root, "ticket_id");
+            if (ticket is null)
+            {
+                return Fail("missing field: ticket_id");
+            }
+
+            if (!long.TryParse(ticket, NumberStyles.None, CultureInfo.InvariantCulture, out var ticketId) || ticketId <= 0)
+            {
+                return Fail("ticket_id is not a positive integer");
+            }
+
+            var status = Json.Id(root, "status");
+            if (status is null)
+            {
+                return Fail("missing field: status");
+            }
+
+            return Ok(new ZendeskTicketEvent(
+                ticketId, Json.Id(root, "external_id"), status, Json.Iso8601(root, "updated_at")));
+        }
+    }
+
+    private static WebhookParse<ZendeskTicketEvent> Ok(ZendeskTicketEvent value) => new(value, null);
+
+    private static WebhookParse<ZendeskTicketEvent> Fail(string error) => new(null, error);
+}

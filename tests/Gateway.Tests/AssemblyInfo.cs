@@ -1,0 +1,4 @@
+using Ferry.Testing;
+
+[assembly: AssemblyFixture(typeof(RedisServer))]
+[assembly: AssemblyFixture(typeof(PostgresServer))]

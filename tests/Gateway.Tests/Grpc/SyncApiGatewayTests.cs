@@ -1,0 +1,118 @@
+using Ferry.Gateway.Tests.Infrastructure;
+using Ferry.Testing;
+using Ferry.V1;
+using Grpc.Core;
+using Grpc.Health.V1;
+using Grpc.Reflection.V1;
+
+namespace Ferry.Gateway.Tests.Grpc;
+
+/// <summary>The Sync API surface of the gateway: API keys, per-client rate limit, reflection, health.</summary>
+public sealed class SyncApiGatewayTests(RedisServer redis) : IAsyncLifetime
+{
+    private GatewayHost _gateway = null!;
+
+    public async ValueTask InitializeAsync() =>
+        _gateway = await GatewayHost.StartAsync(redis.ConnectionString, GatewayHost.NowhereAddress(), new Dictionary<string, string?>
+        {
+            ["Gateway:RateLimit:PermitLimit"] = "3",
+            ["Gateway:RateLimit:Window"] = "01:00:00",
+        });
+
+    public async ValueTask DisposeAsync() => await _gateway.DisposeAsync();
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static Metadata Key(string key) => new() { { "x-api-key", key } };
+
+    [Fact]
+    public async Task Sync_call_without_an_api_key_is_Unauthenticated()
+    {
+        using var channel = _gateway.GrpcChannel();
+        var error = await Assert.ThrowsAsync<RpcException>(() =>
+            new Sync.SyncClient(channel).GetSyncAsync(new GetSyncRequest { ConversationId = "1" }, cancellationToken: Ct).ResponseAsync);
+        Assert.Equal(StatusCode.Unauthenticated, error.StatusCode);
+    }
+
+    [Fact]
+    public async Task Sync_call_with_a_wrong_api_key_is_Unauthenticated()
+    {
+        using var channel = _gateway.GrpcChannel();
+        var error = await Assert.ThrowsAsync<RpcException>(() =>
+            new Sync.SyncClient(channel).GetSyncAsync(new GetSyncRequest { ConversationId = "1" }, Key("not-a-key"), cancellationToken: Ct).ResponseAsync);
+        Assert.Equal(StatusCode.Unauthenticated, error.StatusCode);
+    }
+
+    [Fact]
+    public async Task Streaming_call_without_an_api_key_is_Unauthenticated()
+    {
+        using var channel = _gateway.GrpcChannel();
+        using var call = new Sync.SyncClient(channel).WatchSyncs(new WatchSyncsRequest(), cancellationToken: Ct);
+        var error = await Assert.ThrowsAsync<RpcException>(() => call.ResponseStream.MoveNext(Ct));
+        Assert.Equal(StatusCode.Unauthenticated, error.StatusCode);
+    }
+
+    [Fact]
+    public async Task Sync_call_with_a_valid_key_passes_authentication_and_is_proxied()
+    {
+        // TicketService is down here, so the proxy itself answers: Unavailable, not Unauthenticated.
+        using var channel = _gateway.GrpcChannel();
+        var error = await Assert.ThrowsAsync<RpcException>(() =>
+            new Sync.SyncClient(channel).GetSyncAsync(new GetSyncRequest { ConversationId = "1" }, Key(GatewayHost.OtherApiKey), cancellationToken: Ct).ResponseAsync);
+        Assert.Equal(StatusCode.Unavailable, error.StatusCode);
+    }
+
+    [Fact]
+    public async Task Rate_limit_is_per_client_and_answers_ResourceExhausted()
+    {
+        using var channel = _gateway.GrpcChannel();
+        var client = new Sync.SyncClient(channel);
+        var codes = new List<StatusCode>();
+        for (var i = 0; i < 4; i++)
+        {
+            var error = await Assert.ThrowsAsync<RpcException>(() =>
+                client.GetSyncAsync(new GetSyncRequest { ConversationId = "1" }, Key(GatewayHost.ApiKey), cancellationToken: Ct).ResponseAsync);
+            codes.Add(error.StatusCode);
+        }
+
+        Assert.Equal([StatusCode.Unavailable, StatusCode.Unavailable, StatusCode.Unavailable, StatusCode.ResourceExhausted], codes);
+    }
+
+    [Fact]
+    public async Task Reflection_lists_the_Sync_API_for_a_key_holder_and_hides_the_internal_inbox()
+    {
+        using var channel = _gateway.GrpcChannel();
+        using var call = new ServerReflection.ServerReflectionClient(channel).ServerReflectionInfo(Key(GatewayHost.OtherApiKey), cancellationToken: Ct);
+        await call.RequestStream.WriteAsync(new ServerReflectionRequest { ListServices = "" }, Ct);
+        Assert.True(await call.ResponseStream.MoveNext(Ct));
+        var services = call.ResponseStream.Current.ListServicesResponse.Service.Select(s => s.Name).ToList();
+        Assert.Contains("ferry.v1.Sync", services);
+        Assert.DoesNotContain("ferry.v1.SyncInbox", services);
+
+        await call.RequestStream.WriteAsync(new ServerReflectionRequest { FileContainingSymbol = "ferry.v1.Sync" }, Ct);
+        Assert.True(await call.ResponseStream.MoveNext(Ct));
+        Assert.NotEmpty(call.ResponseStream.Current.FileDescriptorResponse.FileDescriptorProto);
+        await call.RequestStream.CompleteAsync();
+    }
+
+    [Fact]
+    public async Task Reflection_without_a_key_is_Unauthenticated()
+    {
+        using var channel = _gateway.GrpcChannel();
+        using var call = new ServerReflection.ServerReflectionClient(channel).ServerReflectionInfo(cancellationToken: Ct);
+        var error = await Assert.ThrowsAsync<RpcException>(async () =>
+        {
+            await call.RequestStream.WriteAsync(new ServerReflectionRequest { ListServices = "" }, Ct);
+            await call.ResponseStream.MoveNext(Ct);
+        });
+        Assert.Equal(StatusCode.Unauthenticated, error.StatusCode);
+    }
+
+    [Fact]
+    public async Task Health_needs_no_key()
+    {
+        using var channel = _gateway.GrpcChannel();
+        var reply = await new Health.HealthClient(channel).CheckAsync(new HealthCheckRequest(), cancellationToken: Ct);
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, reply.Status);
+    }
+}
