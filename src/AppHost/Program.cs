@@ -39,7 +39,7 @@ var tickets = builder.AddProject<Projects.TicketService>("tickets")
 
 // Sync API key for internal tools (x-api-key): a secret parameter; the gateway is given only its SHA-256.
 var gatewayApiKey = builder.AddGeneratedSecret("gateway-api-key");
-builder.AddProject<Projects.Gateway>("gateway")
+var gateway = builder.AddProject<Projects.Gateway>("gateway")
     .WithRedis(infrastructure)
     .WithEnvironment(async context => context.EnvironmentVariables["Gateway__ApiKeys__ferry-cli"] = Convert.ToHexStringLower(
         System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(
@@ -48,5 +48,12 @@ builder.AddProject<Projects.Gateway>("gateway")
     .WithReference(tickets).WaitFor(tickets)
     .WithHttpHealthCheck("/health")
     .WithExternalHttpEndpoints();
+
+// Sandbox mode: the emulated vendors deliver webhooks to the gateway as the real ones would, and
+// demo traffic (Ferry:DemoTraffic, default on) keeps new conversations coming for people to watch.
+vendors.Sandbox?
+    .WithEnvironment("Sandbox__Intercom__WebhookUrl", ReferenceExpression.Create($"{gateway.GetEndpoint("http")}/webhooks/intercom"))
+    .WithEnvironment("Sandbox__Zendesk__WebhookUrl", ReferenceExpression.Create($"{gateway.GetEndpoint("http")}/webhooks/zendesk"))
+    .WithEnvironment("Sandbox__DemoTraffic__Enabled", builder.Configuration["Ferry:DemoTraffic"] ?? "true");
 
 builder.Build().Run();

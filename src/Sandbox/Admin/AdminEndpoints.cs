@@ -67,16 +67,18 @@ public static class AdminEndpoints
         });
         admin.MapGet("/zendesk/tickets", (HttpRequest request, ZendeskState z) =>
         {
+            // Serialised inside the lock: the projections are lazy and workers keep adding comments.
             lock (z.Gate)
             {
-                return Json.Result(new
+                var json = System.Text.Json.JsonSerializer.Serialize(new
                 {
                     tickets = z.Tickets().Select(t => new
                     {
                         ticket = ZendeskJson.Ticket(t, ZendeskEndpoints.Base(request)),
                         comments = t.Comments.Select(c => ZendeskJson.Comment(c, ZendeskEndpoints.Base(request))),
                     }),
-                });
+                }, Json.Options);
+                return Results.Text(json, "application/json");
             }
         });
         admin.MapPost("/zendesk/tickets/{id:long}/status", (long id, string status, ZendeskState z, WebhookDispatcher w) =>

@@ -42,7 +42,12 @@ public sealed class FaultSettings
     /// <summary>Attachment downloads are throttled to this many bytes per second (0: full speed).</summary>
     public long SlowDownloadBytesPerSecond { get; set; }
 
-    public bool AppliesTo(string vendor) => Scope == "all" || string.Equals(Scope, vendor, StringComparison.OrdinalIgnoreCase);
+    /// <summary>Only requests whose path contains this text are faulted (empty: every request), e.g. "/imports/tickets".</summary>
+    public string PathContains { get; set; } = "";
+
+    public bool AppliesTo(string vendor, PathString path) =>
+        (Scope == "all" || string.Equals(Scope, vendor, StringComparison.OrdinalIgnoreCase))
+        && (PathContains.Length == 0 || (path.Value ?? "").Contains(PathContains, StringComparison.OrdinalIgnoreCase));
 }
 
 /// <summary>The fault settings in force, replaceable at run time.</summary>
@@ -73,7 +78,7 @@ public sealed class FaultFilter(FaultState faults, string vendor) : IEndpointFil
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var f = faults.Current;
-        if (!f.AppliesTo(vendor))
+        if (!f.AppliesTo(vendor, context.HttpContext.Request.Path))
         {
             return await next(context);
         }

@@ -360,7 +360,7 @@ public static class IntercomEndpoints
         http.Response.ContentType = string.IsNullOrEmpty(contentType) ? "application/octet-stream" : contentType;
         http.Response.ContentLength = size;
         http.Response.Headers.ContentDisposition = $"attachment; filename=\"{name.Replace("\"", "", StringComparison.Ordinal)}\"";
-        if (f.AppliesTo("intercom") && FaultState.Roll(f.DropRate))
+        if (f.AppliesTo("intercom", http.Request.Path) && FaultState.Roll(f.DropRate))
         {
             await AttachmentContent.WriteAsync(http.Response.Body, seed, size / 2, f.SlowDownloadBytesPerSecond, http.RequestAborted);
             await http.Response.Body.FlushAsync(http.RequestAborted);

@@ -54,13 +54,13 @@ public sealed partial class ConversationSync(
 
         var requesterId = await authors.ResolveContactAsync(requesterContactId, cancellationToken);
         var thread = TicketPlanner.Thread(conversation);
-        var gap = TicketPlanner.Gap(conversation);
-        var total = thread.Count + gap;
+        var total = (conversation.ConversationParts?.TotalCount ?? 0) + (conversation.Source is null ? 0 : 1);
         var status = TicketPlanner.Status(conversation, settings);
         var (assigneeId, groupId) = await authors.ResolveAssigneeAsync(conversation.AdminAssigneeId, cancellationToken);
 
         var link = await links.GetAsync(job.ConversationId, cancellationToken);
         var synced = await links.SyncedPartIdsAsync(job.ConversationId, cancellationToken);
+        var gap = TicketPlanner.Missing(conversation, synced);
         var fresh = thread.Where(i => !synced.Contains(i.PartId)).ToList();
         Activity.Current?.SetTag("ferry.parts.new", fresh.Count);
 
@@ -94,6 +94,15 @@ public sealed partial class ConversationSync(
 
         Activity.Current?.SetTag("ferry.ticket_id", ticketId);
         var written = 0;
+        if (gap > (link?.PartsGap ?? 0))
+        {
+            // More parts fell out of Intercom's 500-part window before Ferry saw them: say so, once per increase.
+            var note = new NewComment(null, TicketPlanner.GapNote(gap - (link?.PartsGap ?? 0), total), Public: false, null);
+            ticketStatus = (await zendesk.UpdateAsync(ticketId, new TicketUpdate(note, null, null, null), cancellationToken)).Status;
+            await RecordLedgerAsync(job, ticketId, ticketStatus, total, gap, [], cancellationToken);
+            written++;
+        }
+
         foreach (var item in fresh)
         {
             if (item.IsEvent)
@@ -164,7 +173,7 @@ public sealed partial class ConversationSync(
         if (gap > 0)
         {
             var first = thread.Count > 0 ? thread[0].CreatedAt : TicketPlanner.FromUnix(conversation.CreatedAt);
-            comments.Add(new ImportComment(null, first, TicketPlanner.GapNote(gap, thread.Count + gap), Public: false, null));
+            comments.Add(new ImportComment(null, first, TicketPlanner.GapNote(gap, (conversation.ConversationParts?.TotalCount ?? 0) + 1), Public: false, null));
         }
 
         foreach (var item in thread.Where(i => !i.IsEvent))

@@ -39,12 +39,16 @@ public static partial class TicketPlanner
         return [.. items.Select((item, index) => (item, index)).OrderBy(x => x.item.CreatedAt).ThenBy(x => x.index).Select(x => x.item)];
     }
 
-    /// <summary>How many parts Intercom has that its API did not return (it returns the 500 most recent).</summary>
-    public static int Gap(IntercomConversation conversation)
+    /// <summary>
+    /// Parts that will never reach the ticket: Intercom's total minus every part id that is either in
+    /// the ledger already or returned now (ids are unique, so this is exact, whenever earlier syncs ran).
+    /// </summary>
+    public static int Missing(IntercomConversation conversation, IReadOnlySet<string> synced)
     {
-        var returned = conversation.ConversationParts?.ConversationParts?.Count ?? 0;
-        var total = conversation.ConversationParts?.TotalCount ?? returned;
-        return Math.Max(0, total - returned);
+        var returned = conversation.ConversationParts?.ConversationParts ?? [];
+        var total = conversation.ConversationParts?.TotalCount ?? returned.Count;
+        var known = synced.Where(id => id != SourcePartId).Union(returned.Select(p => p.Id), StringComparer.Ordinal).Count();
+        return Math.Max(0, total - known);
     }
 
     public static string Subject(IntercomConversation conversation)
@@ -92,9 +96,9 @@ public static partial class TicketPlanner
         return body.Length == 0 ? "<p>(empty message)</p>" : body;
     }
 
-    public static string GapNote(int gap, int total) =>
+    public static string GapNote(int missing, int total) =>
         $"<p><strong>Ferry:</strong> this Intercom conversation has {total} parts, but Intercom's API returns only the 500 most recent. "
-        + $"The {gap} oldest parts could not be copied; see the conversation in Intercom for them.</p>";
+        + $"{missing} older part(s) could not be copied; see the conversation in Intercom for them.</p>";
 
     public static string PlainText(string? html) =>
         html is null ? "" : WebUtility.HtmlDecode(HtmlTagPattern().Replace(html, " ")).Replace('\u00a0', ' ').Trim() is var text

@@ -90,11 +90,15 @@ public sealed class TicketPlannerTests
     }
 
     [Fact]
-    public void The_gap_is_what_the_500_part_cap_left_out()
+    public void Missing_parts_are_those_neither_synced_before_nor_returned_now()
     {
-        var parts = Enumerable.Range(0, 500).Select(i => Part($"p{i}", "comment", 1_700_000_000 + i)).ToList();
-        Assert.Equal(100, TicketPlanner.Gap(Conversation(parts: parts, total: 600)));
-        Assert.Equal(0, TicketPlanner.Gap(Conversation(parts: parts)));
+        var parts = Enumerable.Range(100, 500).Select(i => Part($"p{i}", "comment", 1_700_000_000 + i)).ToList();
+        Assert.Equal(100, TicketPlanner.Missing(Conversation(parts: parts, total: 600), new HashSet<string>()));
+        Assert.Equal(0, TicketPlanner.Missing(Conversation(parts: parts), new HashSet<string>()));
+
+        // Parts synced while they were still in the window are not missing.
+        var syncedEarlier = Enumerable.Range(0, 30).Select(i => $"p{i}").Append("source").ToHashSet();
+        Assert.Equal(70, TicketPlanner.Missing(Conversation(parts: parts, total: 600), syncedEarlier));
     }
 
     [Fact]

@@ -1,0 +1,180 @@
+using System.Text.Json.Nodes;
+using Ferry.V1;
+
+namespace Ferry.EndToEnd.Tests;
+
+/// <summary>Issue 6's "done when", through the real app model: webhook → gateway → queue → worker → Zendesk.</summary>
+public sealed class ConversationToTicketTests(FerryApp ferry) : IClassFixture<FerryApp>
+{
+    private static readonly TimeSpan SyncTimeout = TimeSpan.FromMinutes(2);
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private async Task<(string ContactId, string ConversationId)> NewConversationAsync(string email, string body = "<p>My invoice is wrong</p>")
+    {
+        var contact = await ferry.PostAdminAsync("/admin/intercom/contacts", new { role = "user", email, name = "Ann Example" }, Ct);
+        var contactId = contact["id"]!.GetValue<string>();
+        var conversation = await ferry.PostAdminAsync("/admin/intercom/conversations", new { contactId, subject = "", body }, Ct);
+        return (contactId, conversation["id"]!.GetValue<string>());
+    }
+
+    private Task<JsonObject> AddPartAsync(string conversationId, string partType, string authorType, string authorId, string? body, bool notify = true) =>
+        ferry.PostAdminAsync($"/admin/intercom/conversations/{conversationId}/parts", new { partType, authorType, authorId, body, notify }, Ct);
+
+    private static JsonArray Comments(JsonObject ticket) => ticket["comments"]!.AsArray();
+
+    [Fact]
+    public async Task A_new_conversation_becomes_one_complete_ticket_and_later_replies_are_appended_once()
+    {
+        var admin = await ferry.PostAdminAsync("/admin/intercom/admins", new { name = "Bob Agent", email = "bob.agent@ferry.example" }, Ct);
+        await ferry.PostAdminAsync("/admin/zendesk/users", new { name = "Bob Agent", email = "bob.agent@ferry.example", role = "agent" }, Ct);
+        var (contactId, conversationId) = await NewConversationAsync("ann.e2e@customer.example");
+        await AddPartAsync(conversationId, "comment", "admin", admin["id"]!.GetValue<string>(), "<p>Looking into it</p>", notify: false);
+        await AddPartAsync(conversationId, "note", "admin", admin["id"]!.GetValue<string>(), "<p>Internal: refund?</p>", notify: false);
+        await AddPartAsync(conversationId, "assignment", "admin", admin["id"]!.GetValue<string>(), null, notify: false);
+        await AddPartAsync(conversationId, "comment", "user", contactId, "<p>Thanks — ünïcödé ✓</p>");
+
+        var tickets = await ferry.WaitForTicketsAsync(conversationId, t => t.Count == 1 && Comments(t[0]).Count == 4, SyncTimeout, Ct);
+        var comments = Comments(tickets[0]);
+        Assert.Equal(["<p>My invoice is wrong</p>", "<p>Looking into it</p>", "<p>Internal: refund?</p>", "<p>Thanks — ünïcödé ✓</p>"],
+            comments.Select(c => c!["html_body"]!.GetValue<string>()));
+        Assert.False(comments[2]!["public"]!.GetValue<bool>());
+        var requester = tickets[0]["ticket"]!["requester_id"]!.GetValue<long>();
+        Assert.Equal(requester, comments[0]!["author_id"]!.GetValue<long>());
+        Assert.Equal(requester, comments[3]!["author_id"]!.GetValue<long>());
+        Assert.NotEqual(requester, comments[1]!["author_id"]!.GetValue<long>());
+
+        // Replies later: appended once each, in order, even when Intercom redelivers.
+        await AddPartAsync(conversationId, "comment", "admin", admin["id"]!.GetValue<string>(), "<p>Refund issued</p>");
+        await AddPartAsync(conversationId, "comment", "user", contactId, "<p>Great</p>");
+        tickets = await ferry.WaitForTicketsAsync(conversationId, t => Comments(t[0]).Count == 6, SyncTimeout, Ct);
+        await new V1.Sync.SyncClient(ferry.Gateway).RequestSyncAsync(new RequestSyncRequest { ConversationId = conversationId }, cancellationToken: Ct);
+        await Task.Delay(TimeSpan.FromSeconds(3), Ct);
+        tickets = await ferry.TicketsForAsync(conversationId, Ct);
+        Assert.Single(tickets);
+        Assert.Equal(6, Comments(tickets[0]).Count);
+        Assert.Equal("<p>Great</p>", Comments(tickets[0])[5]!["html_body"]!.GetValue<string>());
+
+        var state = await new V1.Sync.SyncClient(ferry.Gateway).GetSyncAsync(new GetSyncRequest { ConversationId = conversationId }, cancellationToken: Ct);
+        Assert.Equal(tickets[0]["ticket"]!["id"]!.GetValue<long>(), state.TicketId);
+        Assert.Equal(Outcome.Success, state.LastAttempt.Outcome);
+    }
+
+    [Fact]
+    public async Task Twenty_concurrent_sync_requests_for_a_new_conversation_make_one_ticket()
+    {
+        var (_, conversationId) = await NewConversationAsync("race@customer.example");
+        var sync = new V1.Sync.SyncClient(ferry.Gateway);
+
+        await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => sync.RequestSyncAsync(new RequestSyncRequest { ConversationId = conversationId }, cancellationToken: Ct).ResponseAsync));
+
+        await ferry.WaitForTicketsAsync(conversationId, t => t.Count >= 1, SyncTimeout, Ct);
+        await Task.Delay(TimeSpan.FromSeconds(3), Ct);
+        var tickets = await ferry.TicketsForAsync(conversationId, Ct);
+        Assert.Single(tickets);
+        Assert.Single(Comments(tickets[0]));
+    }
+
+    [Fact]
+    public async Task A_lost_answer_after_Zendesk_created_the_ticket_is_retried_into_the_same_ticket()
+    {
+        // Zendesk's answer to the import is cut mid-body: the ticket exists, Ferry never learns its id.
+        await ferry.SetFaultsAsync(new { scope = "zendesk", dropRate = 1.0, pathContains = "/imports/tickets" }, Ct);
+        string conversationId;
+        try
+        {
+            (_, conversationId) = await NewConversationAsync("crash@customer.example");
+            await ferry.WaitForTicketsAsync(conversationId, t => t.Count == 1, SyncTimeout, Ct);
+        }
+        finally
+        {
+            await ferry.SetFaultsAsync(new { }, Ct);
+        }
+
+        var sync = new V1.Sync.SyncClient(ferry.Gateway);
+        await WaitForOutcomeAsync(sync, conversationId, Outcome.Success);
+        var tickets = await ferry.TicketsForAsync(conversationId, Ct);
+        Assert.Single(tickets);
+        Assert.Single(Comments(tickets[0]));
+
+        var attempts = await sync.ListAttemptsAsync(new ListAttemptsRequest { ConversationId = conversationId }, cancellationToken: Ct);
+        Assert.Contains(attempts.Attempts, a => a.Outcome == Outcome.Failure);
+    }
+
+    [Fact]
+    public async Task Under_5xx_and_429_storms_everything_is_eventually_synced_once_and_every_attempt_logged()
+    {
+        var conversations = new List<string>();
+        await ferry.SetFaultsAsync(new { scope = "all", errorRate = 0.2, rateLimitRate = 0.1, retryAfterSeconds = 1 }, Ct);
+        try
+        {
+            for (var i = 0; i < 5; i++)
+            {
+                conversations.Add((await NewConversationAsync($"storm{i}@customer.example")).ConversationId);
+            }
+
+            foreach (var id in conversations)
+            {
+                await ferry.WaitForTicketsAsync(id, t => t.Count >= 1, TimeSpan.FromMinutes(3), Ct);
+            }
+        }
+        finally
+        {
+            await ferry.SetFaultsAsync(new { }, Ct);
+        }
+
+        var sync = new V1.Sync.SyncClient(ferry.Gateway);
+        foreach (var id in conversations)
+        {
+            await WaitForOutcomeAsync(sync, id, Outcome.Success);
+            var tickets = await ferry.TicketsForAsync(id, Ct);
+            Assert.Single(tickets);
+            Assert.Single(Comments(tickets[0]));
+            var attempts = await sync.ListAttemptsAsync(new ListAttemptsRequest { ConversationId = id }, cancellationToken: Ct);
+            Assert.NotEmpty(attempts.Attempts);
+        }
+    }
+
+    [Fact]
+    public async Task A_conversation_with_600_parts_syncs_the_500_reachable_and_says_so_on_the_ticket()
+    {
+        var admin = await ferry.PostAdminAsync("/admin/intercom/admins", new { name = "Long Thread", email = "long.thread@ferry.example" }, Ct);
+        var contact = await ferry.PostAdminAsync("/admin/intercom/contacts", new { role = "user", email = "long@customer.example", name = "Long" }, Ct);
+        var conversation = await ferry.PostAdminAsync("/admin/intercom/conversations", new { contactId = contact["id"]!.GetValue<string>(), body = "<p>Start</p>" }, Ct);
+        var conversationId = conversation["id"]!.GetValue<string>();
+        await ferry.WaitForTicketsAsync(conversationId, t => t.Count == 1, SyncTimeout, Ct);
+        for (var i = 1; i <= 600; i++)
+        {
+            await AddPartAsync(conversationId, "comment", "admin", admin["id"]!.GetValue<string>(), $"<p>Part {i}</p>", notify: i == 600);
+        }
+
+        // Opening message + a private note about the 100 unreachable parts + the 500 most recent parts.
+        var tickets = await ferry.WaitForTicketsAsync(conversationId, t => t.Count == 1 && Comments(t[0]).Count == 502, TimeSpan.FromMinutes(3), Ct);
+        var comments = Comments(tickets[0]);
+        Assert.Equal("<p>Start</p>", comments[0]!["html_body"]!.GetValue<string>());
+        Assert.Contains("only the 500 most recent. 100 older part(s) could not be copied", comments[1]!["html_body"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.False(comments[1]!["public"]!.GetValue<bool>());
+        // The admin has no Zendesk agent: each comment carries a byline naming the Intercom teammate.
+        Assert.EndsWith("<p>Part 101</p>", comments[2]!["html_body"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.EndsWith("<p>Part 600</p>", comments[501]!["html_body"]!.GetValue<string>(), StringComparison.Ordinal);
+
+        var state = await new V1.Sync.SyncClient(ferry.Gateway).GetSyncAsync(new GetSyncRequest { ConversationId = conversationId }, cancellationToken: Ct);
+        Assert.Contains("100 oldest part(s) unreachable", state.LastAttempt.Reason, StringComparison.Ordinal);
+    }
+
+    private static async Task WaitForOutcomeAsync(V1.Sync.SyncClient sync, string conversationId, Outcome outcome)
+    {
+        var deadline = DateTime.UtcNow + SyncTimeout;
+        while (true)
+        {
+            var state = await sync.GetSyncAsync(new GetSyncRequest { ConversationId = conversationId }, cancellationToken: Ct);
+            if (state.LastAttempt?.Outcome == outcome && state.JobState == JobState.Done)
+            {
+                return;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"Conversation {conversationId} never reached {outcome}: {state}");
+            await Task.Delay(250, Ct);
+        }
+    }
+}

@@ -1,0 +1,129 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Aspire.Hosting;
+using Aspire.Hosting.Testing;
+using Grpc.Core;
+using Grpc.Net.Client;
+
+namespace Ferry.EndToEnd.Tests;
+
+/// <summary>
+/// The whole of Ferry from the real app model (local Postgres and Redis, every service, the sandbox),
+/// shared by the tests of a class; each test works on its own conversations.
+/// </summary>
+public sealed class FerryApp : IAsyncLifetime
+{
+    public const string ApiKey = "e2e-test-api-key";
+    private static readonly TimeSpan StartupTimeout = TimeSpan.FromMinutes(4);
+    private readonly string _dataDirectory = CreateDataDirectory();
+
+    public DistributedApplication App { get; private set; } = null!;
+
+    public HttpClient Sandbox { get; private set; } = null!;
+
+    public GrpcChannel Gateway { get; private set; } = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
+        [
+            "Ferry:Infrastructure=local",
+            $"Ferry:DataDirectory={_dataDirectory}",
+            "Ferry:DemoTraffic=false",
+            "DcpPublisher:RandomizePorts=true",
+            $"Parameters:gateway-api-key={ApiKey}",
+        ]);
+        App = await builder.BuildAsync();
+        using var startup = new CancellationTokenSource(StartupTimeout);
+        await App.StartAsync(startup.Token);
+        foreach (var resource in new[] { "sandbox", "identity", "attachments", "tickets", "gateway" })
+        {
+            await App.ResourceNotifications.WaitForResourceHealthyAsync(resource, startup.Token);
+        }
+
+        Sandbox = App.CreateHttpClient("sandbox", "http");
+        var credentials = CallCredentials.FromInterceptor((_, metadata) =>
+        {
+            metadata.Add("x-api-key", ApiKey);
+            return Task.CompletedTask;
+        });
+        Gateway = GrpcChannel.ForAddress(App.GetEndpoint("gateway", "grpc"), new GrpcChannelOptions
+        {
+            Credentials = ChannelCredentials.Create(ChannelCredentials.Insecure, credentials),
+            UnsafeUseInsecureChannelCallCredentials = true,
+        });
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Gateway?.Dispose();
+        Sandbox?.Dispose();
+        if (App is not null)
+        {
+            await App.DisposeAsync();
+        }
+
+        try
+        {
+            Directory.Delete(_dataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    public async Task<JsonObject> PostAdminAsync(string path, object body, CancellationToken cancellationToken)
+    {
+        using var response = await Sandbox.PostAsJsonAsync(new Uri(path, UriKind.Relative), body, cancellationToken);
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<JsonObject>(cancellationToken))!;
+    }
+
+    public async Task SetFaultsAsync(object faults, CancellationToken cancellationToken)
+    {
+        using var response = await Sandbox.PutAsJsonAsync(new Uri("/admin/faults", UriKind.Relative), faults, cancellationToken);
+        response.EnsureSuccessStatusCode();
+    }
+
+    /// <summary>Every Zendesk ticket whose external_id names the conversation, with its comments.</summary>
+    public async Task<IReadOnlyList<JsonObject>> TicketsForAsync(string conversationId, CancellationToken cancellationToken)
+    {
+        var all = await Sandbox.GetFromJsonAsync<JsonObject>(new Uri("/admin/zendesk/tickets", UriKind.Relative), cancellationToken);
+        return [.. all!["tickets"]!.AsArray()
+            .Select(t => t!.AsObject())
+            .Where(t => t["ticket"]!["external_id"]?.GetValue<string>() == $"intercom-conversation-{conversationId}")];
+    }
+
+    /// <summary>Polls until <paramref name="done"/> holds for the conversation's tickets.</summary>
+    public async Task<IReadOnlyList<JsonObject>> WaitForTicketsAsync(string conversationId, Func<IReadOnlyList<JsonObject>, bool> done, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var tickets = await TicketsForAsync(conversationId, cancellationToken);
+            if (done(tickets))
+            {
+                return tickets;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"Conversation {conversationId}: tickets never reached the expected state: {JsonSerializer.Serialize(tickets)}");
+            }
+
+            await Task.Delay(250, cancellationToken);
+        }
+    }
+
+    private static string CreateDataDirectory()
+    {
+        var directory = Directory.CreateTempSubdirectory("ferry-e2e-");
+        if (!OperatingSystem.IsWindows())
+        {
+            directory.UnixFileMode |= UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
+        }
+
+        return directory.FullName;
+    }
+}
