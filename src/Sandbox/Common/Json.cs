@@ -9,7 +9,7 @@ using System.Text.Json.Serialization;
 namespace Ferry.Sandbox.Common;
 
 /// <summary>JSON conventions shared by both emulated vendors: snake_case names written explicitly, nulls omitted.</summary>
-public static class Json
+public static class SandboxJson
 {
     public static JsonSerializerOptions Options { get; } = new(JsonSerializerDefaults.Web)
     {
