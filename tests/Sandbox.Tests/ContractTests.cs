@@ -199,3 +199,20 @@ public sealed class ContractTests(SandboxServer sandbox)
         await AssertMatchesAsync("intercom", HttpMethod.Get, "/admins", unauthorized);
     }
 }
+
+public sealed class RequestValidationTests(SandboxServer sandbox)
+{
+    [Fact]
+    public async Task Requests_the_real_api_would_reject_get_400_with_the_reason()
+    {
+        using var intercom = sandbox.CreateIntercomClient();
+        var (search, error) = await intercom.PostJsonAsync("conversations/search", new { query = new { field = "updated_at", @operator = ">", value = 1 }, pagination = new { per_page = "ten" } });
+        Assert.Equal(HttpStatusCode.BadRequest, search.StatusCode);
+        Assert.Contains("per_page", error["errors"]![0]!["message"]!.GetValue<string>(), StringComparison.Ordinal);
+
+        using var zendesk = sandbox.CreateZendeskClient();
+        var (import, zerror) = await zendesk.PostJsonAsync("api/v2/imports/tickets", new { ticket = new { requester_id = "not a number", subject = 5 } });
+        Assert.Equal(HttpStatusCode.BadRequest, import.StatusCode);
+        Assert.Contains("schema", zerror["description"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+}

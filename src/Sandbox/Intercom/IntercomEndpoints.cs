@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 using Ferry.Sandbox.Common;
+using Ferry.Sandbox.Extensions;
 using Ferry.Sandbox.Webhooks;
 
 namespace Ferry.Sandbox.Intercom;
@@ -17,6 +18,11 @@ public static class IntercomEndpoints
             .AddEndpointFilterFactory((factory, next) =>
             {
                 var filter = new FaultFilter(factory.ApplicationServices.GetRequiredService<FaultState>(), "intercom");
+                return context => filter.InvokeAsync(context, next);
+            })
+            .AddEndpointFilterFactory((factory, next) =>
+            {
+                var filter = new Contracts.RequestValidationFilter(factory.ApplicationServices.GetRequiredService<SandboxOptions>(), "intercom");
                 return context => filter.InvokeAsync(context, next);
             });
 

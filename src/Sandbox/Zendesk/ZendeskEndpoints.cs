@@ -20,6 +20,11 @@ public static class ZendeskEndpoints
             {
                 var filter = new FaultFilter(factory.ApplicationServices.GetRequiredService<FaultState>(), "zendesk");
                 return context => filter.InvokeAsync(context, next);
+            })
+            .AddEndpointFilterFactory((factory, next) =>
+            {
+                var filter = new Contracts.RequestValidationFilter(factory.ApplicationServices.GetRequiredService<SandboxOptions>(), "zendesk");
+                return context => filter.InvokeAsync(context, next);
             });
 
         // Users
