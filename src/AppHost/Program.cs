@@ -16,6 +16,8 @@ var sandbox = builder.AddProject<Projects.Sandbox>("sandbox")
     .WithEnvironment("Sandbox__Intercom__ClientSecret", intercomClientSecret)
     .WithEnvironment("Sandbox__Zendesk__ApiToken", zendeskToken)
     .WithEnvironment("Sandbox__Zendesk__WebhookSecret", zendeskWebhookSecret)
+    .WithEnvironment("Sandbox__DemoTraffic__Enabled", "true")
+    .WithEnvironment("Sandbox__DemoTraffic__PerMinute", "6")
     .WithHttpHealthCheck("/health");
 
 var identity = builder.AddProject<Projects.IdentityService>("identity")
