@@ -9,6 +9,8 @@ if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 && ! command -v pg_co
   need+=(postgresql)
 fi
 command -v redis-server >/dev/null || need+=(redis-server)
+# The sandbox page is checked in a real headless browser (Playwright drives Debian's chromium).
+[ -x /usr/bin/chromium ] || need+=(chromium)
 for pkg in "$@"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done

@@ -54,6 +54,7 @@ var gateway = builder.AddProject<Projects.Gateway>("gateway")
 vendors.Sandbox?
     .WithEnvironment("Sandbox__Intercom__WebhookUrl", ReferenceExpression.Create($"{gateway.GetEndpoint("http")}/webhooks/intercom"))
     .WithEnvironment("Sandbox__Zendesk__WebhookUrl", ReferenceExpression.Create($"{gateway.GetEndpoint("http")}/webhooks/zendesk"))
-    .WithEnvironment("Sandbox__DemoTraffic__Enabled", builder.Configuration["Ferry:DemoTraffic"] ?? "true");
+    .WithEnvironment("Sandbox__DemoTraffic__Enabled", builder.Configuration["Ferry:DemoTraffic"] ?? "true")
+    .WithEnvironment("Sandbox__DemoTraffic__PerMinute", builder.Configuration["Ferry:DemoTrafficPerMinute"] ?? "6");
 
 builder.Build().Run();

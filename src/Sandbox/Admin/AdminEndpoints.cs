@@ -17,9 +17,9 @@ public static class AdminEndpoints
     {
         var admin = app.MapGroup("/admin");
 
-        admin.MapGet("/state", (IntercomState i, ZendeskState z, WebhookDispatcher w, SandboxClock clock) => Json.Result(new
+        admin.MapGet("/state", (IntercomState i, ZendeskState z, WebhookDispatcher w, SandboxClock clock) => SandboxJson.Result(new
         {
-            now = Json.Iso(clock.GetUtcNow()),
+            now = SandboxJson.Iso(clock.GetUtcNow()),
             clock_offset_seconds = clock.Offset.TotalSeconds,
             intercom = new { contacts = i.Contacts().Count, admins = i.Admins().Count, conversations = i.Conversations().Count },
             zendesk = new { users = z.Users().Count, tickets = z.Tickets().Count, uploads = z.Uploads().Count },
@@ -37,7 +37,7 @@ public static class AdminEndpoints
         admin.MapPost("/clock/advance", (double seconds, SandboxClock clock) =>
         {
             clock.Advance(TimeSpan.FromSeconds(seconds));
-            return Json.Result(new { now = Json.Iso(clock.GetUtcNow()) });
+            return SandboxJson.Result(new { now = SandboxJson.Iso(clock.GetUtcNow()) });
         });
         admin.MapGet("/faults", (FaultState f) => Results.Json(f.Current));
         admin.MapPut("/faults", (FaultSettings settings, FaultState f) =>
@@ -49,13 +49,13 @@ public static class AdminEndpoints
         admin.MapPost("/scenarios/seed", (ScenarioSeeder seeder, int? conversations, int? seed) =>
         {
             var created = seeder.Seed(conversations ?? 10, seed ?? 42);
-            return Json.Result(new { conversations = created.Select(c => c.Id) }, 201);
+            return SandboxJson.Result(new { conversations = created.Select(c => c.Id) }, 201);
         });
 
         // Zendesk side
         admin.MapPost("/zendesk/users", async (HttpRequest request, ZendeskState z, CancellationToken ct) =>
         {
-            var (body, error, _) = await Json.ReadObjectAsync(request, ct);
+            var (body, error, _) = await SandboxJson.ReadObjectAsync(request, ct);
             if (error is not null)
             {
                 return Results.BadRequest(error);
@@ -63,22 +63,20 @@ public static class AdminEndpoints
 
             var secondary = (body!["secondary_emails"] as JsonArray)?.Select(n => n!.GetValue<string>()).ToList() ?? [];
             var user = z.AddUser(body.Str("name") ?? "User", body.Str("email"), body.Str("role") ?? "end-user", body.Str("external_id"), secondary);
-            return Json.Result(new { user = ZendeskJson.User(user, ZendeskEndpoints.Base(request)) }, 201);
+            return SandboxJson.Result(new { user = ZendeskJson.User(user, ZendeskEndpoints.Base(request)) }, 201);
         });
         admin.MapGet("/zendesk/tickets", (HttpRequest request, ZendeskState z) =>
         {
-            // Serialised inside the lock: the projections are lazy and workers keep adding comments.
             lock (z.Gate)
             {
-                var json = System.Text.Json.JsonSerializer.Serialize(new
+                return SandboxJson.Result(new
                 {
                     tickets = z.Tickets().Select(t => new
                     {
                         ticket = ZendeskJson.Ticket(t, ZendeskEndpoints.Base(request)),
                         comments = t.Comments.Select(c => ZendeskJson.Comment(c, ZendeskEndpoints.Base(request))),
                     }),
-                }, Json.Options);
-                return Results.Text(json, "application/json");
+                });
             }
         });
         admin.MapPost("/zendesk/tickets/{id:long}/status", (long id, string status, ZendeskState z, WebhookDispatcher w) =>
@@ -101,9 +99,9 @@ public static class AdminEndpoints
         });
 
         // Intercom side
-        admin.MapPost("/intercom/admins", (AdminInput input, IntercomState i) => Results.Json(IntercomRenderer.Admin(i.AddAdmin(input.Name ?? "Admin", input.Email ?? "admin@sandbox.example")), Json.Options, statusCode: 201));
+        admin.MapPost("/intercom/admins", (AdminInput input, IntercomState i) => Results.Json(IntercomRenderer.Admin(i.AddAdmin(input.Name ?? "Admin", input.Email ?? "admin@sandbox.example")), SandboxJson.Options, statusCode: 201));
         admin.MapPost("/intercom/contacts", (ContactInput input, IntercomState i, IntercomRenderer r) =>
-            Json.Result(r.Contact(i.AddContact(input.Role ?? "user", input.Email, input.Name, input.ExternalId, input.Phone)), 201));
+            SandboxJson.Result(r.Contact(i.AddContact(input.Role ?? "user", input.Email, input.Name, input.ExternalId, input.Phone)), 201));
         admin.MapPost("/intercom/conversations", (HttpRequest request, ConversationInput input, IntercomState i, IntercomRenderer r, WebhookDispatcher w) =>
         {
             if (i.Contact(input.ContactId ?? "") is not { } contact)
@@ -115,7 +113,7 @@ public static class AdminEndpoints
             w.IntercomConversation("conversation.user.created", conversation.Id);
             lock (i.Gate)
             {
-                return Json.Result(r.Conversation(conversation, IntercomEndpoints.Root(request)), 201);
+                return SandboxJson.Result(r.Conversation(conversation, IntercomEndpoints.Root(request)), 201);
             }
         });
         admin.MapPost("/intercom/conversations/{id}/parts", (string id, HttpRequest request, PartInput input, IntercomState i, IntercomRenderer r, WebhookDispatcher w) =>
@@ -147,7 +145,7 @@ public static class AdminEndpoints
 
             lock (i.Gate)
             {
-                return Json.Result(r.Part(part, IntercomEndpoints.Root(request)), 201);
+                return SandboxJson.Result(r.Part(part, IntercomEndpoints.Root(request)), 201);
             }
         });
     }

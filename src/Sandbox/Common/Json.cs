@@ -9,7 +9,7 @@ using System.Text.Json.Serialization;
 namespace Ferry.Sandbox.Common;
 
 /// <summary>JSON conventions shared by both emulated vendors: snake_case names written explicitly, nulls omitted.</summary>
-public static class Json
+public static class SandboxJson
 {
     public static JsonSerializerOptions Options { get; } = new(JsonSerializerDefaults.Web)
     {
@@ -18,7 +18,12 @@ public static class Json
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
-    public static IResult Result(object value, int status = 200) => Results.Json(value, Options, statusCode: status);
+    /// <summary>
+    /// Serialises now, not when the result executes: callers build lazy projections of state under the
+    /// state's lock, and serialising after the lock is released races with writers.
+    /// </summary>
+    public static IResult Result(object value, int status = 200) =>
+        Results.Text(JsonSerializer.Serialize(value, Options), "application/json; charset=utf-8", Encoding.UTF8, status);
 
     /// <summary>Zendesk timestamps: ISO 8601 UTC with seconds.</summary>
     public static string Iso(DateTimeOffset at) =>

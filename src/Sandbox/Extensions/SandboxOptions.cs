@@ -17,6 +17,9 @@ public sealed class SandboxOptions
 
     public DemoTrafficOptions DemoTraffic { get; set; } = new();
 
+    /// <summary>Validate JSON request bodies against the vendors' OpenAPI schemas (400 with the reasons).</summary>
+    public bool ValidateRequests { get; set; } = true;
+
     /// <summary>Seeds this many contacts and conversations at start-up (0: empty sandbox).</summary>
     public int SeedConversations { get; set; }
 

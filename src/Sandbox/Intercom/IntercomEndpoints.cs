@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 using Ferry.Sandbox.Common;
+using Ferry.Sandbox.Extensions;
 using Ferry.Sandbox.Webhooks;
 
 namespace Ferry.Sandbox.Intercom;
@@ -18,6 +19,11 @@ public static class IntercomEndpoints
             {
                 var filter = new FaultFilter(factory.ApplicationServices.GetRequiredService<FaultState>(), "intercom");
                 return context => filter.InvokeAsync(context, next);
+            })
+            .AddEndpointFilterFactory((factory, next) =>
+            {
+                var filter = new Contracts.RequestValidationFilter(factory.ApplicationServices.GetRequiredService<SandboxOptions>(), "intercom");
+                return context => filter.InvokeAsync(context, next);
             });
 
         api.MapGet("/conversations/{id}", GetConversation);
@@ -27,23 +33,23 @@ public static class IntercomEndpoints
         api.MapPost("/conversations/{id}/reply", Reply);
         api.MapPost("/conversations/{id}/parts", ManageConversation);
         api.MapGet("/contacts/{id}", (string id, IntercomState s, IntercomRenderer r) =>
-            s.Contact(id) is { } c ? Json.Result(r.Contact(c)) : VendorErrors.IntercomNotFound());
-        api.MapGet("/contacts", (IntercomState s, IntercomRenderer r) => Json.Result(new
+            s.Contact(id) is { } c ? SandboxJson.Result(r.Contact(c)) : VendorErrors.IntercomNotFound());
+        api.MapGet("/contacts", (IntercomState s, IntercomRenderer r) => SandboxJson.Result(new
         {
             type = "list",
             data = s.Contacts().Select(r.Contact).ToList(),
             total_count = s.Contacts().Count,
             pages = new { type = "pages", page = 1, per_page = 50, total_pages = 1 },
         }));
-        api.MapGet("/admins", (IntercomState s) => Json.Result(new { type = "admin.list", admins = s.Admins().Select(IntercomRenderer.Admin).ToList() }));
+        api.MapGet("/admins", (IntercomState s) => SandboxJson.Result(new { type = "admin.list", admins = s.Admins().Select(IntercomRenderer.Admin).ToList() }));
         api.MapGet("/admins/{id}", (string id, IntercomState s) =>
-            s.Admin(id) is { } a ? Json.Result(IntercomRenderer.Admin(a)) : VendorErrors.IntercomNotFound());
-        api.MapGet("/teams", (IntercomState s) => Json.Result(new
+            s.Admin(id) is { } a ? SandboxJson.Result(IntercomRenderer.Admin(a)) : VendorErrors.IntercomNotFound());
+        api.MapGet("/teams", (IntercomState s) => SandboxJson.Result(new
         {
             type = "team.list",
             teams = s.Teams().Select(t => new { type = "team", id = t.Id, name = t.Name, admin_ids = t.AdminIds }).ToList(),
         }));
-        api.MapGet("/tags", (IntercomState s) => Json.Result(new
+        api.MapGet("/tags", (IntercomState s) => SandboxJson.Result(new
         {
             type = "list",
             data = s.Tags().Select(t => new { type = "tag", id = t.Id, name = t.Name }).ToList(),
@@ -59,7 +65,7 @@ public static class IntercomEndpoints
     {
         lock (state.Gate)
         {
-            return state.Conversation(id) is { } c ? Json.Result(renderer.Conversation(c, Root(request))) : VendorErrors.IntercomNotFound();
+            return state.Conversation(id) is { } c ? SandboxJson.Result(renderer.Conversation(c, Root(request))) : VendorErrors.IntercomNotFound();
         }
     }
 
@@ -76,7 +82,7 @@ public static class IntercomEndpoints
 
     private static async Task<IResult> SearchConversations(HttpRequest request, IntercomState state, IntercomRenderer renderer, CancellationToken ct)
     {
-        var (body, error, _) = await Json.ReadObjectAsync(request, ct);
+        var (body, error, _) = await SandboxJson.ReadObjectAsync(request, ct);
         if (error is not null)
         {
             return VendorErrors.IntercomBadRequest(error);
@@ -168,7 +174,7 @@ public static class IntercomEndpoints
                 pages["next"] = new { per_page = perPage, starting_after = Convert.ToBase64String(Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{k}:{id}"))) };
             }
 
-            return Json.Result(new
+            return SandboxJson.Result(new
             {
                 type = "conversation.list",
                 conversations = page.Select(c => renderer.Conversation(c, Root(request), withParts: false)).ToList(),
@@ -180,7 +186,7 @@ public static class IntercomEndpoints
 
     private static async Task<IResult> CreateConversation(HttpRequest request, IntercomState state, IntercomRenderer renderer, WebhookDispatcher webhooks, CancellationToken ct)
     {
-        var (body, error, _) = await Json.ReadObjectAsync(request, ct);
+        var (body, error, _) = await SandboxJson.ReadObjectAsync(request, ct);
         if (error is not null)
         {
             return VendorErrors.IntercomBadRequest(error);
@@ -198,12 +204,12 @@ public static class IntercomEndpoints
 
         var conversation = state.CreateConversation(contact, body.Str("subject") ?? "", text);
         webhooks.IntercomConversation("conversation.user.created", conversation.Id);
-        return Json.Result(new { type = "user_message", id = conversation.SourceId, created_at = conversation.CreatedAt, body = text, message_type = "inapp", conversation_id = conversation.Id });
+        return SandboxJson.Result(new { type = "user_message", id = conversation.SourceId, created_at = conversation.CreatedAt, body = text, message_type = "inapp", conversation_id = conversation.Id });
     }
 
     private static async Task<IResult> Reply(string id, HttpRequest request, IntercomState state, IntercomRenderer renderer, WebhookDispatcher webhooks, CancellationToken ct)
     {
-        var (body, error, _) = await Json.ReadObjectAsync(request, ct);
+        var (body, error, _) = await SandboxJson.ReadObjectAsync(request, ct);
         if (error is not null)
         {
             return VendorErrors.IntercomBadRequest(error);
@@ -268,7 +274,7 @@ public static class IntercomEndpoints
     /// <summary>POST /conversations/{id}/parts: close, open, snoozed, assignment.</summary>
     private static async Task<IResult> ManageConversation(string id, HttpRequest request, IntercomState state, IntercomRenderer renderer, WebhookDispatcher webhooks, SandboxClock clock, CancellationToken ct)
     {
-        var (body, error, _) = await Json.ReadObjectAsync(request, ct);
+        var (body, error, _) = await SandboxJson.ReadObjectAsync(request, ct);
         if (error is not null)
         {
             return VendorErrors.IntercomBadRequest(error);

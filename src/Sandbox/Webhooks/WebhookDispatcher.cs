@@ -57,7 +57,7 @@ public sealed partial class WebhookDispatcher(
                 return;
             }
 
-            item = JsonSerializer.SerializeToNode(renderer.Conversation(conversation, urls.Root), Json.Options)!;
+            item = JsonSerializer.SerializeToNode(renderer.Conversation(conversation, urls.Root), SandboxJson.Options)!;
         }
 
         IntercomNotification(topic, item);
@@ -89,7 +89,7 @@ public sealed partial class WebhookDispatcher(
                 ["created_at"] = createdAt,
                 ["self"] = null,
             };
-            var body = Encoding.UTF8.GetBytes(envelope.ToJsonString(Json.Options));
+            var body = Encoding.UTF8.GetBytes(envelope.ToJsonString(SandboxJson.Options));
             #pragma warning disable CA5350 // Intercom signs webhooks with HMAC-SHA1; the sandbox must do the same.
             var signature = "sha1=" + Convert.ToHexStringLower(HMACSHA1.HashData(Encoding.UTF8.GetBytes(options.Intercom.ClientSecret), body));
 #pragma warning restore CA5350
@@ -110,12 +110,12 @@ public sealed partial class WebhookDispatcher(
 
         var payload = JsonSerializer.SerializeToUtf8Bytes(new
         {
-            ticket = new { id = ticket.Id, external_id = ticket.ExternalId, status = ticket.Status, updated_at = Json.Iso(ticket.UpdatedAt) },
-        }, Json.Options);
+            ticket = new { id = ticket.Id, external_id = ticket.ExternalId, status = ticket.Status, updated_at = SandboxJson.Iso(ticket.UpdatedAt) },
+        }, SandboxJson.Options);
         var id = Guid.NewGuid().ToString("N");
         Enqueue(new WebhookEvent("zendesk", options.Zendesk.WebhookUrl, id, "ticket.status_changed", (_, _) =>
         {
-            var timestamp = Json.Iso(clock.GetUtcNow());
+            var timestamp = SandboxJson.Iso(clock.GetUtcNow());
             var signed = Encoding.UTF8.GetBytes(timestamp).Concat(payload).ToArray();
             var signature = Convert.ToBase64String(HMACSHA256.HashData(Encoding.UTF8.GetBytes(options.Zendesk.WebhookSecret), signed));
             return (payload, new Dictionary<string, string>

@@ -20,6 +20,11 @@ public static class ZendeskEndpoints
             {
                 var filter = new FaultFilter(factory.ApplicationServices.GetRequiredService<FaultState>(), "zendesk");
                 return context => filter.InvokeAsync(context, next);
+            })
+            .AddEndpointFilterFactory((factory, next) =>
+            {
+                var filter = new Contracts.RequestValidationFilter(factory.ApplicationServices.GetRequiredService<SandboxOptions>(), "zendesk");
+                return context => filter.InvokeAsync(context, next);
             });
 
         // Users
@@ -44,8 +49,8 @@ public static class ZendeskEndpoints
         api.MapPut("/api/v2/tickets/update_many", UpdateMany);
         api.MapGet("/api/v2/tickets/{id:long}/comments", ListComments);
         api.MapGet("/api/v2/job_statuses/{id}", GetJob);
-        api.MapGet("/api/v2/groups", (ZendeskState s, HttpRequest r) => Json.Result(ZendeskJson.Page("groups", s.Groups(), g => new { id = g.Id, name = g.Name, url = $"{Base(r)}/api/v2/groups/{g.Id}.json", deleted = false, @default = g.Id == 360001 }, r)));
-        api.MapGet("/api/v2/ticket_fields", (ZendeskState s, HttpRequest r) => Json.Result(new
+        api.MapGet("/api/v2/groups", (ZendeskState s, HttpRequest r) => SandboxJson.Result(ZendeskJson.Page("groups", s.Groups(), g => new { id = g.Id, name = g.Name, url = $"{Base(r)}/api/v2/groups/{g.Id}.json", deleted = false, @default = g.Id == 360001 }, r)));
+        api.MapGet("/api/v2/ticket_fields", (ZendeskState s, HttpRequest r) => SandboxJson.Result(new
         {
             ticket_fields = s.TicketFields().Select(f => new
             {
@@ -68,7 +73,7 @@ public static class ZendeskEndpoints
         api.MapPost("/api/v2/uploads", Upload);
         api.MapDelete("/api/v2/uploads/{token}", (string token, ZendeskState s) => s.DeleteUpload(token) ? Results.NoContent() : VendorErrors.ZendeskNotFound());
         api.MapGet("/api/v2/attachments/{id:long}", (long id, ZendeskState s, HttpRequest r) =>
-            s.Attachment(id) is { } a ? Json.Result(new { attachment = ZendeskJson.Attachment(a, Base(r)) }) : VendorErrors.ZendeskNotFound());
+            s.Attachment(id) is { } a ? SandboxJson.Result(new { attachment = ZendeskJson.Attachment(a, Base(r)) }) : VendorErrors.ZendeskNotFound());
 
         // Attachment content: like Zendesk's content_url, reachable without the API credentials.
         app.MapGet("/zendesk/attachments/token/{token}", DownloadAttachment);
@@ -86,7 +91,7 @@ public static class ZendeskEndpoints
         }
 
         var result = state.CreateOrUpdateUser(user!);
-        return result.Error ?? Json.Result(new { user = ZendeskJson.User(result.Value.User, Base(request)) }, result.Value.Created ? 201 : 200);
+        return result.Error ?? SandboxJson.Result(new { user = ZendeskJson.User(result.Value.User, Base(request)) }, result.Value.Created ? 201 : 200);
     }
 
     private static async Task<IResult> CreateUser(HttpRequest request, ZendeskState state, CancellationToken ct)
@@ -98,12 +103,12 @@ public static class ZendeskEndpoints
         }
 
         var result = state.CreateOrUpdateUser(user!, createOnly: true);
-        return result.Error ?? Json.Result(new { user = ZendeskJson.User(result.Value.User, Base(request)) }, 201);
+        return result.Error ?? SandboxJson.Result(new { user = ZendeskJson.User(result.Value.User, Base(request)) }, 201);
     }
 
     private static async Task<IResult> CreateOrUpdateMany(HttpRequest request, ZendeskState state, CancellationToken ct)
     {
-        var (body, error, _) = await Json.ReadObjectAsync(request, ct);
+        var (body, error, _) = await SandboxJson.ReadObjectAsync(request, ct);
         if (error is not null || body!["users"] is not JsonArray users)
         {
             return VendorErrors.ZendeskBadRequest(error ?? "The body must be {\"users\": [ … ]}.");
@@ -120,10 +125,10 @@ public static class ZendeskEndpoints
             var r = node is JsonObject u ? state.CreateOrUpdateUser(u) : Outcome<(ZdUser User, bool Created)>.Fail(VendorErrors.ZendeskBadRequest("not an object"));
             results.Add(r.Error is null
                 ? new() { ["index"] = index, ["id"] = r.Value.User.Id, ["status"] = r.Value.Created ? "Created" : "Updated", ["success"] = true }
-                : new() { ["index"] = index, ["status"] = "Failed", ["success"] = false, ["error"] = "InvalidValue" });
+                : new() { ["index"] = index, ["id"] = 0L, ["action"] = "create_or_update", ["status"] = "Failed", ["success"] = false, ["error"] = "InvalidValue", ["details"] = "The user was rejected; send it alone to see the reason." });
         }
 
-        return Json.Result(ZendeskJson.Job(state.AddJob("bulk_create_or_update_users", results), Base(request)));
+        return SandboxJson.Result(ZendeskJson.Job(state.AddJob("bulk_create_or_update_users", results), Base(request)));
     }
 
     private static IResult SearchUsers(HttpRequest request, ZendeskState state, string? query, string? external_id)
@@ -134,17 +139,17 @@ public static class ZendeskEndpoints
         }
 
         var users = state.SearchUsers(query, external_id);
-        return Json.Result(ZendeskJson.Page("users", users, u => ZendeskJson.User(u, Base(request)), request));
+        return SandboxJson.Result(ZendeskJson.Page("users", users, u => ZendeskJson.User(u, Base(request)), request));
     }
 
     private static IResult ListUsers(HttpRequest request, ZendeskState state)
     {
         var roles = request.Query["role"].Concat(request.Query["role[]"]).OfType<string>().ToList();
-        return Json.Result(ZendeskJson.Page("users", state.ListUsers(roles), u => ZendeskJson.User(u, Base(request)), request));
+        return SandboxJson.Result(ZendeskJson.Page("users", state.ListUsers(roles), u => ZendeskJson.User(u, Base(request)), request));
     }
 
     private static IResult GetUser(long id, HttpRequest request, ZendeskState state) =>
-        state.User(id) is { } user ? Json.Result(new { user = ZendeskJson.User(user, Base(request)) }) : VendorErrors.ZendeskNotFound();
+        state.User(id) is { } user ? SandboxJson.Result(new { user = ZendeskJson.User(user, Base(request)) }) : VendorErrors.ZendeskNotFound();
 
     private static IResult DeleteUser(long id, HttpRequest request, ZendeskState state) =>
         state.DeleteUser(id) ? GetUser(id, request, state) : VendorErrors.ZendeskNotFound();
@@ -162,7 +167,7 @@ public static class ZendeskEndpoints
             identities = [.. user.Identities];
         }
 
-        return Json.Result(ZendeskJson.Page("identities", identities, i => ZendeskJson.Identity(i, Base(request)), request));
+        return SandboxJson.Result(ZendeskJson.Page("identities", identities, i => ZendeskJson.Identity(i, Base(request)), request));
     }
 
     private static async Task<IResult> AddIdentity(long id, HttpRequest request, ZendeskState state, CancellationToken ct)
@@ -179,7 +184,7 @@ public static class ZendeskEndpoints
         }
 
         var result = state.AddIdentity(id, type, value);
-        return result.Error ?? Json.Result(new { identity = ZendeskJson.Identity(result.Value!, Base(request)) }, 201);
+        return result.Error ?? SandboxJson.Result(new { identity = ZendeskJson.Identity(result.Value!, Base(request)) }, 201);
     }
 
     private static Task<IResult> ImportTicket(HttpRequest request, ZendeskState state, CancellationToken ct, bool archive_immediately = false) =>
@@ -198,7 +203,7 @@ public static class ZendeskEndpoints
 
     private static async Task<IResult> CreateWithIdempotency(HttpRequest request, ZendeskState state, Func<JsonObject, (IResult? Error, ZdTicket? Ticket)> create, CancellationToken ct)
     {
-        var (body, error, raw) = await Json.ReadObjectAsync(request, ct);
+        var (body, error, raw) = await SandboxJson.ReadObjectAsync(request, ct);
         if (error is not null)
         {
             return VendorErrors.ZendeskBadRequest(error);
@@ -214,11 +219,11 @@ public static class ZendeskEndpoints
         if (key.Length == 0)
         {
             var (failure, created) = create(ticket);
-            return failure ?? Json.Result(new { ticket = ZendeskJson.Ticket(created!, b), audit = new { id = created!.Id + 100000, ticket_id = created.Id } }, 201);
+            return failure ?? SandboxJson.Result(new { ticket = ZendeskJson.Ticket(created!, b), audit = new { id = created!.Id + 100000, ticket_id = created.Id } }, 201);
         }
 
         IResult? failureResult = null;
-        var hash = Json.Sha256Hex(request.Path + "\n" + NormalizeJson(raw));
+        var hash = SandboxJson.Sha256Hex(request.Path + "\n" + NormalizeJson(raw));
         var (status, json, replayed) = state.Idempotent(key, hash, () =>
         {
             var (failure, created) = create(ticket);
@@ -228,7 +233,7 @@ public static class ZendeskEndpoints
                 return (-1, "");
             }
 
-            return (201, JsonSerializer.Serialize(new { ticket = ZendeskJson.Ticket(created!, b), audit = new { id = created!.Id + 100000, ticket_id = created.Id } }, Json.Options));
+            return (201, JsonSerializer.Serialize(new { ticket = ZendeskJson.Ticket(created!, b), audit = new { id = created!.Id + 100000, ticket_id = created.Id } }, SandboxJson.Options));
         });
         if (failureResult is not null)
         {
@@ -243,7 +248,7 @@ public static class ZendeskEndpoints
 
     private static async Task<IResult> ImportMany(HttpRequest request, ZendeskState state, CancellationToken ct, bool archive_immediately = false)
     {
-        var (body, error, _) = await Json.ReadObjectAsync(request, ct);
+        var (body, error, _) = await SandboxJson.ReadObjectAsync(request, ct);
         if (error is not null || body!["tickets"] is not JsonArray tickets)
         {
             return VendorErrors.ZendeskBadRequest(error ?? "The body must be {\"tickets\": [ … ]}.");
@@ -260,21 +265,21 @@ public static class ZendeskEndpoints
             var r = node is JsonObject t ? state.ImportTicket(t, archive_immediately) : Outcome<ZdTicket>.Fail(VendorErrors.ZendeskBadRequest("not an object"));
             results.Add(r.Error is null
                 ? new() { ["index"] = index, ["id"] = r.Value!.Id, ["external_id"] = r.Value.ExternalId, ["status"] = "Created", ["success"] = true }
-                : new() { ["index"] = index, ["status"] = "Failed", ["success"] = false, ["error"] = "RecordInvalid" });
+                : new() { ["index"] = index, ["id"] = 0L, ["action"] = "import", ["status"] = "Failed", ["success"] = false, ["error"] = "RecordInvalid", ["details"] = "The ticket was rejected; import it alone to see the reason." });
         }
 
-        return Json.Result(ZendeskJson.Job(state.AddJob("bulk_import_tickets", results), Base(request)));
+        return SandboxJson.Result(ZendeskJson.Job(state.AddJob("bulk_import_tickets", results), Base(request)));
     }
 
     private static IResult GetJob(string id, HttpRequest request, ZendeskState state) =>
-        state.PollJob(id) is { } job ? Json.Result(ZendeskJson.Job(job, Base(request))) : VendorErrors.ZendeskNotFound();
+        state.PollJob(id) is { } job ? SandboxJson.Result(ZendeskJson.Job(job, Base(request))) : VendorErrors.ZendeskNotFound();
 
     private static IResult ListTickets(HttpRequest request, ZendeskState state, string? external_id)
     {
         var tickets = external_id is null ? state.Tickets() : state.TicketsByExternalId(external_id);
         lock (state.Gate)
         {
-            return Json.Result(ZendeskJson.Page("tickets", tickets, t => ZendeskJson.Ticket(t, Base(request)), request));
+            return SandboxJson.Result(ZendeskJson.Page("tickets", tickets, t => ZendeskJson.Ticket(t, Base(request)), request));
         }
     }
 
@@ -285,7 +290,7 @@ public static class ZendeskEndpoints
         var tickets = state.Tickets().Where(t => wanted.Contains(t.Id)).ToList();
         lock (state.Gate)
         {
-            return Json.Result(ZendeskJson.Page("tickets", tickets, t => ZendeskJson.Ticket(t, Base(request)), request));
+            return SandboxJson.Result(ZendeskJson.Page("tickets", tickets, t => ZendeskJson.Ticket(t, Base(request)), request));
         }
     }
 
@@ -293,7 +298,7 @@ public static class ZendeskEndpoints
     {
         lock (state.Gate)
         {
-            return state.Ticket(id) is { } ticket ? Json.Result(new { ticket = ZendeskJson.Ticket(ticket, Base(request)) }) : VendorErrors.ZendeskNotFound();
+            return state.Ticket(id) is { } ticket ? SandboxJson.Result(new { ticket = ZendeskJson.Ticket(ticket, Base(request)) }) : VendorErrors.ZendeskNotFound();
         }
     }
 
@@ -302,7 +307,7 @@ public static class ZendeskEndpoints
         lock (state.Gate)
         {
             return state.Ticket(id) is { } ticket
-                ? Json.Result(ZendeskJson.Page("comments", ticket.Comments, c => ZendeskJson.Comment(c, Base(request)), request))
+                ? SandboxJson.Result(ZendeskJson.Page("comments", ticket.Comments, c => ZendeskJson.Comment(c, Base(request)), request))
                 : VendorErrors.ZendeskNotFound();
         }
     }
@@ -329,7 +334,7 @@ public static class ZendeskEndpoints
                 webhooks.ZendeskStatusChanged(updated);
             }
 
-            return Json.Result(new { ticket = ZendeskJson.Ticket(updated, Base(request)), audit = new { id = updated.Id + 200000, ticket_id = updated.Id } });
+            return SandboxJson.Result(new { ticket = ZendeskJson.Ticket(updated, Base(request)), audit = new { id = updated.Id + 200000, ticket_id = updated.Id } });
         }
     }
 
@@ -360,10 +365,10 @@ public static class ZendeskEndpoints
 
             results.Add(r.Error is null
                 ? new() { ["id"] = id, ["action"] = "update", ["status"] = "Updated", ["success"] = true }
-                : new() { ["id"] = id, ["action"] = "update", ["status"] = "Failed", ["success"] = false, ["error"] = "RecordInvalid" });
+                : new() { ["id"] = id, ["action"] = "update", ["status"] = "Failed", ["success"] = false, ["error"] = "RecordInvalid", ["details"] = "The update was rejected; update the ticket alone to see the reason." });
         }
 
-        return Json.Result(ZendeskJson.Job(state.AddJob("bulk_update", results), Base(request)));
+        return SandboxJson.Result(ZendeskJson.Job(state.AddJob("bulk_update", results), Base(request)));
     }
 
     /// <summary>Raw body streamed: bytes counted and hashed while read, kept only when small.</summary>
@@ -408,7 +413,7 @@ public static class ZendeskEndpoints
         }
 
         var contentType = string.IsNullOrEmpty(http.Request.ContentType) ? "application/binary" : http.Request.ContentType;
-        var result = state.AddUpload(token, filename, contentType, total, Json.Hex(sha.GetHashAndReset()), total <= keep ? kept.ToArray() : null);
+        var result = state.AddUpload(token, filename, contentType, total, SandboxJson.Hex(sha.GetHashAndReset()), total <= keep ? kept.ToArray() : null);
         if (result.Error is not null)
         {
             return result.Error;
@@ -418,12 +423,12 @@ public static class ZendeskEndpoints
         var (upload, attachment) = result.Value;
         lock (state.Gate)
         {
-            return Json.Result(new
+            return SandboxJson.Result(new
             {
                 upload = new
                 {
                     token = upload.Token,
-                    expires_at = Json.Iso(upload.ExpiresAt),
+                    expires_at = SandboxJson.Iso(upload.ExpiresAt),
                     attachment = ZendeskJson.Attachment(attachment, b),
                     attachments = upload.Attachments.Select(a => ZendeskJson.Attachment(a, b)).ToList(),
                 },
@@ -445,7 +450,7 @@ public static class ZendeskEndpoints
 
     private static async Task<(JsonObject? Inner, IResult? Error)> ReadWrapped(HttpRequest request, string wrapper, CancellationToken ct)
     {
-        var (body, error, _) = await Json.ReadObjectAsync(request, ct);
+        var (body, error, _) = await SandboxJson.ReadObjectAsync(request, ct);
         if (error is not null)
         {
             return (null, VendorErrors.ZendeskBadRequest(error));

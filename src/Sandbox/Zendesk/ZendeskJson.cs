@@ -23,8 +23,8 @@ public static class ZendeskJson
         time_zone = "UTC",
         tags = u.Tags,
         user_fields = new Dictionary<string, object?>(),
-        created_at = Json.Iso(u.CreatedAt),
-        updated_at = Json.Iso(u.UpdatedAt),
+        created_at = SandboxJson.Iso(u.CreatedAt),
+        updated_at = SandboxJson.Iso(u.UpdatedAt),
     };
 
     public static object Identity(ZdIdentity i, string b) => new
@@ -36,8 +36,8 @@ public static class ZendeskJson
         value = i.Value,
         verified = i.Verified,
         primary = i.Primary,
-        created_at = Json.Iso(i.CreatedAt),
-        updated_at = Json.Iso(i.CreatedAt),
+        created_at = SandboxJson.Iso(i.CreatedAt),
+        updated_at = SandboxJson.Iso(i.CreatedAt),
     };
 
     public static object Ticket(ZdTicket t, string b) => new
@@ -52,8 +52,8 @@ public static class ZendeskJson
                 ? new { from = new Dictionary<string, object?> { ["ticket_id"] = from, ["subject"] = null }, to = new Dictionary<string, object?>(), rel = "follow_up" }
                 : (object)new { from = new Dictionary<string, object?>(), to = new Dictionary<string, object?>(), rel = (string?)null },
         },
-        created_at = Json.Iso(t.CreatedAt),
-        updated_at = Json.Iso(t.UpdatedAt),
+        created_at = SandboxJson.Iso(t.CreatedAt),
+        updated_at = SandboxJson.Iso(t.UpdatedAt),
         type = t.Type,
         subject = t.Subject,
         raw_subject = t.Subject,
@@ -91,7 +91,7 @@ public static class ZendeskJson
         attachments = c.Attachments.Select(a => Attachment(a, b)),
         audit_id = c.Id + 100000,
         via = new { channel = "api", source = new { from = new Dictionary<string, object?>(), to = new Dictionary<string, object?>(), rel = (string?)null } },
-        created_at = Json.Iso(c.CreatedAt),
+        created_at = SandboxJson.Iso(c.CreatedAt),
         metadata = new { system = new Dictionary<string, object?>(), custom = new Dictionary<string, object?>() },
     };
 

@@ -789,7 +789,7 @@ public sealed class ZendeskState(SandboxClock clock, SandboxOptions options)
                     {
                         error = "IdempotentRequestError",
                         description = "The request body does not match the original request for this Idempotency-Key.",
-                    }, Json.Options), false);
+                    }, SandboxJson.Options), false);
                 }
 
                 return (entry.Status, entry.Json, true);
