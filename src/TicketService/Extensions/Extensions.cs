@@ -7,6 +7,7 @@ using Ferry.TicketService.Telemetry;
 using Ferry.TicketService.Vendors.Intercom;
 using Ferry.TicketService.Vendors.Zendesk;
 using Ferry.V1;
+using Microsoft.Extensions.Options;
 
 namespace Ferry.TicketService.Extensions;
 
@@ -35,9 +36,17 @@ internal static class Extensions
         builder.Services.AddHostedService<SyncWorker>();
         builder.Services.AddHostedService<QueueSampler>();
 
+        builder.Services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section);
+        builder.Services.AddSingleton<SharedRateBudget>();
         builder.Services.AddTransient<VendorCalls.CountingHandler>();
-        builder.AddIntercomHttpClient<IntercomClient>().AddHttpMessageHandler<VendorCalls.CountingHandler>();
-        builder.AddZendeskHttpClient<ZendeskTicketsClient>().AddHttpMessageHandler<VendorCalls.CountingHandler>();
+        builder.AddIntercomHttpClient<IntercomClient>()
+            .AddHttpMessageHandler<VendorCalls.CountingHandler>()
+            .AddHttpMessageHandler(services => new SharedRateBudget.Handler(
+                services.GetRequiredService<SharedRateBudget>(), "intercom", () => services.GetRequiredService<IOptionsMonitor<RateLimitOptions>>().CurrentValue.IntercomPerMinute));
+        builder.AddZendeskHttpClient<ZendeskTicketsClient>()
+            .AddHttpMessageHandler<VendorCalls.CountingHandler>()
+            .AddHttpMessageHandler(services => new SharedRateBudget.Handler(
+                services.GetRequiredService<SharedRateBudget>(), "zendesk", () => services.GetRequiredService<IOptionsMonitor<RateLimitOptions>>().CurrentValue.ZendeskPerMinute));
         builder.Services.AddGrpcServiceClient<Identity.IdentityClient>("identity");
         builder.Services.AddGrpcServiceClient<Attachments.AttachmentsClient>("attachments");
     }
