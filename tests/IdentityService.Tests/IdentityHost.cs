@@ -50,7 +50,8 @@ public class IdentityHost(PostgresServer postgres, RedisServer redis) : IAsyncLi
         var grpc = FreePort();
         var settings = new Dictionary<string, string?>
         {
-            ["ConnectionStrings:ferry"] = DatabaseConnectionString,
+            // 50 simultaneous first calls open 50 connections at once; on a shared 2-core machine that can take longer than Npgsql's 15 s default.
+            ["ConnectionStrings:ferry"] = DatabaseConnectionString + ";Timeout=60",
             ["ConnectionStrings:redis"] = RedisConnectionString,
             ["Kestrel:Endpoints:http:Url"] = $"http://127.0.0.1:{http}",
             ["Kestrel:Endpoints:http:Protocols"] = "Http1",
