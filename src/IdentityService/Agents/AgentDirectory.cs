@@ -59,16 +59,23 @@ public sealed partial class AgentDirectoryRefresher(AgentDirectory directory, IO
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(options.Value.Agents.RefreshInterval, time);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
+        try
         {
-            try
+            while (await timer.WaitForNextTickAsync(stoppingToken))
             {
-                await directory.RefreshAsync(stoppingToken);
+                try
+                {
+                    await directory.RefreshAsync(stoppingToken);
+                }
+                catch (ZendeskException e)
+                {
+                    LogRefreshFailed(logger, e);
+                }
             }
-            catch (ZendeskException e)
-            {
-                LogRefreshFailed(logger, e);
-            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Shutting down.
         }
     }
 

@@ -10,8 +10,11 @@ using Npgsql;
 namespace Ferry.IdentityService.Data;
 
 /// <summary>Queries on identity.contact_links and identity.link_conflicts.</summary>
-public sealed class LinkStore(NpgsqlDataSource db, IOptions<IdentityOptions> options)
+public sealed class LinkStore(NpgsqlDataSource db, IOptions<IdentityOptions> options) : IDisposable
 {
+    // Waiters on an advisory lock hold a connection: bound them so a burst cannot exhaust the pool or the server.
+    private readonly SemaphoreSlim _resolveSlots = new(Math.Max(1, options.Value.MaxConcurrentResolveTransactions));
+
     internal const string LinkColumns =
         "intercom_contact_id, zendesk_user_id, match_method, emails_seen, external_id, created_at, updated_at, verified_at";
 
@@ -78,9 +81,11 @@ public sealed class LinkStore(NpgsqlDataSource db, IOptions<IdentityOptions> opt
     /// </summary>
     public async Task<ResolveTransaction> BeginResolveAsync(IEnumerable<string> lockKeys, CancellationToken ct)
     {
-        var connection = await db.OpenConnectionAsync(ct);
+        await _resolveSlots.WaitAsync(ct);
+        NpgsqlConnection? connection = null;
         try
         {
+            connection = await db.OpenConnectionAsync(ct);
             var transaction = await connection.BeginTransactionAsync(ct);
             await using (var timeout = new NpgsqlCommand(
                 string.Create(CultureInfo.InvariantCulture, $"SET LOCAL lock_timeout = {(long)options.Value.DatabaseLockTimeout.TotalMilliseconds}"),
@@ -96,14 +101,21 @@ public sealed class LinkStore(NpgsqlDataSource db, IOptions<IdentityOptions> opt
                 await take.ExecuteNonQueryAsync(ct);
             }
 
-            return new ResolveTransaction(connection, transaction);
+            return new ResolveTransaction(connection, transaction, () => _resolveSlots.Release());
         }
         catch
         {
-            await connection.DisposeAsync();
+            if (connection is not null)
+            {
+                await connection.DisposeAsync();
+            }
+
+            _resolveSlots.Release();
             throw;
         }
     }
+
+    public void Dispose() => _resolveSlots.Dispose();
 
     /// <summary>A stable 64-bit advisory lock key for a string (first 8 bytes of its SHA-256).</summary>
     public static long LockKey(string key) =>

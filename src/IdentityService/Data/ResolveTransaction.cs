@@ -5,7 +5,7 @@ using Npgsql;
 namespace Ferry.IdentityService.Data;
 
 /// <summary>One resolve's transaction, holding the advisory locks until commit or dispose (rollback).</summary>
-public sealed class ResolveTransaction(NpgsqlConnection connection, NpgsqlTransaction transaction) : IAsyncDisposable
+public sealed class ResolveTransaction(NpgsqlConnection connection, NpgsqlTransaction transaction, Action release) : IAsyncDisposable
 {
     public async Task<LinkRecord?> GetAsync(string contactId, CancellationToken ct)
     {
@@ -88,8 +88,15 @@ public sealed class ResolveTransaction(NpgsqlConnection connection, NpgsqlTransa
 
     public async ValueTask DisposeAsync()
     {
-        await transaction.DisposeAsync();
-        await connection.DisposeAsync();
+        try
+        {
+            await transaction.DisposeAsync();
+            await connection.DisposeAsync();
+        }
+        finally
+        {
+            release();
+        }
     }
 
     private NpgsqlCommand Command(string sql, params object[] values)

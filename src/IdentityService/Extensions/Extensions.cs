@@ -12,7 +12,8 @@ internal static class Extensions
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         builder.AddNpgsqlDataSource("ferry");
-        builder.AddRedisClient("redis");
+        // Redis only speeds matching up (locks); correctness rests on Postgres, so readiness does not depend on it.
+        builder.AddRedisClient("redis", settings => settings.DisableHealthChecks = true);
         builder.Services.AddFerryGrpcServer();
 
         builder.Services.AddOptions<IdentityOptions>().BindConfiguration(IdentityOptions.Section);

@@ -18,6 +18,10 @@ public static class IdentityApp
         configure?.Invoke(builder);
 
         var app = builder.Build();
+
+        // Connect to Redis now, not inside the first requests: the multiplexer's first (synchronous) connect
+        // would block every concurrent request on the singleton — for seconds when Redis is down.
+        _ = app.Services.GetRequiredService<StackExchange.Redis.IConnectionMultiplexer>();
         app.MapDefaultEndpoints();
         app.MapFerryGrpcDefaults();
         app.MapGrpcService<IdentityApi>();

@@ -17,6 +17,9 @@ public sealed class IdentityOptions
     /// <summary>Postgres lock_timeout for the per-contact advisory lock.</summary>
     public TimeSpan DatabaseLockTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>Resolve transactions (each holds a connection while it waits for its advisory locks) open at once per process.</summary>
+    public int MaxConcurrentResolveTransactions { get; set; } = 16;
+
     public ZendeskLimits Zendesk { get; set; } = new();
 
     public AgentOptions Agents { get; set; } = new();

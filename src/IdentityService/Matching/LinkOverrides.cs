@@ -5,7 +5,7 @@ using Ferry.IdentityService.Vendors.Zendesk;
 namespace Ferry.IdentityService.Matching;
 
 /// <summary>Operator correction: point a contact at a chosen (existing, active) Zendesk user.</summary>
-public sealed class LinkOverrides(LinkStore links, ZendeskUsersClient zendesk)
+public sealed class LinkOverrides(LinkStore links, IServiceProvider services)
 {
     public async Task<LinkView> OverrideAsync(string? contactId, long zendeskUserId, string? reason, CancellationToken ct)
     {
@@ -25,7 +25,7 @@ public sealed class LinkOverrides(LinkStore links, ZendeskUsersClient zendesk)
             throw new InvalidContactException("reason is required: it is kept in the link history.");
         }
 
-        var user = await zendesk.GetUserAsync(zendeskUserId, ct);
+        var user = await services.GetRequiredService<ZendeskUsersClient>().GetUserAsync(zendeskUserId, ct);
         if (user is not { Active: true })
         {
             throw new MatchPreconditionException(string.Create(CultureInfo.InvariantCulture,

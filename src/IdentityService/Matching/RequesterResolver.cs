@@ -20,12 +20,17 @@ public sealed record ResolvedRequester(long ZendeskUserId, MatchMethod Method, L
 public sealed partial class RequesterResolver(
     LinkStore links,
     RedisResolveLock redisLock,
-    ZendeskUsersClient zendesk,
+    IServiceProvider services,
     IdentityTelemetry telemetry,
     IOptions<IdentityOptions> options,
     TimeProvider time,
     ILogger<RequesterResolver> logger)
 {
+    private ZendeskUsersClient? _zendesk;
+
+    /// <summary>Created on first use only: a link-table hit builds no HTTP client at all.</summary>
+    private ZendeskUsersClient ZendeskClient => _zendesk ??= services.GetRequiredService<ZendeskUsersClient>();
+
     public async Task<ResolvedRequester> ResolveAsync(ContactInput contact, bool revalidate, CancellationToken ct)
     {
         using var activity = IdentityTelemetry.StartResolve(contact.ContactId);
@@ -94,7 +99,7 @@ public sealed partial class RequesterResolver(
     {
         if (revalidate || link.VerifiedAt + options.Value.LinkVerifyAfter <= time.GetUtcNow())
         {
-            var user = await zendesk.GetUserAsync(link.ZendeskUserId, ct);
+            var user = await ZendeskClient.GetUserAsync(link.ZendeskUserId, ct);
             if (user is not { Active: true })
             {
                 LogLinkedUserGone(logger, contact.ContactId, link.ZendeskUserId);
@@ -122,7 +127,7 @@ public sealed partial class RequesterResolver(
         string? matchedEmail = null;
         foreach (var email in contact.Emails)
         {
-            byEmail = await zendesk.FindByEmailAsync(email, ct);
+            byEmail = await ZendeskClient.FindByEmailAsync(email, ct);
             if (byEmail is not null)
             {
                 matchedEmail = email;
@@ -134,7 +139,7 @@ public sealed partial class RequesterResolver(
         ZendeskUser? byExternalId = null;
         if (externalId is not null && (byEmail is null || !string.Equals(byEmail.ExternalId, externalId, StringComparison.Ordinal)))
         {
-            byExternalId = await zendesk.FindByExternalIdAsync(externalId, ct);
+            byExternalId = await ZendeskClient.FindByExternalIdAsync(externalId, ct);
         }
 
         var decision = MatchRules.Decide(contact.ExternalId, byEmail, matchedEmail, byExternalId);
@@ -144,19 +149,19 @@ public sealed partial class RequesterResolver(
         if (decision.User is { } found)
         {
             userId = found.Id;
-            toAdd = await MissingIdentitiesAsync(found, contact, ct);
+            toAdd = await MissingIdentitiesAsync(found, matchedEmail, contact, ct);
         }
         else
         {
             // Every lookup missed. create_or_update is idempotent by email/external_id: if the user
             // appeared in between (search lag, another process) Zendesk answers 200 with it.
-            var (user, created) = await zendesk.CreateOrUpdateAsync(
+            var (user, created) = await ZendeskClient.CreateOrUpdateAsync(
                 new ZendeskUserInput(contact.DisplayName, contact.PrimaryEmail, externalId), ct);
             userId = user.Id;
             method = created ? MatchMethod.Created
                 : string.Equals(EmailAddress.Normalize(user.Email), contact.PrimaryEmail, StringComparison.Ordinal) ? MatchMethod.PrimaryEmail
                 : MatchMethod.ExternalId;
-            toAdd = created ? contact.Emails.Skip(1) : await MissingIdentitiesAsync(user, contact, ct);
+            toAdd = created ? contact.Emails.Skip(1) : await MissingIdentitiesAsync(user, null, contact, ct);
         }
 
         var identityConflict = await AddIdentitiesAsync(contact.ContactId, userId, [.. toAdd], tx: null, ct);
@@ -179,7 +184,7 @@ public sealed partial class RequesterResolver(
     }
 
     /// <summary>The contact's addresses the user does not hold yet (one identities call when there is more than one address).</summary>
-    private async Task<IEnumerable<string>> MissingIdentitiesAsync(ZendeskUser user, ContactInput contact, CancellationToken ct)
+    private async Task<IEnumerable<string>> MissingIdentitiesAsync(ZendeskUser user, string? matchedEmail, ContactInput contact, CancellationToken ct)
     {
         var known = new HashSet<string>(StringComparer.Ordinal);
         if (EmailAddress.Normalize(user.Email) is { } primary)
@@ -187,12 +192,17 @@ public sealed partial class RequesterResolver(
             known.Add(primary);
         }
 
+        if (matchedEmail is not null)
+        {
+            known.Add(matchedEmail);
+        }
+
         if (contact.Emails.All(known.Contains))
         {
             return [];
         }
 
-        foreach (var identity in await zendesk.ListIdentitiesAsync(user.Id, ct))
+        foreach (var identity in await ZendeskClient.ListIdentitiesAsync(user.Id, ct))
         {
             if (identity.Type == "email" && EmailAddress.Normalize(identity.Value) is { } value)
             {
@@ -212,13 +222,13 @@ public sealed partial class RequesterResolver(
         LinkConflict? first = null;
         foreach (var email in emails)
         {
-            var outcome = await zendesk.AddEmailIdentityAsync(userId, email, ct);
+            var outcome = await ZendeskClient.AddEmailIdentityAsync(userId, email, ct);
             if (outcome == IdentityAddOutcome.UserNotFound)
             {
                 throw new ZendeskException($"Zendesk user {userId} disappeared while adding identities.", transient: true, status: 404);
             }
 
-            if (outcome == IdentityAddOutcome.Rejected && await zendesk.FindByEmailAsync(email, ct) is { } owner && owner.Id != userId)
+            if (outcome == IdentityAddOutcome.Rejected && await ZendeskClient.FindByEmailAsync(email, ct) is { } owner && owner.Id != userId)
             {
                 var conflict = new LinkConflict(ConflictKind.EmailOwnedByOtherUser, owner.Id, null, userId,
                     $"An address of the contact belongs to Zendesk user {owner.Id}; it was not added to user {userId} and nothing was merged.");
