@@ -2,7 +2,8 @@
 # Gateway benchmark (docs/BENCHMARKS.md, "Gateway"): webhook acknowledgement p50/p99 at a fixed rate
 # with `hey` against a bare Kestrel endpoint, and gRPC through the gateway's YARP route against the
 # same backend called directly. Needs `hey` and the local Redis of eng/local-redis.sh.
-# BENCH_RATE (requests/s, default 200) and BENCH_SECONDS (per scenario, default 10) tune the run.
+# BENCH_RATE (requests/s, default 200), BENCH_FULL_RATE (full Enqueue path, default 50), BENCH_SECONDS
+# (per scenario, default 10) tune the run; BENCH_FULL=0 skips the scenarios with Postgres + TicketService.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v hey >/dev/null || { echo "hey is not installed (apt-get install -y hey)" >&2; exit 1; }

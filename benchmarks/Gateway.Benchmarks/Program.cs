@@ -17,6 +17,8 @@ using Grpc.Net.Client;
 // Everything runs on this machine in one run; the ratios are what to compare across machines.
 var seconds = int.Parse(Environment.GetEnvironmentVariable("BENCH_SECONDS") ?? "10", CultureInfo.InvariantCulture);
 var rate = int.Parse(Environment.GetEnvironmentVariable("BENCH_RATE") ?? "200", CultureInfo.InvariantCulture);
+// The full path commits to Postgres per delivery: on a small shared machine it saturates far below `rate`.
+var fullRate = int.Parse(Environment.GetEnvironmentVariable("BENCH_FULL_RATE") ?? "50", CultureInfo.InvariantCulture);
 const int Workers = 4;
 
 await using var redis = new RedisServer();
@@ -50,27 +52,7 @@ await bareApp.StartAsync();
 
 const string intercomSecret = "bench-intercom-secret";
 const string apiKey = "bench-api-key";
-var gatewayHttp = FreePort();
-var gatewayGrpc = FreePort();
-var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ApplicationName = "Ferry.Gateway", ContentRootPath = AppContext.BaseDirectory });
-builder.Configuration.Sources.Clear();
-builder.Configuration.AddJsonFile(Path.Combine(LocalServer.RepositoryRoot, "src", "Gateway", "appsettings.json"));
-builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-{
-    ["Kestrel:Endpoints:http:Url"] = $"http://127.0.0.1:{gatewayHttp}",
-    ["Kestrel:Endpoints:grpc:Url"] = $"http://127.0.0.1:{gatewayGrpc}",
-    ["ConnectionStrings:redis"] = redis.ConnectionString,
-    ["services:tickets:grpc:0"] = $"http://127.0.0.1:{bareGrpc}",
-    ["Intercom:ClientSecret"] = intercomSecret,
-    ["Gateway:ApiKeys:bench"] = ApiKeyStore.Hash(apiKey),
-    ["Gateway:RateLimit:PermitLimit"] = "1000000",
-    ["Logging:LogLevel:Default"] = "Warning",
-});
-builder.AddServiceDefaults();
-builder.AddApplicationServices();
-var gateway = builder.Build();
-gateway.MapGateway();
-await gateway.StartAsync();
+var (gateway, gatewayHttp, gatewayGrpc) = await StartGatewayAsync($"http://127.0.0.1:{bareGrpc}");
 
 var work = Directory.CreateTempSubdirectory("ferry-bench-").FullName;
 var unusedBody = Body(work, "unused.json", "{\"type\":\"notification_event\",\"id\":\"notif_bench_unused\",\"topic\":\"company.created\",\"created_at\":1764079200,\"data\":{\"item\":{\"id\":\"1\"}}}");
@@ -82,7 +64,7 @@ using (var mux = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(re
     await mux.GetDatabase().StringSetAsync(DeliveryDedup.Key("intercom", "notif_bench_dup"), 1, TimeSpan.FromHours(1));
 }
 
-Console.WriteLine($"Gateway benchmark: {rate} req/s for {seconds} s per scenario, {Environment.ProcessorCount} cores");
+Console.WriteLine($"Gateway benchmark: {rate} req/s ({fullRate} req/s for the full ack) for {seconds} s per scenario, {Environment.ProcessorCount} cores");
 var results = new List<(string Name, double P50, double P99, string Note)>();
 
 // Warm-up (JIT, connection pools, Redis) so the first measured scenario is not penalised.
@@ -106,6 +88,28 @@ results.Add(Hey("gateway: Intercom duplicate (verify+parse+Redis)", $"http://127
 var direct = await GrpcAsync("gRPC GetSync direct (baseline)", new Uri($"http://127.0.0.1:{bareGrpc}"), null);
 var proxied = await GrpcAsync("gRPC GetSync through gateway (YARP+auth+rate limit)", new Uri($"http://127.0.0.1:{gatewayGrpc}"), apiKey);
 
+// Full acknowledgement: unique deliveries through a gateway in front of the real TicketService
+// (own process, local Postgres): verify + parse + Redis + Enqueue (inbox + job committed) + 200.
+(string Name, double P50, double P99, string Note)? full = null;
+(string Name, double P50, double P99, string Note)? ticketsDirect = null;
+(string Name, double P50, double P99, string Note)? ticketsProxied = null;
+if (Environment.GetEnvironmentVariable("BENCH_FULL") != "0")
+{
+    await using var postgres = new PostgresServer();
+    await postgres.InitializeAsync();
+    var ticketsGrpc = FreePort();
+    using var tickets = StartTicketService(ticketsGrpc, await postgres.CreateDatabaseAsync("bench"), redis.ConnectionString);
+    await WaitForGrpcAsync(new Uri($"http://127.0.0.1:{ticketsGrpc}"));
+    var (fullGateway, fullHttp, fullGrpc) = await StartGatewayAsync($"http://127.0.0.1:{ticketsGrpc}");
+    full = await WebhookAckAsync($"gateway: Intercom new delivery, full ack (Enqueue committed) at {fullRate} req/s", new Uri($"http://127.0.0.1:{fullHttp}/webhooks/intercom"));
+    ticketsDirect = await GrpcAsync("gRPC GetSync TicketService direct (baseline)", new Uri($"http://127.0.0.1:{ticketsGrpc}"), null);
+    ticketsProxied = await GrpcAsync("gRPC GetSync TicketService through gateway", new Uri($"http://127.0.0.1:{fullGrpc}"), apiKey);
+    await fullGateway.StopAsync();
+    await fullGateway.DisposeAsync();
+    tickets.Kill(entireProcessTree: true);
+    await tickets.WaitForExitAsync();
+}
+
 Console.WriteLine();
 Console.WriteLine($"| scenario | p50 ms | p99 ms | p50 ratio | p99 ratio |");
 Console.WriteLine($"|---|---|---|---|---|");
@@ -114,8 +118,18 @@ foreach (var r in results)
     Console.WriteLine(Row(r, baseline));
 }
 
+if (full is { } f)
+{
+    Console.WriteLine(Row(f, baseline));
+}
+
 Console.WriteLine(Row(direct, direct));
 Console.WriteLine(Row(proxied, direct));
+if (ticketsDirect is { } td && ticketsProxied is { } tp)
+{
+    Console.WriteLine(Row(td, td));
+    Console.WriteLine(Row(tp, td));
+}
 
 await gateway.StopAsync();
 await gateway.DisposeAsync();
@@ -123,6 +137,142 @@ await bareApp.StopAsync();
 await bareApp.DisposeAsync();
 Directory.Delete(work, recursive: true);
 return 0;
+
+async Task<(WebApplication App, int Http, int Grpc)> StartGatewayAsync(string ticketsAddress)
+{
+    var http = FreePort();
+    var grpc = FreePort();
+    var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ApplicationName = "Ferry.Gateway", ContentRootPath = AppContext.BaseDirectory });
+    builder.Configuration.Sources.Clear();
+    builder.Configuration.AddJsonFile(Path.Combine(LocalServer.RepositoryRoot, "src", "Gateway", "appsettings.json"));
+    builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+    {
+        ["Kestrel:Endpoints:http:Url"] = $"http://127.0.0.1:{http}",
+        ["Kestrel:Endpoints:grpc:Url"] = $"http://127.0.0.1:{grpc}",
+        ["ConnectionStrings:redis"] = redis.ConnectionString,
+        ["services:tickets:grpc:0"] = ticketsAddress,
+        ["Intercom:ClientSecret"] = intercomSecret,
+        ["Gateway:ApiKeys:bench"] = ApiKeyStore.Hash(apiKey),
+        ["Gateway:RateLimit:PermitLimit"] = "1000000",
+        ["Logging:LogLevel:Default"] = "Warning",
+    });
+    builder.AddServiceDefaults();
+    builder.AddApplicationServices();
+    var app = builder.Build();
+    app.MapGateway();
+    await app.StartAsync();
+    return (app, http, grpc);
+}
+
+async Task<(string Name, double P50, double P99, string Note)> WebhookAckAsync(string name, Uri url)
+{
+    using var client = new HttpClient();
+    var secret = Encoding.UTF8.GetBytes(intercomSecret);
+    HttpRequestMessage Request(int i)
+    {
+        var json = "{\"type\":\"notification_event\",\"id\":\"notif_bench_" + Guid.NewGuid().ToString("N") + "\",\"topic\":\"conversation.user.replied\","
+            + "\"created_at\":1764079200,\"data\":{\"item\":{\"id\":\"" + (i % 1000).ToString(CultureInfo.InvariantCulture) + "\",\"updated_at\":1764079100}}}";
+        var body = Encoding.UTF8.GetBytes(json);
+        var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new ByteArrayContent(body) };
+        request.Headers.TryAddWithoutValidation("X-Hub-Signature", IntercomSignature.Sign(body, secret));
+        return request;
+    }
+
+    for (var i = 0; i < 200; i++)
+    {
+        using var warm = await client.SendAsync(Request(i));
+    }
+
+    return await FixedRateAsync(name, fullRate, async i =>
+    {
+        using var response = await client.SendAsync(Request(i));
+        return response.StatusCode == HttpStatusCode.OK;
+    });
+}
+
+async Task<(string Name, double P50, double P99, string Note)> FixedRateAsync(string name, int perSecond, Func<int, Task<bool>> call)
+{
+    // Open-loop fixed rate: request i is sent at i/rate s whether or not earlier ones finished.
+    var total = perSecond * seconds;
+    var latencies = new double[total];
+    var failures = 0;
+    var clock = Stopwatch.StartNew();
+    var calls = new Task[total];
+    for (var i = 0; i < total; i++)
+    {
+        var wait = TimeSpan.FromSeconds((double)i / perSecond) - clock.Elapsed;
+        if (wait > TimeSpan.Zero)
+        {
+            await Task.Delay(wait);
+        }
+
+        var index = i;
+        calls[i] = Task.Run(async () =>
+        {
+            var started = Stopwatch.GetTimestamp();
+            bool ok;
+            try
+            {
+                ok = await call(index);
+            }
+            catch (Exception ex) when (ex is RpcException or HttpRequestException)
+            {
+                ok = false;
+            }
+
+            if (!ok)
+            {
+                Interlocked.Increment(ref failures);
+            }
+
+            latencies[index] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        });
+    }
+
+    await Task.WhenAll(calls);
+    Array.Sort(latencies);
+    var p50 = latencies[(int)(total * 0.50)];
+    var p99 = latencies[Math.Min(total - 1, (int)(total * 0.99))];
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name}: p50 {p50:F2} ms, p99 {p99:F2} ms, {total} calls, {failures} failed"));
+    return (name, p50, p99, failures > 0 ? $" {failures} failed" : "");
+}
+
+static Process StartTicketService(int grpcPort, string database, string redisConnection)
+{
+    var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
+    var dll = Path.Combine(LocalServer.RepositoryRoot, "src", "TicketService", "bin", configuration, "net10.0", "Ferry.TicketService.dll");
+    var start = new ProcessStartInfo("dotnet", [dll]) { WorkingDirectory = Path.GetDirectoryName(dll)!, UseShellExecute = false, RedirectStandardOutput = true };
+    start.Environment["Kestrel__Endpoints__http__Url"] = $"http://127.0.0.1:{FreePort()}";
+    start.Environment["Kestrel__Endpoints__grpc__Url"] = $"http://127.0.0.1:{grpcPort}";
+    start.Environment["ConnectionStrings__ferry"] = database;
+    start.Environment["ConnectionStrings__redis"] = redisConnection;
+    start.Environment["Intercom__BaseUrl"] = "http://127.0.0.1:9/intercom/";
+    start.Environment["Intercom__AccessToken"] = "unused";
+    start.Environment["Zendesk__BaseUrl"] = "http://127.0.0.1:9/zendesk/";
+    start.Environment["Zendesk__ApiToken"] = "unused";
+    start.Environment["Logging__LogLevel__Default"] = "Warning";
+    var process = Process.Start(start)!;
+    process.OutputDataReceived += (_, _) => { };
+    process.BeginOutputReadLine();
+    return process;
+}
+
+static async Task WaitForGrpcAsync(Uri address)
+{
+    using var channel = GrpcChannel.ForAddress(address);
+    var health = new Grpc.Health.V1.Health.HealthClient(channel);
+    for (var deadline = DateTime.UtcNow.AddSeconds(90); ; await Task.Delay(200))
+    {
+        try
+        {
+            await health.CheckAsync(new Grpc.Health.V1.HealthCheckRequest(), deadline: DateTime.UtcNow.AddSeconds(2));
+            return;
+        }
+        catch (RpcException) when (DateTime.UtcNow < deadline)
+        {
+        }
+    }
+}
 
 static string Row((string Name, double P50, double P99, string Note) r, (string Name, double P50, double P99, string Note) b) =>
     string.Create(CultureInfo.InvariantCulture, $"| {r.Name} | {r.P50:F2} | {r.P99:F2} | {r.P50 / b.P50:F2}x | {r.P99 / b.P99:F2}x |{r.Note}");
@@ -167,44 +317,11 @@ async Task<(string Name, double P50, double P99, string Note)> GrpcAsync(string 
         await client.GetSyncAsync(new GetSyncRequest { ConversationId = "456" }, headers);
     }
 
-    // Open-loop fixed rate: request i is sent at i/rate s whether or not earlier ones finished.
-    var total = rate * seconds;
-    var latencies = new double[total];
-    var failures = 0;
-    var clock = Stopwatch.StartNew();
-    var calls = new Task[total];
-    for (var i = 0; i < total; i++)
+    return await FixedRateAsync(name, rate, async _ =>
     {
-        var due = TimeSpan.FromSeconds((double)i / rate);
-        var wait = due - clock.Elapsed;
-        if (wait > TimeSpan.Zero)
-        {
-            await Task.Delay(wait);
-        }
-
-        var index = i;
-        calls[i] = Task.Run(async () =>
-        {
-            var started = Stopwatch.GetTimestamp();
-            try
-            {
-                await client.GetSyncAsync(new GetSyncRequest { ConversationId = "456" }, headers);
-            }
-            catch (RpcException)
-            {
-                Interlocked.Increment(ref failures);
-            }
-
-            latencies[index] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-        });
-    }
-
-    await Task.WhenAll(calls);
-    Array.Sort(latencies);
-    var p50 = latencies[(int)(total * 0.50)];
-    var p99 = latencies[Math.Min(total - 1, (int)(total * 0.99))];
-    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name}: p50 {p50:F2} ms, p99 {p99:F2} ms, {total} calls, {failures} failed"));
-    return (name, p50, p99, failures > 0 ? $" {failures} failed" : "");
+        await client.GetSyncAsync(new GetSyncRequest { ConversationId = "456" }, headers);
+        return true;
+    });
 }
 
 static (string Path, byte[] Bytes) Body(string directory, string name, string json)

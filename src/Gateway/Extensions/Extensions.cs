@@ -72,6 +72,13 @@ public static class Extensions
 
     public static WebApplication MapGateway(this WebApplication app)
     {
+        // Read the API key hashes now: a malformed entry stops start-up instead of failing the first call.
+        var keys = app.Services.GetRequiredService<ApiKeyStore>();
+        if (keys.Count == 0)
+        {
+            GatewayLog.NoApiKeys(app.Logger, ApiKeyStore.Section);
+        }
+
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseRateLimiter();
@@ -93,4 +100,10 @@ public static class Extensions
             services.AddSingleton(TimeProvider.System);
         }
     }
+}
+
+internal static partial class GatewayLog
+{
+    [LoggerMessage(3001, LogLevel.Warning, "No Sync API keys are configured ({Section}:<client>): every Sync API call will be Unauthenticated")]
+    public static partial void NoApiKeys(ILogger logger, string section);
 }

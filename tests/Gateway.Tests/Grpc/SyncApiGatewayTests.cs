@@ -116,3 +116,14 @@ public sealed class SyncApiGatewayTests(RedisServer redis) : IAsyncLifetime
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, reply.Status);
     }
 }
+
+public sealed class ApiKeyConfigurationTests(RedisServer redis)
+{
+    [Fact]
+    public async Task A_plain_text_key_where_a_hash_belongs_stops_start_up()
+    {
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => GatewayHost.StartAsync(redis.ConnectionString, GatewayHost.NowhereAddress(),
+            new Dictionary<string, string?> { ["Gateway:ApiKeys:careless"] = "my-plain-key" }));
+        Assert.Contains("Gateway:ApiKeys:careless", error.Message, StringComparison.Ordinal);
+    }
+}
