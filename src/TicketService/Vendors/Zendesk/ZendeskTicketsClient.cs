@@ -35,27 +35,21 @@ public sealed class ZendeskTicketsClient(HttpClient http)
     }
 
     /// <summary>Ticket import keeps each comment's author and created_at. The key makes a replayed import return the first ticket.</summary>
-    public async Task<ZendeskTicket> ImportAsync(TicketImport ticket, string idempotencyKey, CancellationToken cancellationToken)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri("api/v2/imports/tickets", UriKind.Relative))
-        {
-            Content = JsonContent.Create(new { ticket }, options: Json),
-        };
-        request.Headers.Add("Idempotency-Key", idempotencyKey);
-        using var response = await http.SendAsync(request, cancellationToken);
-        await response.EnsureSuccessAsync(Vendor, "import ticket", cancellationToken);
-        return (await response.Content.ReadFromJsonAsync<ZendeskTicketEnvelope>(Json, cancellationToken))!.Ticket;
-    }
+    public Task<ZendeskTicket> ImportAsync(TicketImport ticket, string idempotencyKey, CancellationToken cancellationToken) =>
+        CreateAsync("api/v2/imports/tickets", new { ticket }, idempotencyKey, "import ticket", cancellationToken);
 
-    public async Task<ZendeskTicket> CreateFollowUpAsync(FollowUpTicket ticket, string idempotencyKey, CancellationToken cancellationToken)
+    public Task<ZendeskTicket> CreateFollowUpAsync(FollowUpTicket ticket, string idempotencyKey, CancellationToken cancellationToken) =>
+        CreateAsync("api/v2/tickets", new { ticket }, idempotencyKey, "create follow-up ticket", cancellationToken);
+
+    private async Task<ZendeskTicket> CreateAsync(string path, object body, string idempotencyKey, string operation, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri("api/v2/tickets", UriKind.Relative))
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(path, UriKind.Relative))
         {
-            Content = JsonContent.Create(new { ticket }, options: Json),
+            Content = JsonContent.Create(body, options: Json),
         };
         request.Headers.Add("Idempotency-Key", idempotencyKey);
         using var response = await http.SendAsync(request, cancellationToken);
-        await response.EnsureSuccessAsync(Vendor, "create follow-up ticket", cancellationToken);
+        await response.EnsureSuccessAsync(Vendor, operation, cancellationToken);
         return (await response.Content.ReadFromJsonAsync<ZendeskTicketEnvelope>(Json, cancellationToken))!.Ticket;
     }
 
