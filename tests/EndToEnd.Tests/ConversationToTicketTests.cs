@@ -28,6 +28,7 @@ public sealed class ConversationToTicketTests(FerryApp ferry) : IClassFixture<Fe
     {
         var admin = await ferry.PostAdminAsync("/admin/intercom/admins", new { name = "Bob Agent", email = "bob.agent@ferry.example" }, Ct);
         await ferry.PostAdminAsync("/admin/zendesk/users", new { name = "Bob Agent", email = "bob.agent@ferry.example", role = "agent" }, Ct);
+        await Task.Delay(TimeSpan.FromSeconds(3), Ct); // the agent directory refreshes every second in this fixture
         var (contactId, conversationId) = await NewConversationAsync("ann.e2e@customer.example");
         await AddPartAsync(conversationId, "comment", "admin", admin["id"]!.GetValue<string>(), "<p>Looking into it</p>", notify: false);
         await AddPartAsync(conversationId, "note", "admin", admin["id"]!.GetValue<string>(), "<p>Internal: refund?</p>", notify: false);

@@ -2,6 +2,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -34,6 +35,8 @@ public sealed class FerryApp : IAsyncLifetime
             "DcpPublisher:RandomizePorts=true",
             $"Parameters:gateway-api-key={ApiKey}",
         ]);
+        // Agents created by a test must be visible to IdentityService's cached agent directory soon.
+        builder.CreateResourceBuilder<ProjectResource>("identity").WithEnvironment("Identity__Agents__RefreshInterval", "00:00:01");
         App = await builder.BuildAsync();
         using var startup = new CancellationTokenSource(StartupTimeout);
         await App.StartAsync(startup.Token);
