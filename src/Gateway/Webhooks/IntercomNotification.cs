@@ -30,24 +30,8 @@ public sealed record IntercomNotification(string Id, string Topic, string? Conve
 
     public static WebhookParse<IntercomNotification> Parse(ReadOnlyMemory<byte> body)
     {
-        JsonDocument document;
-        try
+        return Json.ParseObject(body, root =>
         {
-            document = JsonDocument.Parse(body);
-        }
-        catch (JsonException)
-        {
-            return Fail("body is not valid JSON");
-        }
-
-        using (document)
-        {
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-            {
-                return Fail("body is not a JSON object");
-            }
-
             var topic = Json.Id(root, "topic");
             if (topic is null)
             {
@@ -74,7 +58,7 @@ public sealed record IntercomNotification(string Id, string Topic, string? Conve
             // The conversation's own clock orders events; arrival time never does.
             var eventAt = Json.UnixSeconds(item, "updated_at") ?? Json.UnixSeconds(root, "created_at");
             return Ok(new IntercomNotification(id, topic, conversationId, eventAt));
-        }
+        });
     }
 
     private static WebhookParse<IntercomNotification> Ok(IntercomNotification value) => new(value, null);

@@ -12,6 +12,28 @@ public readonly record struct WebhookParse<T>(T? Value, string? Error)
 
 internal static class Json
 {
+    /// <summary>Parses the body as a JSON object and hands its root to <paramref name="read"/>; invalid JSON or a non-object fails with the reason.</summary>
+    public static WebhookParse<T> ParseObject<T>(ReadOnlyMemory<byte> body, Func<JsonElement, WebhookParse<T>> read)
+        where T : class
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(body);
+        }
+        catch (JsonException)
+        {
+            return new(null, "body is not valid JSON");
+        }
+
+        using (document)
+        {
+            return document.RootElement.ValueKind == JsonValueKind.Object
+                ? read(document.RootElement)
+                : new(null, "body is not a JSON object");
+        }
+    }
+
     /// <summary>A string or integer property as text (vendors are not consistent about id types).</summary>
     public static string? Id(JsonElement parent, string name) =>
         parent.ValueKind == JsonValueKind.Object && parent.TryGetProperty(name, out var value)

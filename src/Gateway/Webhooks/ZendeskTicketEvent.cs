@@ -20,24 +20,8 @@ public sealed record ZendeskTicketEvent(long TicketId, string? ExternalId, strin
 
     public static WebhookParse<ZendeskTicketEvent> Parse(ReadOnlyMemory<byte> body)
     {
-        JsonDocument document;
-        try
+        return Json.ParseObject(body, root =>
         {
-            document = JsonDocument.Parse(body);
-        }
-        catch (JsonException)
-        {
-            return Fail("body is not valid JSON");
-        }
-
-        using (document)
-        {
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-            {
-                return Fail("body is not a JSON object");
-            }
-
             var ticket = Json.Id(root, "ticket_id");
             if (ticket is null)
             {
@@ -57,7 +41,7 @@ public sealed record ZendeskTicketEvent(long TicketId, string? ExternalId, strin
 
             return Ok(new ZendeskTicketEvent(
                 ticketId, Json.Id(root, "external_id"), status, Json.Iso8601(root, "updated_at")));
-        }
+        });
     }
 
     private static WebhookParse<ZendeskTicketEvent> Ok(ZendeskTicketEvent value) => new(value, null);
