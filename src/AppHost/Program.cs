@@ -35,6 +35,8 @@ var tickets = builder.AddProject<Projects.TicketService>("tickets")
     .WithVendors(vendors)
     .WithReference(identity).WaitFor(identity)
     .WithReference(attachments).WaitFor(attachments)
+    // The Intercom admin Ferry closes (and, by policy, reopens) conversations as when Zendesk solves a ticket.
+    .WithEnvironment("Status__IntercomAdminEmail", vendors.IntercomAdminEmail)
     .WithHttpHealthCheck("/health");
 
 // Sync API key for internal tools (x-api-key): a secret parameter; the gateway is given only its SHA-256.

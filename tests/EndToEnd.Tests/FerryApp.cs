@@ -13,7 +13,7 @@ namespace Ferry.EndToEnd.Tests;
 /// The whole of Ferry from the real app model (local Postgres and Redis, every service, the sandbox),
 /// shared by the tests of a class; each test works on its own conversations.
 /// </summary>
-public sealed class FerryApp : IAsyncLifetime
+public class FerryApp : IAsyncLifetime
 {
     public const string ApiKey = "e2e-test-api-key";
     private static readonly TimeSpan StartupTimeout = TimeSpan.FromMinutes(4);
@@ -37,6 +37,7 @@ public sealed class FerryApp : IAsyncLifetime
         ]);
         // Agents created by a test must be visible to IdentityService's cached agent directory soon.
         builder.CreateResourceBuilder<ProjectResource>("identity").WithEnvironment("Identity__Agents__RefreshInterval", "00:00:01");
+        Configure(builder);
         App = await builder.BuildAsync();
         using var startup = new CancellationTokenSource(StartupTimeout);
         await App.StartAsync(startup.Token);
@@ -58,8 +59,14 @@ public sealed class FerryApp : IAsyncLifetime
         });
     }
 
+    /// <summary>Settings a fixture variant needs on top of the defaults (e.g. a policy switched on).</summary>
+    protected virtual void Configure(IDistributedApplicationTestingBuilder builder)
+    {
+    }
+
     public async ValueTask DisposeAsync()
     {
+        GC.SuppressFinalize(this);
         Gateway?.Dispose();
         Sandbox?.Dispose();
         if (App is not null)
@@ -83,6 +90,9 @@ public sealed class FerryApp : IAsyncLifetime
         return (await response.Content.ReadFromJsonAsync<JsonObject>(cancellationToken))!;
     }
 
+    public async Task<JsonObject> GetAdminAsync(string path, CancellationToken cancellationToken) =>
+        (await Sandbox.GetFromJsonAsync<JsonObject>(new Uri(path, UriKind.Relative), cancellationToken))!;
+
     public async Task SetFaultsAsync(object faults, CancellationToken cancellationToken)
     {
         using var response = await Sandbox.PutAsJsonAsync(new Uri("/admin/faults", UriKind.Relative), faults, cancellationToken);
@@ -99,20 +109,24 @@ public sealed class FerryApp : IAsyncLifetime
     }
 
     /// <summary>Polls until <paramref name="done"/> holds for the conversation's tickets.</summary>
-    public async Task<IReadOnlyList<JsonObject>> WaitForTicketsAsync(string conversationId, Func<IReadOnlyList<JsonObject>, bool> done, TimeSpan timeout, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<JsonObject>> WaitForTicketsAsync(string conversationId, Func<IReadOnlyList<JsonObject>, bool> done, TimeSpan timeout, CancellationToken cancellationToken) =>
+        EventuallyAsync(() => TicketsForAsync(conversationId, cancellationToken), done, timeout, $"Conversation {conversationId}: tickets", cancellationToken);
+
+    /// <summary>Polls <paramref name="read"/> until <paramref name="done"/> holds; times out with the last value in the message.</summary>
+    public static async Task<T> EventuallyAsync<T>(Func<Task<T>> read, Func<T, bool> done, TimeSpan timeout, string what, CancellationToken cancellationToken)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (true)
         {
-            var tickets = await TicketsForAsync(conversationId, cancellationToken);
-            if (done(tickets))
+            var value = await read();
+            if (done(value))
             {
-                return tickets;
+                return value;
             }
 
             if (DateTime.UtcNow > deadline)
             {
-                throw new TimeoutException($"Conversation {conversationId}: tickets never reached the expected state: {JsonSerializer.Serialize(tickets)}");
+                throw new TimeoutException($"{what} never reached the expected state: {JsonSerializer.Serialize(value)}");
             }
 
             await Task.Delay(250, cancellationToken);

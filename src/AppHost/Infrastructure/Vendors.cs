@@ -13,10 +13,14 @@ public sealed record Vendors(
     IResourceBuilder<ParameterResource> IntercomClientSecret,
     IResourceBuilder<ParameterResource>? ZendeskEmail,
     IResourceBuilder<ParameterResource> ZendeskApiToken,
-    IResourceBuilder<ParameterResource> ZendeskWebhookSecret);
+    IResourceBuilder<ParameterResource> ZendeskWebhookSecret,
+    ReferenceExpression IntercomAdminEmail);
 
 public static class VendorsExtensions
 {
+    /// <summary>The sandbox's standard admin, who closes conversations for Ferry in sandbox mode.</summary>
+    private const string SandboxFerryAdmin = "ada@sandbox.example";
+
     public static Vendors AddVendors(this IDistributedApplicationBuilder builder)
     {
         var intercomToken = builder.AddGeneratedSecret("intercom-access-token");
@@ -31,7 +35,8 @@ public static class VendorsExtensions
             var zendeskUrl = builder.AddParameter("zendesk-base-url");
             return new Vendors(null,
                 ReferenceExpression.Create($"{intercomUrl}"), ReferenceExpression.Create($"{zendeskUrl}"),
-                intercomToken, intercomClientSecret, builder.AddParameter("zendesk-email"), zendeskToken, zendeskWebhookSecret);
+                intercomToken, intercomClientSecret, builder.AddParameter("zendesk-email"), zendeskToken, zendeskWebhookSecret,
+                ReferenceExpression.Create($"{builder.AddParameter("intercom-admin-email")}"));
         }
 
         var sandbox = builder.AddProject<Projects.Sandbox>("sandbox")
@@ -44,7 +49,8 @@ public static class VendorsExtensions
         var sandboxUrl = sandbox.GetEndpoint("http");
         return new Vendors(sandbox,
             ReferenceExpression.Create($"{sandboxUrl}/intercom/"), ReferenceExpression.Create($"{sandboxUrl}/zendesk/"),
-            intercomToken, intercomClientSecret, ZendeskEmail: null, zendeskToken, zendeskWebhookSecret);
+            intercomToken, intercomClientSecret, ZendeskEmail: null, zendeskToken, zendeskWebhookSecret,
+            ReferenceExpression.Create($"{SandboxFerryAdmin}"));
     }
 
     /// <summary>Gives a service the vendor settings (Intercom:*, Zendesk:*) and, in sandbox mode, waits for the sandbox.</summary>

@@ -32,16 +32,17 @@ internal abstract class GatewayCommand<TSettings> : AsyncCommand<TSettings> wher
 
     protected static void WriteAttempts(IEnumerable<Attempt> attempts)
     {
-        var table = new Table().AddColumns("Started", "Conversation", "Ticket", "Trigger", "Outcome", "Calls", "ms", "Reason");
+        var table = new Table().AddColumns("Started", "Conversation", "Ticket", "Direction", "Trigger", "Outcome", "Calls (writes)", "ms", "Reason");
         foreach (var a in attempts)
         {
             table.AddRow(
                 Markup.Escape(a.StartedAt?.ToDateTimeOffset().ToString("u", System.Globalization.CultureInfo.InvariantCulture) ?? ""),
                 Markup.Escape(a.ConversationId),
                 a.TicketId == 0 ? "-" : a.TicketId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                Markup.Escape(a.Origin == "ferry" ? $"{a.Direction} (echo)" : a.Direction),
                 a.Trigger.ToString(),
                 a.Outcome == Outcome.Failure ? $"[red]{a.Outcome}[/]" : a.Outcome.ToString(),
-                a.VendorCalls.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{a.VendorCalls} ({a.VendorWrites})"),
                 a.DurationMs.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 Markup.Escape(a.Reason));
         }

@@ -116,6 +116,13 @@ public static class AdminEndpoints
                 return SandboxJson.Result(r.Conversation(conversation, IntercomEndpoints.Root(request)), 201);
             }
         });
+        admin.MapGet("/intercom/conversations/{id}", (string id, HttpRequest request, IntercomState i, IntercomRenderer r) =>
+        {
+            lock (i.Gate)
+            {
+                return i.Conversation(id) is { } conversation ? SandboxJson.Result(r.Conversation(conversation, IntercomEndpoints.Root(request))) : Results.NotFound();
+            }
+        });
         admin.MapPost("/intercom/conversations/{id}/parts", (string id, HttpRequest request, PartInput input, IntercomState i, IntercomRenderer r, WebhookDispatcher w) =>
         {
             var author = input.AuthorType switch

@@ -9,6 +9,8 @@ public sealed partial class DemoTraffic(SandboxOptions options, ScenarioSeeder s
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // The standard staff always exist: in sandbox mode Ferry closes conversations as Ada (Status:IntercomAdminEmail).
+        var (admin, _, _) = seeder.EnsureStaff();
         if (options.SeedConversations > 0)
         {
             seeder.Seed(options.SeedConversations);
@@ -20,7 +22,6 @@ public sealed partial class DemoTraffic(SandboxOptions options, ScenarioSeeder s
         }
 
         LogStarted(logger, options.DemoTraffic.PerMinute);
-        var (admin, _, _) = seeder.EnsureStaff();
         var random = new Random();
         using var timer = new PeriodicTimer(TimeSpan.FromMinutes(1 / options.DemoTraffic.PerMinute));
         var tick = 0;

@@ -98,8 +98,8 @@ public sealed partial class WebhookDispatcher(
     }
 
     /// <summary>
-    /// The status-change trigger's webhook. Template (docs/SANDBOX.md):
-    /// <c>{"ticket":{"id":{{ticket.id}},"external_id":"{{ticket.external_id}}","status":"{{ticket.status}}","updated_at":"{{ticket.updated_at_with_timestamp}}"}}</c>.
+    /// The status-change trigger's webhook with the template Ferry documents (docs/WEBHOOKS.md):
+    /// <c>{"ticket_id":"{{ticket.id}}","external_id":"{{ticket.external_id}}","status":"{{ticket.status}}","updated_at":"{{ticket.updated_at_with_timestamp}}"}</c>.
     /// </summary>
     public void ZendeskStatusChanged(ZdTicket ticket)
     {
@@ -110,7 +110,11 @@ public sealed partial class WebhookDispatcher(
 
         var payload = JsonSerializer.SerializeToUtf8Bytes(new
         {
-            ticket = new { id = ticket.Id, external_id = ticket.ExternalId, status = ticket.Status, updated_at = SandboxJson.Iso(ticket.UpdatedAt) },
+            // Zendesk renders every placeholder as text: the id arrives as a string, an empty external_id as "".
+            ticket_id = ticket.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            external_id = ticket.ExternalId ?? "",
+            status = ticket.Status,
+            updated_at = SandboxJson.Iso(ticket.UpdatedAt),
         }, SandboxJson.Options);
         var id = Guid.NewGuid().ToString("N");
         Enqueue(new WebhookEvent("zendesk", options.Zendesk.WebhookUrl, id, "ticket.status_changed", (_, _) =>

@@ -187,7 +187,7 @@ public sealed partial class SyncApi(JobQueue queue, AttemptLog attempts, Attempt
     internal static V1.Attempt ToProto(AttemptRecord a) => new()
     {
         AttemptId = a.AttemptId,
-        JobId = a.JobId,
+        JobId = a.JobId ?? 0,
         AttemptNumber = a.AttemptNumber,
         ConversationId = a.ConversationId,
         TicketId = a.TicketId ?? 0,
@@ -211,6 +211,8 @@ public sealed partial class SyncApi(JobQueue queue, AttemptLog attempts, Attempt
         DurationMs = a.DurationMs,
         StartedAt = Timestamp.FromDateTimeOffset(a.StartedAt),
         Direction = a.Direction,
+        Origin = a.Origin,
+        VendorWrites = a.VendorWrites,
     };
 
     private static V1.JobState ToProto(Queue.JobState state) => state switch

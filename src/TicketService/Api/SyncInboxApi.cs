@@ -1,4 +1,6 @@
+using Ferry.TicketService.Attempts;
 using Ferry.TicketService.Queue;
+using Ferry.TicketService.RoundTrip;
 using Ferry.TicketService.Sync;
 using Ferry.V1;
 using Grpc.Core;
@@ -6,7 +8,7 @@ using Grpc.Core;
 namespace Ferry.TicketService.Api;
 
 /// <summary>Internal: the Gateway hands over verified webhooks. Answers only after the commit.</summary>
-public sealed partial class SyncInboxApi(JobQueue queue, TicketLinks tickets, ILogger<SyncInboxApi> logger) : SyncInbox.SyncInboxBase
+public sealed partial class SyncInboxApi(JobQueue queue, TicketLinks tickets, TimeProvider clock, ILogger<SyncInboxApi> logger) : SyncInbox.SyncInboxBase
 {
     public override async Task<EnqueueReply> Enqueue(EnqueueRequest request, ServerCallContext context)
     {
@@ -31,7 +33,7 @@ public sealed partial class SyncInboxApi(JobQueue queue, TicketLinks tickets, IL
             request.Payload.Memory,
             string.IsNullOrEmpty(request.Traceparent) ? null : request.Traceparent);
 
-        var result = await queue.EnqueueAsync(delivery, queuesSync, context.CancellationToken);
+        var result = await queue.EnqueueAsync(delivery, queuesSync, context.CancellationToken, NotOursAttempt(delivery, queuesSync));
         if (result.Ignored)
         {
             LogIgnored(logger, delivery.Source, delivery.Topic, delivery.DeliveryId);
@@ -39,6 +41,13 @@ public sealed partial class SyncInboxApi(JobQueue queue, TicketLinks tickets, IL
 
         return new EnqueueReply { JobId = result.JobId, Duplicate = result.Duplicate, Ignored = result.Ignored };
     }
+
+    /// <summary>A Zendesk ticket Ferry did not create: ignored, and logged as a skipped attempt.</summary>
+    private AttemptRecord? NotOursAttempt(Delivery delivery, bool queuesSync) =>
+        delivery.Source != "zendesk" || queuesSync ? null : new AttemptRecord(
+            0, null, 0, "", delivery.TicketId, SyncTrigger.Webhook, AttemptOutcome.Skipped,
+            $"Zendesk ticket {delivery.TicketId} was not created by Ferry (no link, no intercom-conversation external_id); its status change is ignored.",
+            AttemptLog.ZendeskToIntercom, 0, 0, clock.GetUtcNow(), StatusOrigin.Zendesk);
 
     private async Task<(string? ConversationId, bool QueuesSync)> RouteAsync(EnqueueRequest request, CancellationToken cancellationToken)
     {

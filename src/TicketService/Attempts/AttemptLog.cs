@@ -12,9 +12,12 @@ public enum AttemptOutcome
     Skipped,
 }
 
+/// <param name="JobId">Null for a delivery logged as skipped without a job (a ticket Ferry did not create).</param>
+/// <param name="Origin">Where the change came from: "intercom", "zendesk", or "ferry" for an echo of Ferry's own change.</param>
+/// <param name="VendorWrites">Vendor calls that could change state (POST/PUT/…): zero for a dropped echo.</param>
 public sealed record AttemptRecord(
     long AttemptId,
-    long JobId,
+    long? JobId,
     int AttemptNumber,
     string ConversationId,
     long? TicketId,
@@ -24,7 +27,9 @@ public sealed record AttemptRecord(
     string Direction,
     int VendorCalls,
     long DurationMs,
-    DateTimeOffset StartedAt);
+    DateTimeOffset StartedAt,
+    string Origin = "intercom",
+    int VendorWrites = 0);
 
 public sealed record AttemptFilter(string? ConversationId, bool FailedOnly, DateTimeOffset? Since, int PageSize, long? BeforeAttemptId);
 
@@ -40,11 +45,11 @@ public sealed class AttemptLog(NpgsqlDataSource db)
     public static async Task<long> RecordAsync(NpgsqlConnection connection, NpgsqlTransaction tx, AttemptRecord attempt, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand("""
-            INSERT INTO sync.attempts (job_id, attempt_number, conversation_id, ticket_id, trigger, outcome, reason, direction, vendor_calls, duration_ms, started_at)
-            VALUES (@job_id, @attempt_number, @conversation_id, @ticket_id, @trigger, @outcome, @reason, @direction, @vendor_calls, @duration_ms, @started_at)
+            INSERT INTO sync.attempts (job_id, attempt_number, conversation_id, ticket_id, trigger, outcome, reason, direction, vendor_calls, duration_ms, started_at, origin, vendor_writes)
+            VALUES (@job_id, @attempt_number, @conversation_id, @ticket_id, @trigger, @outcome, @reason, @direction, @vendor_calls, @duration_ms, @started_at, @origin, @vendor_writes)
             RETURNING attempt_id
             """, connection, tx);
-        command.Parameters.AddWithValue("job_id", attempt.JobId);
+        command.Parameters.AddWithValue("job_id", NpgsqlDbType.Bigint, (object?)attempt.JobId ?? DBNull.Value);
         command.Parameters.AddWithValue("attempt_number", attempt.AttemptNumber);
         command.Parameters.AddWithValue("conversation_id", attempt.ConversationId);
         command.Parameters.AddWithValue("ticket_id", NpgsqlDbType.Bigint, (object?)attempt.TicketId ?? DBNull.Value);
@@ -55,6 +60,8 @@ public sealed class AttemptLog(NpgsqlDataSource db)
         command.Parameters.AddWithValue("vendor_calls", attempt.VendorCalls);
         command.Parameters.AddWithValue("duration_ms", attempt.DurationMs);
         command.Parameters.AddWithValue("started_at", attempt.StartedAt);
+        command.Parameters.AddWithValue("origin", attempt.Origin);
+        command.Parameters.AddWithValue("vendor_writes", attempt.VendorWrites);
         var id = (long)(await command.ExecuteScalarAsync(cancellationToken))!;
 
         await using var notify = new NpgsqlCommand("SELECT pg_notify(@channel, @id)", connection, tx);
@@ -93,7 +100,7 @@ public sealed class AttemptLog(NpgsqlDataSource db)
 
     private const string SelectSql = """
         SELECT attempt_id, job_id, attempt_number, conversation_id, ticket_id, trigger, outcome, reason,
-               direction, vendor_calls, duration_ms, started_at
+               direction, vendor_calls, duration_ms, started_at, origin, vendor_writes
         FROM sync.attempts
         """;
 
@@ -105,7 +112,7 @@ public sealed class AttemptLog(NpgsqlDataSource db)
         {
             list.Add(new AttemptRecord(
                 reader.GetInt64(0),
-                reader.GetInt64(1),
+                reader.IsDBNull(1) ? null : reader.GetInt64(1),
                 reader.GetInt32(2),
                 reader.GetString(3),
                 reader.IsDBNull(4) ? null : reader.GetInt64(4),
@@ -115,7 +122,9 @@ public sealed class AttemptLog(NpgsqlDataSource db)
                 reader.GetString(8),
                 reader.GetInt32(9),
                 reader.GetInt64(10),
-                reader.GetFieldValue<DateTimeOffset>(11)));
+                reader.GetFieldValue<DateTimeOffset>(11),
+                reader.GetString(12),
+                reader.GetInt32(13)));
         }
 
         return list;

@@ -1,3 +1,4 @@
+using Ferry.TicketService.Attempts;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -10,6 +11,22 @@ namespace Ferry.TicketService.Queue;
 /// </summary>
 public sealed class JobQueue(NpgsqlDataSource db, TimeProvider clock)
 {
+    /// <summary>
+    /// Fences a write made during an attempt: locks the job row if this attempt still owns it, else
+    /// throws <see cref="LeaseLostException"/> and the caller's transaction rolls back.
+    /// </summary>
+    public static async Task EnsureOwnedAsync(NpgsqlConnection connection, NpgsqlTransaction tx, ClaimedJob job, CancellationToken cancellationToken)
+    {
+        await using var fence = new NpgsqlCommand(
+            "SELECT 1 FROM sync.jobs WHERE job_id = @job_id AND attempt = @attempt AND state = 'running' FOR SHARE", connection, tx);
+        fence.Parameters.AddWithValue("job_id", job.JobId);
+        fence.Parameters.AddWithValue("attempt", job.Attempt);
+        if (await fence.ExecuteScalarAsync(cancellationToken) is null)
+        {
+            throw new LeaseLostException(job.JobId);
+        }
+    }
+
     public const string NotifyChannel = "ferry_sync_jobs";
 
     // Inserts the job, or folds the request into the conversation's active job. A job that is
@@ -24,7 +41,8 @@ public sealed class JobQueue(NpgsqlDataSource db, TimeProvider clock)
         RETURNING job_id, (xmax = 0) AS inserted
         """;
 
-    public async Task<EnqueueResult> EnqueueAsync(Delivery delivery, bool queuesSync, CancellationToken cancellationToken)
+    /// <param name="ignored">Logged (once, with the delivery) when the delivery queues nothing, so the operator sees why.</param>
+    public async Task<EnqueueResult> EnqueueAsync(Delivery delivery, bool queuesSync, CancellationToken cancellationToken, AttemptRecord? ignored = null)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
@@ -51,6 +69,11 @@ public sealed class JobQueue(NpgsqlDataSource db, TimeProvider clock)
 
         if (!queuesSync || string.IsNullOrEmpty(delivery.ConversationId))
         {
+            if (ignored is not null)
+            {
+                await AttemptLog.RecordAsync(connection, tx, ignored, cancellationToken);
+            }
+
             await tx.CommitAsync(cancellationToken);
             return new EnqueueResult(0, Duplicate: false, Ignored: true);
         }

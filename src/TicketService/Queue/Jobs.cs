@@ -44,6 +44,9 @@ public sealed record ClaimedJob(
     string? TraceParent,
     DateTimeOffset? FirstEventAt);
 
+/// <summary>The job lost its lease: another worker owns it now, so this attempt stops without writing.</summary>
+public sealed class LeaseLostException(long jobId) : Exception($"Job {jobId} was taken over by another worker.");
+
 public sealed record JobInfo(long JobId, string ConversationId, JobState State, int Attempt, string? LastError, DateTimeOffset RunAfter);
 
 public static class SyncTriggerNames

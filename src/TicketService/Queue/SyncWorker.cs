@@ -110,12 +110,13 @@ public sealed partial class SyncWorker(
         var duration = stopwatch.ElapsedMilliseconds;
         telemetry.AttemptDuration.Record(duration);
         activity?.SetTag("ferry.vendor_calls", calls.Count);
+        activity?.SetTag("ferry.vendor_writes", calls.Writes);
 
         if (result is not null)
         {
             activity?.SetTag("ferry.ticket_id", result.TicketId);
             activity?.SetTag("ferry.outcome", result.Outcome.ToString());
-            var attempt = Attempt(job, result.Outcome, result.TicketId, result.Reason, calls.Count, duration, started);
+            var attempt = Attempt(job, result.Outcome, result.TicketId, result.Reason, calls, duration, started) with { Direction = result.Direction, Origin = result.Origin };
             var completed = await FinishAsync(job, tx => CompleteAsync(tx, job, result), attempt, stoppingToken);
             if (completed)
             {
@@ -133,7 +134,7 @@ public sealed partial class SyncWorker(
         {
             telemetry.RateLimited.Add(1, new KeyValuePair<string, object?>("vendor", limited.Vendor));
             telemetry.Skipped.Add(1);
-            var attempt = Attempt(job, AttemptOutcome.Skipped, null, $"Deferred: {limited.Message}", calls.Count, duration, started);
+            var attempt = Attempt(job, AttemptOutcome.Skipped, null, $"Deferred: {limited.Message}", calls, duration, started);
             await FinishAsync(job, async tx => await JobQueue.FailAsync(tx.Connection!, tx, job, limited.Message, limited.RetryAfter, deferral: true, settings.MaxAttempts, stoppingToken) is not null, attempt, stoppingToken);
             return;
         }
@@ -143,7 +144,7 @@ public sealed partial class SyncWorker(
         telemetry.Failed.Add(1);
         var reason = Describe(failure);
         var delay = Backoff.Delay(job.Attempt, settings.BackoffBase, settings.BackoffCap, Random.Shared);
-        var failed = Attempt(job, AttemptOutcome.Failure, null, reason, calls.Count, duration, started);
+        var failed = Attempt(job, AttemptOutcome.Failure, null, reason, calls, duration, started);
         await FinishAsync(job, async tx =>
         {
             var state = await JobQueue.FailAsync(tx.Connection!, tx, job, reason, delay, deferral: false, settings.MaxAttempts, stoppingToken);
@@ -157,8 +158,8 @@ public sealed partial class SyncWorker(
         LogAttemptFailed(logger, job.ConversationId, job.Attempt, failure);
     }
 
-    private static AttemptRecord Attempt(ClaimedJob job, AttemptOutcome outcome, long? ticketId, string reason, int calls, long durationMs, DateTimeOffset started) =>
-        new(0, job.JobId, job.Attempt, job.ConversationId, ticketId, job.Trigger, outcome, reason, AttemptLog.IntercomToZendesk, calls, durationMs, started);
+    private static AttemptRecord Attempt(ClaimedJob job, AttemptOutcome outcome, long? ticketId, string reason, VendorCalls calls, long durationMs, DateTimeOffset started) =>
+        new(0, job.JobId, job.Attempt, job.ConversationId, ticketId, job.Trigger, outcome, reason, AttemptLog.IntercomToZendesk, calls.Count, durationMs, started, VendorWrites: calls.Writes);
 
     private static async Task<bool> CompleteAsync(NpgsqlTransaction tx, ClaimedJob job, SyncResult result)
     {

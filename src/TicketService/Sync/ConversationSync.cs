@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using Ferry.TicketService.Attempts;
 using Ferry.TicketService.Queue;
+using Ferry.TicketService.RoundTrip;
 using Ferry.TicketService.Telemetry;
 using Ferry.TicketService.Vendors;
 using Ferry.TicketService.Vendors.Intercom;
@@ -13,10 +14,11 @@ using Npgsql;
 namespace Ferry.TicketService.Sync;
 
 /// <summary>What one attempt achieved, for the attempt log.</summary>
-public sealed record SyncResult(AttemptOutcome Outcome, long? TicketId, string Reason, string? Status, int PartsTotal, int Gap);
-
-/// <summary>The job lost its lease: another worker owns it now, so this attempt stops without writing.</summary>
-public sealed class LeaseLostException(long jobId) : Exception($"Job {jobId} was taken over by another worker.");
+/// <param name="Direction">Which way the attempt's change went (a status change from Zendesk makes it zendesk->intercom).</param>
+/// <param name="Origin">Where that change came from; "ferry" when the attempt only dropped echoes of Ferry's own change.</param>
+public sealed record SyncResult(
+    AttemptOutcome Outcome, long? TicketId, string Reason, string? Status, int PartsTotal, int Gap,
+    string Direction = AttemptLog.IntercomToZendesk, string Origin = StatusOrigin.Intercom);
 
 /// <summary>
 /// Brings one conversation's ticket up to date. Idempotent by construction: the ledger says which
@@ -29,6 +31,7 @@ public sealed partial class ConversationSync(
     Identity.IdentityClient identity,
     Attachments.AttachmentsClient attachments,
     TicketLinks links,
+    StatusSync statusSync,
     NpgsqlDataSource db,
     IOptions<SyncOptions> options,
     TicketTelemetry telemetry,
@@ -66,6 +69,7 @@ public sealed partial class ConversationSync(
 
         long ticketId;
         string? ticketStatus = link?.Status;
+        ZendeskTicket? seen = null; // the ticket as Zendesk last answered during this attempt
         if (link is null)
         {
             var adopted = await AdoptAsync(job.ConversationId, cancellationToken);
@@ -74,9 +78,11 @@ public sealed partial class ConversationSync(
                 var created = await ImportAsync(job, conversation, thread, requesterId, requesterContactId, assigneeId, groupId, status, gap, authors, cancellationToken);
                 await RecordLedgerAsync(job, created.Id, created.Status, total, gap, thread, cancellationToken);
                 LogCreated(logger, job.ConversationId, created.Id, thread.Count);
-                return new SyncResult(AttemptOutcome.Success, created.Id, Describe("Created ticket", thread.Count(i => !i.IsEvent), gap), created.Status, total, gap);
+                var initial = await statusSync.ReconcileAsync(job, conversation, created, created.Id, assigneeId, groupId, cancellationToken);
+                return Result(Describe("Created ticket", thread.Count(i => !i.IsEvent), gap), written: 1, initial, total, gap);
             }
 
+            seen = adopted;
             ticketId = adopted.Id;
             ticketStatus = adopted.Status;
             // The crashed attempt imported the thread it saw: keep what is already there.
@@ -98,7 +104,8 @@ public sealed partial class ConversationSync(
         {
             // More parts fell out of Intercom's 500-part window before Ferry saw them: say so, once per increase.
             var note = new NewComment(null, TicketPlanner.GapNote(gap - (link?.PartsGap ?? 0), total), Public: false, null);
-            ticketStatus = (await zendesk.UpdateAsync(ticketId, new TicketUpdate(note, null, null, null), cancellationToken)).Status;
+            seen = await zendesk.UpdateAsync(ticketId, new TicketUpdate(note, null, null, null), cancellationToken);
+            ticketStatus = seen.Status;
             await RecordLedgerAsync(job, ticketId, ticketStatus, total, gap, [], cancellationToken);
             written++;
         }
@@ -115,8 +122,8 @@ public sealed partial class ConversationSync(
             var closed = false;
             try
             {
-                var updated = await zendesk.UpdateAsync(ticketId, new TicketUpdate(comment, null, null, null), cancellationToken);
-                ticketStatus = updated.Status;
+                seen = await zendesk.UpdateAsync(ticketId, new TicketUpdate(comment, null, null, null), cancellationToken);
+                ticketStatus = seen.Status;
             }
             catch (VendorException error) when (error.Status == HttpStatusCode.UnprocessableEntity)
             {
@@ -137,6 +144,7 @@ public sealed partial class ConversationSync(
                 await MoveToFollowUpAsync(job, ticketId, followUp.Id, cancellationToken);
                 LogFollowUp(logger, job.ConversationId, ticketId, followUp.Id);
                 ticketId = followUp.Id;
+                seen = followUp;
                 ticketStatus = followUp.Status;
             }
 
@@ -145,14 +153,36 @@ public sealed partial class ConversationSync(
             await RecordLedgerAsync(job, ticketId, ticketStatus, total, gap, [item], cancellationToken);
         }
 
-        // Status, assignee and group follow the conversation's current state (not event order).
-        if (ticketStatus != status && ticketStatus != "closed")
+        // Status both ways (with assignee and group when the ticket's status follows the conversation).
+        var statusOutcome = await statusSync.ReconcileAsync(job, conversation, seen, ticketId, assigneeId, groupId, cancellationToken);
+        return Result(written == 0 ? "Up to date" : Describe("Appended", written, gap), written, statusOutcome, total, gap);
+    }
+
+    /// <summary>One attempt's outcome: comments written and the status round-trip's decision.</summary>
+    private static SyncResult Result(string comments, int written, StatusOutcome status, int total, int gap)
+    {
+        var ticket = status.Ticket;
+        var zendeskChange = status.Decision.Origin == StatusOrigin.Zendesk;
+        if (status.Applied || (zendeskChange && written > 0))
         {
-            var updated = await zendesk.UpdateAsync(ticketId, new TicketUpdate(null, status, assigneeId, groupId), cancellationToken);
-            ticketStatus = updated.Status;
+            var reason = written == 0 ? status.Decision.Reason : $"{comments}; {status.Decision.Reason}";
+            return new SyncResult(AttemptOutcome.Success, ticket.Id, reason, ticket.Status, total, gap, status.Direction, status.Decision.Origin);
         }
 
-        return new SyncResult(AttemptOutcome.Success, ticketId, written == 0 ? "Up to date" : Describe("Appended", written, gap), ticketStatus, total, gap);
+        if (written > 0)
+        {
+            return new SyncResult(AttemptOutcome.Success, ticket.Id, comments, ticket.Status, total, gap);
+        }
+
+        if (zendeskChange)
+        {
+            // A Zendesk change the policy does not carry over (e.g. a reopen with the setting off).
+            return new SyncResult(AttemptOutcome.Skipped, ticket.Id, status.Decision.Reason, ticket.Status, total, gap, AttemptLog.ZendeskToIntercom, StatusOrigin.Zendesk);
+        }
+
+        return status.Echoes > 0
+            ? new SyncResult(AttemptOutcome.Skipped, ticket.Id, $"Echo of Ferry's own status change dropped ({status.Echoes} webhook(s), no writes)", ticket.Status, total, gap, status.EchoDirection!, StatusOrigin.Ferry)
+            : new SyncResult(AttemptOutcome.Success, ticket.Id, comments, ticket.Status, total, gap);
     }
 
     private static string Describe(string verb, int comments, int gap) =>
@@ -246,7 +276,7 @@ public sealed partial class ConversationSync(
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
-        await EnsureStillOwnedAsync(connection, tx, job, cancellationToken);
+        await JobQueue.EnsureOwnedAsync(connection, tx, job, cancellationToken);
 
         await using (var upsert = new NpgsqlCommand("""
             INSERT INTO sync.tickets (conversation_id, ticket_id, status, parts_total, parts_gap)
@@ -285,25 +315,15 @@ public sealed partial class ConversationSync(
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
-        await EnsureStillOwnedAsync(connection, tx, job, cancellationToken);
-        await using var move = new NpgsqlCommand("UPDATE sync.tickets SET ticket_id = @follow_up, status = NULL WHERE conversation_id = @conversation_id AND ticket_id = @closed", connection, tx);
+        await JobQueue.EnsureOwnedAsync(connection, tx, job, cancellationToken);
+        // The follow-up starts a new status history: nothing is known about it yet.
+        await using var move = new NpgsqlCommand(
+            "UPDATE sync.tickets SET ticket_id = @follow_up, status = NULL, zendesk_status = NULL WHERE conversation_id = @conversation_id AND ticket_id = @closed", connection, tx);
         move.Parameters.AddWithValue("follow_up", followUpId);
         move.Parameters.AddWithValue("conversation_id", job.ConversationId);
         move.Parameters.AddWithValue("closed", closedTicketId);
         await move.ExecuteNonQueryAsync(cancellationToken);
         await tx.CommitAsync(cancellationToken);
-    }
-
-    private static async Task EnsureStillOwnedAsync(NpgsqlConnection connection, NpgsqlTransaction tx, ClaimedJob job, CancellationToken cancellationToken)
-    {
-        await using var fence = new NpgsqlCommand(
-            "SELECT 1 FROM sync.jobs WHERE job_id = @job_id AND attempt = @attempt AND state = 'running' FOR SHARE", connection, tx);
-        fence.Parameters.AddWithValue("job_id", job.JobId);
-        fence.Parameters.AddWithValue("attempt", job.Attempt);
-        if (await fence.ExecuteScalarAsync(cancellationToken) is null)
-        {
-            throw new LeaseLostException(job.JobId);
-        }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Conversation {ConversationId} → new ticket {TicketId} ({Parts} parts)")]

@@ -65,13 +65,9 @@ public static partial class TicketPlanner
         return candidate.Length <= SubjectLength ? candidate : string.Concat(candidate.AsSpan(0, SubjectLength - 1), "…");
     }
 
-    /// <summary>open → open, snoozed → pending (configurable), closed → solved.</summary>
-    public static string Status(IntercomConversation conversation, SyncOptions options) => conversation.State switch
-    {
-        "closed" => "solved",
-        "snoozed" => options.SnoozedStatus,
-        _ => "open",
-    };
+    /// <summary>The status the ticket is created with; later changes go through the status round-trip.</summary>
+    public static string Status(IntercomConversation conversation, SyncOptions options) =>
+        RoundTrip.StatusPolicy.ZendeskStatusFor(conversation.State ?? "open", options.SnoozedStatus);
 
     /// <summary>Zendesk tags are lower case without spaces.</summary>
     public static IReadOnlyList<string> Tags(IntercomConversation conversation, SyncOptions options) =>

@@ -22,6 +22,8 @@ public sealed class TicketTelemetry : IDisposable
         CommentsWritten = _meter.CreateCounter<long>("ferry.sync.comments", description: "Comments written to Zendesk (import included)");
         Lag = _meter.CreateHistogram<double>("ferry.sync.lag", unit: "s", description: "From the vendor event to the ticket being up to date");
         AttemptDuration = _meter.CreateHistogram<double>("ferry.sync.attempt.duration", unit: "ms");
+        StatusChanges = _meter.CreateCounter<long>("ferry.status.changes", description: "Status changes Ferry applied, by direction");
+        EchoesDropped = _meter.CreateCounter<long>("ferry.status.echoes_dropped", description: "Webhooks that only reported Ferry's own status change, by vendor");
     }
 
     public Counter<long> Synced { get; }
@@ -37,6 +39,10 @@ public sealed class TicketTelemetry : IDisposable
     public Histogram<double> Lag { get; }
 
     public Histogram<double> AttemptDuration { get; }
+
+    public Counter<long> StatusChanges { get; }
+
+    public Counter<long> EchoesDropped { get; }
 
     /// <summary>Queue depth and oldest job age, sampled by <see cref="Queue.QueueSampler"/>.</summary>
     public void ObserveQueue(Func<(long Depth, double OldestAgeSeconds)> read)

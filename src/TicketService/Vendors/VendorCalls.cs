@@ -1,20 +1,28 @@
 namespace Ferry.TicketService.Vendors;
 
-/// <summary>Counts the vendor HTTP calls made inside one attempt (flows with the async context).</summary>
+/// <summary>Counts the vendor HTTP calls (and among them the writes) made inside one attempt; flows with the async context.</summary>
 public sealed class VendorCalls
 {
     private static readonly AsyncLocal<VendorCalls?> CurrentScope = new();
     private int _count;
+    private int _writes;
 
     public int Count => _count;
 
+    /// <summary>Calls that may change vendor state (anything but GET and HEAD).</summary>
+    public int Writes => _writes;
+
     public static VendorCalls Begin() => CurrentScope.Value = new VendorCalls();
 
-    public static void Add(int calls = 1)
+    public static void Add(HttpMethod method)
     {
         if (CurrentScope.Value is { } scope)
         {
-            Interlocked.Add(ref scope._count, calls);
+            Interlocked.Increment(ref scope._count);
+            if (method != HttpMethod.Get && method != HttpMethod.Head)
+            {
+                Interlocked.Increment(ref scope._writes);
+            }
         }
     }
 
@@ -23,7 +31,7 @@ public sealed class VendorCalls
     {
         protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
-            Add();
+            Add(request.Method);
             return base.SendAsync(request, cancellationToken);
         }
     }

@@ -70,6 +70,13 @@ public sealed class SyncApiErrorTests(PostgresServer postgres, RedisServer redis
 
         Assert.True(reply.Ignored);
         Assert.Equal(0, reply.JobId);
+
+        // Logged as a skipped attempt, so `ferry attempts` says why nothing happened.
+        var attempts = await new V1.Sync.SyncClient(_host.CreateChannel()).ListAttemptsAsync(new ListAttemptsRequest(), cancellationToken: Ct);
+        var skipped = Assert.Single(attempts.Attempts, a => a.TicketId == 555);
+        Assert.Equal(Outcome.Skipped, skipped.Outcome);
+        Assert.Equal("zendesk->intercom", skipped.Direction);
+        Assert.Contains("not created by Ferry", skipped.Reason, StringComparison.Ordinal);
     }
 
     [Fact]

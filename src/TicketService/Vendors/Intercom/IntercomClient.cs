@@ -52,6 +52,36 @@ public sealed class IntercomClient(HttpClient http)
         return await response.Content.ReadFromJsonAsync<IntercomAdmin>(Json, cancellationToken);
     }
 
+    public async Task<IReadOnlyList<IntercomAdmin>> ListAdminsAsync(CancellationToken cancellationToken)
+    {
+        using var response = await http.GetAsync(new Uri("admins", UriKind.Relative), cancellationToken);
+        await response.EnsureSuccessAsync(Vendor, "list admins", cancellationToken);
+        return (await response.Content.ReadFromJsonAsync<IntercomAdminList>(Json, cancellationToken))?.Admins ?? [];
+    }
+
+    /// <summary>Closes the conversation as <paramref name="adminId"/>; <paramref name="note"/> becomes the close part's body (teammates only).</summary>
+    public Task<IntercomConversation> CloseAsync(string conversationId, string adminId, string? note, CancellationToken cancellationToken)
+    {
+        var body = new Dictionary<string, string> { ["message_type"] = "close", ["type"] = "admin", ["admin_id"] = adminId };
+        if (!string.IsNullOrWhiteSpace(note))
+        {
+            body["body"] = note;
+        }
+
+        return ManageAsync(conversationId, body, "close conversation", cancellationToken);
+    }
+
+    public Task<IntercomConversation> ReopenAsync(string conversationId, string adminId, CancellationToken cancellationToken) =>
+        ManageAsync(conversationId, new Dictionary<string, string> { ["message_type"] = "open", ["admin_id"] = adminId }, "reopen conversation", cancellationToken);
+
+    /// <summary>POST /conversations/{id}/parts with a state change; Intercom answers with the conversation.</summary>
+    private async Task<IntercomConversation> ManageAsync(string conversationId, Dictionary<string, string> body, string operation, CancellationToken cancellationToken)
+    {
+        using var response = await http.PostAsJsonAsync(new Uri($"conversations/{Uri.EscapeDataString(conversationId)}/parts", UriKind.Relative), body, cancellationToken);
+        await response.EnsureSuccessAsync(Vendor, operation, cancellationToken);
+        return (await response.Content.ReadFromJsonAsync<IntercomConversation>(Json, cancellationToken))!;
+    }
+
     /// <summary>One page of conversations updated in [since, before), oldest cursor first.</summary>
     public async Task<IntercomSearchPage> SearchUpdatedAsync(DateTimeOffset? since, DateTimeOffset? before, string? startingAfter, int perPage, CancellationToken cancellationToken)
     {

@@ -67,6 +67,8 @@ public sealed record IntercomContact(
 
 public sealed record IntercomAdmin([property: JsonConverter(typeof(FlexibleStringConverter))] string Id, string? Name, string? Email);
 
+public sealed record IntercomAdminList(IReadOnlyList<IntercomAdmin>? Admins);
+
 public sealed record IntercomSearchPage(IReadOnlyList<IntercomConversation>? Conversations, IntercomPages? Pages, int TotalCount);
 
 public sealed record IntercomPages(IntercomNextPage? Next);
