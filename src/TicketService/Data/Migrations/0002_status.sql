@@ -24,9 +24,11 @@ CREATE TABLE status_changes (
 
 CREATE INDEX status_changes_by_conversation ON status_changes (conversation_id, change_id DESC);
 
--- Status deliveries are weighed once (echo or change) by the attempt that consumes them.
-ALTER TABLE inbox ADD COLUMN status_checked boolean NOT NULL DEFAULT false;
-CREATE INDEX inbox_status_unchecked ON inbox (conversation_id) WHERE NOT status_checked;
+-- Status deliveries are weighed once (echo or change) by the attempt that consumes them; deliveries
+-- recorded before this migration count as weighed.
+ALTER TABLE inbox ADD COLUMN status_checked boolean NOT NULL DEFAULT true;
+ALTER TABLE inbox ALTER COLUMN status_checked SET DEFAULT false;
+CREATE INDEX inbox_status_unchecked ON inbox (conversation_id) WHERE NOT status_checked AND conversation_id IS NOT NULL;
 
 -- Attempts say where the change came from, and how many vendor writes they made; a delivery for a
 -- ticket Ferry did not create is logged as skipped without a job.
