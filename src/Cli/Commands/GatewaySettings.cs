@@ -28,8 +28,10 @@ internal class GatewaySettings : CommandSettings
                 metadata.Add("x-api-key", apiKey);
                 return Task.CompletedTask;
             });
-            options.Credentials = ChannelCredentials.Create(ChannelCredentials.Insecure, credentials);
-            options.UnsafeUseInsecureChannelCallCredentials = true;
+            // TLS (an Ingress) carries the key safely; cleartext is for a local or port-forwarded gateway.
+            var https = address.StartsWith("https://", StringComparison.OrdinalIgnoreCase);
+            options.Credentials = ChannelCredentials.Create(https ? ChannelCredentials.SecureSsl : ChannelCredentials.Insecure, credentials);
+            options.UnsafeUseInsecureChannelCallCredentials = !https;
         }
 
         channel = GrpcChannel.ForAddress(address, options);

@@ -19,7 +19,8 @@ public static class Extensions
 
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
-        builder.AddRedisClient("redis");
+        // Redis is an optimisation (dedup, pacing): its outage must not make the service unready.
+        builder.AddRedisClient("redis", settings => settings.DisableHealthChecks = true);
         builder.Services.AddFerryGrpcServer();
         builder.Services.AddGrpcServiceClient<SyncInbox.SyncInboxClient>("tickets");
         builder.Services.TryAddSingletonTimeProvider();

@@ -17,7 +17,8 @@ internal static class Extensions
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         builder.AddNpgsqlDataSource("ferry");
-        builder.AddRedisClient("redis");
+        // Redis is an optimisation (dedup, pacing): its outage must not make the service unready.
+        builder.AddRedisClient("redis", settings => settings.DisableHealthChecks = true);
 
         builder.Services.AddFerryGrpcServer();
         builder.Services.AddGrpc(options => options.Interceptors.Add<ErrorMappingInterceptor>());
