@@ -1,6 +1,7 @@
 using Ferry.TicketService.Api;
 using Ferry.TicketService.Attempts;
 using Ferry.TicketService.Queue;
+using Ferry.TicketService.Rules;
 using Ferry.TicketService.Sync;
 using Ferry.TicketService.Vendors;
 using Ferry.TicketService.Telemetry;
@@ -31,6 +32,9 @@ internal static class Extensions
         builder.Services.AddSingleton<Backfill>();
 
         builder.Services.AddOptions<SyncOptions>().BindConfiguration(SyncOptions.Section);
+        builder.Services.AddOptions<RulesOptions>().BindConfiguration(RulesOptions.Section).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<RulesOptions>, RulesValidator>();
+        builder.Services.AddSingleton<RuleEngine>();
         builder.Services.AddSingleton<TicketTelemetry>();
         builder.Services.AddTransient<ConversationSync>();
         builder.Services.AddHostedService<SyncWorker>();
