@@ -3,6 +3,7 @@ using Ferry.TicketService.Rules;
 using Ferry.TicketService.Sync;
 using Ferry.TicketService.Vendors.Intercom;
 using Ferry.TicketService.Vendors.Zendesk;
+using Microsoft.Extensions.Configuration;
 
 namespace Ferry.TicketService.Tests.Rules;
 
@@ -277,5 +278,53 @@ public sealed class RuleBookTests
         Assert.Contains("\"group_id\":360002", importJson, StringComparison.Ordinal);
         Assert.Contains("\"group_id\":360002,\"priority\":\"high\",\"type\":\"question\",\"custom_fields\":[{\"id\":360200,\"value\":\"42\"}]", followUpJson, StringComparison.Ordinal);
         Assert.DoesNotContain("priority", JsonSerializer.Serialize(import, ZendeskJson), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_worked_example_in_docs_SYNC_md_does_what_its_table_says()
+    {
+        const string json = """
+            { "Rules": {
+              "Include": [ { "Name": "only-billing", "TagsAny": [ "billing" ] } ],
+              "Exclude": [ { "Name": "no-spam", "TagsAny": [ "spam" ] } ],
+              "TagMap": { "VIP customer": "vip" },
+              "TeamGroups": { "5": 360001 },
+              "Routes": [
+                {
+                  "Name": "enterprise-billing",
+                  "TagsAny": [ "billing" ],
+                  "Attributes": { "plan": "enterprise" },
+                  "Set": {
+                    "GroupId": 360002,
+                    "GroupOverridesAssignee": true,
+                    "Priority": "high",
+                    "Tags": [ "enterprise" ],
+                    "CustomFields": { "360200": "{{attribute.plan}}", "360201": "{{priority}}" }
+                  },
+                  "Stop": true
+                },
+                { "Name": "urgent", "Priorities": [ "urgent" ], "Set": { "Priority": "urgent" } }
+              ],
+              "Defaults": { "Priority": "normal", "Type": "question" }
+            } }
+            """;
+        var configuration = new ConfigurationBuilder().AddJsonStream(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(json))).Build();
+        var rules = configuration.GetSection(RulesOptions.Section).Get<RulesOptions>()!;
+        Assert.Empty(RulesValidator.Errors(rules));
+
+        var sales = Evaluate(rules, Conversation(tags: ["sales"]));
+        var spam = Evaluate(rules, Conversation(tags: ["billing", "spam"]));
+        var enterprise = Evaluate(rules, Conversation(tags: ["billing", "VIP customer"], priority: "urgent", admin: "7", attributes: """{"plan":"enterprise"}"""));
+        var team = Evaluate(rules, Conversation(tags: ["billing"], priority: "urgent", team: "5"));
+        var plain = Evaluate(rules, Conversation(tags: ["billing"]));
+
+        Assert.Equal("not tagged billing (rule 'only-billing')", sales.SkipReason);
+        Assert.Equal("tagged spam (exclude rule 'no-spam')", spam.SkipReason);
+        Assert.Equal(((long?)null, 360002L), enterprise.Assign(7, 1));
+        Assert.Equal(("high", "question"), (enterprise.Priority, enterprise.Type));
+        Assert.Equal(["billing", "vip", "enterprise", "ferry"], enterprise.Tags);
+        Assert.Equal([(360200L, (object)"enterprise"), (360201L, "urgent")], enterprise.CustomFields.Select(f => (f.Id, f.Value)));
+        Assert.Equal((360001L, "urgent", "question"), (team.GroupId, team.Priority, team.Type));
+        Assert.Equal(((long?)null, "normal", "question"), (plain.GroupId, plain.Priority, plain.Type));
     }
 }
