@@ -2,6 +2,7 @@ using Ferry.TicketService.Api;
 using Ferry.TicketService.Attempts;
 using Ferry.TicketService.Queue;
 using Ferry.TicketService.RoundTrip;
+using Ferry.TicketService.Rules;
 using Ferry.TicketService.Sync;
 using Ferry.TicketService.Vendors;
 using Ferry.TicketService.Telemetry;
@@ -36,6 +37,9 @@ internal static class Extensions
         builder.Services.AddOptions<StatusOptions>().BindConfiguration(StatusOptions.Section);
         builder.Services.AddSingleton<FerryAdmin>();
         builder.Services.AddTransient<StatusSync>();
+        builder.Services.AddOptions<RulesOptions>().BindConfiguration(RulesOptions.Section).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<RulesOptions>, RulesValidator>();
+        builder.Services.AddSingleton<RuleEngine>();
         builder.Services.AddSingleton<TicketTelemetry>();
         builder.Services.AddTransient<ConversationSync>();
         builder.Services.AddHostedService<SyncWorker>();

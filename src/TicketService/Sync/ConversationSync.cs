@@ -3,6 +3,7 @@ using System.Net;
 using Ferry.TicketService.Attempts;
 using Ferry.TicketService.Queue;
 using Ferry.TicketService.RoundTrip;
+using Ferry.TicketService.Rules;
 using Ferry.TicketService.Telemetry;
 using Ferry.TicketService.Vendors;
 using Ferry.TicketService.Vendors.Intercom;
@@ -35,6 +36,7 @@ public sealed partial class ConversationSync(
     NpgsqlDataSource db,
     IOptions<SyncOptions> options,
     TicketTelemetry telemetry,
+    RuleEngine rules,
     ILogger<ConversationSync> logger)
 {
     public async Task<SyncResult> SyncAsync(ClaimedJob job, CancellationToken cancellationToken)
@@ -45,6 +47,13 @@ public sealed partial class ConversationSync(
             // Deleted in Intercom (or never existed): the ticket, if any, keeps its history.
             var known = await links.GetAsync(job.ConversationId, cancellationToken);
             return new SyncResult(AttemptOutcome.Skipped, known?.TicketId, "Conversation not found in Intercom (deleted?); ticket left as it is.", known?.Status, 0, 0);
+        }
+
+        // Rules: a conversation they keep out gets no ticket; one that already has a ticket keeps syncing.
+        var routing = rules.Evaluate(conversation);
+        if (routing.Skip && await links.GetAsync(job.ConversationId, cancellationToken) is null)
+        {
+            return rules.Skipped(job.ConversationId, routing);
         }
 
         var settings = options.Value;
@@ -60,6 +69,7 @@ public sealed partial class ConversationSync(
         var total = (conversation.ConversationParts?.TotalCount ?? 0) + (conversation.Source is null ? 0 : 1);
         var status = TicketPlanner.Status(conversation, settings);
         var (assigneeId, groupId) = await authors.ResolveAssigneeAsync(conversation.AdminAssigneeId, cancellationToken);
+        (assigneeId, groupId) = routing.Assign(assigneeId, groupId);
 
         var link = await links.GetAsync(job.ConversationId, cancellationToken);
         var synced = await links.SyncedPartIdsAsync(job.ConversationId, cancellationToken);
@@ -75,7 +85,7 @@ public sealed partial class ConversationSync(
             var adopted = await AdoptAsync(job.ConversationId, cancellationToken);
             if (adopted is null)
             {
-                var created = await ImportAsync(job, conversation, thread, requesterId, requesterContactId, assigneeId, groupId, status, gap, authors, cancellationToken);
+                var created = await ImportAsync(job, conversation, thread, requesterId, requesterContactId, assigneeId, groupId, status, gap, authors, routing, cancellationToken);
                 await RecordLedgerAsync(job, created.Id, created.Status, total, gap, thread, cancellationToken);
                 LogCreated(logger, job.ConversationId, created.Id, thread.Count);
                 var initial = await statusSync.ReconcileAsync(job, conversation, created, created.Id, assigneeId, groupId, cancellationToken);
@@ -138,7 +148,7 @@ public sealed partial class ConversationSync(
             {
                 // Closed is final in Zendesk: continue the thread in a follow-up ticket linked to it.
                 var followUp = await zendesk.CreateFollowUpAsync(
-                    new FollowUpTicket(ticketId, requesterId, TicketPlanner.Subject(conversation), TicketPlanner.ExternalId(job.ConversationId), TicketPlanner.Tags(conversation, settings), comment),
+                    routing.Apply(new FollowUpTicket(ticketId, requesterId, TicketPlanner.Subject(conversation), TicketPlanner.ExternalId(job.ConversationId), TicketPlanner.Tags(conversation, settings), comment), groupId),
                     $"ferry-followup-{job.ConversationId}-{ticketId}",
                     cancellationToken);
                 await MoveToFollowUpAsync(job, ticketId, followUp.Id, cancellationToken);
@@ -197,7 +207,7 @@ public sealed partial class ConversationSync(
 
     private async Task<ZendeskTicket> ImportAsync(
         ClaimedJob job, IntercomConversation conversation, IReadOnlyList<ThreadItem> thread, long requesterId, string requesterContactId,
-        long? assigneeId, long? groupId, string status, int gap, AuthorDirectory authors, CancellationToken cancellationToken)
+        long? assigneeId, long? groupId, string status, int gap, AuthorDirectory authors, RoutingDecision routing, CancellationToken cancellationToken)
     {
         var comments = new List<ImportComment>();
         if (gap > 0)
@@ -224,7 +234,7 @@ public sealed partial class ConversationSync(
             TicketPlanner.FromUnix(conversation.CreatedAt),
             status == "solved" ? TicketPlanner.FromUnix(conversation.UpdatedAt) : null,
             comments);
-        var ticket = await zendesk.ImportAsync(import, $"ferry-import-{job.ConversationId}", cancellationToken);
+        var ticket = await zendesk.ImportAsync(routing.Apply(import), $"ferry-import-{job.ConversationId}", cancellationToken);
         telemetry.CommentsWritten.Add(comments.Count);
         return ticket;
     }

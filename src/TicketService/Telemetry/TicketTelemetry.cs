@@ -18,6 +18,7 @@ public sealed class TicketTelemetry : IDisposable
         Synced = _meter.CreateCounter<long>("ferry.sync.synced", description: "Attempts that brought a ticket up to date");
         Failed = _meter.CreateCounter<long>("ferry.sync.failed", description: "Attempts that failed (retried with backoff, or dead)");
         Skipped = _meter.CreateCounter<long>("ferry.sync.skipped", description: "Attempts skipped (deleted conversation, rule, deferral)");
+        SkippedByRule = _meter.CreateCounter<long>("ferry.sync.skipped_by_rule", description: "Conversations the routing rules kept out of Zendesk (tag: rule)");
         RateLimited = _meter.CreateCounter<long>("ferry.sync.rate_limited", description: "Vendor 429 answers that deferred a job");
         CommentsWritten = _meter.CreateCounter<long>("ferry.sync.comments", description: "Comments written to Zendesk (import included)");
         Lag = _meter.CreateHistogram<double>("ferry.sync.lag", unit: "s", description: "From the vendor event to the ticket being up to date");
@@ -31,6 +32,8 @@ public sealed class TicketTelemetry : IDisposable
     public Counter<long> Failed { get; }
 
     public Counter<long> Skipped { get; }
+
+    public Counter<long> SkippedByRule { get; }
 
     public Counter<long> RateLimited { get; }
 

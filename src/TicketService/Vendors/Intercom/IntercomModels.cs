@@ -31,7 +31,8 @@ public sealed record IntercomSource(
     string? Body,
     string? DeliveredAs,
     IntercomAuthor? Author,
-    IReadOnlyList<IntercomAttachment>? Attachments);
+    IReadOnlyList<IntercomAttachment>? Attachments,
+    string? Type = null);
 
 public sealed record IntercomAuthor(
     [property: JsonConverter(typeof(FlexibleStringConverter))] string? Id,

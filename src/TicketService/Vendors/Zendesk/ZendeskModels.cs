@@ -31,7 +31,13 @@ public sealed record TicketImport(
     string Status,
     DateTimeOffset CreatedAt,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? SolvedAt,
-    IReadOnlyList<ImportComment> Comments);
+    IReadOnlyList<ImportComment> Comments,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Priority = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Type = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<ZendeskCustomField>? CustomFields = null);
+
+/// <summary>One entry of a ticket's custom_fields: a ticket field id and its value (text, number, bool or tagger option tag).</summary>
+public sealed record ZendeskCustomField(long Id, object Value);
 
 public sealed record NewComment(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? AuthorId,
@@ -53,4 +59,8 @@ public sealed record FollowUpTicket(
     string Subject,
     string ExternalId,
     IReadOnlyList<string> Tags,
-    NewComment Comment);
+    NewComment Comment,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? GroupId = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Priority = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Type = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<ZendeskCustomField>? CustomFields = null);
