@@ -125,6 +125,7 @@ var attempts = await WaitForJobsAsync(ferryMeasured);
 var ferryStats = await StatsAsync();
 var ferry = Summarise("Ferry (TicketService)", ferryMeasured, "intercom-conversation-", ferryWall, ferryStats);
 var commits = await CommitLatenciesAsync();
+var resolves = await ResolveLatenciesAsync();
 
 // --- Naive connector: same schedule, a pool of `workers` consumers -----------------------------------
 using var naiveIntercom = sandbox.CreateIntercomClient();
@@ -177,6 +178,7 @@ var enqueued = enqueueLatencies.Order().ToArray();
 var durations = attempts.Select(a => (double)a.DurationMs).Order().ToArray();
 Console.WriteLine(string.Create(inv, $"Ferry's latency, parts: Enqueue answered (inbox + job committed) p50 {Percentile(enqueued, 0.5):0.0} / p99 {Percentile(enqueued, 0.99):0.0} ms; sync attempt (claim → ticket imported → ledger committed) p50 {Percentile(durations, 0.5):0.0} / p99 {Percentile(durations, 0.99):0.0} ms (the ticket is visible from the import on, before the ledger commit ends the attempt)."));
 Console.WriteLine(string.Create(inv, $"Context: one durable Postgres commit (single-row INSERT, fsync) on this machine right after the Ferry phase: p50 {Percentile(commits, 0.5):0.0} / p99 {Percentile(commits, 0.99):0.0} ms; a Ferry sync makes several (inbox + job, claim, identity link, ledger, attempt + completion)."));
+Console.WriteLine(string.Create(inv, $"Context: IdentityService.ResolveRequester for a new customer (the call a Ferry sync makes for it; 3 Zendesk calls), 20 sequential calls after the Ferry phase: p50 {Percentile(resolves, 0.5):0.0} / p99 {Percentile(resolves, 0.99):0.0} ms."));
 foreach (var s in new[] { ferry, naiveSummary })
 {
     Console.WriteLine();
@@ -312,6 +314,25 @@ Summary Summarise(string name, IReadOnlyList<Seeded> set, string externalIdPrefi
         stats["intercom"]!["total"]!.GetValue<long>() / (double)set.Count,
         wall,
         breakdown);
+}
+
+async Task<double[]> ResolveLatenciesAsync()
+{
+    using var identityChannel = GrpcChannel.ForAddress($"http://127.0.0.1:{identityGrpc}");
+    var client = new Identity.IdentityClient(identityChannel);
+    var samples = new double[20];
+    for (var i = 0; i < samples.Length; i++)
+    {
+        var started = Stopwatch.GetTimestamp();
+        await client.ResolveRequesterAsync(new ResolveRequesterRequest
+        {
+            Contact = new Contact { IntercomContactId = $"probe-{i}", Role = "user", Name = $"Probe {i}", Email = $"probe-{i}@bench.example", ExternalId = $"probe-{i}" },
+        });
+        samples[i] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+    }
+
+    Array.Sort(samples);
+    return samples;
 }
 
 async Task<double[]> CommitLatenciesAsync()
