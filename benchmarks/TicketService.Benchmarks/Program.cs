@@ -22,7 +22,8 @@ using Grpc.Net.Client;
 // for a naive one-call-per-part connector, same sandbox, same conversation shape, same arrival schedule.
 // Tuning (environment): BENCH_CONVERSATIONS (100), BENCH_PARTS (10 replies/notes after the opening
 // message), BENCH_RATE (arrivals per second, 5; 0 = all at once), BENCH_WORKERS (4: TicketService's
-// Queue:Workers and the naive connector's concurrency), BENCH_WARMUP (3 per path), BENCH_TIMEOUT_SECONDS (300).
+// Queue:Workers and the naive connector's concurrency), BENCH_WARMUP (3 per path), BENCH_TIMEOUT_SECONDS (300),
+// BENCH_VENDOR_LATENCY_MS (0: the sandbox adds this fixed latency to every vendor API call, as a real vendor has).
 var inv = CultureInfo.InvariantCulture;
 var conversations = EnvInt("BENCH_CONVERSATIONS", 100);
 var parts = EnvInt("BENCH_PARTS", 10);
@@ -30,11 +31,13 @@ var rate = double.Parse(Environment.GetEnvironmentVariable("BENCH_RATE") ?? "5",
 var workers = EnvInt("BENCH_WORKERS", 4);
 var warmup = EnvInt("BENCH_WARMUP", 3);
 var timeout = TimeSpan.FromSeconds(EnvInt("BENCH_TIMEOUT_SECONDS", 300));
+var vendorLatency = EnvInt("BENCH_VENDOR_LATENCY_MS", 0);
 var comments = parts + 1;
 var total = Stopwatch.StartNew();
 using var stop = new CancellationTokenSource();
 
 Console.WriteLine(string.Create(inv, $"TicketService benchmark: {conversations} conversations × (1 opening message + {parts} parts) per path, arrivals {(rate > 0 ? $"{rate:0.##}/s" : "all at once")}, {workers} workers, {warmup} warm-up conversations per path"));
+Console.WriteLine(string.Create(inv, $"Vendor API latency added by the sandbox: {vendorLatency} ms per call"));
 Console.WriteLine(string.Create(inv, $"Machine: {Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}, load average {LoadAverage()}"));
 
 // The sandbox validates request bodies against the vendors' OpenAPI files: load them now, not inside the first measured calls.
@@ -56,6 +59,11 @@ var database = await postgres.CreateDatabaseAsync("bench");
 using var admin = new HttpClient { BaseAddress = sandbox.BaseAddress };
 
 // --- Seed the sandbox through its admin API (notify:false: no webhooks of its own) -----------------
+if (vendorLatency > 0)
+{
+    sandbox.Faults.Current = new Ferry.Sandbox.Common.FaultSettings { Scope = "all", LatencyDistribution = "fixed", LatencyMs = vendorLatency };
+}
+
 var seedWatch = Stopwatch.StartNew();
 var admins = new List<string>();
 for (var a = 0; a < 3; a++)
@@ -163,7 +171,7 @@ var naiveSummary = Summarise("Naive (one call per part)", naiveMeasured, NaiveCo
 
 // --- Report ---------------------------------------------------------------------------------------------
 Console.WriteLine();
-Console.WriteLine(string.Create(inv, $"Results: {conversations} conversations × {comments} messages, arrivals {(rate > 0 ? $"{rate:0.##}/s" : "all at once")}, {workers} workers, {Environment.ProcessorCount} cores, load average {LoadAverage()}"));
+Console.WriteLine(string.Create(inv, $"Results: {conversations} conversations × {comments} messages, arrivals {(rate > 0 ? $"{rate:0.##}/s" : "all at once")}, {workers} workers, vendor latency {vendorLatency} ms, {Environment.ProcessorCount} cores, load average {LoadAverage()}"));
 Console.WriteLine("| path | p50 ms | p90 ms | p99 ms | max ms | Zendesk calls / conversation | Intercom calls / conversation | wall s |");
 Console.WriteLine("|---|---|---|---|---|---|---|---|");
 foreach (var s in new[] { ferry, naiveSummary })
