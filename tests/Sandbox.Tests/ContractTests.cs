@@ -35,6 +35,31 @@ public sealed class ContractTests(SandboxServer sandbox)
     }
 
     [Fact]
+    public void Concurrent_first_requests_for_one_operation_build_its_schema_once()
+    {
+        // One schema per path template (not per ticket id), built once even when the first requests race:
+        // two builds would register its $id twice ("Overwriting registered schemas is not permitted", a 500).
+        var document = (JsonObject)JsonNode.Parse("""
+            {"paths":{"/things/{id}":{"put":{"requestBody":{"content":{"application/json":{"schema":
+              {"type":"object","properties":{"thing":{"type":"object","properties":{"name":{"type":"string"}}}}}}}}}}},
+             "components":{"schemas":{}}}
+            """)!;
+        for (var round = 0; round < 20; round++)
+        {
+            var contract = new OpenApiContract($"concurrency-{round}", document);
+            using var start = new Barrier(8);
+            var schemas = new Json.Schema.JsonSchema?[8];
+            Parallel.For(0, 8, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i =>
+            {
+                start.SignalAndWait(TestContext.Current.CancellationToken);
+                schemas[i] = contract.RequestSchema("PUT", $"/things/{i}");
+            });
+            Assert.All(schemas, s => Assert.Same(schemas[0], s));
+            Assert.NotNull(schemas[0]);
+        }
+    }
+
+    [Fact]
     public void The_validator_rejects_a_response_of_the_wrong_shape()
     {
         var schema = OpenApiContract.ForVendor("intercom").ResponseSchema("GET", "/conversations/{conversation_id}", 200)!;

@@ -25,13 +25,21 @@ public static class AdminEndpoints
             zendesk = new { users = z.Users().Count, tickets = z.Tickets().Count, uploads = z.Uploads().Count },
             webhooks = new { pending = w.Pending, attempts = w.Attempts.Count },
         }));
-        admin.MapPost("/reset", (IntercomState i, ZendeskState z, RateLimits limits, WebhookDispatcher w) =>
+        admin.MapPost("/reset", (IntercomState i, ZendeskState z, RateLimits limits, WebhookDispatcher w, RequestStats stats) =>
         {
             i.Reset();
             z.Reset();
             limits.Intercom.Reset();
             limits.Zendesk.Reset();
             w.ClearLog();
+            stats.Reset();
+            return Results.NoContent();
+        });
+        admin.MapGet("/stats", (RequestStats stats) => SandboxJson.Result(stats.Snapshot().ToDictionary(
+            v => v.Key, v => new { total = v.Value.Total, requests = v.Value.Requests })));
+        admin.MapPost("/stats/reset", (RequestStats stats) =>
+        {
+            stats.Reset();
             return Results.NoContent();
         });
         admin.MapPost("/clock/advance", (double seconds, SandboxClock clock) =>

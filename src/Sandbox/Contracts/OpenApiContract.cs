@@ -15,11 +15,13 @@ namespace Ferry.Sandbox.Contracts;
 /// </summary>
 public sealed class OpenApiContract
 {
-    private static readonly ConcurrentDictionary<string, OpenApiContract> Loaded = new();
+    // Lazy: GetOrAdd may run its factory on several threads at once; the contract and each schema are built once.
+    private static readonly ConcurrentDictionary<string, Lazy<OpenApiContract>> Loaded = new();
     private readonly JsonObject _document;
     private readonly JsonObject _paths;
     private readonly BuildOptions _build;
-    private readonly ConcurrentDictionary<string, JsonSchema?> _compiled = new();
+    private readonly ConcurrentDictionary<string, Lazy<JsonSchema?>> _compiled = new();
+    private readonly Lock _registryGate = new(); // SchemaRegistry is not documented as thread-safe: one build at a time
 
     public OpenApiContract(string vendor, JsonObject document, bool applyDocumentedFixes = true)
     {
@@ -57,19 +59,21 @@ public sealed class OpenApiContract
     public JsonObject Definitions { get; }
 
     /// <summary>The contract bundled with the sandbox: "intercom" (2.16) or "zendesk".</summary>
-    public static OpenApiContract ForVendor(string vendor) => Loaded.GetOrAdd(vendor, v =>
+    public static OpenApiContract ForVendor(string vendor) => Loaded.GetOrAdd(vendor, v => new Lazy<OpenApiContract>(() => Load(v))).Value;
+
+    private static OpenApiContract Load(string vendor)
     {
-        var file = v switch
+        var file = vendor switch
         {
             "intercom" => "intercom-2.16.yaml",
             "zendesk" => "zendesk-support.yaml",
-            _ => throw new ArgumentException($"Unknown vendor {v}.", nameof(vendor)),
+            _ => throw new ArgumentException($"Unknown vendor {vendor}.", nameof(vendor)),
         };
         using var stream = typeof(OpenApiContract).Assembly.GetManifestResourceStream($"Ferry.Sandbox.Contracts.OpenApi.{file}")
             ?? throw new InvalidOperationException($"Embedded OpenAPI file {file} is missing.");
         using var reader = new StreamReader(stream);
-        return new OpenApiContract(v, (JsonObject)YamlJson.Load(reader)!);
-    });
+        return new OpenApiContract(vendor, (JsonObject)YamlJson.Load(reader)!);
+    }
 
     /// <summary>Compiles every converted schema strictly; returns one line per schema that does not compile.</summary>
     public IReadOnlyList<string> CompileAll()
@@ -93,13 +97,13 @@ public sealed class OpenApiContract
         return problems;
     }
 
-    /// <summary>The JSON request-body schema of an operation, or null when the operation declares none.</summary>
+    /// <summary>The JSON request-body schema of an operation, or null when the operation declares none. Compiled once per path template.</summary>
     public JsonSchema? RequestSchema(string method, string path) =>
-        Schema($"req {method} {path}", () => Operation(method, path)?["requestBody"]?["content"]?["application/json"]?["schema"]);
+        Schema($"req {method} {Template(method, path) ?? path}", () => Operation(method, path)?["requestBody"]?["content"]?["application/json"]?["schema"]);
 
     /// <summary>The JSON response schema for a status, or null when the operation declares none.</summary>
     public JsonSchema? ResponseSchema(string method, string path, int status) =>
-        Schema($"res {method} {path} {status}", () =>
+        Schema($"res {method} {Template(method, path) ?? path} {status}", () =>
         {
             var responses = Operation(method, path)?["responses"];
             var response = responses?[status.ToString(System.Globalization.CultureInfo.InvariantCulture)] ?? responses?["default"];
@@ -171,7 +175,10 @@ public sealed class OpenApiContract
         return node;
     }
 
-    private JsonSchema? Schema(string key, Func<JsonNode?> find) => _compiled.GetOrAdd(key, _ =>
+    // Two concurrent builds of one schema would register its $id twice ("Overwriting registered schemas is not permitted").
+    private JsonSchema? Schema(string key, Func<JsonNode?> find) => _compiled.GetOrAdd(key, k => new Lazy<JsonSchema?>(() => Build(k, find))).Value;
+
+    private JsonSchema? Build(string key, Func<JsonNode?> find)
     {
         if (find() is not { } openApiSchema)
         {
@@ -182,8 +189,11 @@ public sealed class OpenApiContract
         converted["$schema"] = "https://json-schema.org/draft/2020-12/schema";
         var id = new Uri($"{BaseUri}/operation/{System.Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)))[..16]}");
         converted["$id"] = id.ToString();
-        return JsonSchema.Build(JsonSerializer.SerializeToElement(converted), _build, id);
-    });
+        lock (_registryGate)
+        {
+            return JsonSchema.Build(JsonSerializer.SerializeToElement(converted), _build, id);
+        }
+    }
 
     private JsonNode? Convert(JsonNode? node)
     {

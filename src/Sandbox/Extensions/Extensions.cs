@@ -21,6 +21,7 @@ public static class Extensions
         builder.Services.AddSingleton(sp => new SandboxClock(sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton(new FaultState(options.Faults));
         builder.Services.AddSingleton<RateLimits>();
+        builder.Services.AddSingleton<RequestStats>();
         builder.Services.AddSingleton<SandboxUrls>();
         builder.Services.AddSingleton<ZendeskState>();
         builder.Services.AddSingleton<IntercomState>();
@@ -55,6 +56,8 @@ public static class Extensions
             return next(context);
         });
         app.UseRouting();
+        var stats = app.Services.GetRequiredService<RequestStats>();
+        app.Use(stats.CountAsync);
 
         app.MapZendesk();
         app.MapIntercom();

@@ -1,0 +1,523 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json.Nodes;
+using System.Threading.Channels;
+using Ferry.AttachmentService;
+using Ferry.IdentityService.Extensions;
+using Ferry.TicketService.Benchmarks;
+using Ferry.Testing;
+using Ferry.V1;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Net.Client;
+
+// TicketService benchmark (docs/BENCHMARKS.md, "TicketService"): end-to-end latency from the hand-over
+// of a conversation to the complete ticket visible in the sandbox's Zendesk, and Zendesk calls per
+// conversation, for Ferry (real TicketService + IdentityService + AttachmentService, Postgres, Redis) and
+// for a naive one-call-per-part connector, same sandbox, same conversation shape, same arrival schedule.
+// Tuning (environment): BENCH_CONVERSATIONS (100), BENCH_PARTS (10 replies/notes after the opening
+// message), BENCH_RATE (arrivals per second, 5; 0 = all at once), BENCH_WORKERS (4: TicketService's
+// Queue:Workers and the naive connector's concurrency), BENCH_WARMUP (3 per path), BENCH_TIMEOUT_SECONDS (300),
+// BENCH_VENDOR_LATENCY_MS (0: the sandbox adds this fixed latency to every vendor API call, as a real vendor has).
+var inv = CultureInfo.InvariantCulture;
+var conversations = EnvInt("BENCH_CONVERSATIONS", 100);
+var parts = EnvInt("BENCH_PARTS", 10);
+var rate = double.Parse(Environment.GetEnvironmentVariable("BENCH_RATE") ?? "5", inv);
+var workers = EnvInt("BENCH_WORKERS", 4);
+var warmup = EnvInt("BENCH_WARMUP", 3);
+var timeout = TimeSpan.FromSeconds(EnvInt("BENCH_TIMEOUT_SECONDS", 300));
+var vendorLatency = EnvInt("BENCH_VENDOR_LATENCY_MS", 0);
+var comments = parts + 1;
+var total = Stopwatch.StartNew();
+using var stop = new CancellationTokenSource();
+
+Console.WriteLine(string.Create(inv, $"TicketService benchmark: {conversations} conversations × (1 opening message + {parts} parts) per path, arrivals {(rate > 0 ? $"{rate:0.##}/s" : "all at once")}, {workers} workers, {warmup} warm-up conversations per path"));
+Console.WriteLine(string.Create(inv, $"Vendor API latency added by the sandbox: {vendorLatency} ms per call"));
+Console.WriteLine(string.Create(inv, $"Machine: {Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}, load average {LoadAverage()}"));
+
+// The sandbox validates request bodies against the vendors' OpenAPI files: load them now, not inside the first measured calls.
+Ferry.Sandbox.Contracts.OpenApiContract.ForVendor("zendesk");
+Ferry.Sandbox.Contracts.OpenApiContract.ForVendor("intercom");
+
+await using var postgres = new PostgresServer();
+await postgres.InitializeAsync();
+await using var redis = new RedisServer();
+await redis.InitializeAsync();
+// Rate limits lifted on both sides: the figures wanted are calls and latency, not 429 waits (see the
+// "at 700 requests/min" line for what the call count means under a real plan limit).
+await using var sandbox = await SandboxServer.CreateAsync(new Dictionary<string, string?>
+{
+    ["Sandbox:Zendesk:RateLimitPerMinute"] = "100000000",
+    ["Sandbox:Intercom:RateLimitPer10Seconds"] = "100000000",
+});
+var database = await postgres.CreateDatabaseAsync("bench");
+using var admin = new HttpClient { BaseAddress = sandbox.BaseAddress };
+
+// --- Seed the sandbox through its admin API (notify:false: no webhooks of its own) -----------------
+if (vendorLatency > 0)
+{
+    sandbox.Faults.Current = new Ferry.Sandbox.Common.FaultSettings { Scope = "all", LatencyDistribution = "fixed", LatencyMs = vendorLatency };
+}
+
+var seedWatch = Stopwatch.StartNew();
+var admins = new List<string>();
+for (var a = 0; a < 3; a++)
+{
+    var email = $"agent{a}@bench.example";
+    admins.Add((await PostAsync("/admin/intercom/admins", new { name = $"Agent {a}", email }))["id"]!.GetValue<string>());
+    await PostAsync("/admin/zendesk/users", new { name = $"Agent {a}", email, role = "agent" });
+}
+
+using var seedIntercom = sandbox.CreateIntercomClient();
+var ferrySet = await SeedManyAsync("ferry", warmup + conversations);
+var naiveSet = await SeedManyAsync("naive", warmup + conversations);
+Console.WriteLine(string.Create(inv, $"Seeded {ferrySet.Count + naiveSet.Count} conversations ({comments} messages each) in {seedWatch.Elapsed.TotalSeconds:0.0} s"));
+
+// --- Ferry: IdentityService + AttachmentService in-process, TicketService in its own process ----------
+var identityGrpc = FreePort();
+await using var identity = IdentityApp.Build(Args(ServiceSettings(identityGrpc, database)));
+await identity.MigrateAsync();
+await identity.StartAsync();
+var attachmentsGrpc = FreePort();
+await using var attachments = AttachmentServiceApp.Build(Args(new Dictionary<string, string?>(ServiceSettings(attachmentsGrpc, database))
+{
+    ["Attachments:AllowedHosts:0"] = "127.0.0.1",
+    ["Attachments:AllowInsecureHttpForHosts:0"] = "127.0.0.1",
+    ["Attachments:AllowLoopback"] = "true",
+}));
+await attachments.StartAsync();
+var ticketsGrpc = FreePort();
+var ticketsOutput = new ConcurrentQueue<string>();
+using var tickets = StartTicketService(ticketsGrpc, identityGrpc, attachmentsGrpc, ticketsOutput);
+using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{ticketsGrpc}");
+var inbox = new SyncInbox.SyncInboxClient(channel);
+var sync = new Sync.SyncClient(channel);
+await WaitForTicketServiceAsync();
+
+var watcher = new TicketWatcher(sandbox.Zendesk);
+var watching = watcher.RunAsync(stop.Token);
+var failures = new ConcurrentBag<string>();
+
+// Ferry: the gateway's hand-over of a verified webhook (SyncInbox.Enqueue, unique delivery id).
+var enqueueLatencies = new ConcurrentBag<double>();
+async Task FerryArriveAsync(Seeded conversation)
+{
+    var started = Stopwatch.GetTimestamp();
+    await inbox.EnqueueAsync(new EnqueueRequest
+    {
+        Source = Vendor.Intercom,
+        DeliveryId = $"notif_bench_{conversation.Id}_{Guid.NewGuid():N}",
+        Topic = "conversation.admin.replied",
+        ConversationId = conversation.Id,
+        EventAt = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow),
+        ReceivedAt = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow),
+        Payload = ByteString.CopyFrom(conversation.Webhook),
+    });
+    enqueueLatencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+}
+
+Console.WriteLine("Ferry: warm-up …");
+await RunArrivalsAsync(ferrySet.Take(warmup).ToList(), "intercom-conversation-", FerryArriveAsync, rateOverride: 0);
+await WaitForJobsAsync(ferrySet.Take(warmup));
+await ResetStatsAsync();
+enqueueLatencies.Clear();
+Console.WriteLine("Ferry: measuring …");
+var ferryMeasured = ferrySet.Skip(warmup).ToList();
+var ferryWall = await RunArrivalsAsync(ferryMeasured, "intercom-conversation-", FerryArriveAsync, rate);
+var attempts = await WaitForJobsAsync(ferryMeasured);
+var ferryStats = await StatsAsync();
+var ferry = Summarise("Ferry (TicketService)", ferryMeasured, "intercom-conversation-", ferryWall, ferryStats);
+var commits = await CommitLatenciesAsync();
+var resolves = await ResolveLatenciesAsync();
+
+// --- Naive connector: same schedule, a pool of `workers` consumers -----------------------------------
+using var naiveIntercom = sandbox.CreateIntercomClient();
+using var naiveZendesk = sandbox.CreateZendeskClient();
+var naive = new NaiveConnector(naiveIntercom, naiveZendesk);
+var queue = Channel.CreateUnbounded<Seeded>();
+var naiveWorkers = Enumerable.Range(0, workers).Select(_ => Task.Run(async () =>
+{
+    await foreach (var conversation in queue.Reader.ReadAllAsync(stop.Token))
+    {
+        try
+        {
+            await naive.SyncAsync(conversation.Id, stop.Token);
+        }
+        catch (HttpRequestException ex)
+        {
+            failures.Add($"naive {conversation.Id}: {ex.Message}");
+            watcher.Abandon(NaiveConnector.ExternalIdPrefix + conversation.Id);
+        }
+    }
+})).ToList();
+
+Task NaiveArriveAsync(Seeded conversation) => queue.Writer.WriteAsync(conversation, stop.Token).AsTask();
+
+Console.WriteLine("Naive: warm-up …");
+await RunArrivalsAsync(naiveSet.Take(warmup).ToList(), NaiveConnector.ExternalIdPrefix, NaiveArriveAsync, rateOverride: 0);
+await ResetStatsAsync();
+Console.WriteLine("Naive: measuring …");
+var naiveMeasured = naiveSet.Skip(warmup).ToList();
+var naiveWall = await RunArrivalsAsync(naiveMeasured, NaiveConnector.ExternalIdPrefix, NaiveArriveAsync, rate);
+queue.Writer.Complete();
+await Task.WhenAll(naiveWorkers);
+var naiveStats = await StatsAsync();
+var naiveSummary = Summarise("Naive (one call per part)", naiveMeasured, NaiveConnector.ExternalIdPrefix, naiveWall, naiveStats);
+
+// --- Report ---------------------------------------------------------------------------------------------
+Console.WriteLine();
+Console.WriteLine(string.Create(inv, $"Results: {conversations} conversations × {comments} messages, arrivals {(rate > 0 ? $"{rate:0.##}/s" : "all at once")}, {workers} workers, vendor latency {vendorLatency} ms, {Environment.ProcessorCount} cores, load average {LoadAverage()}"));
+Console.WriteLine("| path | p50 ms | p90 ms | p99 ms | max ms | Zendesk calls / conversation | Intercom calls / conversation | wall s |");
+Console.WriteLine("|---|---|---|---|---|---|---|---|");
+foreach (var s in new[] { ferry, naiveSummary })
+{
+    Console.WriteLine(string.Create(inv, $"| {s.Name} | {s.P50:0.0} | {s.P90:0.0} | {s.P99:0.0} | {s.Max:0.0} | {s.ZendeskPerConversation:0.00} | {s.IntercomPerConversation:0.00} | {s.Wall:0.0} |"));
+}
+
+Console.WriteLine(string.Create(inv, $"| ratio Ferry / naive | {ferry.P50 / naiveSummary.P50:0.00}x | {ferry.P90 / naiveSummary.P90:0.00}x | {ferry.P99 / naiveSummary.P99:0.00}x | {ferry.Max / naiveSummary.Max:0.00}x | {ferry.ZendeskPerConversation / naiveSummary.ZendeskPerConversation:0.00}x | {ferry.IntercomPerConversation / naiveSummary.IntercomPerConversation:0.00}x | |"));
+Console.WriteLine(string.Create(inv, $"At a Zendesk plan limit of 700 requests/min: Ferry ≈ {700 / ferry.ZendeskPerConversation:0} conversations/min, naive ≈ {700 / naiveSummary.ZendeskPerConversation:0} conversations/min."));
+Console.WriteLine(string.Create(inv, $"TicketService's own attempt log: {attempts.Count} attempts for {ferryMeasured.Count} conversations, {attempts.Sum(a => a.VendorCalls) / (double)ferryMeasured.Count:0.00} vendor calls per conversation (its Intercom + Zendesk requests; IdentityService's are not in it)."));
+var enqueued = enqueueLatencies.Order().ToArray();
+var durations = attempts.Select(a => (double)a.DurationMs).Order().ToArray();
+Console.WriteLine(string.Create(inv, $"Ferry's latency, parts: Enqueue answered (inbox + job committed) p50 {Percentile(enqueued, 0.5):0.0} / p99 {Percentile(enqueued, 0.99):0.0} ms; sync attempt (claim → ticket imported → ledger committed) p50 {Percentile(durations, 0.5):0.0} / p99 {Percentile(durations, 0.99):0.0} ms (the ticket is visible from the import on, before the ledger commit ends the attempt)."));
+Console.WriteLine(string.Create(inv, $"Context: one durable Postgres commit (single-row INSERT, fsync) on this machine right after the Ferry phase: p50 {Percentile(commits, 0.5):0.0} / p99 {Percentile(commits, 0.99):0.0} ms; a Ferry sync makes several (inbox + job, claim, identity link, ledger, attempt + completion)."));
+Console.WriteLine(string.Create(inv, $"Context: IdentityService.ResolveRequester for a new customer (the call a Ferry sync makes for it; 3 Zendesk calls), 20 sequential calls after the Ferry phase: p50 {Percentile(resolves, 0.5):0.0} / p99 {Percentile(resolves, 0.99):0.0} ms."));
+foreach (var s in new[] { ferry, naiveSummary })
+{
+    Console.WriteLine();
+    Console.WriteLine($"{s.Name}: requests per conversation by endpoint (sandbox /admin/stats)");
+    foreach (var (vendor, operation, count) in s.Breakdown)
+    {
+        Console.WriteLine(string.Create(inv, $"  {vendor,-8} {operation,-45} {count / (double)conversations,6:0.00}"));
+    }
+}
+
+Console.WriteLine();
+Console.WriteLine(failures.IsEmpty ? "Checks: every conversation → exactly one ticket with every message, on both paths." : $"FAILURES ({failures.Count}):\n  {string.Join("\n  ", failures.Take(20))}");
+Console.WriteLine(string.Create(inv, $"Total run time {total.Elapsed.TotalSeconds:0} s."));
+
+await stop.CancelAsync();
+try
+{
+    await watching;
+}
+catch (OperationCanceledException)
+{
+}
+
+tickets.Kill(entireProcessTree: true);
+await tickets.WaitForExitAsync();
+await attachments.StopAsync();
+await identity.StopAsync();
+return failures.IsEmpty ? 0 : 1;
+
+// ---------------------------------------------------------------------------------------------------------
+
+async Task<double> RunArrivalsAsync(IReadOnlyList<Seeded> set, string externalIdPrefix, Func<Seeded, Task> arrive, double rateOverride)
+{
+    watcher.Clear();
+    var started = Stopwatch.GetTimestamp();
+    var handovers = new List<Task>();
+    for (var i = 0; i < set.Count; i++)
+    {
+        if (rateOverride > 0)
+        {
+            var due = TimeSpan.FromSeconds(i / rateOverride) - Stopwatch.GetElapsedTime(started);
+            if (due > TimeSpan.Zero)
+            {
+                await Task.Delay(due);
+            }
+        }
+
+        watcher.Expect(externalIdPrefix + set[i].Id, comments, Stopwatch.GetTimestamp());
+        handovers.Add(arrive(set[i]));
+    }
+
+    await Task.WhenAll(handovers);
+    if (!await watcher.WaitAllAsync(timeout, stop.Token))
+    {
+        failures.Add($"{watcher.Pending} ticket(s) not complete after {timeout.TotalSeconds:0} s ({externalIdPrefix}…)");
+    }
+
+    return Stopwatch.GetElapsedTime(started).TotalSeconds;
+}
+
+// Every measured job finished (done), so the vendor request counts are complete; returns their attempts.
+async Task<List<Attempt>> WaitForJobsAsync(IEnumerable<Seeded> set)
+{
+    var result = new List<Attempt>();
+    foreach (var conversation in set)
+    {
+        for (var deadline = DateTime.UtcNow + timeout; ; await Task.Delay(50))
+        {
+            var state = await sync.GetSyncAsync(new GetSyncRequest { ConversationId = conversation.Id });
+            if (state.JobState is JobState.Done or JobState.Dead)
+            {
+                if (state.JobState == JobState.Dead)
+                {
+                    failures.Add($"ferry {conversation.Id}: job dead: {state.LastAttempt?.Reason}");
+                }
+
+                break;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                failures.Add($"ferry {conversation.Id}: job still {state.JobState}");
+                break;
+            }
+        }
+
+        var log = await sync.ListAttemptsAsync(new ListAttemptsRequest { ConversationId = conversation.Id, PageSize = 100 });
+        result.AddRange(log.Attempts);
+    }
+
+    return result;
+}
+
+Summary Summarise(string name, IReadOnlyList<Seeded> set, string externalIdPrefix, double wall, JsonObject stats)
+{
+    foreach (var conversation in set)
+    {
+        var found = sandbox.Zendesk.TicketsByExternalId(externalIdPrefix + conversation.Id);
+        int count;
+        lock (sandbox.Zendesk.Gate)
+        {
+            count = found.Count == 1 ? found[0].Comments.Count : -1;
+        }
+
+        if (found.Count != 1 || count != comments)
+        {
+            failures.Add($"{name} {conversation.Id}: {found.Count} ticket(s), {count} comment(s) (expected 1 ticket, {comments} comments)");
+        }
+    }
+
+    var latencies = set.Select(c => watcher.Latencies.GetValueOrDefault(externalIdPrefix + c.Id, double.NaN)).Where(l => !double.IsNaN(l)).Order().ToArray();
+    if (latencies.Length == 0)
+    {
+        latencies = [double.NaN];
+    }
+
+    var breakdown = new List<(string, string, long)>();
+    foreach (var vendor in new[] { "zendesk", "intercom" })
+    {
+        foreach (var (operation, count) in stats[vendor]!["requests"]!.AsObject())
+        {
+            breakdown.Add((vendor, operation, count!.GetValue<long>()));
+        }
+    }
+
+    return new Summary(
+        name,
+        Percentile(latencies, 0.50),
+        Percentile(latencies, 0.90),
+        Percentile(latencies, 0.99),
+        latencies[^1],
+        stats["zendesk"]!["total"]!.GetValue<long>() / (double)set.Count,
+        stats["intercom"]!["total"]!.GetValue<long>() / (double)set.Count,
+        wall,
+        breakdown);
+}
+
+async Task<double[]> ResolveLatenciesAsync()
+{
+    using var identityChannel = GrpcChannel.ForAddress($"http://127.0.0.1:{identityGrpc}");
+    var client = new Identity.IdentityClient(identityChannel);
+    var samples = new double[20];
+    for (var i = 0; i < samples.Length; i++)
+    {
+        var started = Stopwatch.GetTimestamp();
+        await client.ResolveRequesterAsync(new ResolveRequesterRequest
+        {
+            Contact = new Contact { IntercomContactId = $"probe-{i}", Role = "user", Name = $"Probe {i}", Email = $"probe-{i}@bench.example", ExternalId = $"probe-{i}" },
+        });
+        samples[i] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+    }
+
+    Array.Sort(samples);
+    return samples;
+}
+
+async Task<double[]> CommitLatenciesAsync()
+{
+    await using var dataSource = Npgsql.NpgsqlDataSource.Create(database);
+    await using (var create = dataSource.CreateCommand("CREATE TABLE public.bench_commits (id bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT now())"))
+    {
+        await create.ExecuteNonQueryAsync();
+    }
+
+    var samples = new double[50];
+    for (var i = 0; i < samples.Length; i++)
+    {
+        await using var insert = dataSource.CreateCommand("INSERT INTO public.bench_commits DEFAULT VALUES");
+        var started = Stopwatch.GetTimestamp();
+        await insert.ExecuteNonQueryAsync();
+        samples[i] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+    }
+
+    Array.Sort(samples);
+    return samples;
+}
+
+async Task<List<Seeded>> SeedManyAsync(string label, int count)
+{
+    var seeded = new Seeded[count];
+    await Parallel.ForAsync(0, count, new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (i, _) => seeded[i] = await SeedAsync(label, i));
+    return [.. seeded];
+}
+
+// One customer (new to Zendesk, email + external_id) opens a conversation; one agent and the customer
+// then alternate, every fifth part being an internal note.
+async Task<Seeded> SeedAsync(string label, int i)
+{
+    var contact = await PostAsync("/admin/intercom/contacts", new { role = "user", email = $"customer-{label}-{i}@bench.example", name = $"Customer {label} {i}", externalId = $"cust-{label}-{i}" });
+    var contactId = contact["id"]!.GetValue<string>();
+    var conversation = await PostAsync("/admin/intercom/conversations", new { contactId, subject = "", body = Body(label, i, 0) });
+    var id = conversation["id"]!.GetValue<string>();
+    var agent = admins[i % admins.Count];
+    for (var k = 1; k <= parts; k++)
+    {
+        var (partType, authorType, authorId) = k % 5 == 0 ? ("note", "admin", agent) : k % 2 == 1 ? ("comment", "admin", agent) : ("comment", "user", contactId);
+        await PostAsync($"/admin/intercom/conversations/{id}/parts", new { partType, authorType, authorId, body = Body(label, i, k), notify = false });
+    }
+
+    // The body Intercom would have posted to the gateway (kept in the inbox for audit): the conversation as the API renders it.
+    var rendered = await seedIntercom.GetStringAsync(new Uri($"conversations/{id}", UriKind.Relative));
+    var webhook = $$"""{"type":"notification_event","id":"notif_bench_{{id}}","topic":"conversation.admin.replied","created_at":{{DateTimeOffset.UtcNow.ToUnixTimeSeconds()}},"data":{"type":"notification_event_data","item":""" + rendered + "}}";
+    return new Seeded(id, Encoding.UTF8.GetBytes(webhook));
+}
+
+static string Body(string label, int i, int k) =>
+    $"<p>Message {k} of conversation {label}-{i}: the invoice for order #{1000 + i} shows the wrong amount, could you check the <b>billing address</b> and the VAT number? Thanks!</p>";
+
+async Task<JsonObject> PostAsync(string path, object body)
+{
+    using var response = await admin.PostAsJsonAsync(new Uri(path, UriKind.Relative), body);
+    if (!response.IsSuccessStatusCode)
+    {
+        throw new InvalidOperationException($"POST {path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+    }
+
+    return (await response.Content.ReadFromJsonAsync<JsonObject>())!;
+}
+
+async Task ResetStatsAsync()
+{
+    using var response = await admin.PostAsync(new Uri("/admin/stats/reset", UriKind.Relative), null);
+    response.EnsureSuccessStatusCode();
+}
+
+async Task<JsonObject> StatsAsync() => (await admin.GetFromJsonAsync<JsonObject>(new Uri("/admin/stats", UriKind.Relative)))!;
+
+Dictionary<string, string?> ServiceSettings(int grpcPort, string connectionString)
+{
+    var settings = new Dictionary<string, string?>
+    {
+        ["ConnectionStrings:ferry"] = connectionString,
+        ["ConnectionStrings:redis"] = redis.ConnectionString,
+        ["Kestrel:Endpoints:http:Url"] = $"http://127.0.0.1:{FreePort()}",
+        ["Kestrel:Endpoints:http:Protocols"] = "Http1",
+        ["Kestrel:Endpoints:grpc:Url"] = $"http://127.0.0.1:{grpcPort}",
+        ["Kestrel:Endpoints:grpc:Protocols"] = "Http2",
+        ["Logging:LogLevel:Default"] = "Warning",
+        ["Logging:LogLevel:Polly"] = "Error",
+    };
+    foreach (var (key, value) in sandbox.VendorSettings)
+    {
+        settings[key] = value;
+    }
+
+    return settings;
+}
+
+Process StartTicketService(int grpcPort, int identityPort, int attachmentsPort, ConcurrentQueue<string> output)
+{
+    var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
+    var dll = Path.Combine(LocalServer.RepositoryRoot, "src", "TicketService", "bin", configuration, "net10.0", "Ferry.TicketService.dll");
+    var start = new ProcessStartInfo("dotnet", [dll]) { WorkingDirectory = Path.GetDirectoryName(dll)!, UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+    var settings = new Dictionary<string, string?>(ServiceSettings(grpcPort, database))
+    {
+        ["services:identity:grpc:0"] = $"http://127.0.0.1:{identityPort}",
+        ["services:attachments:grpc:0"] = $"http://127.0.0.1:{attachmentsPort}",
+        ["Queue:Workers"] = workers.ToString(inv),
+        ["RateLimits:ZendeskPerMinute"] = "100000000",
+        ["RateLimits:IntercomPerMinute"] = "100000000",
+    };
+    foreach (var (key, value) in settings)
+    {
+        start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+    }
+
+    var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start TicketService.");
+    void Keep(string? line)
+    {
+        if (line is not null)
+        {
+            output.Enqueue(line);
+            while (output.Count > 200 && output.TryDequeue(out _))
+            {
+            }
+        }
+    }
+
+    process.OutputDataReceived += (_, e) => Keep(e.Data);
+    process.ErrorDataReceived += (_, e) => Keep(e.Data);
+    process.BeginOutputReadLine();
+    process.BeginErrorReadLine();
+    return process;
+}
+
+async Task WaitForTicketServiceAsync()
+{
+    for (var deadline = DateTime.UtcNow.AddSeconds(120); ; await Task.Delay(250))
+    {
+        if (tickets.HasExited)
+        {
+            throw new InvalidOperationException($"TicketService exited with {tickets.ExitCode}:\n{string.Join('\n', ticketsOutput)}");
+        }
+
+        try
+        {
+            await sync.ListAttemptsAsync(new ListAttemptsRequest { PageSize = 1 }, deadline: DateTime.UtcNow.AddSeconds(5));
+            return;
+        }
+        catch (Grpc.Core.RpcException) when (DateTime.UtcNow < deadline)
+        {
+        }
+    }
+}
+
+static string[] Args(IReadOnlyDictionary<string, string?> settings) => [.. settings.Select(s => $"--{s.Key}={s.Value}")];
+
+static double Percentile(double[] sorted, double p) => sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
+
+static int EnvInt(string name, int fallback) =>
+    int.TryParse(Environment.GetEnvironmentVariable(name), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) ? value : fallback;
+
+static string LoadAverage()
+{
+    try
+    {
+        return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+    }
+    catch (IOException)
+    {
+        return "n/a";
+    }
+}
+
+static int FreePort()
+{
+    using var listener = new TcpListener(IPAddress.Loopback, 0);
+    listener.Start();
+    return ((IPEndPoint)listener.LocalEndpoint).Port;
+}
+
+internal sealed record Seeded(string Id, byte[] Webhook);
+
+internal sealed record Summary(string Name, double P50, double P90, double P99, double Max, double ZendeskPerConversation, double IntercomPerConversation, double Wall, List<(string Vendor, string Operation, long Count)> Breakdown);
