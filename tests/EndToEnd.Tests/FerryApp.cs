@@ -19,6 +19,9 @@ public sealed class FerryApp : IAsyncLifetime
     private static readonly TimeSpan StartupTimeout = TimeSpan.FromMinutes(4);
     private readonly string _dataDirectory = CreateDataDirectory();
 
+    /// <summary>Changes to the app model beyond the defaults, made before it is built (for a fixture that wraps this one).</summary>
+    public Action<IDistributedApplicationTestingBuilder>? Configure { get; init; }
+
     public DistributedApplication App { get; private set; } = null!;
 
     public HttpClient Sandbox { get; private set; } = null!;
@@ -37,6 +40,7 @@ public sealed class FerryApp : IAsyncLifetime
         ]);
         // Agents created by a test must be visible to IdentityService's cached agent directory soon.
         builder.CreateResourceBuilder<ProjectResource>("identity").WithEnvironment("Identity__Agents__RefreshInterval", "00:00:01");
+        Configure?.Invoke(builder);
         App = await builder.BuildAsync();
         using var startup = new CancellationTokenSource(StartupTimeout);
         await App.StartAsync(startup.Token);
