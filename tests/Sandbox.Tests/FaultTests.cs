@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using Ferry.Sandbox.Common;
 using Ferry.Testing;
 
@@ -33,6 +34,39 @@ public sealed class FaultTests
         sandbox.Faults.Current = new FaultSettings { DropRate = 1 };
         using var zendesk = sandbox.CreateZendeskClient();
         await Assert.ThrowsAnyAsync<HttpRequestException>(() => zendesk.GetStringAsync("api/v2/ticket_fields", TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task A_held_answer_leaves_the_change_made_while_the_caller_still_waits()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var sandbox = await SandboxServer.CreateAsync();
+        sandbox.Faults.Current = new FaultSettings { Scope = "zendesk", HoldResponseMs = 600_000, PathContains = "/imports/tickets" };
+        using var zendesk = sandbox.CreateZendeskClient();
+        var requester = sandbox.Zendesk.AddUser("Req", $"{TestJson.Unique("held")}@x.example");
+        var externalId = TestJson.Unique("intercom-conversation");
+        using var caller = CancellationTokenSource.CreateLinkedTokenSource(ct);
+
+        var import = zendesk.PostAsJsonAsync(
+            "api/v2/imports/tickets",
+            new { ticket = new { requester_id = requester.Id, subject = "Held", external_id = externalId, comments = new[] { new { value = "x" } } } },
+            caller.Token);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (sandbox.Zendesk.TicketsByExternalId(externalId).Count == 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "The held import never created its ticket.");
+            await Task.Delay(20, ct);
+        }
+
+        // The ticket exists; its creator has no answer yet, while other paths answer at once.
+        Assert.False(import.IsCompleted);
+        var (groups, _) = await zendesk.GetJsonAsync("api/v2/groups");
+        Assert.Equal(HttpStatusCode.OK, groups.StatusCode);
+        Assert.False(import.IsCompleted);
+
+        await caller.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => import);
+        Assert.Single(sandbox.Zendesk.TicketsByExternalId(externalId));
     }
 
     [Fact]

@@ -42,6 +42,12 @@ public sealed class FaultSettings
     /// <summary>Attachment downloads are throttled to this many bytes per second (0: full speed).</summary>
     public long SlowDownloadBytesPerSecond { get; set; }
 
+    /// <summary>
+    /// The request takes effect, then its answer is held this long before it is sent (0: at once): the
+    /// window in which the vendor has made the change and the caller does not know it yet (give up, crash).
+    /// </summary>
+    public int HoldResponseMs { get; set; }
+
     /// <summary>Only requests whose path contains this text are faulted (empty: every request), e.g. "/imports/tickets".</summary>
     public string PathContains { get; set; } = "";
 
@@ -120,6 +126,19 @@ public sealed class FaultFilter(FaultState faults, string vendor) : IEndpointFil
         }
 
         var result = await next(context);
+        if (f.HoldResponseMs > 0)
+        {
+            try
+            {
+                await Task.Delay(f.HoldResponseMs, http.RequestAborted);
+            }
+            catch (OperationCanceledException)
+            {
+                // The caller gave up or died while the answer was held: nobody to answer.
+                return Results.Empty;
+            }
+        }
+
         if (!FaultState.Roll(f.DropRate) || result is not IResult executable)
         {
             return result;

@@ -1,0 +1,313 @@
+using System.Diagnostics;
+using System.Globalization;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
+using Ferry.V1;
+using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Ferry.EndToEnd.Tests;
+
+/// <summary>
+/// Ferry whose TicketService can be killed and started again: a short queue lease, so a job whose
+/// worker died is taken over within seconds rather than the production two minutes.
+/// </summary>
+public sealed class KillableFerryApp : IAsyncLifetime
+{
+    public static readonly TimeSpan Lease = TimeSpan.FromSeconds(5);
+    private const string Tickets = "tickets";
+    private static readonly TimeSpan StateTimeout = TimeSpan.FromMinutes(2);
+
+    public FerryApp Ferry { get; } = new ShortLease();
+
+    private DistributedApplication App => Ferry.App;
+
+    private sealed class ShortLease : FerryApp
+    {
+        protected override void Configure(IDistributedApplicationTestingBuilder builder) =>
+            builder.CreateResourceBuilder<ProjectResource>(Tickets).WithEnvironment("Queue__Lease", Lease.ToString("c", CultureInfo.InvariantCulture));
+    }
+
+    public ValueTask InitializeAsync() => Ferry.InitializeAsync();
+
+    public ValueTask DisposeAsync() => Ferry.DisposeAsync();
+
+    /// <summary>
+    /// SIGKILLs the running TicketService process: no shutdown, no cleanup, its connections cut. The
+    /// orchestrator launches projects through `dotnet run`; the service is that launcher's child, and
+    /// the launcher exits by itself once the service died, as a supervisor would see a crash.
+    /// </summary>
+    public async Task<KilledProcess> KillTicketServiceAsync(CancellationToken cancellationToken)
+    {
+        var launcherPid = Pid(await WaitForTicketsAsync(e => e.Snapshot.State?.Text == KnownResourceStates.Running && Pid(e) is not null, cancellationToken))!.Value;
+        var pid = new[] { launcherPid }.Concat(Descendants(launcherPid)).First(p => CommandLine(p).Contains("Ferry.TicketService", StringComparison.Ordinal));
+        var commandLine = CommandLine(pid);
+        using var service = Process.GetProcessById(pid);
+        service.Kill(); // SIGKILL on Unix
+        await service.WaitForExitAsync(cancellationToken);
+        return new KilledProcess(launcherPid, pid, commandLine);
+    }
+
+    /// <summary>Starts TicketService again once the orchestrator has seen the killed one exit; returns the new launcher's process id.</summary>
+    public async Task<int> StartTicketServiceAsync(KilledProcess killed, CancellationToken cancellationToken)
+    {
+        await WaitForTicketsAsync(
+            e => e.Snapshot.State?.Text is { } state && (state == KnownResourceStates.Exited || state == KnownResourceStates.Finished || state == KnownResourceStates.FailedToStart),
+            cancellationToken);
+        var resource = App.Services.GetRequiredService<DistributedApplicationModel>().Resources.Single(r => r.Name == Tickets);
+        var started = await App.Services.GetRequiredService<ResourceCommandService>().ExecuteCommandAsync(resource, KnownResourceCommands.StartCommand, cancellationToken);
+        Assert.True(started.Success, $"Starting TicketService again failed: {started.Message}");
+        var restarted = await WaitForTicketsAsync(
+            e => e.Snapshot.State?.Text == KnownResourceStates.Running && Pid(e) is { } pid && pid != killed.LauncherPid,
+            cancellationToken);
+        return Pid(restarted)!.Value;
+    }
+
+    private async Task<ResourceEvent> WaitForTicketsAsync(Func<ResourceEvent, bool> predicate, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(StateTimeout);
+        return await App.ResourceNotifications.WaitForResourceAsync(Tickets, predicate, timeout.Token);
+    }
+
+    /// <summary>Every process below <paramref name="pid"/> (Linux: parent ids from /proc/*/stat).</summary>
+    private static List<int> Descendants(int pid)
+    {
+        var parents = new Dictionary<int, int>();
+        foreach (var directory in Directory.EnumerateDirectories("/proc"))
+        {
+            if (int.TryParse(Path.GetFileName(directory), NumberStyles.None, CultureInfo.InvariantCulture, out var child))
+            {
+                try
+                {
+                    // "pid (comm) state ppid ...": comm may hold spaces, so read after its closing parenthesis.
+                    var stat = File.ReadAllText(Path.Combine(directory, "stat"));
+                    var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                    parents[child] = int.Parse(fields[1], CultureInfo.InvariantCulture);
+                }
+                catch (IOException)
+                {
+                    // The process ended while we looked.
+                }
+            }
+        }
+
+        var found = new List<int>();
+        var frontier = new Queue<int>([pid]);
+        while (frontier.TryDequeue(out var parent))
+        {
+            foreach (var (child, _) in parents.Where(p => p.Value == parent))
+            {
+                found.Add(child);
+                frontier.Enqueue(child);
+            }
+        }
+
+        return found;
+    }
+
+    private static string CommandLine(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ').Trim();
+        }
+        catch (IOException)
+        {
+            return "";
+        }
+    }
+
+    private static int? Pid(ResourceEvent e) =>
+        e.Snapshot.Properties.FirstOrDefault(p => p.Name == "executable.pid")?.Value is { } value
+            ? Convert.ToInt32(value, CultureInfo.InvariantCulture)
+            : null;
+}
+
+/// <summary>A TicketService process the test killed: its launcher (what the orchestrator watches) and the service itself.</summary>
+public sealed record KilledProcess(int LauncherPid, int ServicePid, string CommandLine);
+
+/// <summary>Issue 6: a worker process killed between the Zendesk create and Ferry's commit, then taken over → still one ticket.</summary>
+public sealed class ProcessKillTests(KillableFerryApp killable) : IClassFixture<KillableFerryApp>
+{
+    private static readonly TimeSpan SyncTimeout = TimeSpan.FromMinutes(2);
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private FerryApp Ferry => killable.Ferry;
+
+    [Fact]
+    public async Task A_TicketService_killed_after_Zendesk_created_the_ticket_leaves_one_complete_ticket_once_another_process_takes_over()
+    {
+        var contact = await Ferry.PostAdminAsync("/admin/intercom/contacts", new { role = "user", email = "killed@customer.example", name = "Kim Killed" }, Ct);
+        var contactId = contact["id"]!.GetValue<string>();
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        string[] bodies = ["<p>Order 1 never arrived</p>", "<p>Tracking says delivered</p>", "<p>Still nothing at my door</p>"];
+
+        // Zendesk creates the ticket, then holds its answer: the worker waits in the window between
+        // the create and the commit of ticket id and ledger, and dies there.
+        await Ferry.SetFaultsAsync(new { scope = "zendesk", holdResponseMs = 600_000, pathContains = "/imports/tickets" }, Ct);
+        string conversationId;
+        long createdTicketId;
+        KilledProcess killed;
+        try
+        {
+            var conversation = await Ferry.PostAdminAsync("/admin/intercom/conversations", new { contactId, subject = "", body = bodies[0], createdAt = now - 300 }, Ct);
+            conversationId = conversation["id"]!.GetValue<string>();
+            for (var i = 1; i < bodies.Length; i++)
+            {
+                await Ferry.PostAdminAsync(
+                    $"/admin/intercom/conversations/{conversationId}/parts",
+                    new { partType = "comment", authorType = "user", authorId = contactId, body = bodies[i], createdAt = now - 300 + (i * 100), notify = false },
+                    Ct);
+            }
+
+            var created = await Ferry.WaitForTicketsAsync(conversationId, t => t.Count == 1, SyncTimeout, Ct);
+            createdTicketId = created[0]["ticket"]!["id"]!.GetValue<long>();
+            killed = await killable.KillTicketServiceAsync(Ct);
+            Output($"Zendesk created ticket {createdTicketId}; SIGKILLed TicketService pid {killed.ServicePid} ({killed.CommandLine}, launched by pid {killed.LauncherPid}) while its answer was held.");
+        }
+        finally
+        {
+            await Ferry.SetFaultsAsync(new { }, Ct);
+        }
+
+        var restartedPid = await killable.StartTicketServiceAsync(killed, Ct);
+        Output($"TicketService started again (launcher pid {restartedPid}).");
+
+        var sync = new V1.Sync.SyncClient(Ferry.Gateway);
+        var state = await WaitForDoneAsync(sync, conversationId);
+        Assert.Equal(Outcome.Success, state.LastAttempt.Outcome);
+
+        var tickets = await Ferry.TicketsForAsync(conversationId, Ct);
+        var ticket = Assert.Single(tickets);
+        Assert.Equal(createdTicketId, ticket["ticket"]!["id"]!.GetValue<long>());
+        Assert.Equal(bodies, ticket["comments"]!.AsArray().Select(c => c!["html_body"]!.GetValue<string>()));
+        Assert.Equal(ticket["ticket"]!["id"]!.GetValue<long>(), state.TicketId);
+        Assert.Equal(bodies.Length, state.SyncedParts);
+
+        // The killed attempt (number 1) died before writing anything, its attempt row included; the
+        // takeover is attempt 2 of the same job, and nothing failed.
+        var attempts = (await sync.ListAttemptsAsync(new ListAttemptsRequest { ConversationId = conversationId }, cancellationToken: Ct)).Attempts;
+        foreach (var a in attempts)
+        {
+            Output($"Attempt {a.AttemptNumber} of job {a.JobId}: {a.Outcome}, ticket {a.TicketId}, {a.VendorCalls} vendor call(s): {a.Reason}");
+        }
+
+        Assert.NotEmpty(attempts);
+        Assert.All(attempts, a => Assert.Equal(Outcome.Success, a.Outcome));
+        var first = attempts.MinBy(a => a.AttemptId)!;
+        Assert.Equal(2, first.AttemptNumber);
+        Assert.Equal(state.TicketId, first.TicketId);
+    }
+
+    [Fact(Skip = "Known bug (duplicate comment): ConversationSync.WithoutItemsInTicketAsync recognises an appended comment only by "
+        + "created_at second or exact plain text; a comment with a byline (teammate without a Zendesk agent) matches neither, so a retry "
+        + "after a lost update answer posts it again (fails: 3 comments instead of 2). Unskip when fixed.")]
+    public async Task Repro_an_admin_reply_whose_answer_was_lost_is_appended_once()
+    {
+        // An Intercom teammate with no Zendesk agent: the comment carries a byline, so its text in the
+        // ticket differs from the part's body, and an appended comment's created_at is the append time.
+        var admin = await Ferry.PostAdminAsync("/admin/intercom/admins", new { name = "Nadia Noagent", email = "nadia.noagent@ferry.example" }, Ct);
+        var contact = await Ferry.PostAdminAsync("/admin/intercom/contacts", new { role = "user", email = "byline@customer.example", name = "Bo Byline" }, Ct);
+        var conversation = await Ferry.PostAdminAsync("/admin/intercom/conversations", new { contactId = contact["id"]!.GetValue<string>(), subject = "", body = "<p>Where is my refund?</p>" }, Ct);
+        var conversationId = conversation["id"]!.GetValue<string>();
+        var sync = new V1.Sync.SyncClient(Ferry.Gateway);
+        await Ferry.WaitForTicketsAsync(conversationId, t => t.Count == 1, SyncTimeout, Ct);
+        var ticketId = (await WaitForDoneAsync(sync, conversationId)).TicketId;
+
+        // The reply was written a minute before Ferry syncs it (a backlog, a late webhook), so the appended
+        // comment's created_at (the append time) differs from the part's. The update adds the comment,
+        // then its answer is cut: the attempt fails, the retry runs.
+        await Ferry.SetFaultsAsync(new { scope = "zendesk", dropRate = 1.0, pathContains = $"/api/v2/tickets/{ticketId}" }, Ct);
+        try
+        {
+            await Ferry.PostAdminAsync(
+                $"/admin/intercom/conversations/{conversationId}/parts",
+                new { partType = "comment", authorType = "admin", authorId = admin["id"]!.GetValue<string>(), body = "<p>Refund on its way</p>", createdAt = DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 60 },
+                Ct);
+            await Ferry.WaitForTicketsAsync(conversationId, t => t[0]["comments"]!.AsArray().Count >= 2, SyncTimeout, Ct);
+            await WaitForAttemptAsync(sync, conversationId, Outcome.Failure);
+        }
+        finally
+        {
+            await Ferry.SetFaultsAsync(new { }, Ct);
+        }
+
+        await WaitForDoneAsync(sync, conversationId);
+        var ticket = Assert.Single(await Ferry.TicketsForAsync(conversationId, Ct));
+        Assert.Equal(2, ticket["comments"]!.AsArray().Count);
+    }
+
+    [Fact(Skip = "Known bug (lost part): on any retry (attempt > 1) ConversationSync.WithoutItemsInTicketAsync treats an unsynced part as "
+        + "already in the ticket when ANY recent comment has the same plain text (or the same created_at second), records it in the ledger "
+        + "and never sends it (fails: 1 comment instead of 2). Unskip when fixed.")]
+    public async Task Repro_a_reply_repeating_an_earlier_text_is_not_lost_on_a_retry()
+    {
+        var contact = await Ferry.PostAdminAsync("/admin/intercom/contacts", new { role = "user", email = "repeat@customer.example", name = "Ray Repeat" }, Ct);
+        var contactId = contact["id"]!.GetValue<string>();
+        var conversation = await Ferry.PostAdminAsync("/admin/intercom/conversations", new { contactId, subject = "", body = "<p>Thanks</p>" }, Ct);
+        var conversationId = conversation["id"]!.GetValue<string>();
+        var sync = new V1.Sync.SyncClient(Ferry.Gateway);
+        await Ferry.WaitForTicketsAsync(conversationId, t => t.Count == 1, SyncTimeout, Ct);
+        var ticketId = (await WaitForDoneAsync(sync, conversationId)).TicketId;
+
+        // The customer says "Thanks" again; the first attempt to append it fails before Zendesk took it.
+        await Ferry.SetFaultsAsync(new { scope = "zendesk", errorRate = 1.0, pathContains = $"/api/v2/tickets/{ticketId}" }, Ct);
+        try
+        {
+            await Ferry.PostAdminAsync(
+                $"/admin/intercom/conversations/{conversationId}/parts",
+                new { partType = "comment", authorType = "user", authorId = contactId, body = "<p>Thanks</p>" },
+                Ct);
+            await WaitForAttemptAsync(sync, conversationId, Outcome.Failure);
+        }
+        finally
+        {
+            await Ferry.SetFaultsAsync(new { }, Ct);
+        }
+
+        await WaitForDoneAsync(sync, conversationId);
+        var ticket = Assert.Single(await Ferry.TicketsForAsync(conversationId, Ct));
+        Assert.Equal(2, ticket["comments"]!.AsArray().Count);
+    }
+
+    private static async Task WaitForAttemptAsync(V1.Sync.SyncClient sync, string conversationId, Outcome outcome)
+    {
+        var deadline = DateTime.UtcNow + SyncTimeout;
+        while (!(await sync.ListAttemptsAsync(new ListAttemptsRequest { ConversationId = conversationId }, cancellationToken: Ct)).Attempts.Any(a => a.Outcome == outcome))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"Conversation {conversationId}: no {outcome} attempt was logged.");
+            await Task.Delay(250, Ct);
+        }
+    }
+
+    private static void Output(string line) => TestContext.Current.TestOutputHelper?.WriteLine(line);
+
+    /// <summary>Polls GetSync until the conversation's job is done or dead (TicketService may still be starting).</summary>
+    private static async Task<SyncState> WaitForDoneAsync(V1.Sync.SyncClient sync, string conversationId)
+    {
+        var deadline = DateTime.UtcNow + SyncTimeout;
+        SyncState? state = null;
+        while (true)
+        {
+            try
+            {
+                state = await sync.GetSyncAsync(new GetSyncRequest { ConversationId = conversationId }, cancellationToken: Ct);
+                if (state.JobState is JobState.Done or JobState.Dead)
+                {
+                    Assert.Equal(JobState.Done, state.JobState);
+                    return state;
+                }
+            }
+            catch (RpcException ex) when (ex.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded)
+            {
+                // TicketService is still coming up behind the gateway.
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"Conversation {conversationId}: the job never finished after the takeover: {state}");
+            await Task.Delay(250, Ct);
+        }
+    }
+}
