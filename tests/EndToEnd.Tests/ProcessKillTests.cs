@@ -202,10 +202,8 @@ public sealed class ProcessKillTests(KillableFerryApp killable) : IClassFixture<
         Assert.Equal(state.TicketId, first.TicketId);
     }
 
-    [Fact(Skip = "Known bug (duplicate comment): ConversationSync.WithoutItemsInTicketAsync recognises an appended comment only by "
-        + "created_at second or exact plain text; a comment with a byline (teammate without a Zendesk agent) matches neither, so a retry "
-        + "after a lost update answer posts it again (fails: 3 comments instead of 2). Unskip when fixed.")]
-    public async Task Repro_an_admin_reply_whose_answer_was_lost_is_appended_once()
+    [Fact]
+    public async Task An_admin_reply_whose_answer_was_lost_is_appended_once()
     {
         // An Intercom teammate with no Zendesk agent: the comment carries a byline, so its text in the
         // ticket differs from the part's body, and an appended comment's created_at is the append time.
@@ -240,10 +238,8 @@ public sealed class ProcessKillTests(KillableFerryApp killable) : IClassFixture<
         Assert.Equal(2, ticket["comments"]!.AsArray().Count);
     }
 
-    [Fact(Skip = "Known bug (lost part): on any retry (attempt > 1) ConversationSync.WithoutItemsInTicketAsync treats an unsynced part as "
-        + "already in the ticket when ANY recent comment has the same plain text (or the same created_at second), records it in the ledger "
-        + "and never sends it (fails: 1 comment instead of 2). Unskip when fixed.")]
-    public async Task Repro_a_reply_repeating_an_earlier_text_is_not_lost_on_a_retry()
+    [Fact]
+    public async Task A_reply_repeating_an_earlier_text_is_not_lost_on_a_retry()
     {
         var contact = await Ferry.PostAdminAsync("/admin/intercom/contacts", new { role = "user", email = "repeat@customer.example", name = "Ray Repeat" }, Ct);
         var contactId = contact["id"]!.GetValue<string>();

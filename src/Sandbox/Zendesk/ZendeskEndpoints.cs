@@ -334,7 +334,24 @@ public static class ZendeskEndpoints
                 webhooks.ZendeskStatusChanged(updated);
             }
 
-            return SandboxJson.Result(new { ticket = ZendeskJson.Ticket(updated, Base(request)), audit = new { id = updated.Id + 200000, ticket_id = updated.Id } });
+            // As Zendesk does: the audit lists what the update changed, a new comment with its id.
+            var events = new List<object>();
+            if (ticket!["comment"] is not null && updated.Comments.Count > 0)
+            {
+                var comment = updated.Comments[^1];
+                events.Add(new { id = comment.Id, type = "Comment", body = comment.Body });
+            }
+
+            if (oldStatus is not null)
+            {
+                events.Add(new { id = updated.Id + 300000, type = "Change", field_name = "status", value = updated.Status });
+            }
+
+            return SandboxJson.Result(new
+            {
+                ticket = ZendeskJson.Ticket(updated, Base(request)),
+                audit = new { id = updated.Id + 200000, ticket_id = updated.Id, created_at = SandboxJson.Iso(updated.UpdatedAt), events },
+            });
         }
     }
 

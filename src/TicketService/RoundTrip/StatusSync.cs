@@ -53,7 +53,7 @@ public sealed partial class StatusSync(
         switch (decision.Action)
         {
             case StatusAction.UpdateZendesk:
-                ticket = await zendesk.UpdateAsync(ticketId, new TicketUpdate(null, decision.Target, assigneeId, groupId), cancellationToken);
+                ticket = (await zendesk.UpdateAsync(ticketId, new TicketUpdate(null, decision.Target, assigneeId, groupId), cancellationToken)).Ticket;
                 appliedVersion = ticket.UpdatedAt;
                 break;
             case StatusAction.CloseIntercom:

@@ -85,8 +85,8 @@ public sealed partial class ConversationSync(
             var adopted = await AdoptAsync(job.ConversationId, cancellationToken);
             if (adopted is null)
             {
-                var created = await ImportAsync(job, conversation, thread, requesterId, requesterContactId, assigneeId, groupId, status, gap, authors, routing, cancellationToken);
-                await RecordLedgerAsync(job, created.Id, created.Status, total, gap, thread, cancellationToken);
+                var (created, importedComments) = await ImportAsync(job, conversation, thread, requesterId, requesterContactId, assigneeId, groupId, status, gap, authors, routing, cancellationToken);
+                await RecordLedgerAsync(job, created.Id, created.Status, total, gap, thread, cancellationToken, importedComments: importedComments);
                 LogCreated(logger, job.ConversationId, created.Id, thread.Count);
                 var initial = await statusSync.ReconcileAsync(job, conversation, created, created.Id, assigneeId, groupId, cancellationToken);
                 return Result(Describe("Created ticket", thread.Count(i => !i.IsEvent), gap), written: 1, initial, total, gap);
@@ -96,7 +96,7 @@ public sealed partial class ConversationSync(
             ticketId = adopted.Id;
             ticketStatus = adopted.Status;
             // The crashed attempt imported the thread it saw: keep what is already there.
-            fresh = await WithoutItemsInTicketAsync(ticketId, fresh, items => RecordLedgerAsync(job, ticketId, ticketStatus, total, gap, items, cancellationToken), cancellationToken);
+            fresh = await WithoutItemsInTicketAsync(job, ticketId, fresh, adopting: true, (items, ids) => RecordLedgerAsync(job, ticketId, ticketStatus, total, gap, items, cancellationToken, ids), cancellationToken);
         }
         else
         {
@@ -104,7 +104,7 @@ public sealed partial class ConversationSync(
             if (job.Attempt > 1 && fresh.Any(i => !i.IsEvent))
             {
                 // An earlier attempt may have added a comment and crashed before its ledger row.
-                fresh = await WithoutItemsInTicketAsync(ticketId, fresh, items => RecordLedgerAsync(job, ticketId, ticketStatus, total, gap, items, cancellationToken), cancellationToken);
+                fresh = await WithoutItemsInTicketAsync(job, ticketId, fresh, adopting: false, (items, ids) => RecordLedgerAsync(job, ticketId, ticketStatus, total, gap, items, cancellationToken, ids), cancellationToken);
             }
         }
 
@@ -114,7 +114,7 @@ public sealed partial class ConversationSync(
         {
             // More parts fell out of Intercom's 500-part window before Ferry saw them: say so, once per increase.
             var note = new NewComment(null, TicketPlanner.GapNote(gap - (link?.PartsGap ?? 0), total), Public: false, null);
-            seen = await zendesk.UpdateAsync(ticketId, new TicketUpdate(note, null, null, null), cancellationToken);
+            seen = (await zendesk.UpdateAsync(ticketId, new TicketUpdate(note, null, null, null), cancellationToken)).Ticket;
             ticketStatus = seen.Status;
             await RecordLedgerAsync(job, ticketId, ticketStatus, total, gap, [], cancellationToken);
             written++;
@@ -130,9 +130,11 @@ public sealed partial class ConversationSync(
 
             var comment = await CommentAsync(job, item, requesterId, requesterContactId, authors, cancellationToken);
             var closed = false;
+            long? commentId = null;
             try
             {
-                seen = await zendesk.UpdateAsync(ticketId, new TicketUpdate(comment, null, null, null), cancellationToken);
+                var updated = await zendesk.UpdateAsync(ticketId, new TicketUpdate(comment, null, null, null), cancellationToken);
+                (seen, commentId) = (updated.Ticket, updated.CommentId);
                 ticketStatus = seen.Status;
             }
             catch (VendorException error) when (error.Status == HttpStatusCode.UnprocessableEntity)
@@ -160,7 +162,7 @@ public sealed partial class ConversationSync(
 
             telemetry.CommentsWritten.Add(1);
             written++;
-            await RecordLedgerAsync(job, ticketId, ticketStatus, total, gap, [item], cancellationToken);
+            await RecordLedgerAsync(job, ticketId, ticketStatus, total, gap, [item], cancellationToken, commentId is { } id ? [id] : null);
         }
 
         // Status both ways (with assignee and group when the ticket's status follows the conversation).
@@ -205,7 +207,8 @@ public sealed partial class ConversationSync(
             ?? found.OrderByDescending(t => t.Id).FirstOrDefault();
     }
 
-    private async Task<ZendeskTicket> ImportAsync(
+    /// <returns>The ticket and how many comments the import created (they are the ticket's oldest).</returns>
+    private async Task<(ZendeskTicket Ticket, int Comments)> ImportAsync(
         ClaimedJob job, IntercomConversation conversation, IReadOnlyList<ThreadItem> thread, long requesterId, string requesterContactId,
         long? assigneeId, long? groupId, string status, int gap, AuthorDirectory authors, RoutingDecision routing, CancellationToken cancellationToken)
     {
@@ -236,7 +239,7 @@ public sealed partial class ConversationSync(
             comments);
         var ticket = await zendesk.ImportAsync(routing.Apply(import), $"ferry-import-{job.ConversationId}", cancellationToken);
         telemetry.CommentsWritten.Add(comments.Count);
-        return ticket;
+        return (ticket, comments.Count);
     }
 
     private async Task<NewComment> CommentAsync(ClaimedJob job, ThreadItem item, long requesterId, string requesterContactId, AuthorDirectory authors, CancellationToken cancellationToken)
@@ -261,18 +264,46 @@ public sealed partial class ConversationSync(
     }
 
     /// <summary>
-    /// Drops the items a previous attempt already put into the ticket (import keeps created_at; an
-    /// appended comment carries the same text) and records them in the ledger.
+    /// Drops the items a previous attempt already put into the ticket and records them in the ledger.
+    /// Only comments the ledger cannot account for are candidates: newer than the newest comment it
+    /// knows (each append records its comment id from Zendesk's audit), or, before the first append,
+    /// after the comments the import created (the ticket's oldest). Ferry sends items in order and stops
+    /// at the first failure, so what landed is a prefix of <paramref name="items"/>: candidates are
+    /// matched in order by the part's text (a byline or a note about uncopied files may surround it).
+    /// A ticket a crashed attempt imported (<paramref name="adopting"/>) is matched by each part's
+    /// created_at as well, which the import keeps.
     /// </summary>
-    private async Task<List<ThreadItem>> WithoutItemsInTicketAsync(long ticketId, List<ThreadItem> items, Func<IReadOnlyList<ThreadItem>, Task> recordAsSynced, CancellationToken cancellationToken)
+    private async Task<List<ThreadItem>> WithoutItemsInTicketAsync(
+        ClaimedJob job, long ticketId, List<ThreadItem> items, bool adopting, Func<IReadOnlyList<ThreadItem>, IReadOnlyList<long>, Task> recordAsSynced, CancellationToken cancellationToken)
     {
-        var comments = await zendesk.RecentCommentsAsync(ticketId, cancellationToken);
-        var createdAts = comments.Where(c => c.CreatedAt is not null).Select(c => c.CreatedAt!.Value.ToUnixTimeSeconds()).ToHashSet();
-        var texts = comments.Select(c => TicketPlanner.PlainText(c.HtmlBody ?? c.Body)).ToHashSet(StringComparer.Ordinal);
-        var present = items.Where(i => !i.IsEvent && (createdAts.Contains(i.CreatedAt.ToUnixTimeSeconds()) || texts.Contains(TicketPlanner.PlainText(i.Body)))).ToList();
+        var (lastCommentId, importedComments) = await links.LedgerWatermarkAsync(job.ConversationId, ticketId, cancellationToken);
+        var afterImport = lastCommentId is null && importedComments is { } n && n < 100;
+        var comments = await zendesk.CommentsAsync(ticketId, newest: !afterImport, cancellationToken);
+        var candidates = lastCommentId is { } last ? [.. comments.Where(c => c.Id > last)]
+            : afterImport ? [.. comments.Skip(importedComments!.Value)]
+            : comments.ToList();
+        var present = new List<ThreadItem>();
+        var ids = new List<long>();
+        var next = 0;
+        foreach (var item in items.Where(i => !i.IsEvent))
+        {
+            var expected = TicketPlanner.PlainText(item.Body);
+            var match = candidates.FindIndex(next, c =>
+                TicketPlanner.PlainText(c.HtmlBody ?? c.Body).Contains(expected.Length == 0 ? "(empty message)" : expected, StringComparison.Ordinal)
+                && (!adopting || c.CreatedAt?.ToUnixTimeSeconds() == item.CreatedAt.ToUnixTimeSeconds()));
+            if (match < 0)
+            {
+                break;
+            }
+
+            present.Add(item);
+            ids.Add(candidates[match].Id);
+            next = match + 1;
+        }
+
         if (present.Count > 0)
         {
-            await recordAsSynced(present);
+            await recordAsSynced(present, ids);
         }
 
         return [.. items.Except(present)];
@@ -282,16 +313,21 @@ public sealed partial class ConversationSync(
         (await zendesk.GetAsync(ticketId, cancellationToken))?.Status == "closed";
 
     /// <summary>Ticket link and ledger rows, fenced by the job's attempt number.</summary>
-    private async Task RecordLedgerAsync(ClaimedJob job, long ticketId, string? status, int total, int gap, IReadOnlyList<ThreadItem> items, CancellationToken cancellationToken)
+    /// <param name="commentIds">The Zendesk comment each item became (from an update's audit, or recognised in the ticket).</param>
+    /// <param name="importedComments">How many comments the import that created the ticket made.</param>
+    private async Task RecordLedgerAsync(
+        ClaimedJob job, long ticketId, string? status, int total, int gap, IReadOnlyList<ThreadItem> items, CancellationToken cancellationToken,
+        IReadOnlyList<long>? commentIds = null, int? importedComments = null)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
         await JobQueue.EnsureOwnedAsync(connection, tx, job, cancellationToken);
 
         await using (var upsert = new NpgsqlCommand("""
-            INSERT INTO sync.tickets (conversation_id, ticket_id, status, parts_total, parts_gap)
-            VALUES (@conversation_id, @ticket_id, @status, @total, @gap)
+            INSERT INTO sync.tickets (conversation_id, ticket_id, status, parts_total, parts_gap, imported_comments)
+            VALUES (@conversation_id, @ticket_id, @status, @total, @gap, @imported_comments)
             ON CONFLICT (conversation_id) DO UPDATE SET ticket_id = EXCLUDED.ticket_id, status = COALESCE(EXCLUDED.status, sync.tickets.status),
+                imported_comments = COALESCE(EXCLUDED.imported_comments, sync.tickets.imported_comments),
                 parts_total = EXCLUDED.parts_total, parts_gap = EXCLUDED.parts_gap, last_synced_at = now()
             """, connection, tx))
         {
@@ -300,13 +336,14 @@ public sealed partial class ConversationSync(
             upsert.Parameters.AddWithValue("status", NpgsqlTypes.NpgsqlDbType.Text, (object?)status ?? DBNull.Value);
             upsert.Parameters.AddWithValue("total", total);
             upsert.Parameters.AddWithValue("gap", gap);
+            upsert.Parameters.AddWithValue("imported_comments", NpgsqlTypes.NpgsqlDbType.Integer, (object?)importedComments ?? DBNull.Value);
             await upsert.ExecuteNonQueryAsync(cancellationToken);
         }
 
         await using (var ledger = new NpgsqlCommand("""
-            INSERT INTO sync.synced_parts (conversation_id, part_id, ticket_id, kind, part_created_at)
-            SELECT @conversation_id, part_id, @ticket_id, kind, created_at
-            FROM unnest(@part_ids, @kinds, @created_ats) AS p(part_id, kind, created_at)
+            INSERT INTO sync.synced_parts (conversation_id, part_id, ticket_id, kind, part_created_at, zendesk_comment_id)
+            SELECT @conversation_id, part_id, @ticket_id, kind, created_at, comment_id
+            FROM unnest(@part_ids, @kinds, @created_ats, @comment_ids) AS p(part_id, kind, created_at, comment_id)
             ON CONFLICT DO NOTHING
             """, connection, tx))
         {
@@ -315,6 +352,8 @@ public sealed partial class ConversationSync(
             ledger.Parameters.AddWithValue("part_ids", items.Select(i => i.PartId).ToArray());
             ledger.Parameters.AddWithValue("kinds", items.Select(i => i.IsEvent ? "event" : i.IsPrivate ? "note" : "comment").ToArray());
             ledger.Parameters.AddWithValue("created_ats", items.Select(i => i.CreatedAt).ToArray());
+            ledger.Parameters.AddWithValue("comment_ids", NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Bigint,
+                items.Select((_, i) => commentIds is not null && i < commentIds.Count ? (long?)commentIds[i] : null).ToArray());
             await ledger.ExecuteNonQueryAsync(cancellationToken);
         }
 
@@ -326,9 +365,11 @@ public sealed partial class ConversationSync(
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
         await JobQueue.EnsureOwnedAsync(connection, tx, job, cancellationToken);
-        // The follow-up starts a new status history: nothing is known about it yet.
-        await using var move = new NpgsqlCommand(
-            "UPDATE sync.tickets SET ticket_id = @follow_up, status = NULL, zendesk_status = NULL WHERE conversation_id = @conversation_id AND ticket_id = @closed", connection, tx);
+        // The follow-up starts a new status history, and its creation made one comment (the reply).
+        await using var move = new NpgsqlCommand("""
+            UPDATE sync.tickets SET ticket_id = @follow_up, status = NULL, zendesk_status = NULL, imported_comments = 1
+            WHERE conversation_id = @conversation_id AND ticket_id = @closed
+            """, connection, tx);
         move.Parameters.AddWithValue("follow_up", followUpId);
         move.Parameters.AddWithValue("conversation_id", job.ConversationId);
         move.Parameters.AddWithValue("closed", closedTicketId);

@@ -33,6 +33,20 @@ public sealed class TicketLinks(NpgsqlDataSource db)
         return await command.ExecuteScalarAsync(cancellationToken) as string;
     }
 
+    /// <summary>The newest Zendesk comment id the ledger holds for the ticket, and how many comments its import created.</summary>
+    public async Task<(long? LastCommentId, int? ImportedComments)> LedgerWatermarkAsync(string conversationId, long ticketId, CancellationToken cancellationToken)
+    {
+        await using var command = db.CreateCommand("""
+            SELECT (SELECT max(zendesk_comment_id) FROM sync.synced_parts WHERE conversation_id = @conversation_id AND ticket_id = @ticket_id),
+                   (SELECT imported_comments FROM sync.tickets WHERE conversation_id = @conversation_id AND ticket_id = @ticket_id)
+            """);
+        command.Parameters.AddWithValue("conversation_id", conversationId);
+        command.Parameters.AddWithValue("ticket_id", ticketId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return (reader.IsDBNull(0) ? null : reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetInt32(1));
+    }
+
     public async Task<HashSet<string>> SyncedPartIdsAsync(string conversationId, CancellationToken cancellationToken)
     {
         await using var command = db.CreateCommand("SELECT part_id FROM sync.synced_parts WHERE conversation_id = @conversation_id");

@@ -8,6 +8,17 @@ public sealed record ZendeskTicket(long Id, string? ExternalId, string Status, l
 
 public sealed record ZendeskTicketEnvelope(ZendeskTicket Ticket);
 
+/// <summary>The answer to a ticket update: the ticket and the audit of what changed.</summary>
+public sealed record ZendeskTicketUpdated(ZendeskTicket Ticket, ZendeskAudit? Audit)
+{
+    /// <summary>The comment this update added (the audit's "Comment" event), if it added one.</summary>
+    public long? CommentId => Audit?.Events?.FirstOrDefault(e => e.Type == "Comment")?.Id;
+}
+
+public sealed record ZendeskAudit(IReadOnlyList<ZendeskAuditEvent>? Events);
+
+public sealed record ZendeskAuditEvent(long Id, string? Type);
+
 public sealed record ZendeskTicketList(IReadOnlyList<ZendeskTicket> Tickets);
 
 public sealed record ZendeskComment(long Id, long? AuthorId, string? Body, string? HtmlBody, bool Public, DateTimeOffset? CreatedAt);

@@ -54,18 +54,21 @@ public sealed class ZendeskTicketsClient(HttpClient http)
     }
 
     /// <summary>Adds at most one comment and/or changes fields. A closed ticket answers 422 (<see cref="VendorException"/>).</summary>
-    public async Task<ZendeskTicket> UpdateAsync(long ticketId, TicketUpdate ticket, CancellationToken cancellationToken)
+    public async Task<ZendeskTicketUpdated> UpdateAsync(long ticketId, TicketUpdate ticket, CancellationToken cancellationToken)
     {
         using var response = await http.PutAsJsonAsync(new Uri($"api/v2/tickets/{ticketId}", UriKind.Relative), new { ticket }, Json, cancellationToken);
         await response.EnsureSuccessAsync(Vendor, "update ticket", cancellationToken);
-        return (await response.Content.ReadFromJsonAsync<ZendeskTicketEnvelope>(Json, cancellationToken))!.Ticket;
+        return (await response.Content.ReadFromJsonAsync<ZendeskTicketUpdated>(Json, cancellationToken))!;
     }
 
-    /// <summary>The most recent comments (newest page), used to recognise a comment a crashed attempt already added.</summary>
-    public async Task<IReadOnlyList<ZendeskComment>> RecentCommentsAsync(long ticketId, CancellationToken cancellationToken)
+    /// <summary>
+    /// One page (100) of the ticket's comments: the newest, or the oldest. Used to recognise a comment a
+    /// crashed attempt already added. Returned oldest first either way.
+    /// </summary>
+    public async Task<IReadOnlyList<ZendeskComment>> CommentsAsync(long ticketId, bool newest, CancellationToken cancellationToken)
     {
-        using var response = await http.GetAsync(new Uri($"api/v2/tickets/{ticketId}/comments?sort_order=desc&per_page=100", UriKind.Relative), cancellationToken);
+        using var response = await http.GetAsync(new Uri($"api/v2/tickets/{ticketId}/comments?sort_order={(newest ? "desc" : "asc")}&per_page=100", UriKind.Relative), cancellationToken);
         await response.EnsureSuccessAsync(Vendor, "list comments", cancellationToken);
-        return (await response.Content.ReadFromJsonAsync<ZendeskCommentList>(Json, cancellationToken))!.Comments;
+        return [.. (await response.Content.ReadFromJsonAsync<ZendeskCommentList>(Json, cancellationToken))!.Comments.OrderBy(c => c.Id)];
     }
 }
