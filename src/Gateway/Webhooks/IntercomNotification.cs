@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using System.Text.Json;
+using Ferry.ServiceDefaults.Vendors;
 
 namespace Ferry.Gateway.Webhooks;
 
@@ -8,21 +9,12 @@ public sealed record IntercomNotification(string Id, string Topic, string? Conve
 {
     public const string PingTopic = "ping";
 
-    /// <summary>Topics Ferry syncs on (shared/reference/APIS.md); every other topic is acknowledged and counted only.</summary>
-    public static FrozenSet<string> UsedTopics { get; } = FrozenSet.Create(StringComparer.Ordinal,
-        "conversation.user.created",
-        "conversation.user.replied",
-        "conversation.admin.replied",
-        "conversation.admin.single.created",
-        "conversation.admin.noted",
-        "conversation.admin.assigned",
-        "conversation.admin.closed",
-        "conversation.admin.opened",
-        "conversation.admin.snoozed",
-        "conversation.admin.unsnoozed",
-        "conversation.deleted",
-        "contact.user.updated",
-        "contact.lead.updated");
+    /// <summary>
+    /// Topics Ferry acts on (shared/reference/APIS.md): the conversation topics TicketService syncs on, and
+    /// contact updates; every other topic is acknowledged and counted only.
+    /// </summary>
+    public static FrozenSet<string> UsedTopics { get; } =
+        VendorEvents.IntercomSyncTopics.Append("contact.user.updated").Append("contact.lead.updated").ToFrozenSet(StringComparer.Ordinal);
 
     public bool IsPing => Topic == PingTopic;
 

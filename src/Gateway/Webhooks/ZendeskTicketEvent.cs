@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Ferry.ServiceDefaults.Vendors;
 
 namespace Ferry.Gateway.Webhooks;
 
@@ -10,13 +11,9 @@ namespace Ferry.Gateway.Webhooks;
 public sealed record ZendeskTicketEvent(long TicketId, string? ExternalId, string Status, DateTimeOffset? UpdatedAt)
 {
     public const string Topic = "ticket.status_changed";
-    public const string ExternalIdPrefix = "intercom-conversation-";
 
     /// <summary>The Intercom conversation behind a ticket Ferry created, from its <c>external_id</c>.</summary>
-    public string? ConversationId =>
-        ExternalId is { } external && external.StartsWith(ExternalIdPrefix, StringComparison.Ordinal) && external.Length > ExternalIdPrefix.Length
-            ? external[ExternalIdPrefix.Length..]
-            : null;
+    public string? ConversationId => VendorEvents.ConversationIdFromExternalId(ExternalId);
 
     public static WebhookParse<ZendeskTicketEvent> Parse(ReadOnlyMemory<byte> body)
     {

@@ -4,6 +4,7 @@ using Ferry.TicketService.RoundTrip;
 using Ferry.TicketService.Sync;
 using Ferry.V1;
 using Grpc.Core;
+using Ferry.ServiceDefaults.Vendors;
 
 namespace Ferry.TicketService.Api;
 
@@ -53,7 +54,7 @@ public sealed partial class SyncInboxApi(JobQueue queue, TicketLinks tickets, Ti
     {
         if (request.Source == Vendor.Intercom)
         {
-            return (NullIfEmpty(request.ConversationId), Topics.QueuesIntercomSync(request.Topic));
+            return (NullIfEmpty(request.ConversationId), VendorEvents.IntercomSyncTopics.Contains(request.Topic));
         }
 
         // Zendesk: only tickets Ferry created (known ticket id, or our external_id) lead back to a conversation.
@@ -62,7 +63,7 @@ public sealed partial class SyncInboxApi(JobQueue queue, TicketLinks tickets, Ti
             return (known, true);
         }
 
-        var fromExternalId = NullIfEmpty(request.ConversationId) ?? Topics.ConversationIdFromExternalId(ReadExternalId(request.Payload.Span));
+        var fromExternalId = NullIfEmpty(request.ConversationId) ?? VendorEvents.ConversationIdFromExternalId(ReadExternalId(request.Payload.Span));
         return (fromExternalId, fromExternalId is not null);
     }
 

@@ -19,7 +19,7 @@ public static partial class TicketPlanner
     public const string SourcePartId = "source";
     public const int SubjectLength = 120;
 
-    public static string ExternalId(string conversationId) => $"intercom-conversation-{conversationId}";
+    public static string ExternalId(string conversationId) => Ferry.ServiceDefaults.Vendors.VendorEvents.TicketExternalId(conversationId);
 
     /// <summary>The whole reachable thread, oldest first: the opening message, then every part.</summary>
     public static IReadOnlyList<ThreadItem> Thread(IntercomConversation conversation)

@@ -118,7 +118,7 @@ public sealed class TicketPlannerTests
     [InlineData(null, null)]
     public void Only_Ferry_external_ids_lead_back_to_a_conversation(string? externalId, string? conversationId)
     {
-        Assert.Equal(conversationId, Ferry.TicketService.Api.Topics.ConversationIdFromExternalId(externalId));
+        Assert.Equal(conversationId, Ferry.ServiceDefaults.Vendors.VendorEvents.ConversationIdFromExternalId(externalId));
         if (conversationId is not null)
         {
             Assert.Equal(externalId, TicketPlanner.ExternalId(conversationId));
