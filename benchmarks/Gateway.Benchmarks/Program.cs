@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.RegularExpressions;
 using Ferry.Gateway.Api;
@@ -11,6 +10,7 @@ using Ferry.Testing;
 using Ferry.V1;
 using Grpc.Core;
 using Grpc.Net.Client;
+using static Ferry.Testing.Benchmarking;
 
 // Gateway benchmark: webhook acknowledgement (hey, fixed rate) against a bare Kestrel endpoint, and a
 // unary gRPC call through the gateway's YARP route against the same backend called directly.
@@ -332,9 +332,3 @@ static (string Path, byte[] Bytes) Body(string directory, string name, string js
     return (path, bytes);
 }
 
-static int FreePort()
-{
-    using var listener = new TcpListener(IPAddress.Loopback, 0);
-    listener.Start();
-    return ((IPEndPoint)listener.LocalEndpoint).Port;
-}

@@ -1,12 +1,11 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using Ferry.IdentityService.Extensions;
 using Ferry.Testing;
 using Ferry.V1;
 using Grpc.Net.Client;
 using Npgsql;
+using static Ferry.Testing.Benchmarking;
 
 // IdentityService load run: 1,000,000 links in Postgres, resolves served from the link table
 // (through gRPC, real Kestrel) against a raw primary-key SELECT baseline measured in the same run,
@@ -24,22 +23,7 @@ await using var sandbox = await SandboxServer.CreateAsync(new Dictionary<string,
 var database = await postgres.CreateDatabaseAsync("bench");
 
 var grpcPort = FreePort();
-var settings = new Dictionary<string, string?>
-{
-    ["ConnectionStrings:ferry"] = database,
-    ["ConnectionStrings:redis"] = redis.ConnectionString,
-    ["Kestrel:Endpoints:http:Url"] = $"http://127.0.0.1:{FreePort()}",
-    ["Kestrel:Endpoints:http:Protocols"] = "Http1",
-    ["Kestrel:Endpoints:grpc:Url"] = $"http://127.0.0.1:{grpcPort}",
-    ["Kestrel:Endpoints:grpc:Protocols"] = "Http2",
-    ["Logging:LogLevel:Default"] = "Warning",
-    ["Logging:LogLevel:Polly"] = "Error",
-};
-foreach (var (key, value) in sandbox.VendorSettings)
-{
-    settings[key] = value;
-}
-
+var settings = ServiceSettings(database, redis.ConnectionString, grpcPort, sandbox);
 await using var app = IdentityApp.Build([.. settings.Select(s => $"--{s.Key}={s.Value}")]);
 await app.MigrateAsync();
 await app.StartAsync();
@@ -190,15 +174,7 @@ async Task<double[]> Measure(Func<int, Task> operation)
 void Row(string name, double[] sorted) =>
     Console.WriteLine(string.Create(inv, $"| {name} | {Percentile(sorted, 0.5):0.000} | {Percentile(sorted, 0.9):0.000} | {Percentile(sorted, 0.99):0.000} | {Percentile(sorted, 0.999):0.000} | {sorted[^1]:0.000} |"));
 
-static double Percentile(double[] sorted, double p) => sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
-
 static string ContactId(int i) => $"bench-{i:D7}";
 
 static string Email(int i) => $"bench-{i}@bench.example";
 
-static int FreePort()
-{
-    using var listener = new TcpListener(IPAddress.Loopback, 0);
-    listener.Start();
-    return ((IPEndPoint)listener.LocalEndpoint).Port;
-}

@@ -6,6 +6,7 @@ using System.Text.Json.Nodes;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
+using static Ferry.Testing.Benchmarking;
 
 // Status round-trip benchmark (docs/BENCHMARKS.md, "Status round-trip"): the whole of Ferry on the real
 // app model (local Postgres and Redis, every service, the sandbox as both vendors). One change at a time:
@@ -123,6 +124,7 @@ async Task<List<double>> MeasureAsync(string name, Func<(string ConversationId, 
         }
     }
 
+    samples.Sort();
     Console.WriteLine(string.Create(inv, $"{name}: {samples.Count} samples, p50 {Percentile(samples, 0.5):0.0} ms"));
     return samples;
 }
@@ -177,17 +179,6 @@ HttpClient VendorClient(string prefix, string token)
     client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
     return client;
 }
-
-static double Percentile(List<double> samples, double p)
-{
-    var sorted = samples.Order().ToList();
-    return sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Count) - 1, 0, sorted.Count - 1)];
-}
-
-static int EnvInt(string name, int fallback) =>
-    int.TryParse(Environment.GetEnvironmentVariable(name), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) ? value : fallback;
-
-static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 
 internal static class Conversations
 {

@@ -1,9 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
@@ -15,6 +13,7 @@ using Ferry.V1;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Net.Client;
+using static Ferry.Testing.Benchmarking;
 
 // TicketService benchmark (docs/BENCHMARKS.md, "TicketService"): end-to-end latency from the hand-over
 // of a conversation to the complete ticket visible in the sandbox's Zendesk, and Zendesk calls per
@@ -80,11 +79,11 @@ Console.WriteLine(string.Create(inv, $"Seeded {ferrySet.Count + naiveSet.Count} 
 
 // --- Ferry: IdentityService + AttachmentService in-process, TicketService in its own process ----------
 var identityGrpc = FreePort();
-await using var identity = IdentityApp.Build(Args(ServiceSettings(identityGrpc, database)));
+await using var identity = IdentityApp.Build(Args(ServiceSettings(database, redis.ConnectionString, identityGrpc, sandbox)));
 await identity.MigrateAsync();
 await identity.StartAsync();
 var attachmentsGrpc = FreePort();
-await using var attachments = AttachmentServiceApp.Build(Args(new Dictionary<string, string?>(ServiceSettings(attachmentsGrpc, database))
+await using var attachments = AttachmentServiceApp.Build(Args(new Dictionary<string, string?>(ServiceSettings(database, redis.ConnectionString, attachmentsGrpc, sandbox))
 {
     ["Attachments:AllowedHosts:0"] = "127.0.0.1",
     ["Attachments:AllowInsecureHttpForHosts:0"] = "127.0.0.1",
@@ -414,33 +413,12 @@ async Task ResetStatsAsync()
 
 async Task<JsonObject> StatsAsync() => (await admin.GetFromJsonAsync<JsonObject>(new Uri("/admin/stats", UriKind.Relative)))!;
 
-Dictionary<string, string?> ServiceSettings(int grpcPort, string connectionString)
-{
-    var settings = new Dictionary<string, string?>
-    {
-        ["ConnectionStrings:ferry"] = connectionString,
-        ["ConnectionStrings:redis"] = redis.ConnectionString,
-        ["Kestrel:Endpoints:http:Url"] = $"http://127.0.0.1:{FreePort()}",
-        ["Kestrel:Endpoints:http:Protocols"] = "Http1",
-        ["Kestrel:Endpoints:grpc:Url"] = $"http://127.0.0.1:{grpcPort}",
-        ["Kestrel:Endpoints:grpc:Protocols"] = "Http2",
-        ["Logging:LogLevel:Default"] = "Warning",
-        ["Logging:LogLevel:Polly"] = "Error",
-    };
-    foreach (var (key, value) in sandbox.VendorSettings)
-    {
-        settings[key] = value;
-    }
-
-    return settings;
-}
-
 Process StartTicketService(int grpcPort, int identityPort, int attachmentsPort, ConcurrentQueue<string> output)
 {
     var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
     var dll = Path.Combine(LocalServer.RepositoryRoot, "src", "TicketService", "bin", configuration, "net10.0", "Ferry.TicketService.dll");
     var start = new ProcessStartInfo("dotnet", [dll]) { WorkingDirectory = Path.GetDirectoryName(dll)!, UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-    var settings = new Dictionary<string, string?>(ServiceSettings(grpcPort, database))
+    var settings = new Dictionary<string, string?>(ServiceSettings(database, redis.ConnectionString, grpcPort, sandbox))
     {
         ["services:identity:grpc:0"] = $"http://127.0.0.1:{identityPort}",
         ["services:attachments:grpc:0"] = $"http://127.0.0.1:{attachmentsPort}",
@@ -493,30 +471,6 @@ async Task WaitForTicketServiceAsync()
 }
 
 static string[] Args(IReadOnlyDictionary<string, string?> settings) => [.. settings.Select(s => $"--{s.Key}={s.Value}")];
-
-static double Percentile(double[] sorted, double p) => sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
-
-static int EnvInt(string name, int fallback) =>
-    int.TryParse(Environment.GetEnvironmentVariable(name), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) ? value : fallback;
-
-static string LoadAverage()
-{
-    try
-    {
-        return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
-    }
-    catch (IOException)
-    {
-        return "n/a";
-    }
-}
-
-static int FreePort()
-{
-    using var listener = new TcpListener(IPAddress.Loopback, 0);
-    listener.Start();
-    return ((IPEndPoint)listener.LocalEndpoint).Port;
-}
 
 internal sealed record Seeded(string Id, byte[] Webhook);
 

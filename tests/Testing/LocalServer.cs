@@ -98,7 +98,7 @@ public abstract class LocalServer : IAsyncDisposable
         GC.SuppressFinalize(this);
     }
 
-    private static int FreeLoopbackPort()
+    public static int FreeLoopbackPort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

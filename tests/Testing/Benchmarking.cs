@@ -1,0 +1,50 @@
+using System.Globalization;
+
+namespace Ferry.Testing;
+
+/// <summary>What every benchmark under benchmarks/ needs: ports, settings, percentiles and the machine's load.</summary>
+public static class Benchmarking
+{
+    public static int FreePort() => LocalServer.FreeLoopbackPort();
+
+    /// <summary>Nearest-rank percentile of an ascending sample.</summary>
+    public static double Percentile(IReadOnlyList<double> sorted, double p) => sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Count) - 1, 0, sorted.Count - 1)];
+
+    public static int EnvInt(string name, int fallback) =>
+        int.TryParse(Environment.GetEnvironmentVariable(name), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) ? value : fallback;
+
+    /// <summary>The 1, 5 and 15 minute load averages (benchmarks on a shared machine should say what else ran).</summary>
+    public static string LoadAverage()
+    {
+        try
+        {
+            return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+        }
+        catch (IOException)
+        {
+            return "n/a";
+        }
+    }
+
+    /// <summary>Configuration of a Ferry service hosted by a benchmark: Postgres, Redis, both Kestrel endpoints on loopback, the sandbox as vendors.</summary>
+    public static Dictionary<string, string?> ServiceSettings(string database, string redis, int grpcPort, SandboxServer sandbox)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:ferry"] = database,
+            ["ConnectionStrings:redis"] = redis,
+            ["Kestrel:Endpoints:http:Url"] = $"http://127.0.0.1:{FreePort()}",
+            ["Kestrel:Endpoints:http:Protocols"] = "Http1",
+            ["Kestrel:Endpoints:grpc:Url"] = $"http://127.0.0.1:{grpcPort}",
+            ["Kestrel:Endpoints:grpc:Protocols"] = "Http2",
+            ["Logging:LogLevel:Default"] = "Warning",
+            ["Logging:LogLevel:Polly"] = "Error",
+        };
+        foreach (var (key, value) in sandbox.VendorSettings)
+        {
+            settings[key] = value;
+        }
+
+        return settings;
+    }
+}
