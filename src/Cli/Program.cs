@@ -7,8 +7,8 @@ app.Configure(config =>
     config.SetApplicationName("ferry");
     config.AddCommand<SyncCommand>("sync").WithDescription("Queue a sync of one Intercom conversation.");
     config.AddCommand<StatusCommand>("status").WithDescription("Show a conversation's ticket, job and last attempt.");
-    config.AddCommand<AttemptsCommand>("attempts").WithDescription("List sync attempts, newest first.");
-    config.AddCommand<RetryCommand>("retry").WithDescription("Re-queue a failed or dead sync.");
+    config.AddCommand<AttemptsCommand>("attempts").WithDescription("List sync attempts, newest first (--dead: dead jobs and why).");
+    config.AddCommand<RetryCommand>("retry").WithDescription("Re-queue a failed or dead sync (--dead: every dead job).");
     config.AddCommand<BackfillCommand>("backfill").WithDescription("Queue every conversation updated in a window; shows progress.");
     config.AddCommand<WatchCommand>("watch").WithDescription("Stream attempt outcomes as they happen.");
 });

@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Mvc.Testing;
 namespace Ferry.TicketService.Tests;
 
 /// <summary>TicketService started from its real Program with test configuration; gRPC through the test server.</summary>
-public sealed class TicketServiceHost(IReadOnlyDictionary<string, string?> settings) : WebApplicationFactory<Ferry.TicketService.Queue.JobQueue>
+public sealed class TicketServiceHost(IReadOnlyDictionary<string, string?> settings) : WebApplicationFactory<Ferry.TicketService.Data.JobStore>
 {
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {

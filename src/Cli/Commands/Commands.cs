@@ -49,6 +49,23 @@ internal abstract class GatewayCommand<TSettings> : AsyncCommand<TSettings> wher
 
         AnsiConsole.Write(table);
     }
+
+    protected static void WriteDeadJobs(IEnumerable<DeadJob> jobs)
+    {
+        var table = new Table().AddColumns("Died", "Job", "Conversation", "Ticket", "Attempts", "Reason");
+        foreach (var job in jobs)
+        {
+            table.AddRow(
+                Markup.Escape(job.DiedAt?.ToDateTimeOffset().ToString("u", System.Globalization.CultureInfo.InvariantCulture) ?? ""),
+                job.JobId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                Markup.Escape(job.ConversationId),
+                job.TicketId == 0 ? "-" : job.TicketId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                job.Attempts.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                $"[red]{Markup.Escape(job.Reason)}[/]");
+        }
+
+        AnsiConsole.Write(table);
+    }
 }
 
 internal sealed class ConversationSettings : GatewaySettings
@@ -89,14 +106,30 @@ internal sealed class AttemptsSettings : GatewaySettings
     [Description("Only failed attempts.")]
     public bool FailedOnly { get; init; }
 
+    [CommandOption("--dead")]
+    [Description("Dead jobs waiting for an operator, with why they died (not attempts).")]
+    public bool Dead { get; init; }
+
     [CommandOption("--limit <N>")]
     public int Limit { get; init; } = 50;
+
+    public override ValidationResult Validate() =>
+        Dead && (FailedOnly || ConversationId is not null)
+            ? ValidationResult.Error("--dead lists jobs; it takes neither --failed nor --conversation.")
+            : ValidationResult.Success();
 }
 
 internal sealed class AttemptsCommand : GatewayCommand<AttemptsSettings>
 {
     protected override async Task RunAsync(V1.Sync.SyncClient client, AttemptsSettings settings, CancellationToken cancellationToken)
     {
+        if (settings.Dead)
+        {
+            var dead = await client.ListDeadJobsAsync(new ListDeadJobsRequest { PageSize = settings.Limit }, cancellationToken: cancellationToken);
+            WriteDeadJobs(dead.Jobs);
+            return;
+        }
+
         var reply = await client.ListAttemptsAsync(new ListAttemptsRequest
         {
             ConversationId = settings.ConversationId ?? "",
@@ -115,19 +148,27 @@ internal sealed class RetrySettings : GatewaySettings
     [CommandOption("--job <JOB_ID>")]
     public long? JobId { get; init; }
 
+    [CommandOption("--dead")]
+    [Description("Re-queue every dead job (see attempts --dead).")]
+    public bool Dead { get; init; }
+
     public override ValidationResult Validate() =>
-        (ConversationId is null) == (JobId is null)
-            ? ValidationResult.Error("Give either a conversation id or --job, not both.")
-            : ValidationResult.Success();
+        new[] { ConversationId is not null, JobId is not null, Dead }.Count(given => given) == 1
+            ? ValidationResult.Success()
+            : ValidationResult.Error("Give one of: a conversation id, --job or --dead.");
 }
 
 internal sealed class RetryCommand : GatewayCommand<RetrySettings>
 {
     protected override async Task RunAsync(V1.Sync.SyncClient client, RetrySettings settings, CancellationToken cancellationToken)
     {
-        var request = settings.JobId is { } jobId ? new RetryRequest { JobId = jobId } : new RetryRequest { ConversationId = settings.ConversationId };
+        var request = settings.Dead ? new RetryRequest { AllDead = true }
+            : settings.JobId is { } jobId ? new RetryRequest { JobId = jobId }
+            : new RetryRequest { ConversationId = settings.ConversationId };
         var reply = await client.RetryAsync(request, cancellationToken: cancellationToken);
-        AnsiConsole.MarkupLineInterpolated(System.Globalization.CultureInfo.InvariantCulture, $"Re-queued as job [bold]{reply.JobId}[/].");
+        AnsiConsole.MarkupLine(settings.Dead
+            ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Re-queued [bold]{reply.Requeued}[/] dead job(s).")
+            : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Re-queued as job [bold]{reply.JobId}[/]."));
     }
 }
 

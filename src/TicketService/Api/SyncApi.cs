@@ -1,3 +1,4 @@
+using Ferry.TicketService.Data;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
@@ -12,7 +13,7 @@ using Grpc.Core;
 namespace Ferry.TicketService.Api;
 
 /// <summary>The public Sync API (reached through the Gateway). Thin: validation and mapping only.</summary>
-public sealed partial class SyncApi(JobQueue queue, AttemptLog attempts, AttemptFeed feed, TicketLinks tickets, IntercomClient intercom, Backfill backfill) : V1.Sync.SyncBase
+public sealed partial class SyncApi(JobStore queue, AttemptLog attempts, AttemptFeed feed, SyncStore tickets, IntercomClient intercom, Backfill backfill) : V1.Sync.SyncBase
 {
     private const int DefaultPageSize = 50;
     private const int MaxPageSize = 500;
@@ -111,13 +112,38 @@ public sealed partial class SyncApi(JobQueue queue, AttemptLog attempts, Attempt
                 }
 
                 break;
+            case RetryRequest.TargetOneofCase.AllDead when request.AllDead:
+                var requeued = await queue.RetryDeadAsync(Activity.Current?.Id, context.CancellationToken);
+                return new RetryReply { JobId = requeued.Count == 0 ? 0 : requeued[^1].JobId, Requeued = requeued.Count };
             default:
-                throw new RpcException(new Status(StatusCode.InvalidArgument, "Give job_id or conversation_id."));
+                throw new RpcException(new Status(StatusCode.InvalidArgument, "Give job_id, conversation_id or all_dead."));
         }
 
         // An active job absorbs the retry; a finished or dead one is followed by a fresh job.
         var queued = await queue.RequestAsync(conversationId, SyncTrigger.Retry, Activity.Current?.Id, context.CancellationToken);
-        return new RetryReply { JobId = queued.JobId };
+        return new RetryReply { JobId = queued.JobId, Requeued = queued.Coalesced ? 0 : 1 };
+    }
+
+    public override async Task<ListDeadJobsReply> ListDeadJobs(ListDeadJobsRequest request, ServerCallContext context)
+    {
+        if (request.PageSize < 0 || request.PageSize > MaxPageSize)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"page_size must be between 1 and {MaxPageSize} (0 means {DefaultPageSize})."));
+        }
+
+        var dead = await queue.ListDeadAsync(request.PageSize == 0 ? DefaultPageSize : request.PageSize, context.CancellationToken);
+        var reply = new ListDeadJobsReply();
+        reply.Jobs.AddRange(dead.Select(d => new V1.DeadJob
+        {
+            JobId = d.JobId,
+            ConversationId = d.ConversationId,
+            TicketId = d.TicketId ?? 0,
+            Attempts = d.Attempts,
+            Reason = d.Reason,
+            DiedAt = Timestamp.FromDateTimeOffset(d.DiedAt),
+            CreatedAt = Timestamp.FromDateTimeOffset(d.CreatedAt),
+        }));
+        return reply;
     }
 
     public override async Task Backfill(BackfillRequest request, IServerStreamWriter<BackfillProgress> responseStream, ServerCallContext context)
@@ -215,12 +241,12 @@ public sealed partial class SyncApi(JobQueue queue, AttemptLog attempts, Attempt
         VendorWrites = a.VendorWrites,
     };
 
-    private static V1.JobState ToProto(Queue.JobState state) => state switch
+    private static V1.JobState ToProto(Data.JobState state) => state switch
     {
-        Queue.JobState.Pending => V1.JobState.Pending,
-        Queue.JobState.Running => V1.JobState.Running,
-        Queue.JobState.Done => V1.JobState.Done,
-        Queue.JobState.Dead => V1.JobState.Dead,
+        Data.JobState.Pending => V1.JobState.Pending,
+        Data.JobState.Running => V1.JobState.Running,
+        Data.JobState.Done => V1.JobState.Done,
+        Data.JobState.Dead => V1.JobState.Dead,
         _ => V1.JobState.Unspecified,
     };
 }

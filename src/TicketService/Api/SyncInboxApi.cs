@@ -1,3 +1,4 @@
+using Ferry.TicketService.Data;
 using Ferry.TicketService.Attempts;
 using Ferry.TicketService.Queue;
 using Ferry.TicketService.RoundTrip;
@@ -9,7 +10,7 @@ using Ferry.ServiceDefaults.Vendors;
 namespace Ferry.TicketService.Api;
 
 /// <summary>Internal: the Gateway hands over verified webhooks. Answers only after the commit.</summary>
-public sealed partial class SyncInboxApi(JobQueue queue, TicketLinks tickets, TimeProvider clock, ILogger<SyncInboxApi> logger) : SyncInbox.SyncInboxBase
+public sealed partial class SyncInboxApi(JobStore queue, SyncStore tickets, TimeProvider clock, ILogger<SyncInboxApi> logger) : SyncInbox.SyncInboxBase
 {
     public override async Task<EnqueueReply> Enqueue(EnqueueRequest request, ServerCallContext context)
     {

@@ -1,3 +1,4 @@
+using Ferry.TicketService.Data;
 using System.Globalization;
 using System.Threading.Channels;
 using Npgsql;

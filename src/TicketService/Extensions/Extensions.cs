@@ -1,5 +1,6 @@
 using Ferry.TicketService.Api;
 using Ferry.TicketService.Attempts;
+using Ferry.TicketService.Data;
 using Ferry.TicketService.Queue;
 using Ferry.TicketService.RoundTrip;
 using Ferry.TicketService.Rules;
@@ -26,12 +27,15 @@ internal static class Extensions
 
         builder.Services.AddOptions<QueueOptions>().BindConfiguration(QueueOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton<JobQueue>();
+        builder.Services.AddSingleton<JobStore>();
+        builder.Services.AddSingleton<SyncStore>();
         builder.Services.AddSingleton<AttemptLog>();
         builder.Services.AddSingleton<AttemptFeed>();
         builder.Services.AddHostedService(services => services.GetRequiredService<AttemptFeed>());
-        builder.Services.AddSingleton<TicketLinks>();
         builder.Services.AddSingleton<Backfill>();
+        // Stopping waits for in-flight attempts to drain (Queue:DrainTimeout) and record what they did.
+        builder.Services.AddOptions<HostOptions>().Configure<IOptions<QueueOptions>>((host, queue) =>
+            host.ShutdownTimeout = queue.Value.DrainTimeout + TimeSpan.FromSeconds(5));
 
         builder.Services.AddOptions<SyncOptions>().BindConfiguration(SyncOptions.Section);
         builder.Services.AddOptions<StatusOptions>().BindConfiguration(StatusOptions.Section);
@@ -41,8 +45,13 @@ internal static class Extensions
         builder.Services.AddSingleton<IValidateOptions<RulesOptions>, RulesValidator>();
         builder.Services.AddSingleton<RuleEngine>();
         builder.Services.AddSingleton<TicketTelemetry>();
+        builder.Services.AddTransient<CommentBuilder>();
+        builder.Services.AddTransient<TicketContents>();
+        builder.Services.AddTransient<TicketTarget>();
+        builder.Services.AddTransient<CommentAppender>();
         builder.Services.AddTransient<ConversationSync>();
-        builder.Services.AddHostedService<SyncWorker>();
+        builder.Services.AddTransient<IJobHandler, SyncJobHandler>();
+        builder.Services.AddHostedService<JobWorker>();
         builder.Services.AddHostedService<QueueSampler>();
 
         builder.Services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section);

@@ -14,13 +14,26 @@ public sealed class QueueOptions
     /// <summary>How long a claim lasts without renewal; an expired lease is taken over by another worker.</summary>
     public TimeSpan Lease { get; set; } = TimeSpan.FromMinutes(2);
 
-    /// <summary>Attempts before a job is dead (rate-limit deferrals do not count).</summary>
-    [Range(1, 1000)]
-    public int MaxAttempts { get; set; } = 8;
+    /// <summary>
+    /// How long transient faults (5xx, 429, timeouts, cut answers, a Ferry service unavailable) are
+    /// retried before the job is dead. Counted from the first of a run of failed attempts that made no
+    /// progress: an attempt that moved the ledger forward starts the window again.
+    /// </summary>
+    public TimeSpan RetryWindow { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>Claims without a recorded outcome (the attempt died with its process) before the job is dead.</summary>
+    [Range(2, 100)]
+    public int MaxClaimsWithoutOutcome { get; set; } = 5;
 
     public TimeSpan BackoffBase { get; set; } = TimeSpan.FromSeconds(2);
 
     public TimeSpan BackoffCap { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// On shutdown (SIGTERM), how long in-flight attempts may take to finish their current vendor call and
+    /// record it before they are cut off; keep it below Kubernetes' terminationGracePeriodSeconds (30 s).
+    /// </summary>
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(20);
 
     /// <summary>Idle poll interval; new jobs also wake workers through LISTEN/NOTIFY.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);

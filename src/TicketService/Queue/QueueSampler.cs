@@ -1,10 +1,11 @@
+using Ferry.TicketService.Data;
 using Ferry.TicketService.Telemetry;
 using Npgsql;
 
 namespace Ferry.TicketService.Queue;
 
 /// <summary>Samples queue depth every few seconds for the gauges (not on every metrics scrape).</summary>
-public sealed class QueueSampler(JobQueue queue, TicketTelemetry telemetry) : BackgroundService
+public sealed class QueueSampler(JobStore queue, TicketTelemetry telemetry) : BackgroundService
 {
     private (long Depth, double OldestAgeSeconds) _last;
 

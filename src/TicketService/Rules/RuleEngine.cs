@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Ferry.TicketService.Attempts;
 using Ferry.TicketService.Sync;
 using Ferry.TicketService.Telemetry;
 using Ferry.TicketService.Vendors.Intercom;
@@ -7,7 +6,7 @@ using Microsoft.Extensions.Options;
 
 namespace Ferry.TicketService.Rules;
 
-/// <summary>The configured <see cref="RuleBook"/> for the sync engine, with the skip's log line, metric and attempt result.</summary>
+/// <summary>The configured <see cref="RuleBook"/> for the sync engine, with the skip's log line and metric.</summary>
 public sealed partial class RuleEngine(IOptions<RulesOptions> rules, IOptions<SyncOptions> sync, TicketTelemetry telemetry, ILogger<RuleEngine> logger)
 {
     private readonly RuleBook _book = new(rules.Value, sync.Value);
@@ -23,13 +22,12 @@ public sealed partial class RuleEngine(IOptions<RulesOptions> rules, IOptions<Sy
         return decision;
     }
 
-    /// <summary>The attempt result for a conversation the rules keep out of Zendesk (no ticket, nothing written).</summary>
-    public SyncResult Skipped(string conversationId, RoutingDecision decision)
+    /// <summary>A conversation the rules keep out of Zendesk (no ticket, nothing written): its log line, metric and trace tag.</summary>
+    public void RecordSkip(string conversationId, RoutingDecision decision)
     {
         Activity.Current?.SetTag("ferry.rules.skipped_by", decision.SkipRule);
         telemetry.SkippedByRule.Add(1, new KeyValuePair<string, object?>("rule", decision.SkipRule));
         LogSkipped(logger, conversationId, decision.SkipRule, decision.SkipReason);
-        return new SyncResult(AttemptOutcome.Skipped, null, $"Skipped by rules: {decision.SkipReason}", null, 0, 0);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Conversation {ConversationId} skipped by rule {Rule}: {Reason}")]

@@ -1,3 +1,4 @@
+using Ferry.TicketService.Data;
 using System.Runtime.CompilerServices;
 using Ferry.TicketService.Queue;
 using Ferry.TicketService.Vendors.Intercom;
@@ -13,7 +14,7 @@ public sealed record BackfillStep(int Seen, int Queued, int Skipped, string? Res
 /// Resumable: the resume token is Intercom's cursor for the next page. Queuing is idempotent
 /// (jobs coalesce per conversation), so re-running a window is safe.
 /// </summary>
-public sealed class Backfill(IntercomClient intercom, JobQueue queue)
+public sealed class Backfill(IntercomClient intercom, JobStore queue)
 {
     private const int PageSize = 150;
 

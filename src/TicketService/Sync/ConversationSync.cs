@@ -1,16 +1,10 @@
 using System.Diagnostics;
-using System.Net;
-using Ferry.TicketService.Attempts;
-using Ferry.TicketService.Queue;
+using Ferry.TicketService.Data;
 using Ferry.TicketService.RoundTrip;
 using Ferry.TicketService.Rules;
-using Ferry.TicketService.Telemetry;
-using Ferry.TicketService.Vendors;
 using Ferry.TicketService.Vendors.Intercom;
-using Ferry.TicketService.Vendors.Zendesk;
 using Ferry.V1;
 using Microsoft.Extensions.Options;
-using Npgsql;
 
 namespace Ferry.TicketService.Sync;
 
@@ -18,368 +12,116 @@ namespace Ferry.TicketService.Sync;
 /// <param name="Direction">Which way the attempt's change went (a status change from Zendesk makes it zendesk->intercom).</param>
 /// <param name="Origin">Where that change came from; "ferry" when the attempt only dropped echoes of Ferry's own change.</param>
 public sealed record SyncResult(
-    AttemptOutcome Outcome, long? TicketId, string Reason, string? Status, int PartsTotal, int Gap,
+    AttemptOutcome Outcome, long? TicketId, string Reason,
     string Direction = AttemptLog.IntercomToZendesk, string Origin = StatusOrigin.Intercom);
 
+/// <summary>The conversation is gone from Intercom, or a vendor refused a request for good: retrying cannot help.</summary>
+public sealed class PermanentSyncException(string message) : Exception(message);
+
 /// <summary>
-/// Brings one conversation's ticket up to date. Idempotent by construction: the ledger says which
-/// parts are in the ticket; a ticket a crashed attempt created is found by external_id and adopted;
-/// a comment a crashed attempt added is recognised in the ticket before it is sent again.
+/// Brings one conversation's ticket up to date, in steps: read the conversation and plan; find or
+/// create the ticket (<see cref="TicketTarget"/>); append what it lacks (<see cref="CommentAppender"/>);
+/// then the status round-trip (<see cref="StatusSync"/>). Idempotent by construction: the ledger says
+/// which parts are in the ticket, and what an interrupted attempt wrote is recognised in the ticket.
 /// </summary>
-public sealed partial class ConversationSync(
+public sealed class ConversationSync(
     IntercomClient intercom,
-    ZendeskTicketsClient zendesk,
     Identity.IdentityClient identity,
-    Attachments.AttachmentsClient attachments,
-    TicketLinks links,
+    SyncStore store,
+    TicketTarget target,
+    CommentAppender appender,
     StatusSync statusSync,
-    NpgsqlDataSource db,
     IOptions<SyncOptions> options,
-    TicketTelemetry telemetry,
-    RuleEngine rules,
-    ILogger<ConversationSync> logger)
+    RuleEngine rules)
 {
-    public async Task<SyncResult> SyncAsync(ClaimedJob job, CancellationToken cancellationToken)
+    public async Task<SyncResult> SyncAsync(SyncAttempt attempt)
     {
-        var conversation = await intercom.GetConversationAsync(job.ConversationId, cancellationToken);
-        if (conversation is null)
-        {
-            // Deleted in Intercom (or never existed): the ticket, if any, keeps its history.
-            var known = await links.GetAsync(job.ConversationId, cancellationToken);
-            return new SyncResult(AttemptOutcome.Skipped, known?.TicketId, "Conversation not found in Intercom (deleted?); ticket left as it is.", known?.Status, 0, 0);
-        }
+        var conversation = await intercom.GetConversationAsync(attempt.ConversationId, attempt.Cancellation)
+            ?? throw new PermanentSyncException("Conversation not found in Intercom (deleted, or another workspace); its ticket, if any, keeps its history.");
 
         // Rules: a conversation they keep out gets no ticket; one that already has a ticket keeps syncing.
+        var link = await store.GetAsync(attempt.ConversationId, attempt.Cancellation);
         var routing = rules.Evaluate(conversation);
-        if (routing.Skip && await links.GetAsync(job.ConversationId, cancellationToken) is null)
+        if (routing.Skip && link is null)
         {
-            return rules.Skipped(job.ConversationId, routing);
+            rules.RecordSkip(attempt.ConversationId, routing);
+            return new SyncResult(AttemptOutcome.Skipped, null, $"Skipped by rules: {routing.SkipReason}");
         }
 
-        var settings = options.Value;
-        var authors = new AuthorDirectory(intercom, identity);
+        var plan = await PlanAsync(attempt, conversation, routing, link);
+        if (plan is null)
+        {
+            return new SyncResult(AttemptOutcome.Skipped, null, "Conversation has no contact to be the ticket's requester.");
+        }
+
+        var found = await target.ResolveAsync(attempt, plan);
+        Activity.Current?.SetTag("ferry.ticket_id", found.Ticket.Id);
+        var (ticket, written) = found.Created ? (found.Ticket, 0) : await appender.AppendAsync(attempt, plan, found.Ticket, found.ToAppend);
+
+        // Status both ways (with assignee and group when the ticket's status follows the conversation).
+        var status = await statusSync.ReconcileAsync(attempt, conversation, ticket.Seen, ticket.Id, plan.Assignment);
+        var comments = found.Created ? Describe("Created ticket", plan.Thread.Count(i => !i.IsEvent), plan.Gap)
+            : written == 0 ? "Up to date"
+            : Describe("Appended", written, plan.Gap);
+        return Result(comments, found.Created ? 1 : written, status);
+    }
+
+    private async Task<SyncPlan?> PlanAsync(SyncAttempt attempt, IntercomConversation conversation, RoutingDecision routing, TicketLink? link)
+    {
         var requesterContactId = conversation.Contacts?.Contacts is [var first, ..] ? first.Id : null;
         if (requesterContactId is null)
         {
-            return new SyncResult(AttemptOutcome.Skipped, null, "Conversation has no contact to be the ticket's requester.", null, 0, 0);
+            return null;
         }
 
-        var requesterId = await authors.ResolveContactAsync(requesterContactId, cancellationToken);
+        var authors = new AuthorDirectory(intercom, identity);
+        var requesterId = await authors.ResolveContactAsync(requesterContactId, attempt.Cancellation);
+        var (assigneeId, groupId) = await authors.ResolveAssigneeAsync(conversation.AdminAssigneeId, attempt.Cancellation);
+        var synced = await store.SyncedPartIdsAsync(attempt.ConversationId, attempt.Cancellation);
         var thread = TicketPlanner.Thread(conversation);
-        var total = (conversation.ConversationParts?.TotalCount ?? 0) + (conversation.Source is null ? 0 : 1);
-        var status = TicketPlanner.Status(conversation, settings);
-        var (assigneeId, groupId) = await authors.ResolveAssigneeAsync(conversation.AdminAssigneeId, cancellationToken);
-        (assigneeId, groupId) = routing.Assign(assigneeId, groupId);
-
-        var link = await links.GetAsync(job.ConversationId, cancellationToken);
-        var synced = await links.SyncedPartIdsAsync(job.ConversationId, cancellationToken);
-        var gap = TicketPlanner.Missing(conversation, synced);
         var fresh = thread.Where(i => !synced.Contains(i.PartId)).ToList();
         Activity.Current?.SetTag("ferry.parts.new", fresh.Count);
-
-        long ticketId;
-        string? ticketStatus = link?.Status;
-        ZendeskTicket? seen = null; // the ticket as Zendesk last answered during this attempt
-        if (link is null)
-        {
-            var adopted = await AdoptAsync(job.ConversationId, cancellationToken);
-            if (adopted is null)
-            {
-                var (created, importedComments) = await ImportAsync(job, conversation, thread, requesterId, requesterContactId, assigneeId, groupId, status, gap, authors, routing, cancellationToken);
-                await RecordLedgerAsync(job, created.Id, created.Status, total, gap, thread, cancellationToken, importedComments: importedComments);
-                LogCreated(logger, job.ConversationId, created.Id, thread.Count);
-                var initial = await statusSync.ReconcileAsync(job, conversation, created, created.Id, assigneeId, groupId, cancellationToken);
-                return Result(Describe("Created ticket", thread.Count(i => !i.IsEvent), gap), written: 1, initial, total, gap);
-            }
-
-            seen = adopted;
-            ticketId = adopted.Id;
-            ticketStatus = adopted.Status;
-            // The crashed attempt imported the thread it saw: keep what is already there.
-            fresh = await WithoutItemsInTicketAsync(job, ticketId, fresh, adopting: true, (items, ids) => RecordLedgerAsync(job, ticketId, ticketStatus, total, gap, items, cancellationToken, ids), cancellationToken);
-        }
-        else
-        {
-            ticketId = link.TicketId;
-            if (job.Attempt > 1 && fresh.Any(i => !i.IsEvent))
-            {
-                // An earlier attempt may have added a comment and crashed before its ledger row.
-                fresh = await WithoutItemsInTicketAsync(job, ticketId, fresh, adopting: false, (items, ids) => RecordLedgerAsync(job, ticketId, ticketStatus, total, gap, items, cancellationToken, ids), cancellationToken);
-            }
-        }
-
-        Activity.Current?.SetTag("ferry.ticket_id", ticketId);
-        var written = 0;
-        if (gap > (link?.PartsGap ?? 0))
-        {
-            // More parts fell out of Intercom's 500-part window before Ferry saw them: say so, once per increase.
-            var note = new NewComment(null, TicketPlanner.GapNote(gap - (link?.PartsGap ?? 0), total), Public: false, null);
-            seen = (await zendesk.UpdateAsync(ticketId, new TicketUpdate(note, null, null, null), cancellationToken)).Ticket;
-            ticketStatus = seen.Status;
-            await RecordLedgerAsync(job, ticketId, ticketStatus, total, gap, [], cancellationToken);
-            written++;
-        }
-
-        foreach (var item in fresh)
-        {
-            if (item.IsEvent)
-            {
-                await RecordLedgerAsync(job, ticketId, ticketStatus, total, gap, [item], cancellationToken);
-                continue;
-            }
-
-            var comment = await CommentAsync(job, item, requesterId, requesterContactId, authors, cancellationToken);
-            var closed = false;
-            long? commentId = null;
-            try
-            {
-                var updated = await zendesk.UpdateAsync(ticketId, new TicketUpdate(comment, null, null, null), cancellationToken);
-                (seen, commentId) = (updated.Ticket, updated.CommentId);
-                ticketStatus = seen.Status;
-            }
-            catch (VendorException error) when (error.Status == HttpStatusCode.UnprocessableEntity)
-            {
-                closed = await IsClosedAsync(ticketId, cancellationToken);
-                if (!closed)
-                {
-                    throw;
-                }
-            }
-
-            if (closed)
-            {
-                // Closed is final in Zendesk: continue the thread in a follow-up ticket linked to it.
-                var followUp = await zendesk.CreateFollowUpAsync(
-                    routing.Apply(new FollowUpTicket(ticketId, requesterId, TicketPlanner.Subject(conversation), TicketPlanner.ExternalId(job.ConversationId), TicketPlanner.Tags(conversation, settings), comment), groupId),
-                    $"ferry-followup-{job.ConversationId}-{ticketId}",
-                    cancellationToken);
-                await MoveToFollowUpAsync(job, ticketId, followUp.Id, cancellationToken);
-                LogFollowUp(logger, job.ConversationId, ticketId, followUp.Id);
-                ticketId = followUp.Id;
-                seen = followUp;
-                ticketStatus = followUp.Status;
-            }
-
-            telemetry.CommentsWritten.Add(1);
-            written++;
-            await RecordLedgerAsync(job, ticketId, ticketStatus, total, gap, [item], cancellationToken, commentId is { } id ? [id] : null);
-        }
-
-        // Status both ways (with assignee and group when the ticket's status follows the conversation).
-        var statusOutcome = await statusSync.ReconcileAsync(job, conversation, seen, ticketId, assigneeId, groupId, cancellationToken);
-        return Result(written == 0 ? "Up to date" : Describe("Appended", written, gap), written, statusOutcome, total, gap);
+        return new SyncPlan(
+            conversation,
+            thread,
+            fresh,
+            Total: (conversation.ConversationParts?.TotalCount ?? 0) + (conversation.Source is null ? 0 : 1),
+            Gap: TicketPlanner.Missing(conversation, synced),
+            new Requester(requesterId, requesterContactId),
+            routing.Assign(assigneeId, groupId),
+            routing,
+            authors,
+            TicketPlanner.Status(conversation, options.Value),
+            link);
     }
 
     /// <summary>One attempt's outcome: comments written and the status round-trip's decision.</summary>
-    private static SyncResult Result(string comments, int written, StatusOutcome status, int total, int gap)
+    private static SyncResult Result(string comments, int written, StatusOutcome status)
     {
         var ticket = status.Ticket;
         var zendeskChange = status.Decision.Origin == StatusOrigin.Zendesk;
         if (status.Applied || (zendeskChange && written > 0))
         {
             var reason = written == 0 ? status.Decision.Reason : $"{comments}; {status.Decision.Reason}";
-            return new SyncResult(AttemptOutcome.Success, ticket.Id, reason, ticket.Status, total, gap, status.Direction, status.Decision.Origin);
+            return new SyncResult(AttemptOutcome.Success, ticket.Id, reason, status.Direction, status.Decision.Origin);
         }
 
         if (written > 0)
         {
-            return new SyncResult(AttemptOutcome.Success, ticket.Id, comments, ticket.Status, total, gap);
+            return new SyncResult(AttemptOutcome.Success, ticket.Id, comments);
         }
 
         if (zendeskChange)
         {
             // A Zendesk change the policy does not carry over (e.g. a reopen with the setting off).
-            return new SyncResult(AttemptOutcome.Skipped, ticket.Id, status.Decision.Reason, ticket.Status, total, gap, AttemptLog.ZendeskToIntercom, StatusOrigin.Zendesk);
+            return new SyncResult(AttemptOutcome.Skipped, ticket.Id, status.Decision.Reason, AttemptLog.ZendeskToIntercom, StatusOrigin.Zendesk);
         }
 
         return status.Echoes > 0
-            ? new SyncResult(AttemptOutcome.Skipped, ticket.Id, $"Echo of Ferry's own status change dropped ({status.Echoes} webhook(s), no writes)", ticket.Status, total, gap, status.EchoDirection!, StatusOrigin.Ferry)
-            : new SyncResult(AttemptOutcome.Success, ticket.Id, comments, ticket.Status, total, gap);
+            ? new SyncResult(AttemptOutcome.Skipped, ticket.Id, $"Echo of Ferry's own status change dropped ({status.Echoes} webhook(s), no writes)", status.EchoDirection!, StatusOrigin.Ferry)
+            : new SyncResult(AttemptOutcome.Success, ticket.Id, comments);
     }
 
     private static string Describe(string verb, int comments, int gap) =>
         gap == 0 ? $"{verb} {comments} comment(s)" : $"{verb} {comments} comment(s); {gap} oldest part(s) unreachable (Intercom returns the 500 most recent), noted on the ticket";
-
-    private async Task<ZendeskTicket?> AdoptAsync(string conversationId, CancellationToken cancellationToken)
-    {
-        var found = await zendesk.FindByExternalIdAsync(TicketPlanner.ExternalId(conversationId), cancellationToken);
-        return found.Where(t => t.Status != "closed").OrderByDescending(t => t.Id).FirstOrDefault()
-            ?? found.OrderByDescending(t => t.Id).FirstOrDefault();
-    }
-
-    /// <returns>The ticket and how many comments the import created (they are the ticket's oldest).</returns>
-    private async Task<(ZendeskTicket Ticket, int Comments)> ImportAsync(
-        ClaimedJob job, IntercomConversation conversation, IReadOnlyList<ThreadItem> thread, long requesterId, string requesterContactId,
-        long? assigneeId, long? groupId, string status, int gap, AuthorDirectory authors, RoutingDecision routing, CancellationToken cancellationToken)
-    {
-        var comments = new List<ImportComment>();
-        if (gap > 0)
-        {
-            var first = thread.Count > 0 ? thread[0].CreatedAt : TicketPlanner.FromUnix(conversation.CreatedAt);
-            comments.Add(new ImportComment(null, first, TicketPlanner.GapNote(gap, (conversation.ConversationParts?.TotalCount ?? 0) + 1), Public: false, null));
-        }
-
-        foreach (var item in thread.Where(i => !i.IsEvent))
-        {
-            var comment = await CommentAsync(job, item, requesterId, requesterContactId, authors, cancellationToken);
-            comments.Add(new ImportComment(comment.AuthorId, item.CreatedAt, comment.HtmlBody, comment.Public, comment.Uploads));
-        }
-
-        var settings = options.Value;
-        var import = new TicketImport(
-            requesterId,
-            assigneeId,
-            groupId,
-            TicketPlanner.Subject(conversation),
-            TicketPlanner.Tags(conversation, settings),
-            TicketPlanner.ExternalId(job.ConversationId),
-            status,
-            TicketPlanner.FromUnix(conversation.CreatedAt),
-            status == "solved" ? TicketPlanner.FromUnix(conversation.UpdatedAt) : null,
-            comments);
-        var ticket = await zendesk.ImportAsync(routing.Apply(import), $"ferry-import-{job.ConversationId}", cancellationToken);
-        telemetry.CommentsWritten.Add(comments.Count);
-        return (ticket, comments.Count);
-    }
-
-    private async Task<NewComment> CommentAsync(ClaimedJob job, ThreadItem item, long requesterId, string requesterContactId, AuthorDirectory authors, CancellationToken cancellationToken)
-    {
-        var author = await authors.ResolveAsync(item.Author, requesterId, requesterContactId, cancellationToken);
-        IReadOnlyList<string>? uploads = null;
-        var notCopied = new List<string>();
-        if (item.Attachments.Count > 0)
-        {
-            var request = new CopyRequest { ConversationId = job.ConversationId, PartId = item.PartId };
-            request.Attachments.AddRange(item.Attachments.Select(a => new SourceAttachment { Url = a.Url, Name = a.Name, ContentType = a.ContentType ?? "", Size = a.Filesize ?? 0 }));
-            var copy = await attachments.CopyAsync(request, cancellationToken: cancellationToken);
-            if (!string.IsNullOrEmpty(copy.UploadToken))
-            {
-                uploads = [copy.UploadToken];
-            }
-
-            notCopied.AddRange(copy.Files.Where(f => f.Outcome != CopyOutcome.Copied).Select(f => $"{f.Name}: {f.Reason}"));
-        }
-
-        return new NewComment(author.UserId, TicketPlanner.CommentHtml(item, author.Byline, notCopied), Public: !item.IsPrivate, uploads);
-    }
-
-    /// <summary>
-    /// Drops the items a previous attempt already put into the ticket and records them in the ledger.
-    /// Only comments the ledger cannot account for are candidates: newer than the newest comment it
-    /// knows (each append records its comment id from Zendesk's audit), or, before the first append,
-    /// after the comments the import created (the ticket's oldest). Ferry sends items in order and stops
-    /// at the first failure, so what landed is a prefix of <paramref name="items"/>: candidates are
-    /// matched in order by the part's text (a byline or a note about uncopied files may surround it).
-    /// A ticket a crashed attempt imported (<paramref name="adopting"/>) is matched by each part's
-    /// created_at as well, which the import keeps.
-    /// </summary>
-    private async Task<List<ThreadItem>> WithoutItemsInTicketAsync(
-        ClaimedJob job, long ticketId, List<ThreadItem> items, bool adopting, Func<IReadOnlyList<ThreadItem>, IReadOnlyList<long>, Task> recordAsSynced, CancellationToken cancellationToken)
-    {
-        var (lastCommentId, importedComments) = await links.LedgerWatermarkAsync(job.ConversationId, ticketId, cancellationToken);
-        var afterImport = lastCommentId is null && importedComments is { } n && n < 100;
-        var comments = await zendesk.CommentsAsync(ticketId, newest: !afterImport, cancellationToken);
-        var candidates = lastCommentId is { } last ? [.. comments.Where(c => c.Id > last)]
-            : afterImport ? [.. comments.Skip(importedComments!.Value)]
-            : comments.ToList();
-        var present = new List<ThreadItem>();
-        var ids = new List<long>();
-        var next = 0;
-        foreach (var item in items.Where(i => !i.IsEvent))
-        {
-            var expected = TicketPlanner.PlainText(item.Body);
-            var match = candidates.FindIndex(next, c =>
-                TicketPlanner.PlainText(c.HtmlBody ?? c.Body).Contains(expected.Length == 0 ? "(empty message)" : expected, StringComparison.Ordinal)
-                && (!adopting || c.CreatedAt?.ToUnixTimeSeconds() == item.CreatedAt.ToUnixTimeSeconds()));
-            if (match < 0)
-            {
-                break;
-            }
-
-            present.Add(item);
-            ids.Add(candidates[match].Id);
-            next = match + 1;
-        }
-
-        if (present.Count > 0)
-        {
-            await recordAsSynced(present, ids);
-        }
-
-        return [.. items.Except(present)];
-    }
-
-    private async Task<bool> IsClosedAsync(long ticketId, CancellationToken cancellationToken) =>
-        (await zendesk.GetAsync(ticketId, cancellationToken))?.Status == "closed";
-
-    /// <summary>Ticket link and ledger rows, fenced by the job's attempt number.</summary>
-    /// <param name="commentIds">The Zendesk comment each item became (from an update's audit, or recognised in the ticket).</param>
-    /// <param name="importedComments">How many comments the import that created the ticket made.</param>
-    private async Task RecordLedgerAsync(
-        ClaimedJob job, long ticketId, string? status, int total, int gap, IReadOnlyList<ThreadItem> items, CancellationToken cancellationToken,
-        IReadOnlyList<long>? commentIds = null, int? importedComments = null)
-    {
-        await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
-        await JobQueue.EnsureOwnedAsync(connection, tx, job, cancellationToken);
-
-        await using (var upsert = new NpgsqlCommand("""
-            INSERT INTO sync.tickets (conversation_id, ticket_id, status, parts_total, parts_gap, imported_comments)
-            VALUES (@conversation_id, @ticket_id, @status, @total, @gap, @imported_comments)
-            ON CONFLICT (conversation_id) DO UPDATE SET ticket_id = EXCLUDED.ticket_id, status = COALESCE(EXCLUDED.status, sync.tickets.status),
-                imported_comments = COALESCE(EXCLUDED.imported_comments, sync.tickets.imported_comments),
-                parts_total = EXCLUDED.parts_total, parts_gap = EXCLUDED.parts_gap, last_synced_at = now()
-            """, connection, tx))
-        {
-            upsert.Parameters.AddWithValue("conversation_id", job.ConversationId);
-            upsert.Parameters.AddWithValue("ticket_id", ticketId);
-            upsert.Parameters.AddWithValue("status", NpgsqlTypes.NpgsqlDbType.Text, (object?)status ?? DBNull.Value);
-            upsert.Parameters.AddWithValue("total", total);
-            upsert.Parameters.AddWithValue("gap", gap);
-            upsert.Parameters.AddWithValue("imported_comments", NpgsqlTypes.NpgsqlDbType.Integer, (object?)importedComments ?? DBNull.Value);
-            await upsert.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        await using (var ledger = new NpgsqlCommand("""
-            INSERT INTO sync.synced_parts (conversation_id, part_id, ticket_id, kind, part_created_at, zendesk_comment_id)
-            SELECT @conversation_id, part_id, @ticket_id, kind, created_at, comment_id
-            FROM unnest(@part_ids, @kinds, @created_ats, @comment_ids) AS p(part_id, kind, created_at, comment_id)
-            ON CONFLICT DO NOTHING
-            """, connection, tx))
-        {
-            ledger.Parameters.AddWithValue("conversation_id", job.ConversationId);
-            ledger.Parameters.AddWithValue("ticket_id", ticketId);
-            ledger.Parameters.AddWithValue("part_ids", items.Select(i => i.PartId).ToArray());
-            ledger.Parameters.AddWithValue("kinds", items.Select(i => i.IsEvent ? "event" : i.IsPrivate ? "note" : "comment").ToArray());
-            ledger.Parameters.AddWithValue("created_ats", items.Select(i => i.CreatedAt).ToArray());
-            ledger.Parameters.AddWithValue("comment_ids", NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Bigint,
-                items.Select((_, i) => commentIds is not null && i < commentIds.Count ? (long?)commentIds[i] : null).ToArray());
-            await ledger.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        await tx.CommitAsync(cancellationToken);
-    }
-
-    private async Task MoveToFollowUpAsync(ClaimedJob job, long closedTicketId, long followUpId, CancellationToken cancellationToken)
-    {
-        await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
-        await JobQueue.EnsureOwnedAsync(connection, tx, job, cancellationToken);
-        // The follow-up starts a new status history, and its creation made one comment (the reply).
-        await using var move = new NpgsqlCommand("""
-            UPDATE sync.tickets SET ticket_id = @follow_up, status = NULL, zendesk_status = NULL, imported_comments = 1
-            WHERE conversation_id = @conversation_id AND ticket_id = @closed
-            """, connection, tx);
-        move.Parameters.AddWithValue("follow_up", followUpId);
-        move.Parameters.AddWithValue("conversation_id", job.ConversationId);
-        move.Parameters.AddWithValue("closed", closedTicketId);
-        await move.ExecuteNonQueryAsync(cancellationToken);
-        await tx.CommitAsync(cancellationToken);
-    }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Conversation {ConversationId} → new ticket {TicketId} ({Parts} parts)")]
-    private static partial void LogCreated(ILogger logger, string conversationId, long ticketId, int parts);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Conversation {ConversationId}: ticket {ClosedTicketId} is closed; continued in follow-up {FollowUpId}")]
-    private static partial void LogFollowUp(ILogger logger, string conversationId, long closedTicketId, long followUpId);
 }

@@ -17,6 +17,7 @@ public sealed class TicketTelemetry : IDisposable
         _meter = meters.Create(Name);
         Synced = _meter.CreateCounter<long>("ferry.sync.synced", description: "Attempts that brought a ticket up to date");
         Failed = _meter.CreateCounter<long>("ferry.sync.failed", description: "Attempts that failed (retried with backoff, or dead)");
+        Dead = _meter.CreateCounter<long>("ferry.sync.dead", description: "Jobs that died: a permanent fault, a retry window used up, or a crash loop");
         Skipped = _meter.CreateCounter<long>("ferry.sync.skipped", description: "Attempts skipped (deleted conversation, rule, deferral)");
         SkippedByRule = _meter.CreateCounter<long>("ferry.sync.skipped_by_rule", description: "Conversations the routing rules kept out of Zendesk (tag: rule)");
         RateLimited = _meter.CreateCounter<long>("ferry.sync.rate_limited", description: "Vendor 429 answers that deferred a job");
@@ -30,6 +31,8 @@ public sealed class TicketTelemetry : IDisposable
     public Counter<long> Synced { get; }
 
     public Counter<long> Failed { get; }
+
+    public Counter<long> Dead { get; }
 
     public Counter<long> Skipped { get; }
 

@@ -1,4 +1,4 @@
-namespace Ferry.TicketService.Queue;
+namespace Ferry.TicketService.Data;
 
 public enum SyncTrigger
 {
@@ -35,19 +35,47 @@ public sealed record EnqueueResult(long JobId, bool Duplicate, bool Ignored);
 /// <param name="Coalesced">An active job for the conversation absorbed the request.</param>
 public sealed record QueuedJob(long JobId, bool Coalesced);
 
-/// <summary>A job this worker holds: <see cref="Attempt"/> is the fencing token for every write it makes.</summary>
+/// <summary>
+/// A job this worker holds. <see cref="Fence"/> is the fencing token every write checks: it grows with
+/// every claim and is never reused. <see cref="Attempt"/> numbers the attempts of this run of the job.
+/// </summary>
+/// <param name="Failures">Attempts in a row that failed without progress before this one.</param>
 public sealed record ClaimedJob(
     long JobId,
     string ConversationId,
     int Attempt,
+    long Fence,
     SyncTrigger Trigger,
     string? TraceParent,
-    DateTimeOffset? FirstEventAt);
+    DateTimeOffset? FirstEventAt,
+    int Failures = 0);
 
 /// <summary>The job lost its lease: another worker owns it now, so this attempt stops without writing.</summary>
 public sealed class LeaseLostException(long jobId) : Exception($"Job {jobId} was taken over by another worker.");
 
 public sealed record JobInfo(long JobId, string ConversationId, JobState State, int Attempt, string? LastError, DateTimeOffset RunAfter);
+
+/// <summary>A dead job for the operator: why it died, and since when its conversation waits.</summary>
+public sealed record DeadJob(long JobId, string ConversationId, long? TicketId, int Attempts, string Reason, DateTimeOffset DiedAt, DateTimeOffset CreatedAt);
+
+/// <summary>How an attempt ended, as the queue records it.</summary>
+public enum JobTransition
+{
+    /// <summary>Done (or pending again when events arrived during the attempt).</summary>
+    Completed,
+
+    /// <summary>Back to pending after a delay; counts towards the retry window unless the attempt made progress.</summary>
+    Retry,
+
+    /// <summary>Back to pending after the vendor's Retry-After; never counts.</summary>
+    Defer,
+
+    /// <summary>Back to pending at once: the worker stopped (drain); never counts.</summary>
+    HandBack,
+
+    /// <summary>Dead at once: the fault is permanent.</summary>
+    Dead,
+}
 
 public static class SyncTriggerNames
 {

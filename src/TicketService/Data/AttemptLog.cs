@@ -1,9 +1,8 @@
 using System.Globalization;
-using Ferry.TicketService.Queue;
 using Npgsql;
 using NpgsqlTypes;
 
-namespace Ferry.TicketService.Attempts;
+namespace Ferry.TicketService.Data;
 
 public enum AttemptOutcome
 {

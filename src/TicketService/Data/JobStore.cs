@@ -1,15 +1,14 @@
-using Ferry.TicketService.Attempts;
 using Npgsql;
 using NpgsqlTypes;
 
-namespace Ferry.TicketService.Queue;
+namespace Ferry.TicketService.Data;
 
 /// <summary>
-/// The durable queue in Postgres (schema sync). Deliveries and jobs are written in one transaction;
-/// workers claim with FOR UPDATE SKIP LOCKED and a lease, and every later write is fenced by the
-/// attempt number, so a worker that lost its lease cannot complete or fail a job another worker holds.
+/// The durable queue in Postgres (sync.inbox, sync.jobs). Deliveries and jobs are written in one
+/// transaction; workers claim with FOR UPDATE SKIP LOCKED and a lease, and every later write is fenced
+/// by the job's fencing token, so a worker that lost its lease cannot write for a job another holds.
 /// </summary>
-public sealed class JobQueue(NpgsqlDataSource db, TimeProvider clock)
+public sealed class JobStore(NpgsqlDataSource db, TimeProvider clock)
 {
     /// <summary>
     /// Fences a write made during an attempt: locks the job row if this attempt still owns it, else
@@ -18,9 +17,9 @@ public sealed class JobQueue(NpgsqlDataSource db, TimeProvider clock)
     public static async Task EnsureOwnedAsync(NpgsqlConnection connection, NpgsqlTransaction tx, ClaimedJob job, CancellationToken cancellationToken)
     {
         await using var fence = new NpgsqlCommand(
-            "SELECT 1 FROM sync.jobs WHERE job_id = @job_id AND attempt = @attempt AND state = 'running' FOR SHARE", connection, tx);
+            "SELECT 1 FROM sync.jobs WHERE job_id = @job_id AND fence = @fence AND state = 'running' FOR SHARE", connection, tx);
         fence.Parameters.AddWithValue("job_id", job.JobId);
-        fence.Parameters.AddWithValue("attempt", job.Attempt);
+        fence.Parameters.AddWithValue("fence", job.Fence);
         if (await fence.ExecuteScalarAsync(cancellationToken) is null)
         {
             throw new LeaseLostException(job.JobId);
@@ -100,13 +99,31 @@ public sealed class JobQueue(NpgsqlDataSource db, TimeProvider clock)
         return job;
     }
 
-    /// <summary>Claims the next due job (or one whose lease expired), or null when none is due.</summary>
-    public async Task<ClaimedJob?> ClaimAsync(string workerId, TimeSpan lease, CancellationToken cancellationToken)
+    /// <summary>
+    /// Claims the next due job (or one whose lease expired), or null when none is due. First, a job
+    /// whose lease expired after <paramref name="maxClaimsWithoutOutcome"/> claims without an outcome is
+    /// dead: its attempts keep dying with their process, and claiming it again would only crash again.
+    /// </summary>
+    public async Task<ClaimedJob?> ClaimAsync(string workerId, TimeSpan lease, int maxClaimsWithoutOutcome, CancellationToken cancellationToken)
     {
-        await using var command = db.CreateCommand("""
+        await using var batch = db.CreateBatch();
+        var crashLoops = new NpgsqlBatchCommand("""
+            UPDATE sync.jobs
+            SET state = 'dead', dead_at = now(), lease_owner = NULL, lease_until = NULL, updated_at = now(),
+                last_error = format('Its last %s attempts died with their process before recording an outcome (a crash loop: out of memory, a conversation that crashes the worker?). Last error: %s',
+                                    claims_without_outcome, COALESCE(last_error, 'none'))
+            WHERE job_id IN (
+                SELECT job_id FROM sync.jobs
+                WHERE state = 'running' AND lease_until < now() AND claims_without_outcome >= @max_claims
+                FOR UPDATE SKIP LOCKED)
+            """);
+        crashLoops.Parameters.AddWithValue("max_claims", maxClaimsWithoutOutcome);
+        batch.BatchCommands.Add(crashLoops);
+
+        var claim = new NpgsqlBatchCommand("""
             UPDATE sync.jobs j
-            SET state = 'running', attempt = j.attempt + 1, lease_owner = @worker,
-                lease_until = now() + @lease, updated_at = now()
+            SET state = 'running', attempt = j.attempt + 1, fence = j.fence + 1, claims_without_outcome = j.claims_without_outcome + 1,
+                lease_owner = @worker, lease_until = now() + @lease, updated_at = now()
             WHERE j.job_id = (
                 SELECT job_id FROM sync.jobs
                 WHERE (state = 'pending' AND run_after <= now())
@@ -114,11 +131,13 @@ public sealed class JobQueue(NpgsqlDataSource db, TimeProvider clock)
                 ORDER BY run_after
                 LIMIT 1
                 FOR UPDATE SKIP LOCKED)
-            RETURNING j.job_id, j.conversation_id, j.attempt, j.trigger, j.traceparent, j.first_event_at
+            RETURNING j.job_id, j.conversation_id, j.attempt, j.fence, j.trigger, j.traceparent, j.first_event_at, j.failures
             """);
-        command.Parameters.AddWithValue("worker", workerId);
-        command.Parameters.AddWithValue("lease", lease);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        claim.Parameters.AddWithValue("worker", workerId);
+        claim.Parameters.AddWithValue("lease", lease);
+        batch.BatchCommands.Add(claim);
+
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken))
         {
             return null;
@@ -128,9 +147,11 @@ public sealed class JobQueue(NpgsqlDataSource db, TimeProvider clock)
             reader.GetInt64(0),
             reader.GetString(1),
             reader.GetInt32(2),
-            SyncTriggerNames.ParseTrigger(reader.GetString(3)),
-            reader.IsDBNull(4) ? null : reader.GetString(4),
-            reader.IsDBNull(5) ? null : reader.GetFieldValue<DateTimeOffset>(5));
+            reader.GetInt64(3),
+            SyncTriggerNames.ParseTrigger(reader.GetString(4)),
+            reader.IsDBNull(5) ? null : reader.GetString(5),
+            reader.IsDBNull(6) ? null : reader.GetFieldValue<DateTimeOffset>(6),
+            reader.GetInt32(7));
     }
 
     /// <summary>Extends the lease; false when the job is no longer ours (fenced out).</summary>
@@ -138,60 +159,117 @@ public sealed class JobQueue(NpgsqlDataSource db, TimeProvider clock)
     {
         await using var command = db.CreateCommand("""
             UPDATE sync.jobs SET lease_until = now() + @lease
-            WHERE job_id = @job_id AND attempt = @attempt AND state = 'running'
+            WHERE job_id = @job_id AND fence = @fence AND state = 'running'
             """);
         command.Parameters.AddWithValue("lease", lease);
         command.Parameters.AddWithValue("job_id", job.JobId);
-        command.Parameters.AddWithValue("attempt", job.Attempt);
+        command.Parameters.AddWithValue("fence", job.Fence);
         return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
     }
 
     /// <summary>
-    /// Marks the job done inside the caller's transaction (the one that also writes the ticket link,
-    /// ledger and attempt row). Returns false when the lease was lost: the caller must roll back.
-    /// A job that received events while running goes back to pending instead.
+    /// Records how the attempt ended, inside the caller's transaction (with the attempt row). Returns the
+    /// job's new state, or null when the lease was lost (the caller rolls back). Whatever the transition,
+    /// a job that received events during the attempt goes back to pending: such an event is never dropped,
+    /// not even by a job that dies. A transient failure without progress counts towards the retry window
+    /// (dead once <paramref name="retryWindow"/> has passed since the first of them); progress resets it.
     /// </summary>
-    public static async Task<bool> CompleteAsync(NpgsqlConnection connection, NpgsqlTransaction tx, ClaimedJob job, CancellationToken cancellationToken)
+    public static async Task<JobState?> FinishAsync(
+        NpgsqlConnection connection, NpgsqlTransaction tx, ClaimedJob job, JobTransition transition, string? error, TimeSpan delay, bool progress,
+        DateTimeOffset attemptStarted, TimeSpan retryWindow, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand("""
-            UPDATE sync.jobs
-            SET state = CASE WHEN rerun THEN 'pending' ELSE 'done' END,
-                attempt = CASE WHEN rerun THEN 0 ELSE attempt END,
-                rerun = false, run_after = now(), lease_owner = NULL, lease_until = NULL,
-                last_error = NULL, updated_at = now()
-            WHERE job_id = @job_id AND attempt = @attempt AND state = 'running'
+            WITH current AS (
+                SELECT job_id, rerun, failures, failing_since,
+                       @kind = 'dead' OR (@kind = 'retry' AND NOT @progress AND COALESCE(failing_since, @started) <= now() - @window) AS dies
+                FROM sync.jobs
+                WHERE job_id = @job_id AND fence = @fence AND state = 'running'
+                FOR UPDATE)
+            UPDATE sync.jobs j
+            SET state = CASE WHEN @kind = 'completed' AND NOT c.rerun THEN 'done'
+                             WHEN c.dies AND NOT c.rerun THEN 'dead'
+                             ELSE 'pending' END,
+                attempt = CASE WHEN @kind = 'completed' AND c.rerun THEN 0 ELSE j.attempt END,
+                failures = CASE WHEN @kind = 'completed' OR (@kind = 'retry' AND @progress) THEN 0
+                                WHEN @kind = 'retry' THEN c.failures + 1
+                                ELSE c.failures END,
+                failing_since = CASE WHEN @kind = 'completed' OR (@kind = 'retry' AND @progress) OR (c.dies AND c.rerun) THEN NULL
+                                     WHEN @kind = 'retry' THEN COALESCE(c.failing_since, @started)
+                                     ELSE c.failing_since END,
+                dead_at = CASE WHEN c.dies AND NOT c.rerun THEN now() END,
+                rerun = false, run_after = now() + @delay, lease_owner = NULL, lease_until = NULL, claims_without_outcome = 0,
+                last_error = CASE WHEN @kind = 'completed' THEN NULL ELSE @error END, updated_at = now()
+            FROM current c
+            WHERE j.job_id = c.job_id
+            RETURNING j.state
             """, connection, tx);
-        command.Parameters.AddWithValue("job_id", job.JobId);
-        command.Parameters.AddWithValue("attempt", job.Attempt);
-        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
-    }
-
-    /// <summary>
-    /// Puts a failed job back with a delay, or makes it dead after the last attempt. A deferral
-    /// (rate limit) gives the attempt back so it never counts towards dead.
-    /// Returns the resulting state, or null when the lease was lost.
-    /// </summary>
-    public static async Task<JobState?> FailAsync(
-        NpgsqlConnection connection, NpgsqlTransaction tx, ClaimedJob job, string error, TimeSpan delay, bool deferral, int maxAttempts, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand("""
-            UPDATE sync.jobs
-            SET state = CASE WHEN NOT @deferral AND attempt >= @max_attempts THEN 'dead' ELSE 'pending' END,
-                attempt = CASE WHEN @deferral THEN attempt - 1 ELSE attempt END,
-                run_after = now() + @delay, lease_owner = NULL, lease_until = NULL,
-                last_error = @error, updated_at = now()
-            WHERE job_id = @job_id AND attempt = @attempt AND state = 'running'
-            RETURNING state
-            """, connection, tx);
-        command.Parameters.AddWithValue("deferral", deferral);
-        command.Parameters.AddWithValue("max_attempts", maxAttempts);
+        command.Parameters.AddWithValue("kind", transition switch
+        {
+            JobTransition.Completed => "completed",
+            JobTransition.Retry => "retry",
+            JobTransition.Defer => "defer",
+            JobTransition.HandBack => "handback",
+            JobTransition.Dead => "dead",
+            _ => throw new ArgumentOutOfRangeException(nameof(transition)),
+        });
+        command.Parameters.AddWithValue("progress", progress);
+        command.Parameters.AddWithValue("started", attemptStarted);
+        command.Parameters.AddWithValue("window", retryWindow);
         command.Parameters.AddWithValue("delay", delay);
-        command.Parameters.AddWithValue("error", error);
+        command.Parameters.AddWithValue("error", NpgsqlDbType.Text, (object?)error ?? DBNull.Value);
         command.Parameters.AddWithValue("job_id", job.JobId);
-        command.Parameters.AddWithValue("attempt", job.Attempt);
+        command.Parameters.AddWithValue("fence", job.Fence);
         var state = await command.ExecuteScalarAsync(cancellationToken);
         return state is string s ? SyncTriggerNames.ParseState(s) : null;
     }
+
+    /// <summary>Dead jobs whose conversation has had no job since, newest first: what still needs an operator.</summary>
+    public async Task<IReadOnlyList<DeadJob>> ListDeadAsync(int limit, CancellationToken cancellationToken)
+    {
+        await using var command = db.CreateCommand(DeadJobsSql + " ORDER BY j.dead_at DESC, j.job_id DESC LIMIT @limit");
+        command.Parameters.AddWithValue("limit", limit);
+        var dead = new List<DeadJob>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            dead.Add(new DeadJob(reader.GetInt64(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetInt64(2), reader.GetInt32(3),
+                reader.IsDBNull(4) ? "" : reader.GetString(4), reader.GetFieldValue<DateTimeOffset>(5), reader.GetFieldValue<DateTimeOffset>(6)));
+        }
+
+        return dead;
+    }
+
+    /// <summary>Queues a fresh job for the conversation of every dead job in <see cref="ListDeadAsync"/>; returns the new jobs.</summary>
+    public async Task<IReadOnlyList<QueuedJob>> RetryDeadAsync(string? traceParent, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        var conversations = new List<string>();
+        await using (var dead = new NpgsqlCommand(DeadJobsSql, connection, tx))
+        await using (var reader = await dead.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                conversations.Add(reader.GetString(1));
+            }
+        }
+
+        var queued = new List<QueuedJob>();
+        foreach (var conversationId in conversations)
+        {
+            queued.Add(await UpsertJobAsync(connection, tx, conversationId, SyncTrigger.Retry, traceParent, clock.GetUtcNow(), cancellationToken));
+        }
+
+        await tx.CommitAsync(cancellationToken);
+        return queued;
+    }
+
+    private const string DeadJobsSql = """
+        SELECT j.job_id, j.conversation_id, t.ticket_id, j.attempt, j.last_error, COALESCE(j.dead_at, j.updated_at), j.created_at
+        FROM sync.jobs j LEFT JOIN sync.tickets t ON t.conversation_id = j.conversation_id
+        WHERE j.state = 'dead'
+          AND NOT EXISTS (SELECT 1 FROM sync.jobs n WHERE n.conversation_id = j.conversation_id AND n.job_id > j.job_id)
+        """;
 
     public async Task<JobInfo?> GetJobAsync(long jobId, CancellationToken cancellationToken)
     {

@@ -1,0 +1,160 @@
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Ferry.TicketService.Data;
+
+/// <summary>One conversation part as the ledger records it.</summary>
+/// <param name="Kind">comment, note or event.</param>
+/// <param name="CommentId">The Zendesk comment it became, when known (an update's audit, or recognised in the ticket).</param>
+public sealed record LedgerPart(string PartId, string Kind, DateTimeOffset CreatedAt, long? CommentId);
+
+/// <summary>A status change Ferry applied, for sync.status_changes.</summary>
+public sealed record StatusChangeRow(string Direction, string OriginStatus, DateTimeOffset? OriginAt, string AppliedStatus, DateTimeOffset? AppliedVersion);
+
+/// <summary>
+/// The writes an attempt makes to sync.* between two vendor calls, in one transaction that first checks
+/// the job's fencing token (and holds the job row shared): a worker that lost its job cannot write, and
+/// what it did write commits with nothing half-done.
+/// </summary>
+public sealed class AttemptTransaction : IAsyncDisposable
+{
+    private readonly NpgsqlConnection _connection;
+    private readonly NpgsqlTransaction _tx;
+    private readonly ClaimedJob _job;
+
+    private AttemptTransaction(NpgsqlConnection connection, NpgsqlTransaction tx, ClaimedJob job) => (_connection, _tx, _job) = (connection, tx, job);
+
+    /// <exception cref="LeaseLostException">The job is no longer this attempt's.</exception>
+    public static async Task<AttemptTransaction> BeginAsync(NpgsqlDataSource db, ClaimedJob job, CancellationToken cancellationToken)
+    {
+        var connection = await db.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            var tx = await connection.BeginTransactionAsync(cancellationToken);
+            await JobStore.EnsureOwnedAsync(connection, tx, job, cancellationToken);
+            return new AttemptTransaction(connection, tx, job);
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Links the conversation to the ticket (creating or updating sync.tickets).</summary>
+    /// <param name="importedComments">How many comments the import that created the ticket made (they are its oldest).</param>
+    public async Task RecordTicketAsync(long ticketId, string? status, int partsTotal, int partsGap, int? importedComments, CancellationToken cancellationToken)
+    {
+        await using var upsert = Command("""
+            INSERT INTO sync.tickets (conversation_id, ticket_id, status, parts_total, parts_gap, imported_comments)
+            VALUES (@conversation_id, @ticket_id, @status, @total, @gap, @imported_comments)
+            ON CONFLICT (conversation_id) DO UPDATE SET ticket_id = EXCLUDED.ticket_id, status = COALESCE(EXCLUDED.status, sync.tickets.status),
+                imported_comments = COALESCE(EXCLUDED.imported_comments, sync.tickets.imported_comments),
+                parts_total = EXCLUDED.parts_total, parts_gap = EXCLUDED.parts_gap, last_synced_at = now()
+            """);
+        upsert.Parameters.AddWithValue("ticket_id", ticketId);
+        upsert.Parameters.AddWithValue("status", NpgsqlDbType.Text, (object?)status ?? DBNull.Value);
+        upsert.Parameters.AddWithValue("total", partsTotal);
+        upsert.Parameters.AddWithValue("gap", partsGap);
+        upsert.Parameters.AddWithValue("imported_comments", NpgsqlDbType.Integer, (object?)importedComments ?? DBNull.Value);
+        await upsert.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Adds parts to the ledger; returns how many were new.</summary>
+    public async Task<int> RecordPartsAsync(long ticketId, IReadOnlyList<LedgerPart> parts, CancellationToken cancellationToken)
+    {
+        if (parts.Count == 0)
+        {
+            return 0;
+        }
+
+        await using var ledger = Command("""
+            INSERT INTO sync.synced_parts (conversation_id, part_id, ticket_id, kind, part_created_at, zendesk_comment_id)
+            SELECT @conversation_id, part_id, @ticket_id, kind, created_at, comment_id
+            FROM unnest(@part_ids, @kinds, @created_ats, @comment_ids) AS p(part_id, kind, created_at, comment_id)
+            ON CONFLICT DO NOTHING
+            """);
+        ledger.Parameters.AddWithValue("ticket_id", ticketId);
+        ledger.Parameters.AddWithValue("part_ids", parts.Select(p => p.PartId).ToArray());
+        ledger.Parameters.AddWithValue("kinds", parts.Select(p => p.Kind).ToArray());
+        ledger.Parameters.AddWithValue("created_ats", parts.Select(p => p.CreatedAt).ToArray());
+        ledger.Parameters.AddWithValue("comment_ids", NpgsqlDbType.Array | NpgsqlDbType.Bigint, parts.Select(p => p.CommentId).ToArray());
+        return await ledger.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>The conversation continues in a follow-up of a closed ticket: a new status history.</summary>
+    /// <param name="createdComments">Comments the follow-up's creation made that the ledger accounts for (1: the reply that created it; 0: adopted, so all are to be recognised).</param>
+    public async Task MoveToFollowUpAsync(long closedTicketId, long followUpId, int createdComments, CancellationToken cancellationToken)
+    {
+        await using var move = Command("""
+            UPDATE sync.tickets SET ticket_id = @follow_up, status = NULL, zendesk_status = NULL, imported_comments = @created_comments
+            WHERE conversation_id = @conversation_id AND ticket_id = @closed
+            """);
+        move.Parameters.AddWithValue("follow_up", followUpId);
+        move.Parameters.AddWithValue("closed", closedTicketId);
+        move.Parameters.AddWithValue("created_comments", createdComments);
+        await move.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>The new in-step status pair, the change Ferry applied (if any), and the deliveries this attempt weighed.</summary>
+    public async Task RecordStatusAsync(
+        long ticketId, string intercomState, string zendeskStatus, StatusChangeRow? change, IReadOnlyList<UncheckedDelivery> weighed, CancellationToken cancellationToken)
+    {
+        await using (var known = Command("""
+            UPDATE sync.tickets SET intercom_state = @intercom_state, zendesk_status = @zendesk_status, status = @zendesk_status,
+                status_synced_at = now(), last_synced_at = now()
+            WHERE conversation_id = @conversation_id AND ticket_id = @ticket_id
+            """))
+        {
+            known.Parameters.AddWithValue("intercom_state", intercomState);
+            known.Parameters.AddWithValue("zendesk_status", zendeskStatus);
+            known.Parameters.AddWithValue("ticket_id", ticketId);
+            await known.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        if (change is not null)
+        {
+            await using var insert = Command("""
+                INSERT INTO sync.status_changes (conversation_id, ticket_id, direction, origin_status, origin_at, applied_status, applied_version, job_id, attempt_number)
+                VALUES (@conversation_id, @ticket_id, @direction, @origin_status, @origin_at, @applied_status, @applied_version, @job_id, @attempt)
+                """);
+            insert.Parameters.AddWithValue("ticket_id", ticketId);
+            insert.Parameters.AddWithValue("direction", change.Direction);
+            insert.Parameters.AddWithValue("origin_status", change.OriginStatus);
+            insert.Parameters.AddWithValue("origin_at", NpgsqlDbType.TimestampTz, (object?)change.OriginAt ?? DBNull.Value);
+            insert.Parameters.AddWithValue("applied_status", change.AppliedStatus);
+            insert.Parameters.AddWithValue("applied_version", NpgsqlDbType.TimestampTz, (object?)change.AppliedVersion ?? DBNull.Value);
+            insert.Parameters.AddWithValue("job_id", _job.JobId);
+            insert.Parameters.AddWithValue("attempt", _job.Attempt);
+            await insert.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        if (weighed.Count > 0)
+        {
+            await using var consumed = Command("""
+                UPDATE sync.inbox SET status_checked = true
+                FROM unnest(@sources, @delivery_ids) AS d(source, delivery_id)
+                WHERE inbox.source = d.source AND inbox.delivery_id = d.delivery_id
+                """);
+            consumed.Parameters.AddWithValue("sources", weighed.Select(d => d.Source).ToArray());
+            consumed.Parameters.AddWithValue("delivery_ids", weighed.Select(d => d.DeliveryId).ToArray());
+            await consumed.ExecuteNonQueryAsync(cancellationToken);
+        }
+    }
+
+    public Task CommitAsync(CancellationToken cancellationToken) => _tx.CommitAsync(cancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _tx.DisposeAsync();
+        await _connection.DisposeAsync();
+    }
+
+    /// <summary>A command in this transaction with @conversation_id bound to the job's conversation.</summary>
+    private NpgsqlCommand Command(string sql)
+    {
+        var command = new NpgsqlCommand(sql, _connection, _tx);
+        command.Parameters.AddWithValue("conversation_id", _job.ConversationId);
+        return command;
+    }
+}

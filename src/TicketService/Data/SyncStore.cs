@@ -1,0 +1,122 @@
+using Npgsql;
+
+namespace Ferry.TicketService.Data;
+
+public sealed record TicketLink(string ConversationId, long TicketId, string? Status, int PartsTotal, int PartsGap, int SyncedParts, DateTimeOffset LastSyncedAt);
+
+/// <summary>The last status change Ferry applied in one direction, and the version it produced.</summary>
+public sealed record LastStatusChange(string AppliedStatus, DateTimeOffset? Version);
+
+/// <summary>A recorded delivery whose status claim no attempt has weighed yet.</summary>
+public sealed record UncheckedDelivery(string Source, string DeliveryId, string Topic, byte[] Payload, DateTimeOffset? EventAt);
+
+/// <summary>
+/// Reads of the sync state: sync.tickets (conversation ↔ ticket, the in-step status pair), the
+/// sync.synced_parts ledger, status changes and unweighed deliveries. Writes made during an attempt go
+/// through <see cref="AttemptTransaction"/>, which fences them.
+/// </summary>
+public sealed class SyncStore(NpgsqlDataSource db)
+{
+    public async Task<TicketLink?> GetAsync(string conversationId, CancellationToken cancellationToken)
+    {
+        await using var command = db.CreateCommand("""
+            SELECT t.conversation_id, t.ticket_id, t.status, t.parts_total, t.parts_gap,
+                   (SELECT count(*) FROM sync.synced_parts p WHERE p.conversation_id = t.conversation_id)::int,
+                   t.last_synced_at
+            FROM sync.tickets t WHERE t.conversation_id = @conversation_id
+            """);
+        command.Parameters.AddWithValue("conversation_id", conversationId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+        {
+            return null;
+        }
+
+        return new TicketLink(reader.GetString(0), reader.GetInt64(1), reader.IsDBNull(2) ? null : reader.GetString(2),
+            reader.GetInt32(3), reader.GetInt32(4), reader.GetInt32(5), reader.GetFieldValue<DateTimeOffset>(6));
+    }
+
+    public async Task<string?> FindConversationAsync(long ticketId, CancellationToken cancellationToken)
+    {
+        await using var command = db.CreateCommand("SELECT conversation_id FROM sync.tickets WHERE ticket_id = @ticket_id");
+        command.Parameters.AddWithValue("ticket_id", ticketId);
+        return await command.ExecuteScalarAsync(cancellationToken) as string;
+    }
+
+    /// <summary>The newest Zendesk comment id the ledger holds for the ticket, and how many comments its import created.</summary>
+    public async Task<(long? LastCommentId, int? ImportedComments)> LedgerWatermarkAsync(string conversationId, long ticketId, CancellationToken cancellationToken)
+    {
+        await using var command = db.CreateCommand("""
+            SELECT (SELECT max(zendesk_comment_id) FROM sync.synced_parts WHERE conversation_id = @conversation_id AND ticket_id = @ticket_id),
+                   (SELECT imported_comments FROM sync.tickets WHERE conversation_id = @conversation_id AND ticket_id = @ticket_id)
+            """);
+        command.Parameters.AddWithValue("conversation_id", conversationId);
+        command.Parameters.AddWithValue("ticket_id", ticketId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return (reader.IsDBNull(0) ? null : reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetInt32(1));
+    }
+
+    public async Task<HashSet<string>> SyncedPartIdsAsync(string conversationId, CancellationToken cancellationToken)
+    {
+        await using var command = db.CreateCommand("SELECT part_id FROM sync.synced_parts WHERE conversation_id = @conversation_id");
+        command.Parameters.AddWithValue("conversation_id", conversationId);
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            ids.Add(reader.GetString(0));
+        }
+
+        return ids;
+    }
+
+    /// <summary>The statuses Ferry last saw in step on each side (null: never).</summary>
+    public async Task<(string? IntercomState, string? ZendeskStatus)> KnownStatusAsync(string conversationId, CancellationToken cancellationToken)
+    {
+        await using var command = db.CreateCommand("SELECT intercom_state, zendesk_status FROM sync.tickets WHERE conversation_id = @conversation_id");
+        command.Parameters.AddWithValue("conversation_id", conversationId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken)
+            ? (reader.IsDBNull(0) ? null : reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1))
+            : (null, null);
+    }
+
+    /// <summary>The last change Ferry applied in each direction ("intercom->zendesk", "zendesk->intercom").</summary>
+    public async Task<IReadOnlyDictionary<string, LastStatusChange>> LastStatusChangesAsync(string conversationId, CancellationToken cancellationToken)
+    {
+        await using var command = db.CreateCommand("""
+            SELECT DISTINCT ON (direction) direction, applied_status, applied_version
+            FROM sync.status_changes WHERE conversation_id = @conversation_id
+            ORDER BY direction, change_id DESC
+            """);
+        command.Parameters.AddWithValue("conversation_id", conversationId);
+        var changes = new Dictionary<string, LastStatusChange>(StringComparer.Ordinal);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            changes[reader.GetString(0)] = new LastStatusChange(reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetFieldValue<DateTimeOffset>(2));
+        }
+
+        return changes;
+    }
+
+    public async Task<IReadOnlyList<UncheckedDelivery>> UncheckedDeliveriesAsync(string conversationId, CancellationToken cancellationToken)
+    {
+        await using var command = db.CreateCommand("""
+            SELECT source, delivery_id, topic, payload, event_at FROM sync.inbox
+            WHERE conversation_id = @conversation_id AND NOT status_checked
+            ORDER BY received_at
+            """);
+        command.Parameters.AddWithValue("conversation_id", conversationId);
+        var deliveries = new List<UncheckedDelivery>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            deliveries.Add(new UncheckedDelivery(reader.GetString(0), reader.GetString(1), reader.GetString(2),
+                reader.IsDBNull(3) ? [] : reader.GetFieldValue<byte[]>(3), reader.IsDBNull(4) ? null : reader.GetFieldValue<DateTimeOffset>(4)));
+        }
+
+        return deliveries;
+    }
+}

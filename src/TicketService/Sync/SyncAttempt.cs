@@ -1,0 +1,63 @@
+using Ferry.TicketService.Data;
+using Ferry.TicketService.Queue;
+using Ferry.TicketService.Vendors.Zendesk;
+using Npgsql;
+
+namespace Ferry.TicketService.Sync;
+
+/// <summary>
+/// One sync attempt as the sync steps see it: the job, its cancellation, the stop check before each
+/// vendor write, and the fenced writes that record what reached Zendesk (whether any did is the
+/// attempt's progress: a failure after progress does not count towards the retry window).
+/// </summary>
+public sealed class SyncAttempt(JobAttempt attempt, NpgsqlDataSource db)
+{
+    public ClaimedJob Job => attempt.Job;
+
+    public string ConversationId => attempt.Job.ConversationId;
+
+    /// <summary>Vendor calls use this: it fires when the lease is lost or the drain timeout has passed.</summary>
+    public CancellationToken Cancellation => attempt.Cancellation;
+
+    public bool Progressed { get; private set; }
+
+    /// <summary>Called before each vendor write: a stopping worker hands the rest of the job back here.</summary>
+    public void BeforeVendorWrite() => attempt.ThrowIfStopping();
+
+    /// <summary>
+    /// Records the ticket link and ledger rows for items now in the ticket. Not cancelled with the
+    /// attempt: once Zendesk has them, recording that is what keeps the next attempt from doubling them.
+    /// </summary>
+    /// <param name="commentIds">The Zendesk comment each item became, when known.</param>
+    /// <param name="importedComments">How many comments the import that created the ticket made.</param>
+    public Task RecordAsync(SyncPlan plan, long ticketId, string? status, IReadOnlyList<ThreadItem> items, IReadOnlyList<long>? commentIds = null, int? importedComments = null) =>
+        WriteAsync(async tx =>
+        {
+            await tx.RecordTicketAsync(ticketId, status, plan.Total, plan.Gap, importedComments, CancellationToken.None);
+            await tx.RecordPartsAsync(ticketId, [.. items.Select((item, i) => Ledger(item, commentIds is not null && i < commentIds.Count ? commentIds[i] : null))], CancellationToken.None);
+        });
+
+    /// <summary>
+    /// The conversation continues in a follow-up of its closed ticket: the link moves and the item that
+    /// created the follow-up is recorded in the same transaction, so a retry neither loses nor repeats it.
+    /// </summary>
+    public Task RecordFollowUpAsync(SyncPlan plan, long closedTicketId, ZendeskTicket followUp, ThreadItem item) =>
+        WriteAsync(async tx =>
+        {
+            await tx.MoveToFollowUpAsync(closedTicketId, followUp.Id, createdComments: 1, CancellationToken.None);
+            await tx.RecordTicketAsync(followUp.Id, followUp.Status, plan.Total, plan.Gap, null, CancellationToken.None);
+            await tx.RecordPartsAsync(followUp.Id, [Ledger(item, null)], CancellationToken.None);
+        });
+
+    /// <summary>A fenced write (see <see cref="AttemptTransaction"/>); counts as progress.</summary>
+    public async Task WriteAsync(Func<AttemptTransaction, Task> write)
+    {
+        await using var tx = await AttemptTransaction.BeginAsync(db, Job, CancellationToken.None);
+        await write(tx);
+        await tx.CommitAsync(CancellationToken.None);
+        Progressed = true;
+    }
+
+    private static LedgerPart Ledger(ThreadItem item, long? commentId) =>
+        new(item.PartId, item.IsEvent ? "event" : item.IsPrivate ? "note" : "comment", item.CreatedAt, commentId);
+}

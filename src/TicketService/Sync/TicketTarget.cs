@@ -1,0 +1,95 @@
+using Ferry.TicketService.Telemetry;
+using Ferry.TicketService.Vendors.Zendesk;
+using Microsoft.Extensions.Options;
+
+namespace Ferry.TicketService.Sync;
+
+/// <summary>The ticket an attempt writes to, as far as it knows it.</summary>
+/// <param name="Seen">The ticket as Zendesk last answered during this attempt (null: not asked yet).</param>
+public sealed record TicketState(long Id, string? Status, ZendeskTicket? Seen);
+
+/// <summary>What <see cref="TicketTarget"/> found: the ticket, the items it still lacks, and whether this attempt created it.</summary>
+public sealed record TargetTicket(TicketState Ticket, IReadOnlyList<ThreadItem> ToAppend, bool Created);
+
+/// <summary>
+/// Finds the conversation's ticket, or makes it: the linked ticket; else one a crashed attempt created
+/// (found by external_id and adopted, keeping what it already holds); else a new one, imported with the
+/// whole thread so every part keeps its author and time.
+/// </summary>
+public sealed partial class TicketTarget(
+    ZendeskTicketsClient zendesk,
+    CommentBuilder comments,
+    TicketContents contents,
+    IOptions<SyncOptions> options,
+    TicketTelemetry telemetry,
+    ILogger<TicketTarget> logger)
+{
+    public async Task<TargetTicket> ResolveAsync(SyncAttempt attempt, SyncPlan plan)
+    {
+        if (plan.Link is { } link)
+        {
+            // An earlier attempt may have added a comment and stopped before its ledger row.
+            var toAppend = attempt.Job.Attempt > 1 && plan.Fresh.Any(i => !i.IsEvent)
+                ? await contents.WithoutItemsInTicketAsync(attempt, plan, link.TicketId, link.Status, plan.Fresh, adopting: false)
+                : plan.Fresh;
+            return new TargetTicket(new TicketState(link.TicketId, link.Status, null), toAppend, Created: false);
+        }
+
+        if (await AdoptAsync(attempt) is { } adopted)
+        {
+            // The crashed attempt imported the thread it saw: keep what is already there.
+            var toAppend = await contents.WithoutItemsInTicketAsync(attempt, plan, adopted.Id, adopted.Status, plan.Fresh, adopting: true);
+            return new TargetTicket(new TicketState(adopted.Id, adopted.Status, adopted), toAppend, Created: false);
+        }
+
+        attempt.BeforeVendorWrite();
+        var (created, importedComments) = await ImportAsync(attempt, plan);
+        await attempt.RecordAsync(plan, created.Id, created.Status, plan.Thread, importedComments: importedComments);
+        LogCreated(logger, attempt.ConversationId, created.Id, plan.Thread.Count);
+        return new TargetTicket(new TicketState(created.Id, created.Status, created), [], Created: true);
+    }
+
+    private async Task<ZendeskTicket?> AdoptAsync(SyncAttempt attempt)
+    {
+        var found = await zendesk.FindByExternalIdAsync(TicketPlanner.ExternalId(attempt.ConversationId), attempt.Cancellation);
+        return found.Where(t => t.Status != "closed").OrderByDescending(t => t.Id).FirstOrDefault()
+            ?? found.OrderByDescending(t => t.Id).FirstOrDefault();
+    }
+
+    /// <returns>The ticket and how many comments the import created (they are the ticket's oldest).</returns>
+    private async Task<(ZendeskTicket Ticket, int Comments)> ImportAsync(SyncAttempt attempt, SyncPlan plan)
+    {
+        var conversation = plan.Conversation;
+        var imported = new List<ImportComment>();
+        if (plan.Gap > 0)
+        {
+            var first = plan.Thread.Count > 0 ? plan.Thread[0].CreatedAt : TicketPlanner.FromUnix(conversation.CreatedAt);
+            imported.Add(new ImportComment(null, first, TicketPlanner.GapNote(plan.Gap, plan.Total), Public: false, null));
+        }
+
+        foreach (var item in plan.Thread.Where(i => !i.IsEvent))
+        {
+            var comment = await comments.BuildAsync(attempt, plan, item);
+            imported.Add(new ImportComment(comment.AuthorId, item.CreatedAt, comment.HtmlBody, comment.Public, comment.Uploads));
+        }
+
+        var import = new TicketImport(
+            plan.Requester.UserId,
+            plan.Assignment.AssigneeId,
+            plan.Assignment.GroupId,
+            TicketPlanner.Subject(conversation),
+            TicketPlanner.Tags(conversation, options.Value),
+            TicketPlanner.ExternalId(attempt.ConversationId),
+            plan.Status,
+            TicketPlanner.FromUnix(conversation.CreatedAt),
+            plan.Status == "solved" ? TicketPlanner.FromUnix(conversation.UpdatedAt) : null,
+            imported);
+        attempt.BeforeVendorWrite();
+        var ticket = await zendesk.ImportAsync(plan.Routing.Apply(import), $"ferry-import-{attempt.ConversationId}", attempt.Cancellation);
+        telemetry.CommentsWritten.Add(imported.Count);
+        return (ticket, imported.Count);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Conversation {ConversationId} → new ticket {TicketId} ({Parts} parts)")]
+    private static partial void LogCreated(ILogger logger, string conversationId, long ticketId, int parts);
+}

@@ -1,0 +1,297 @@
+using Ferry.Testing;
+using Ferry.TicketService.Data;
+
+namespace Ferry.TicketService.Tests.Queue;
+
+public sealed class JobStoreTests(PostgresServer postgres) : IAsyncLifetime
+{
+    private readonly SyncDatabase _db = new(postgres);
+    private JobStore _queue = null!;
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public async ValueTask InitializeAsync()
+    {
+        await _db.InitializeAsync();
+        _queue = new JobStore(_db.DataSource, TimeProvider.System);
+    }
+
+    public ValueTask DisposeAsync() => _db.DisposeAsync();
+
+    private static Delivery Webhook(string deliveryId, string conversationId = "c1") =>
+        new("intercom", deliveryId, "conversation.user.replied", conversationId, null, DateTimeOffset.UtcNow, "{}"u8.ToArray(), null);
+
+    [Fact]
+    public async Task A_redelivered_webhook_is_a_no_op_that_names_the_original_job()
+    {
+        var first = await _queue.EnqueueAsync(Webhook("notif_1"), queuesSync: true, Ct);
+        var again = await _queue.EnqueueAsync(Webhook("notif_1"), queuesSync: true, Ct);
+
+        Assert.False(first.Duplicate);
+        Assert.True(again.Duplicate);
+        Assert.Equal(first.JobId, again.JobId);
+        Assert.Equal(1, await _db.ScalarAsync("SELECT count(*) FROM sync.inbox"));
+        Assert.Equal(1, await _db.ScalarAsync("SELECT count(*) FROM sync.jobs"));
+    }
+
+    [Fact]
+    public async Task Twenty_concurrent_events_for_one_conversation_make_one_job()
+    {
+        var results = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => _queue.EnqueueAsync(Webhook($"notif_{i}"), queuesSync: true, Ct)));
+
+        Assert.Single(results.Select(r => r.JobId).Distinct());
+        Assert.Equal(20, await _db.ScalarAsync("SELECT count(*) FROM sync.inbox WHERE job_id IS NOT NULL"));
+        Assert.Equal(1, await _db.ScalarAsync("SELECT count(*) FROM sync.jobs"));
+    }
+
+    [Fact]
+    public async Task Recorded_but_unused_topics_queue_nothing()
+    {
+        var result = await _queue.EnqueueAsync(Webhook("notif_x") with { Topic = "contact.user.updated" }, queuesSync: false, Ct);
+
+        Assert.True(result.Ignored);
+        Assert.Equal(1, await _db.ScalarAsync("SELECT count(*) FROM sync.inbox"));
+        Assert.Equal(0, await _db.ScalarAsync("SELECT count(*) FROM sync.jobs"));
+    }
+
+    [Fact]
+    public async Task Concurrent_workers_never_claim_the_same_job()
+    {
+        for (var i = 0; i < 10; i++)
+        {
+            await _queue.RequestAsync($"conv-{i}", SyncTrigger.Api, null, Ct);
+        }
+
+        var claims = await Task.WhenAll(Enumerable.Range(0, 16).Select(w => ClaimAsync($"w{w}", TimeSpan.FromMinutes(1), Ct)));
+        var claimed = claims.Where(c => c is not null).Select(c => c!.ConversationId).ToList();
+
+        Assert.Equal(10, claimed.Count);
+        Assert.Equal(10, claimed.Distinct().Count());
+    }
+
+    [Fact]
+    public async Task An_event_during_a_run_sends_the_job_round_again_instead_of_losing_it()
+    {
+        await _queue.EnqueueAsync(Webhook("n1"), queuesSync: true, Ct);
+        var job = (await ClaimAsync("w", TimeSpan.FromMinutes(1), Ct))!;
+        var during = await _queue.EnqueueAsync(Webhook("n2"), queuesSync: true, Ct);
+        Assert.Equal(job.JobId, during.JobId);
+
+        Assert.True(await CompleteAsync(job));
+
+        var info = (await _queue.GetJobAsync(job.JobId, Ct))!;
+        Assert.Equal(JobState.Pending, info.State);
+        var again = (await ClaimAsync("w", TimeSpan.FromMinutes(1), Ct))!;
+        Assert.Equal(job.JobId, again.JobId);
+        Assert.True(await CompleteAsync(again));
+        Assert.Equal(JobState.Done, (await _queue.GetJobAsync(job.JobId, Ct))!.State);
+    }
+
+    [Fact]
+    public async Task A_worker_whose_lease_expired_is_fenced_out()
+    {
+        await _queue.RequestAsync("c1", SyncTrigger.Api, null, Ct);
+        var slow = (await ClaimAsync("slow", TimeSpan.FromMilliseconds(1), Ct))!;
+        await Task.Delay(50, Ct);
+        var takeover = (await ClaimAsync("fast", TimeSpan.FromMinutes(1), Ct))!;
+
+        Assert.Equal(slow.JobId, takeover.JobId);
+        Assert.Equal(slow.Attempt + 1, takeover.Attempt);
+        Assert.False(await _queue.RenewLeaseAsync(slow, TimeSpan.FromMinutes(1), Ct));
+        Assert.False(await CompleteAsync(slow));
+        Assert.True(await CompleteAsync(takeover));
+    }
+
+    [Fact]
+    public async Task Transient_failures_retry_until_the_window_has_passed_while_deferrals_and_hand_backs_never_count()
+    {
+        await _queue.RequestAsync("c1", SyncTrigger.Api, null, Ct);
+
+        var job = (await ClaimAsync("w", TimeSpan.FromMinutes(1), Ct))!;
+        Assert.Equal(JobState.Pending, await FinishAsync(job, JobTransition.Defer, window: TimeSpan.Zero));
+        job = (await ClaimAsync("w", TimeSpan.FromMinutes(1), Ct))!;
+        Assert.Equal(JobState.Pending, await FinishAsync(job, JobTransition.HandBack, window: TimeSpan.Zero));
+
+        // Within the window: back to pending, however many attempts.
+        for (var i = 0; i < 12; i++)
+        {
+            job = (await ClaimAsync("w", TimeSpan.FromMinutes(1), Ct))!;
+            Assert.Equal(i, job.Failures);
+            Assert.Equal(JobState.Pending, await FinishAsync(job, JobTransition.Retry, window: TimeSpan.FromHours(1)));
+        }
+
+        // The window runs from the first failure of the run: once it has passed, the job is dead with the reason.
+        await Task.Delay(50, Ct);
+        job = (await ClaimAsync("w", TimeSpan.FromMinutes(1), Ct))!;
+        Assert.Equal(JobState.Dead, await FinishAsync(job, JobTransition.Retry, window: TimeSpan.FromMilliseconds(20)));
+        var dead = (await _queue.GetJobAsync(job.JobId, Ct))!;
+        Assert.Equal("boom", dead.LastError);
+        Assert.Null(await ClaimAsync("w", TimeSpan.FromMinutes(1), Ct));
+        Assert.Equal(job.JobId, Assert.Single(await _queue.ListDeadAsync(10, Ct)).JobId);
+
+        // A retry after death is a fresh job for the same conversation; the dead one no longer waits for an operator.
+        var retried = await _queue.RequestAsync("c1", SyncTrigger.Retry, null, Ct);
+        Assert.NotEqual(job.JobId, retried.JobId);
+        Assert.Empty(await _queue.ListDeadAsync(10, Ct));
+    }
+
+    [Fact]
+    public async Task An_attempt_that_made_progress_starts_the_retry_window_again()
+    {
+        await _queue.RequestAsync("c1", SyncTrigger.Api, null, Ct);
+        var job = (await ClaimAsync("w", TimeSpan.FromMinutes(1), Ct))!;
+        Assert.Equal(JobState.Pending, await FinishAsync(job, JobTransition.Retry, window: TimeSpan.FromHours(1)));
+        await Task.Delay(50, Ct);
+
+        job = (await ClaimAsync("w", TimeSpan.FromMinutes(1), Ct))!;
+        Assert.Equal(1, job.Failures);
+        Assert.Equal(JobState.Pending, await FinishAsync(job, JobTransition.Retry, window: TimeSpan.FromMilliseconds(20), progress: true));
+
+        job = (await ClaimAsync("w", TimeSpan.FromMinutes(1), Ct))!;
+        Assert.Equal(0, job.Failures);
+        Assert.Equal(JobState.Pending, await FinishAsync(job, JobTransition.Retry, window: TimeSpan.FromSeconds(30)));
+    }
+
+    [Fact]
+    public async Task A_permanent_fault_is_dead_at_once_with_the_vendors_reason()
+    {
+        await _queue.RequestAsync("c1", SyncTrigger.Api, null, Ct);
+        var job = (await ClaimAsync("w", TimeSpan.FromMinutes(1), Ct))!;
+
+        Assert.Equal(JobState.Dead, await FinishAsync(job, JobTransition.Dead, window: TimeSpan.FromHours(24), error: "Zendesk update failed with 422: Requester is invalid"));
+
+        var dead = Assert.Single(await _queue.ListDeadAsync(10, Ct));
+        Assert.Equal("Zendesk update failed with 422: Requester is invalid", dead.Reason);
+        Assert.Equal("c1", dead.ConversationId);
+    }
+
+    [Fact]
+    public async Task An_event_that_arrives_during_the_last_attempt_is_never_dropped()
+    {
+        await _queue.EnqueueAsync(Webhook("n1"), queuesSync: true, Ct);
+        var job = (await ClaimAsync("w", TimeSpan.FromMinutes(1), Ct))!;
+        await _queue.EnqueueAsync(Webhook("n2"), queuesSync: true, Ct);
+
+        // The attempt fails for good, but a new event is waiting: the job runs again for it.
+        Assert.Equal(JobState.Pending, await FinishAsync(job, JobTransition.Dead, window: TimeSpan.Zero));
+        var again = (await ClaimAsync("w", TimeSpan.FromMinutes(1), Ct))!;
+        Assert.Equal(job.JobId, again.JobId);
+        Assert.Equal(JobState.Dead, await FinishAsync(again, JobTransition.Dead, window: TimeSpan.Zero));
+    }
+
+    [Fact]
+    public async Task A_stalled_worker_can_never_write_again_whatever_happened_to_the_job_since()
+    {
+        await _queue.EnqueueAsync(Webhook("n1"), queuesSync: true, Ct);
+        var stalled = (await ClaimAsync("w1", TimeSpan.FromMinutes(1), Ct))!;
+
+        // Deferred, then re-run after an event: the attempt number starts over, the fencing token never does.
+        Assert.Equal(JobState.Pending, await FinishAsync(stalled, JobTransition.Defer, window: TimeSpan.FromHours(1)));
+        var second = (await ClaimAsync("w2", TimeSpan.FromMinutes(1), Ct))!;
+        await _queue.EnqueueAsync(Webhook("n2"), queuesSync: true, Ct);
+        Assert.True(await CompleteAsync(second));
+        var rerun = (await ClaimAsync("w3", TimeSpan.FromMinutes(1), Ct))!;
+
+        Assert.True(rerun.Fence > second.Fence && second.Fence > stalled.Fence);
+        Assert.Equal(stalled.Attempt, rerun.Attempt);
+        Assert.False(await _queue.RenewLeaseAsync(stalled, TimeSpan.FromMinutes(1), Ct));
+        await Assert.ThrowsAsync<LeaseLostException>(async () =>
+        {
+            await using var connection = await _db.DataSource.OpenConnectionAsync(Ct);
+            await using var tx = await connection.BeginTransactionAsync(Ct);
+            await JobStore.EnsureOwnedAsync(connection, tx, stalled, Ct);
+        });
+        Assert.False(await CompleteAsync(stalled));
+        Assert.True(await CompleteAsync(rerun));
+    }
+
+    [Fact]
+    public async Task A_job_whose_attempts_keep_dying_with_their_process_is_dead_with_that_reason()
+    {
+        await _queue.RequestAsync("poison", SyncTrigger.Api, null, Ct);
+        for (var crash = 1; crash <= MaxClaims; crash++)
+        {
+            var job = await ClaimAsync("w", TimeSpan.FromMilliseconds(1), Ct);
+            Assert.NotNull(job);
+            await Task.Delay(20, Ct); // the process dies: no outcome, the lease runs out
+        }
+
+        Assert.Null(await ClaimAsync("w", TimeSpan.FromMinutes(1), Ct));
+        var dead = Assert.Single(await _queue.ListDeadAsync(10, Ct));
+        Assert.Equal("poison", dead.ConversationId);
+        Assert.Contains($"last {MaxClaims} attempts died with their process", dead.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Retrying_every_dead_job_queues_one_fresh_job_per_conversation()
+    {
+        foreach (var conversation in new[] { "d1", "d2" })
+        {
+            await _queue.RequestAsync(conversation, SyncTrigger.Api, null, Ct);
+            var job = (await ClaimAsync("w", TimeSpan.FromMinutes(1), Ct))!;
+            Assert.Equal(JobState.Dead, await FinishAsync(job, JobTransition.Dead, window: TimeSpan.Zero));
+        }
+
+        var queued = await _queue.RetryDeadAsync(null, Ct);
+
+        Assert.Equal(2, queued.Count);
+        Assert.Empty(await _queue.ListDeadAsync(10, Ct));
+        Assert.Equal(2, await _db.ScalarAsync("SELECT count(*) FROM sync.jobs WHERE state = 'pending' AND trigger = 'retry'"));
+    }
+
+    [Fact]
+    public async Task Attempts_are_logged_and_paged_newest_first_with_filters()
+    {
+        await _queue.RequestAsync("c1", SyncTrigger.Api, null, Ct);
+        var job = (await ClaimAsync("w", TimeSpan.FromMinutes(1), Ct))!;
+        await using (var connection = await _db.DataSource.OpenConnectionAsync(Ct))
+        await using (var tx = await connection.BeginTransactionAsync(Ct))
+        {
+            for (var i = 0; i < 5; i++)
+            {
+                await AttemptLog.RecordAsync(connection, tx, new AttemptRecord(0, job.JobId, i + 1, i % 2 == 0 ? "c1" : "c2", null, SyncTrigger.Api,
+                    i == 3 ? AttemptOutcome.Failure : AttemptOutcome.Success, $"r{i}", AttemptLog.IntercomToZendesk, i, 10, DateTimeOffset.UtcNow), Ct);
+            }
+
+            await tx.CommitAsync(Ct);
+        }
+
+        var log = new AttemptLog(_db.DataSource);
+        var page1 = await log.ListAsync(new AttemptFilter(null, false, null, 2, null), Ct);
+        var page2 = await log.ListAsync(new AttemptFilter(null, false, null, 2, page1[^1].AttemptId), Ct);
+        Assert.Equal(["r4", "r3"], page1.Select(a => a.Reason));
+        Assert.Equal(["r2", "r1"], page2.Select(a => a.Reason));
+        Assert.Equal(["r3"], (await log.ListAsync(new AttemptFilter(null, true, null, 10, null), Ct)).Select(a => a.Reason));
+        Assert.Equal(["r4", "r2", "r0"], (await log.ListAsync(new AttemptFilter("c1", false, null, 10, null), Ct)).Select(a => a.Reason));
+        Assert.Empty(await log.ListAsync(new AttemptFilter(null, false, DateTimeOffset.UtcNow.AddHours(1), 10, null), Ct));
+    }
+
+    [Fact]
+    public async Task Migrations_applied_by_several_replicas_at_once_run_each_script_once()
+    {
+        var connectionString = await postgres.CreateDatabaseAsync("migrate");
+        await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => SyncDatabase.MigrateAsync(connectionString)));
+
+        await using var dataSource = Npgsql.NpgsqlDataSource.Create(connectionString);
+        await using var command = dataSource.CreateCommand("SELECT count(*) FROM sync.schema_versions");
+        var scripts = typeof(JobStore).Assembly.GetManifestResourceNames().Count(n => n.EndsWith(".sql", StringComparison.Ordinal));
+        Assert.Equal(scripts, Convert.ToInt32(await command.ExecuteScalarAsync(Ct), System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    private const int MaxClaims = 5;
+
+    private Task<ClaimedJob?> ClaimAsync(string worker, TimeSpan lease, CancellationToken cancellationToken) =>
+        _queue.ClaimAsync(worker, lease, MaxClaims, cancellationToken);
+
+    private async Task<bool> CompleteAsync(ClaimedJob job) =>
+        await FinishAsync(job, JobTransition.Completed, TimeSpan.FromDays(1)) is not null;
+
+    private async Task<JobState?> FinishAsync(ClaimedJob job, JobTransition transition, TimeSpan window, bool progress = false, string error = "boom")
+    {
+        await using var connection = await _db.DataSource.OpenConnectionAsync(Ct);
+        await using var tx = await connection.BeginTransactionAsync(Ct);
+        var state = await JobStore.FinishAsync(connection, tx, job, transition, error, TimeSpan.Zero, progress, DateTimeOffset.UtcNow, window, Ct);
+        await tx.CommitAsync(Ct);
+        return state;
+    }
+}
