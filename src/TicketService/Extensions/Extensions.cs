@@ -41,6 +41,8 @@ internal static class Extensions
         builder.Services.AddSingleton<IValidateOptions<RulesOptions>, RulesValidator>();
         builder.Services.AddSingleton<RuleEngine>();
         builder.Services.AddSingleton<TicketTelemetry>();
+        builder.Services.AddTransient<UnaccountedComments>();
+        builder.Services.AddTransient<AttachmentNoteWriter>();
         builder.Services.AddTransient<ConversationSync>();
         builder.Services.AddHostedService<SyncWorker>();
         builder.Services.AddHostedService<QueueSampler>();

@@ -37,6 +37,8 @@ public sealed partial class ConversationSync(
     IOptions<SyncOptions> options,
     TicketTelemetry telemetry,
     RuleEngine rules,
+    UnaccountedComments unaccounted,
+    AttachmentNoteWriter attachmentNotes,
     ILogger<ConversationSync> logger)
 {
     public async Task<SyncResult> SyncAsync(ClaimedJob job, CancellationToken cancellationToken)
@@ -96,7 +98,7 @@ public sealed partial class ConversationSync(
             ticketId = adopted.Id;
             ticketStatus = adopted.Status;
             // The crashed attempt imported the thread it saw: keep what is already there.
-            fresh = await WithoutItemsInTicketAsync(job, ticketId, fresh, adopting: true, (items, ids) => RecordLedgerAsync(job, ticketId, ticketStatus, total, gap, items, cancellationToken, ids), cancellationToken);
+            fresh = await WithoutItemsInTicketAsync(job, ticketId, fresh, adopting: true, item => ExpectedAsync(item, requesterId, requesterContactId, authors, cancellationToken), (items, ids) => RecordLedgerAsync(job, ticketId, ticketStatus, total, gap, items, cancellationToken, ids), cancellationToken);
         }
         else
         {
@@ -104,7 +106,7 @@ public sealed partial class ConversationSync(
             if (job.Attempt > 1 && fresh.Any(i => !i.IsEvent))
             {
                 // An earlier attempt may have added a comment and crashed before its ledger row.
-                fresh = await WithoutItemsInTicketAsync(job, ticketId, fresh, adopting: false, (items, ids) => RecordLedgerAsync(job, ticketId, ticketStatus, total, gap, items, cancellationToken, ids), cancellationToken);
+                fresh = await WithoutItemsInTicketAsync(job, ticketId, fresh, adopting: false, item => ExpectedAsync(item, requesterId, requesterContactId, authors, cancellationToken), (items, ids) => RecordLedgerAsync(job, ticketId, ticketStatus, total, gap, items, cancellationToken, ids), cancellationToken);
             }
         }
 
@@ -128,7 +130,8 @@ public sealed partial class ConversationSync(
                 continue;
             }
 
-            var comment = await CommentAsync(job, item, requesterId, requesterContactId, authors, cancellationToken);
+            var comment = (await CommentAsync(job, item, requesterId, requesterContactId, authors, cancellationToken,
+                (ticketId, (items, ids) => RecordLedgerAsync(job, ticketId, ticketStatus, total, gap, items, cancellationToken, ids)))).Comment;
             var closed = false;
             long? commentId = null;
             try
@@ -221,8 +224,13 @@ public sealed partial class ConversationSync(
 
         foreach (var item in thread.Where(i => !i.IsEvent))
         {
-            var comment = await CommentAsync(job, item, requesterId, requesterContactId, authors, cancellationToken);
+            var (comment, note) = await CommentAsync(job, item, requesterId, requesterContactId, authors, cancellationToken);
             comments.Add(new ImportComment(comment.AuthorId, item.CreatedAt, comment.HtmlBody, comment.Public, comment.Uploads));
+            if (note is not null)
+            {
+                // The import is one request: the note right after its part is written exactly when the part is.
+                comments.Add(new ImportComment(null, item.CreatedAt, note.Body!, Public: false, null));
+            }
         }
 
         var settings = options.Value;
@@ -242,65 +250,68 @@ public sealed partial class ConversationSync(
         return (ticket, comments.Count);
     }
 
-    private async Task<NewComment> CommentAsync(ClaimedJob job, ThreadItem item, long requesterId, string requesterContactId, AuthorDirectory authors, CancellationToken cancellationToken)
+    /// <summary>The comment Ferry writes for <paramref name="item"/>, before attachments: what recognition compares.</summary>
+    private static async Task<ExpectedComment> ExpectedAsync(ThreadItem item, long requesterId, string requesterContactId, AuthorDirectory authors, CancellationToken cancellationToken)
     {
         var author = await authors.ResolveAsync(item.Author, requesterId, requesterContactId, cancellationToken);
-        IReadOnlyList<string>? uploads = null;
-        var notCopied = new List<string>();
-        if (item.Attachments.Count > 0)
-        {
-            var request = new CopyRequest { ConversationId = job.ConversationId, PartId = item.PartId };
-            request.Attachments.AddRange(item.Attachments.Select(a => new SourceAttachment { Url = a.Url, Name = a.Name, ContentType = a.ContentType ?? "", Size = a.Filesize ?? 0 }));
-            var copy = await attachments.CopyAsync(request, cancellationToken: cancellationToken);
-            if (!string.IsNullOrEmpty(copy.UploadToken))
-            {
-                uploads = [copy.UploadToken];
-            }
+        return new ExpectedComment(item, author.UserId, TicketPlanner.CommentHtml(item, author.Byline));
+    }
 
-            notCopied.AddRange(copy.Files.Where(f => f.Outcome != CopyOutcome.Copied).Select(f => $"{f.Name}: {f.Reason}"));
+    /// <summary>
+    /// The part's comment with its copied files. A file that may still be copied holds the part back
+    /// (<see cref="AttachmentsNotCopiedException"/>); refused files are named in a private note: inside a
+    /// private part's own comment, else a separate note, which an append (<paramref name="appendTo"/>)
+    /// writes here, before the comment, and an import adds right after it.
+    /// </summary>
+    private async Task<(NewComment Comment, ThreadItem? Note)> CommentAsync(
+        ClaimedJob job, ThreadItem item, long requesterId, string requesterContactId, AuthorDirectory authors, CancellationToken cancellationToken,
+        (long TicketId, Func<IReadOnlyList<ThreadItem>, IReadOnlyList<long>, Task> Record)? appendTo = null)
+    {
+        var expected = await ExpectedAsync(item, requesterId, requesterContactId, authors, cancellationToken);
+        if (item.Attachments.Count == 0)
+        {
+            return (new NewComment(expected.AuthorId, expected.Html, Public: !item.IsPrivate, null), null);
         }
 
-        return new NewComment(author.UserId, TicketPlanner.CommentHtml(item, author.Byline, notCopied), Public: !item.IsPrivate, uploads);
+        var request = new CopyRequest { ConversationId = job.ConversationId, PartId = item.PartId };
+        request.Attachments.AddRange(item.Attachments.Select(a => new SourceAttachment { Url = a.Url, Name = a.Name, ContentType = a.ContentType ?? "", Size = a.Filesize ?? 0 }));
+        var copy = await attachments.CopyAsync(request, cancellationToken: cancellationToken);
+        var refused = AttachmentNotes.Refused(job.ConversationId, item.PartId, copy.Files);
+        IReadOnlyList<string>? uploads = string.IsNullOrEmpty(copy.UploadToken) ? null : [copy.UploadToken];
+        if (refused.Count == 0 || item.IsPrivate)
+        {
+            var html = refused.Count == 0 ? expected.Html : expected.Html + AttachmentNotes.Folded(refused);
+            return (new NewComment(expected.AuthorId, html, Public: !item.IsPrivate, uploads), null);
+        }
+
+        var note = AttachmentNotes.Note(item, refused);
+        if (appendTo is var (ticketId, record))
+        {
+            await attachmentNotes.WriteOnceAsync(job, ticketId, note, record, cancellationToken);
+        }
+
+        return (new NewComment(expected.AuthorId, expected.Html, Public: true, uploads), note);
     }
 
     /// <summary>
     /// Drops the items a previous attempt already put into the ticket and records them in the ledger.
-    /// Only comments the ledger cannot account for are candidates: newer than the newest comment it
-    /// knows (each append records its comment id from Zendesk's audit), or, before the first append,
-    /// after the comments the import created (the ticket's oldest). Ferry sends items in order and stops
-    /// at the first failure, so what landed is a prefix of <paramref name="items"/>: candidates are
-    /// matched in order by the part's text (a byline or a note about uncopied files may surround it).
-    /// A ticket a crashed attempt imported (<paramref name="adopting"/>) is matched by each part's
-    /// created_at as well, which the import keeps.
+    /// Only comments the ledger cannot account for are candidates (<see cref="UnaccountedComments"/>),
+    /// recognised by author and exact text (<see cref="CommentRecognition"/>). A ticket a crashed attempt
+    /// imported (<paramref name="adopting"/>) is matched by each part's created_at as well, which the import keeps.
     /// </summary>
     private async Task<List<ThreadItem>> WithoutItemsInTicketAsync(
-        ClaimedJob job, long ticketId, List<ThreadItem> items, bool adopting, Func<IReadOnlyList<ThreadItem>, IReadOnlyList<long>, Task> recordAsSynced, CancellationToken cancellationToken)
+        ClaimedJob job, long ticketId, List<ThreadItem> items, bool adopting, Func<ThreadItem, Task<ExpectedComment>> expect,
+        Func<IReadOnlyList<ThreadItem>, IReadOnlyList<long>, Task> recordAsSynced, CancellationToken cancellationToken)
     {
-        var (lastCommentId, importedComments) = await links.LedgerWatermarkAsync(job.ConversationId, ticketId, cancellationToken);
-        var afterImport = lastCommentId is null && importedComments is { } n && n < 100;
-        var comments = await zendesk.CommentsAsync(ticketId, newest: !afterImport, cancellationToken);
-        var candidates = lastCommentId is { } last ? [.. comments.Where(c => c.Id > last)]
-            : afterImport ? [.. comments.Skip(importedComments!.Value)]
-            : comments.ToList();
-        var present = new List<ThreadItem>();
-        var ids = new List<long>();
-        var next = 0;
+        var candidates = await unaccounted.ListAsync(job.ConversationId, ticketId, cancellationToken);
+        var expected = new List<ExpectedComment>();
         foreach (var item in items.Where(i => !i.IsEvent))
         {
-            var expected = TicketPlanner.PlainText(item.Body);
-            var match = candidates.FindIndex(next, c =>
-                TicketPlanner.PlainText(c.HtmlBody ?? c.Body).Contains(expected.Length == 0 ? "(empty message)" : expected, StringComparison.Ordinal)
-                && (!adopting || c.CreatedAt?.ToUnixTimeSeconds() == item.CreatedAt.ToUnixTimeSeconds()));
-            if (match < 0)
-            {
-                break;
-            }
-
-            present.Add(item);
-            ids.Add(candidates[match].Id);
-            next = match + 1;
+            expected.Add(await expect(item));
         }
 
+        var ids = CommentRecognition.Recognise(expected, candidates, adopting);
+        var present = expected.Take(ids.Count).Select(e => e.Item).ToList();
         if (present.Count > 0)
         {
             await recordAsSynced(present, ids);
