@@ -20,35 +20,13 @@ public sealed class CommentRecognitionTests
     private static ZendeskComment Comment(long id, string html, long author, bool isPublic = true, DateTimeOffset? at = null) =>
         new(id, author, null, html, isPublic, at ?? At);
 
-    [Fact]
-    public void An_agent_reply_that_starts_the_same_does_not_absorb_a_customer_message()
+    [Theory]
+    [InlineData("<p>Thanks, looking into it</p>", Agent)] // an agent's reply that starts the same
+    [InlineData("<p>Thanks, and one more thing</p>", Customer)] // containing the text is not enough
+    [InlineData("<p>Thanks</p>", Agent)] // the same text by someone else
+    public void A_customer_Thanks_is_not_absorbed_by_a_comment_that_is_not_exactly_it(string candidateHtml, long candidateAuthor)
     {
-        var ids = CommentRecognition.Recognise(
-            [Expected("p1", "<p>Thanks</p>", Customer)],
-            [Comment(100, "<p>Thanks, looking into it</p>", Agent)],
-            adopting: false);
-
-        Assert.Empty(ids);
-    }
-
-    [Fact]
-    public void Containing_the_text_is_not_enough_even_from_the_same_author()
-    {
-        var ids = CommentRecognition.Recognise(
-            [Expected("p1", "<p>Thanks</p>", Customer)],
-            [Comment(100, "<p>Thanks, and one more thing</p>", Customer)],
-            adopting: false);
-
-        Assert.Empty(ids);
-    }
-
-    [Fact]
-    public void The_same_text_by_someone_else_is_not_the_item()
-    {
-        var ids = CommentRecognition.Recognise(
-            [Expected("p1", "<p>Thanks</p>", Customer)],
-            [Comment(100, "<p>Thanks</p>", Agent)],
-            adopting: false);
+        var ids = CommentRecognition.Recognise([Expected("p1", "<p>Thanks</p>", Customer)], [Comment(100, candidateHtml, candidateAuthor)], adopting: false);
 
         Assert.Empty(ids);
     }
