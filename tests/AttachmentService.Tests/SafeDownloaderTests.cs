@@ -107,15 +107,25 @@ public sealed class SafeDownloaderTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData(404, false)]
     [InlineData(403, false)]
     [InlineData(503, true)]
     [InlineData(429, true)]
-    public async Task Error_answers_fail_and_only_server_errors_are_transient(int status, bool transient)
+    public async Task Error_answers_fail_and_only_server_errors_are_retried_with_the_same_url(int status, bool transient)
     {
         using var downloader = LoopbackAllowed();
         var failed = await Assert.ThrowsAsync<DownloadFailedException>(() =>
             downloader.OpenAsync($"{_origin.Base}/status/s{status}/{status}", TestContext.Current.CancellationToken));
         Assert.Equal(transient, failed.Transient);
+    }
+
+    [Theory]
+    [InlineData(404)]
+    [InlineData(410)]
+    public async Task A_file_the_source_no_longer_has_is_refused_as_gone(int status)
+    {
+        using var downloader = LoopbackAllowed();
+        var refused = await Assert.ThrowsAsync<AttachmentRefusedException>(() =>
+            downloader.OpenAsync($"{_origin.Base}/status/g{status}/{status}", TestContext.Current.CancellationToken));
+        Assert.Equal(Refusal.Gone, refused.Kind);
     }
 }

@@ -32,6 +32,15 @@ public sealed class AttachmentsApi(AttachmentCopier copier, ChunkUploader upload
                 _ => CopyOutcome.Failed,
             },
             Reason = f.Reason,
+            Refusal = f.Refusal switch
+            {
+                Safety.Refusal.SourceNotAllowed => CopyRefusal.SourceNotAllowed,
+                Safety.Refusal.TooLarge => CopyRefusal.TooLarge,
+                Safety.Refusal.Empty => CopyRefusal.Empty,
+                Safety.Refusal.Rejected => CopyRefusal.Rejected,
+                Safety.Refusal.Gone => CopyRefusal.Gone,
+                _ => CopyRefusal.Unspecified,
+            },
             Bytes = f.Bytes,
             ContentType = f.ContentType,
         }));

@@ -14,19 +14,25 @@ public sealed record CopyScope(string ConversationId, string PartId);
 public enum FileOutcome
 {
     Copied,
+
+    /// <summary>Permanent: copying it again cannot succeed (<see cref="Refusal"/> says why).</summary>
     Refused,
+
+    /// <summary>Transient: the caller retries the part later, with a fresh pre-signed URL.</summary>
     Failed,
 }
 
-public sealed record FileResult(string Name, FileOutcome Outcome, string Reason, long Bytes, string ContentType);
+public sealed record FileResult(string Name, FileOutcome Outcome, string Reason, long Bytes, string ContentType, Refusal Refusal = Refusal.None);
 
-/// <summary>What one Copy produced: the one upload token every copied file joined (null when none was copied).</summary>
+/// <summary>What one Copy produced: the one upload token every copied file joined (null when none was copied, or when any file failed).</summary>
 public sealed record CopyResult(string? Token, IReadOnlyList<FileResult> Files);
 
 /// <summary>
 /// Copies a part's attachments one after another, each download streamed straight into its Zendesk
 /// upload. The first copied file creates the upload token, later files join it (token=…), so one
-/// comment carries them all.
+/// comment carries them all. A transient failure ends the part: the files after it are not tried and
+/// the uploads made are deleted, since the caller retries the whole part (an orphaned token would
+/// otherwise hold them until Zendesk expires it).
 /// </summary>
 public sealed partial class AttachmentCopier(
     SafeDownloader downloader,
@@ -46,12 +52,38 @@ public sealed partial class AttachmentCopier(
         var results = new List<FileResult>(files.Count);
         for (var i = 0; i < files.Count; i++)
         {
+            if (results.Any(r => r.Outcome == FileOutcome.Failed))
+            {
+                var skipped = files[i];
+                results.Add(new(FileName(skipped), FileOutcome.Failed, "failed: not tried, an earlier file of the part failed", 0, skipped.ContentType ?? ""));
+                continue;
+            }
+
             var (result, uploadToken) = await CopyFileAsync(scope, i, files[i], token, budget, ct);
             token ??= uploadToken;
             results.Add(result);
         }
 
+        if (token is not null && results.Any(r => r.Outcome == FileOutcome.Failed))
+        {
+            await DiscardAsync(scope, token, ct);
+            token = null;
+        }
+
         return new CopyResult(token, results);
+    }
+
+    /// <summary>Best effort: an upload left behind expires with its token (about 60 minutes).</summary>
+    private async Task DiscardAsync(CopyScope scope, string token, CancellationToken ct)
+    {
+        try
+        {
+            await zendesk.DeleteAsync(token, ct);
+        }
+        catch (Exception e) when (!ct.IsCancellationRequested)
+        {
+            LogDiscardFailed(logger, scope.ConversationId, scope.PartId, e.Message);
+        }
     }
 
     private async Task<(FileResult Result, string? Token)> CopyFileAsync(
@@ -71,7 +103,7 @@ public sealed partial class AttachmentCopier(
         var attempts = 0;
         if (file.DeclaredSize > _options.MaxFileBytes)
         {
-            result = new(name, FileOutcome.Refused, $"refused: declared size {file.DeclaredSize} bytes is over the {_options.MaxFileBytes}-byte cap", 0, contentType);
+            result = new(name, FileOutcome.Refused, $"refused: declared size {file.DeclaredSize} bytes is over the {_options.MaxFileBytes}-byte cap", 0, contentType, Refusal.TooLarge);
         }
         else
         {
@@ -89,11 +121,11 @@ public sealed partial class AttachmentCopier(
                 }
                 catch (Exception e) when (!callerCt.IsCancellationRequested)
                 {
-                    var (outcome, reason, retry, retryAfter) = Classify(e, fileCts, budget);
+                    var (outcome, refusal, reason, retry, retryAfter) = Classify(e, fileCts, budget);
                     var delay = Backoff(attempts, retryAfter);
                     if (!retry || attempts >= _options.MaxAttempts || budget.IsCancellationRequested)
                     {
-                        result = new(name, outcome, retry ? $"{reason} (gave up after {attempts} attempts)" : reason, 0, contentType);
+                        result = new(name, outcome, retry ? $"{reason} (gave up after {attempts} attempts)" : reason, 0, contentType, refusal);
                         break;
                     }
 
@@ -141,59 +173,69 @@ public sealed partial class AttachmentCopier(
         var body = await response.Content.ReadAsStreamAsync(ct);
         using var content = new CappedStreamContent(body, length, _options.MaxFileBytes);
         content.Headers.ContentType = contentType;
-        var upload = await zendesk.UploadAsync(name, token, content, ct);
-        return (upload, content.Bytes, contentType.ToString());
+        try
+        {
+            var upload = await zendesk.UploadAsync(name, token, content, ct);
+            return (upload, content.Bytes, contentType.ToString());
+        }
+        catch (ZendeskUploadException e) when (e.Failure == ZendeskUploadFailure.Rejected && content.Bytes == 0)
+        {
+            throw new AttachmentRefusedException($"refused: Zendesk did not take the empty file ({e.Status})", Refusal.Empty);
+        }
     }
 
     /// <summary>
-    /// Refusals are final. Transient failures (connection broken mid-stream, 5xx, 429) are retried
-    /// from the start: a new download piped into a new upload. Re-sending the upload POST is
+    /// Refusals are final. Everything else is transient for the part (the caller retries it with fresh
+    /// URLs); within this call only failures the same URL may get past (connection broken mid-stream,
+    /// 5xx, 429) are retried from the start: a new download piped into a new upload. Re-sending the upload POST is
     /// acceptable because an upload that Zendesk did register but whose answer was lost only leaves
     /// an unused token (first file; it expires after ~60 minutes, harmless) — for a file joining an
     /// existing token it could add that file twice to the comment, the lesser evil than losing it.
     /// A file over its time cap is not retried within this call (it would be as slow again).
     /// </summary>
-    private (FileOutcome Outcome, string Reason, bool Retry, TimeSpan? RetryAfter) Classify(
+    private (FileOutcome Outcome, Refusal Refusal, string Reason, bool Retry, TimeSpan? RetryAfter) Classify(
         Exception e, CancellationTokenSource fileCts, CancellationTokenSource budget)
     {
         if (SafeDownloader.Find<AttachmentRefusedException>(e) is { } refused)
         {
-            return (FileOutcome.Refused, refused.Reason, false, null);
+            return (FileOutcome.Refused, refused.Kind, refused.Reason, false, null);
         }
 
         if (SafeDownloader.Find<FileTooLargeException>(e) is { } tooLarge)
         {
-            return (FileOutcome.Refused, tooLarge.Message, false, null);
+            return (FileOutcome.Refused, Refusal.TooLarge, tooLarge.Message, false, null);
         }
 
         if (e is OperationCanceledException || SafeDownloader.Find<OperationCanceledException>(e) is not null)
         {
             return budget.IsCancellationRequested
-                ? (FileOutcome.Failed, "failed: the call's time budget ran out", false, null)
-                : (FileOutcome.Failed, $"failed: over the {_options.FileTimeout.TotalSeconds:0.#}-second time cap", false, null);
+                ? (FileOutcome.Failed, Refusal.None, "failed: the call's time budget ran out", false, null)
+                : (FileOutcome.Failed, Refusal.None, $"failed: over the {_options.FileTimeout.TotalSeconds:0.#}-second time cap", false, null);
         }
 
         if (e is ZendeskUploadException upload)
         {
             return upload.Failure switch
             {
-                ZendeskUploadFailure.TooLarge => (FileOutcome.Refused, $"refused: Zendesk rejected the file as too large ({upload.Status})", false, null),
-                ZendeskUploadFailure.Transient => (FileOutcome.Failed, $"failed: Zendesk upload answered {upload.Status}", true, upload.RetryAfter),
-                _ => (FileOutcome.Failed, $"failed: Zendesk upload answered {upload.Status}", false, null),
+                ZendeskUploadFailure.TooLarge => (FileOutcome.Refused, Refusal.TooLarge, $"refused: Zendesk rejected the file as too large ({upload.Status})", false, null),
+                ZendeskUploadFailure.Rejected => (FileOutcome.Refused, Refusal.Rejected, $"refused: Zendesk rejected the upload ({upload.Status})", false, null),
+                ZendeskUploadFailure.Transient => (FileOutcome.Failed, Refusal.None, $"failed: Zendesk upload answered {upload.Status}", true, upload.RetryAfter),
+                // Credentials or an unreadable answer: retrying the part after the fix copies the file.
+                _ => (FileOutcome.Failed, Refusal.None, $"failed: Zendesk upload answered {upload.Status}", false, null),
             };
         }
 
         if (e is DownloadFailedException download)
         {
-            return (FileOutcome.Failed, $"failed: {download.Message}", download.Transient, null);
+            return (FileOutcome.Failed, Refusal.None, $"failed: {download.Message}", download.Transient, null);
         }
 
         if (e is HttpRequestException or IOException)
         {
-            return (FileOutcome.Failed, $"failed: transfer interrupted ({Innermost(e).Message})", true, null);
+            return (FileOutcome.Failed, Refusal.None, $"failed: transfer interrupted ({Innermost(e).Message})", true, null);
         }
 
-        return (FileOutcome.Failed, $"failed: {e.GetType().Name}", false, null);
+        return (FileOutcome.Failed, Refusal.None, $"failed: {e.GetType().Name}", false, null);
     }
 
     private TimeSpan Backoff(int attempt, TimeSpan? retryAfter)
@@ -228,6 +270,9 @@ public sealed partial class AttachmentCopier(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Attachment {Index} of conversation {ConversationId} part {PartId}: {Outcome}, {Bytes} bytes, {Attempts} attempt(s) {Reason}")]
     private static partial void LogFile(ILogger logger, string conversationId, string partId, int index, string outcome, long bytes, int attempts, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Conversation {ConversationId} part {PartId}: could not delete the uploads of a part that will be retried ({Error}); they expire with their token")]
+    private static partial void LogDiscardFailed(ILogger logger, string conversationId, string partId, string error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Attachment {Index} of conversation {ConversationId} part {PartId}: attempt {Attempt} failed ({Reason}), retrying in {Delay}")]
     private static partial void LogRetrying(ILogger logger, string conversationId, string partId, int index, int attempt, string reason, TimeSpan delay);

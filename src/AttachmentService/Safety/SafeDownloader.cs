@@ -74,8 +74,14 @@ public sealed class SafeDownloader : IDisposable
             }
 
             response.Dispose();
-            // 5xx and 429 may pass; 403/404/410 usually mean the pre-signed URL expired: the caller
-            // fetches the conversation again for a fresh URL rather than retrying this one.
+            // 404/410: the file is gone. 5xx, 429 and 408 may pass: retry this URL. Anything else (403
+            // above all) usually means the pre-signed URL expired: the caller fetches the conversation
+            // again for a fresh URL rather than retrying this one.
+            if (status is 404 or 410)
+            {
+                throw new AttachmentRefusedException($"refused: source answered {status} {response.ReasonPhrase}", Refusal.Gone);
+            }
+
             var transient = status >= 500 || status == 429 || status == 408;
             throw new DownloadFailedException($"source answered {status} {response.ReasonPhrase}", transient);
         }
@@ -124,7 +130,7 @@ public sealed class SafeDownloader : IDisposable
     public void Dispose() => _client.Dispose();
 }
 
-/// <summary>The source could not deliver the file; <see cref="Transient"/> failures are retried.</summary>
+/// <summary>The source could not deliver the file now; <see cref="Transient"/> failures are retried with the same URL.</summary>
 public sealed class DownloadFailedException(string reason, bool transient) : Exception(reason)
 {
     public bool Transient => transient;

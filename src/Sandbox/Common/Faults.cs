@@ -51,6 +51,17 @@ public sealed class FaultSettings
     /// <summary>Only requests whose path contains this text are faulted (empty: every request), e.g. "/imports/tickets".</summary>
     public string PathContains { get; set; } = "";
 
+    /// <summary>
+    /// The first this many requests the faults apply to (mind <see cref="PathContains"/>) answer <see cref="ErrorStatus"/>,
+    /// then they pass: "fails twice, then works". Counted from when these settings were put in force.
+    /// </summary>
+    public int FailFirst { get; set; }
+
+    private int _failedFirst;
+
+    /// <summary>Counts a request against <see cref="FailFirst"/>: true while it should still fail.</summary>
+    public bool TakeFailFirst() => FailFirst > 0 && Interlocked.Increment(ref _failedFirst) <= FailFirst;
+
     public bool AppliesTo(string vendor, PathString path) =>
         (Scope == "all" || string.Equals(Scope, vendor, StringComparison.OrdinalIgnoreCase))
         && (PathContains.Length == 0 || (path.Value ?? "").Contains(PathContains, StringComparison.OrdinalIgnoreCase));
@@ -118,7 +129,7 @@ public sealed class FaultFilter(FaultState faults, string vendor) : IEndpointFil
                 : VendorErrors.Zendesk(429, "APIRateLimitExceeded", "Rate limit exceeded (storm)");
         }
 
-        if (FaultState.Roll(f.ErrorRate))
+        if (f.TakeFailFirst() || FaultState.Roll(f.ErrorRate))
         {
             return vendor == "intercom"
                 ? VendorErrors.Intercom(f.ErrorStatus, "server_error", "Injected server error")

@@ -363,6 +363,13 @@ public static class IntercomEndpoints
         }
 
         var f = faults.Current;
+        if (f.AppliesTo("intercom", http.Request.Path) && f.TakeFailFirst())
+        {
+            http.Response.StatusCode = f.ErrorStatus;
+            await http.Response.WriteAsync("<Error><Code>InjectedFault</Code></Error>", http.RequestAborted);
+            return;
+        }
+
         http.Response.ContentType = string.IsNullOrEmpty(contentType) ? "application/octet-stream" : contentType;
         http.Response.ContentLength = size;
         http.Response.Headers.ContentDisposition = $"attachment; filename=\"{name.Replace("\"", "", StringComparison.Ordinal)}\"";

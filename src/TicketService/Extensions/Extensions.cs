@@ -45,6 +45,8 @@ internal static class Extensions
         builder.Services.AddSingleton<IValidateOptions<RulesOptions>, RulesValidator>();
         builder.Services.AddSingleton<RuleEngine>();
         builder.Services.AddSingleton<TicketTelemetry>();
+        builder.Services.AddTransient<UnaccountedComments>();
+        builder.Services.AddTransient<AttachmentNoteWriter>();
         builder.Services.AddTransient<CommentBuilder>();
         builder.Services.AddTransient<TicketContents>();
         builder.Services.AddTransient<TicketTarget>();

@@ -46,7 +46,7 @@ public sealed partial class CommentAppender(
             }
 
             attempt.BeforeVendorWrite();
-            var comment = await comments.BuildAsync(attempt, plan, item);
+            var (comment, _) = await comments.BuildAsync(attempt, plan, item, appendTo: ticket);
             if (await TryAppendAsync(attempt, ticket.Id, comment) is { } appended)
             {
                 ticket = new TicketState(ticket.Id, appended.Ticket.Status, appended.Ticket);
@@ -59,7 +59,7 @@ public sealed partial class CommentAppender(
                 await attempt.WriteAsync(tx => tx.MoveToFollowUpAsync(closedId, existing.Id, createdComments: 0, CancellationToken.None));
                 LogFollowUp(logger, attempt.ConversationId, closedId, existing.Id);
                 ticket = new TicketState(existing.Id, existing.Status, existing);
-                pending = new Queue<ThreadItem>(await contents.WithoutItemsInTicketAsync(attempt, plan, ticket.Id, ticket.Status, [item, .. pending], adopting: false));
+                pending = new Queue<ThreadItem>(await contents.WithoutItemsInTicketAsync(attempt, plan, ticket, [item, .. pending], adopting: false));
                 continue;
             }
             else

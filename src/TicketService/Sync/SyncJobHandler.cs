@@ -61,6 +61,7 @@ public static class SyncFaults
     {
         VendorRateLimitedException limited => new Fault(FaultKind.RateLimited, limited.Message, limited.RetryAfter),
         VendorException vendor => new Fault(IsPermanent(vendor.Status) ? FaultKind.Permanent : FaultKind.Transient, vendor.Message),
+        AttachmentsNotCopiedException files => new Fault(FaultKind.Transient, files.Message),
         PermanentSyncException permanent => new Fault(FaultKind.Permanent, permanent.Message),
         RpcException rpc => new Fault(
             rpc.StatusCode is StatusCode.InvalidArgument or StatusCode.FailedPrecondition or StatusCode.PermissionDenied or StatusCode.OutOfRange ? FaultKind.Permanent : FaultKind.Transient,

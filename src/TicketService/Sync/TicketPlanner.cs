@@ -7,10 +7,21 @@ namespace Ferry.TicketService.Sync;
 /// <summary>One item of the thread: the opening message ("source") or a conversation part.</summary>
 public sealed record ThreadItem(string PartId, string PartType, IntercomAuthor? Author, string? Body, DateTimeOffset CreatedAt, IReadOnlyList<IntercomAttachment> Attachments)
 {
-    /// <summary>Assignments, open/close/snooze and attribute changes change the ticket; they are not comments.</summary>
-    public bool IsEvent => PartType is not ("comment" or "note" or "source") || (string.IsNullOrWhiteSpace(TicketPlanner.PlainText(Body)) && Attachments.Count == 0);
+    /// <summary>
+    /// Part types whose text the customer sees in Intercom: replies, and a close, assignment, snooze or
+    /// reopen sent with a message ("close with a message" reaches the user; an assignment's body is
+    /// "a response in the conversation").
+    /// </summary>
+    private static readonly HashSet<string> PublicTypes = new(StringComparer.Ordinal)
+    {
+        "source", "comment", "close", "open", "snoozed", "unsnoozed", "assignment", "assign_and_reopen", "away_mode_assignment", "quick_reply",
+    };
 
-    public bool IsPrivate => PartType == "note";
+    /// <summary>A part without text or attachments (most assignments, open/close/snooze, attribute changes) is an event, not an empty comment.</summary>
+    public bool IsEvent => string.IsNullOrWhiteSpace(TicketPlanner.PlainText(Body)) && Attachments.Count == 0;
+
+    /// <summary>Notes, and text of any part type not known to reach the customer, stay internal.</summary>
+    public bool IsPrivate => !PublicTypes.Contains(PartType);
 }
 
 /// <summary>Pure mapping rules from an Intercom conversation to a Zendesk ticket. No I/O.</summary>
@@ -47,7 +58,7 @@ public static partial class TicketPlanner
     {
         var returned = conversation.ConversationParts?.ConversationParts ?? [];
         var total = conversation.ConversationParts?.TotalCount ?? returned.Count;
-        var known = synced.Where(id => id != SourcePartId).Union(returned.Select(p => p.Id), StringComparer.Ordinal).Count();
+        var known = synced.Where(id => id != SourcePartId && !AttachmentNotes.IsNotePartId(id)).Union(returned.Select(p => p.Id), StringComparer.Ordinal).Count();
         return Math.Max(0, total - known);
     }
 
@@ -74,8 +85,11 @@ public static partial class TicketPlanner
         [.. (conversation.Tags?.Tags ?? []).Select(t => TagPattern().Replace(t.Name.Trim().ToLowerInvariant(), "_")).Where(t => t.Length > 0)
             .Append(options.FerryTag).Distinct(StringComparer.Ordinal)];
 
-    /// <summary>The comment body: Intercom's HTML kept, with a byline when the author has no Zendesk user of their own.</summary>
-    public static string CommentHtml(ThreadItem item, string? byline, IReadOnlyList<string> notCopied)
+    /// <summary>
+    /// The comment body: Intercom's HTML kept, with a byline when the author has no Zendesk user of
+    /// their own, and, on a private comment only, the note about attachments Ferry could not copy.
+    /// </summary>
+    public static string CommentHtml(ThreadItem item, string? byline, string? attachmentNote = null)
     {
         var body = item.Body ?? "";
         if (byline is not null)
@@ -83,13 +97,8 @@ public static partial class TicketPlanner
             body = $"<p><em>{WebUtility.HtmlEncode(byline)}</em></p>{body}";
         }
 
-        if (notCopied.Count > 0)
-        {
-            body += "<p><strong>Ferry could not copy these attachments:</strong></p><ul>"
-                + string.Concat(notCopied.Select(n => $"<li>{WebUtility.HtmlEncode(n)}</li>")) + "</ul>";
-        }
-
-        return body.Length == 0 ? "<p>(empty message)</p>" : body;
+        body = body.Length == 0 ? "<p>(empty message)</p>" : body;
+        return attachmentNote is null ? body : body + attachmentNote;
     }
 
     public static string GapNote(int missing, int total) =>

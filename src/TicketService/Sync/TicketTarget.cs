@@ -29,17 +29,19 @@ public sealed partial class TicketTarget(
         if (plan.Link is { } link)
         {
             // An earlier attempt may have added a comment and stopped before its ledger row.
+            var linked = new TicketState(link.TicketId, link.Status, null);
             var toAppend = attempt.Job.Attempt > 1 && plan.Fresh.Any(i => !i.IsEvent)
-                ? await contents.WithoutItemsInTicketAsync(attempt, plan, link.TicketId, link.Status, plan.Fresh, adopting: false)
+                ? await contents.WithoutItemsInTicketAsync(attempt, plan, linked, plan.Fresh, adopting: false)
                 : plan.Fresh;
-            return new TargetTicket(new TicketState(link.TicketId, link.Status, null), toAppend, Created: false);
+            return new TargetTicket(linked, toAppend, Created: false);
         }
 
         if (await AdoptAsync(attempt) is { } adopted)
         {
             // The crashed attempt imported the thread it saw: keep what is already there.
-            var toAppend = await contents.WithoutItemsInTicketAsync(attempt, plan, adopted.Id, adopted.Status, plan.Fresh, adopting: true);
-            return new TargetTicket(new TicketState(adopted.Id, adopted.Status, adopted), toAppend, Created: false);
+            var found = new TicketState(adopted.Id, adopted.Status, adopted);
+            var toAppend = await contents.WithoutItemsInTicketAsync(attempt, plan, found, plan.Fresh, adopting: true);
+            return new TargetTicket(found, toAppend, Created: false);
         }
 
         attempt.BeforeVendorWrite();
@@ -69,8 +71,13 @@ public sealed partial class TicketTarget(
 
         foreach (var item in plan.Thread.Where(i => !i.IsEvent))
         {
-            var comment = await comments.BuildAsync(attempt, plan, item);
+            var (comment, note) = await comments.BuildAsync(attempt, plan, item);
             imported.Add(new ImportComment(comment.AuthorId, item.CreatedAt, comment.HtmlBody, comment.Public, comment.Uploads));
+            if (note is not null)
+            {
+                // The import is one request: the note right after its part is written exactly when the part is.
+                imported.Add(new ImportComment(null, item.CreatedAt, note.Body!, Public: false, null));
+            }
         }
 
         var import = new TicketImport(

@@ -32,19 +32,35 @@ public sealed class TicketPlannerTests
     }
 
     [Theory]
-    [InlineData("assignment", "<p>x</p>", true)]
-    [InlineData("close", null, true)]
-    [InlineData("open", null, true)]
-    [InlineData("snoozed", null, true)]
-    [InlineData("conversation_attribute_updated_by_admin", null, true)]
-    [InlineData("comment", null, true)]
-    [InlineData("comment", "<p> </p>", true)]
-    [InlineData("comment", "<p>hi</p>", false)]
-    [InlineData("note", "<p>internal</p>", false)]
-    public void Events_and_empty_parts_are_not_comments(string partType, string? body, bool isEvent)
+    [InlineData("assignment", null)]
+    [InlineData("close", null)]
+    [InlineData("open", "<p></p>")]
+    [InlineData("snoozed", null)]
+    [InlineData("conversation_attribute_updated_by_admin", null)]
+    [InlineData("comment", null)]
+    [InlineData("comment", "<p> </p>")]
+    public void Parts_without_text_or_files_are_events(string partType, string? body)
     {
         var item = TicketPlanner.Thread(Conversation(parts: [Part("p", partType, 1_700_000_100, body)]))[1];
-        Assert.Equal(isEvent, item.IsEvent);
+        Assert.True(item.IsEvent);
+    }
+
+    [Theory]
+    [InlineData("comment", false)]
+    [InlineData("note", true)]
+    [InlineData("close", false)]
+    [InlineData("assignment", false)]
+    [InlineData("assign_and_reopen", false)]
+    [InlineData("snoozed", false)]
+    [InlineData("open", false)]
+    [InlineData("away_mode_assignment", false)]
+    [InlineData("conversation_attribute_updated_by_admin", true)]
+    [InlineData("custom_action_finished", true)]
+    public void Every_part_with_text_is_a_comment_public_only_when_the_customer_saw_it(string partType, bool isPrivate)
+    {
+        var item = TicketPlanner.Thread(Conversation(parts: [Part("p", partType, 1_700_000_100, "<p>We are closing this, thanks!</p>")]))[1];
+        Assert.False(item.IsEvent);
+        Assert.Equal(isPrivate, item.IsPrivate);
     }
 
     [Fact]
@@ -99,16 +115,20 @@ public sealed class TicketPlannerTests
         // Parts synced while they were still in the window are not missing.
         var syncedEarlier = Enumerable.Range(0, 30).Select(i => $"p{i}").Append("source").ToHashSet();
         Assert.Equal(70, TicketPlanner.Missing(Conversation(parts: parts, total: 600), syncedEarlier));
+
+        // Ferry's notes about refused attachments are ledger rows, not parts.
+        syncedEarlier.UnionWith(Enumerable.Range(0, 30).Select(i => AttachmentNotes.NotePartId($"p{i}")));
+        Assert.Equal(70, TicketPlanner.Missing(Conversation(parts: parts, total: 600), syncedEarlier));
     }
 
     [Fact]
-    public void Comment_html_keeps_the_body_and_adds_byline_and_attachment_failures_encoded()
+    public void Comment_html_keeps_the_body_and_adds_byline_and_attachment_note_encoded()
     {
-        var item = TicketPlanner.Thread(Conversation(parts: [Part("p", "comment", 1_700_000_100, "<p>Body</p>", "bot")]))[1];
-        var html = TicketPlanner.CommentHtml(item, "Fin <bot> wrote:", ["big.zip: too large"]);
+        var item = TicketPlanner.Thread(Conversation(parts: [Part("p", "note", 1_700_000_100, "<p>Body</p>", "bot")]))[1];
+        var html = TicketPlanner.CommentHtml(item, "Fin <bot> wrote:", AttachmentNotes.Folded([new RefusedFile("big<1>.zip", "it is larger than the attachment size limit")]));
 
         Assert.StartsWith("<p><em>Fin &lt;bot&gt; wrote:</em></p><p>Body</p>", html, StringComparison.Ordinal);
-        Assert.Contains("<li>big.zip: too large</li>", html, StringComparison.Ordinal);
+        Assert.Contains("<li>big&lt;1&gt;.zip: it is larger than the attachment size limit</li>", html, StringComparison.Ordinal);
     }
 
     [Theory]

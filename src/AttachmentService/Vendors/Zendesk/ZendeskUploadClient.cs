@@ -26,14 +26,25 @@ public sealed class ZendeskUploadClient(HttpClient http)
             {
                 HttpStatusCode.RequestEntityTooLarge => ZendeskUploadFailure.TooLarge,
                 HttpStatusCode.TooManyRequests or HttpStatusCode.RequestTimeout => ZendeskUploadFailure.Transient,
+                HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden => ZendeskUploadFailure.Permanent,
                 _ when status >= 500 => ZendeskUploadFailure.Transient,
-                _ => ZendeskUploadFailure.Permanent,
+                _ => ZendeskUploadFailure.Rejected,
             }, response.Headers.RetryAfter?.Delta);
         }
 
         var body = await response.Content.ReadFromJsonAsync<UploadEnvelope>(ct);
         var upload = body?.Upload ?? throw new ZendeskUploadException((int)response.StatusCode, ZendeskUploadFailure.Permanent, null);
         return new ZendeskUpload(upload.Token, upload.Attachment?.Id ?? 0, upload.Attachment?.Size ?? 0, upload.Attachment?.ContentType);
+    }
+
+    /// <summary>DELETE /api/v2/uploads/{token}: removes the token's uploads (a gone token is fine).</summary>
+    public async Task DeleteAsync(string token, CancellationToken ct)
+    {
+        using var response = await http.DeleteAsync(new Uri($"api/v2/uploads/{Uri.EscapeDataString(token)}", UriKind.Relative), ct);
+        if (!response.IsSuccessStatusCode && response.StatusCode != HttpStatusCode.NotFound)
+        {
+            throw new ZendeskUploadException((int)response.StatusCode, ZendeskUploadFailure.Permanent, null);
+        }
     }
 
     private sealed record UploadEnvelope([property: JsonPropertyName("upload")] UploadDto? Upload);
@@ -54,6 +65,11 @@ public enum ZendeskUploadFailure
 {
     Transient,
     TooLarge,
+
+    /// <summary>A 4xx about the file itself (validation): sending it again gets the same answer.</summary>
+    Rejected,
+
+    /// <summary>Credentials, permissions or an unreadable answer: not about the file.</summary>
     Permanent,
 }
 
