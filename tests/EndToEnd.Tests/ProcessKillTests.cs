@@ -38,13 +38,27 @@ public sealed class KillableFerryApp : IAsyncLifetime
     /// orchestrator launches projects through `dotnet run`; the service is that launcher's child, and
     /// the launcher exits by itself once the service died, as a supervisor would see a crash.
     /// </summary>
-    public async Task<KilledProcess> KillTicketServiceAsync(CancellationToken cancellationToken)
+    public Task<KilledProcess> KillTicketServiceAsync(CancellationToken cancellationToken) => StopTicketServiceAsync(graceful: false, cancellationToken);
+
+    /// <summary>SIGTERMs the running TicketService process, as Kubernetes does on a deploy, and waits until it has exited.</summary>
+    public Task<KilledProcess> TerminateTicketServiceAsync(CancellationToken cancellationToken) => StopTicketServiceAsync(graceful: true, cancellationToken);
+
+    private async Task<KilledProcess> StopTicketServiceAsync(bool graceful, CancellationToken cancellationToken)
     {
         var launcherPid = Pid(await WaitForTicketsAsync(e => e.Snapshot.State?.Text == KnownResourceStates.Running && Pid(e) is not null, cancellationToken))!.Value;
         var pid = new[] { launcherPid }.Concat(Descendants(launcherPid)).First(p => CommandLine(p).Contains("Ferry.TicketService", StringComparison.Ordinal));
         var commandLine = CommandLine(pid);
         using var service = Process.GetProcessById(pid);
-        service.Kill(); // SIGKILL on Unix
+        if (graceful)
+        {
+            using var kill = Process.Start("kill", ["-TERM", pid.ToString(CultureInfo.InvariantCulture)]);
+            await kill.WaitForExitAsync(cancellationToken);
+        }
+        else
+        {
+            service.Kill(); // SIGKILL on Unix
+        }
+
         await service.WaitForExitAsync(cancellationToken);
         return new KilledProcess(launcherPid, pid, commandLine);
     }
@@ -267,6 +281,55 @@ public sealed class ProcessKillTests(KillableFerryApp killable) : IClassFixture<
         await WaitForDoneAsync(sync, conversationId);
         var ticket = Assert.Single(await Ferry.TicketsForAsync(conversationId, Ct));
         Assert.Equal(2, ticket["comments"]!.AsArray().Count);
+    }
+
+    [Fact]
+    public async Task A_TicketService_stopped_during_a_slow_Zendesk_write_finishes_and_records_it_so_nothing_is_doubled()
+    {
+        var contact = await Ferry.PostAdminAsync("/admin/intercom/contacts", new { role = "user", email = "deploy@customer.example", name = "Dee Ploy" }, Ct);
+        var contactId = contact["id"]!.GetValue<string>();
+        var conversation = await Ferry.PostAdminAsync("/admin/intercom/conversations", new { contactId, subject = "", body = "<p>My invoice is wrong</p>" }, Ct);
+        var conversationId = conversation["id"]!.GetValue<string>();
+        var sync = new V1.Sync.SyncClient(Ferry.Gateway);
+        await Ferry.WaitForTicketsAsync(conversationId, t => t.Count == 1, SyncTimeout, Ct);
+        var ticketId = (await WaitForDoneAsync(sync, conversationId)).TicketId;
+
+        // Zendesk takes the appended comment, then holds its answer; the deploy's SIGTERM arrives in that window.
+        await Ferry.SetFaultsAsync(new { scope = "zendesk", holdResponseMs = 4_000, pathContains = $"/api/v2/tickets/{ticketId}" }, Ct);
+        KilledProcess stopped;
+        try
+        {
+            await Ferry.PostAdminAsync(
+                $"/admin/intercom/conversations/{conversationId}/parts",
+                new { partType = "comment", authorType = "user", authorId = contactId, body = "<p>It says 40 EUR, I paid 20</p>" },
+                Ct);
+            await Ferry.WaitForTicketsAsync(conversationId, t => t[0]["comments"]!.AsArray().Count == 2, SyncTimeout, Ct);
+            stopped = await killable.TerminateTicketServiceAsync(Ct);
+            Output($"SIGTERMed TicketService pid {stopped.ServicePid} while Zendesk held the answer to the append.");
+        }
+        finally
+        {
+            await Ferry.SetFaultsAsync(new { }, Ct);
+        }
+
+        // The stopping process waited for the answer and recorded the comment before it exited.
+        var attempts = (await sync.ListAttemptsAsync(new ListAttemptsRequest { ConversationId = conversationId }, cancellationToken: Ct)).Attempts;
+        foreach (var a in attempts)
+        {
+            Output($"Attempt {a.AttemptNumber} of job {a.JobId}: {a.Outcome}: {a.Reason}");
+        }
+
+        Assert.Contains(attempts, a => a.Outcome == Outcome.Success && a.Reason.StartsWith("Appended 1 comment", StringComparison.Ordinal));
+
+        await killable.StartTicketServiceAsync(stopped, Ct);
+        await Ferry.PostAdminAsync(
+            $"/admin/intercom/conversations/{conversationId}/parts",
+            new { partType = "comment", authorType = "user", authorId = contactId, body = "<p>Any news?</p>" },
+            Ct);
+        await Ferry.WaitForTicketsAsync(conversationId, t => t[0]["comments"]!.AsArray().Count >= 3, SyncTimeout, Ct);
+        await WaitForDoneAsync(sync, conversationId);
+        var ticket = Assert.Single(await Ferry.TicketsForAsync(conversationId, Ct));
+        Assert.Equal(["<p>My invoice is wrong</p>", "<p>It says 40 EUR, I paid 20</p>", "<p>Any news?</p>"], ticket["comments"]!.AsArray().Select(c => c!["html_body"]!.GetValue<string>()));
     }
 
     private static async Task WaitForAttemptAsync(V1.Sync.SyncClient sync, string conversationId, Outcome outcome)

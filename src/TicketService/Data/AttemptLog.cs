@@ -53,7 +53,7 @@ public sealed class AttemptLog(NpgsqlDataSource db)
         command.Parameters.AddWithValue("conversation_id", attempt.ConversationId);
         command.Parameters.AddWithValue("ticket_id", NpgsqlDbType.Bigint, (object?)attempt.TicketId ?? DBNull.Value);
         command.Parameters.AddWithValue("trigger", attempt.Trigger.ToDb());
-        command.Parameters.AddWithValue("outcome", ToDb(attempt.Outcome));
+        command.Parameters.AddWithValue("outcome", attempt.Outcome.ToDb());
         command.Parameters.AddWithValue("reason", attempt.Reason);
         command.Parameters.AddWithValue("direction", attempt.Direction);
         command.Parameters.AddWithValue("vendor_calls", attempt.VendorCalls);
@@ -115,8 +115,8 @@ public sealed class AttemptLog(NpgsqlDataSource db)
                 reader.GetInt32(2),
                 reader.GetString(3),
                 reader.IsDBNull(4) ? null : reader.GetInt64(4),
-                SyncTriggerNames.ParseTrigger(reader.GetString(5)),
-                ParseOutcome(reader.GetString(6)),
+                DbNames.Parse<SyncTrigger>(reader.GetString(5)),
+                DbNames.Parse<AttemptOutcome>(reader.GetString(6)),
                 reader.GetString(7),
                 reader.GetString(8),
                 reader.GetInt32(9),
@@ -128,20 +128,4 @@ public sealed class AttemptLog(NpgsqlDataSource db)
 
         return list;
     }
-
-    private static string ToDb(AttemptOutcome outcome) => outcome switch
-    {
-        AttemptOutcome.Success => "success",
-        AttemptOutcome.Failure => "failure",
-        AttemptOutcome.Skipped => "skipped",
-        _ => throw new ArgumentOutOfRangeException(nameof(outcome)),
-    };
-
-    private static AttemptOutcome ParseOutcome(string value) => value switch
-    {
-        "success" => AttemptOutcome.Success,
-        "failure" => AttemptOutcome.Failure,
-        "skipped" => AttemptOutcome.Skipped,
-        _ => throw new ArgumentOutOfRangeException(nameof(value), value, "Unknown outcome"),
-    };
 }

@@ -138,20 +138,10 @@ public sealed class JobStore(NpgsqlDataSource db, TimeProvider clock)
         batch.BatchCommands.Add(claim);
 
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
-        if (!await reader.ReadAsync(cancellationToken))
-        {
-            return null;
-        }
-
-        return new ClaimedJob(
-            reader.GetInt64(0),
-            reader.GetString(1),
-            reader.GetInt32(2),
-            reader.GetInt64(3),
-            SyncTriggerNames.ParseTrigger(reader.GetString(4)),
-            reader.IsDBNull(5) ? null : reader.GetString(5),
-            reader.IsDBNull(6) ? null : reader.GetFieldValue<DateTimeOffset>(6),
-            reader.GetInt32(7));
+        return await reader.ReadAsync(cancellationToken)
+            ? new ClaimedJob(reader.GetInt64(0), reader.GetString(1), reader.GetInt32(2), reader.GetInt64(3), DbNames.Parse<SyncTrigger>(reader.GetString(4)),
+                reader.IsDBNull(5) ? null : reader.GetString(5), reader.IsDBNull(6) ? null : reader.GetFieldValue<DateTimeOffset>(6), reader.GetInt32(7))
+            : null;
     }
 
     /// <summary>Extends the lease; false when the job is no longer ours (fenced out).</summary>
@@ -220,7 +210,7 @@ public sealed class JobStore(NpgsqlDataSource db, TimeProvider clock)
         command.Parameters.AddWithValue("job_id", job.JobId);
         command.Parameters.AddWithValue("fence", job.Fence);
         var state = await command.ExecuteScalarAsync(cancellationToken);
-        return state is string s ? SyncTriggerNames.ParseState(s) : null;
+        return state is string s ? DbNames.Parse<JobState>(s) : null;
     }
 
     /// <summary>Dead jobs whose conversation has had no job since, newest first: what still needs an operator.</summary>
@@ -311,7 +301,7 @@ public sealed class JobStore(NpgsqlDataSource db, TimeProvider clock)
         return new JobInfo(
             reader.GetInt64(0),
             reader.GetString(1),
-            SyncTriggerNames.ParseState(reader.GetString(2)),
+            DbNames.Parse<JobState>(reader.GetString(2)),
             reader.GetInt32(3),
             reader.IsDBNull(4) ? null : reader.GetString(4),
             reader.GetFieldValue<DateTimeOffset>(5));

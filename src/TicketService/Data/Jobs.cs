@@ -77,32 +77,17 @@ public enum JobTransition
     Dead,
 }
 
-public static class SyncTriggerNames
+/// <summary>
+/// The text columns sync.jobs.trigger/state and sync.attempts.trigger/outcome hold: each enum member's
+/// name in lower case (the CHECK constraints list the same words).
+/// </summary>
+public static class DbNames
 {
-    public static string ToDb(this SyncTrigger trigger) => trigger switch
-    {
-        SyncTrigger.Webhook => "webhook",
-        SyncTrigger.Api => "api",
-        SyncTrigger.Backfill => "backfill",
-        SyncTrigger.Retry => "retry",
-        _ => throw new ArgumentOutOfRangeException(nameof(trigger)),
-    };
+    public static string ToDb<T>(this T value) where T : struct, Enum =>
+        Enum.IsDefined(value) ? value.ToString().ToLowerInvariant() : throw new ArgumentOutOfRangeException(nameof(value), value, $"Not a {typeof(T).Name}");
 
-    public static SyncTrigger ParseTrigger(string value) => value switch
-    {
-        "webhook" => SyncTrigger.Webhook,
-        "api" => SyncTrigger.Api,
-        "backfill" => SyncTrigger.Backfill,
-        "retry" => SyncTrigger.Retry,
-        _ => throw new ArgumentOutOfRangeException(nameof(value), value, "Unknown trigger"),
-    };
-
-    public static JobState ParseState(string value) => value switch
-    {
-        "pending" => JobState.Pending,
-        "running" => JobState.Running,
-        "done" => JobState.Done,
-        "dead" => JobState.Dead,
-        _ => throw new ArgumentOutOfRangeException(nameof(value), value, "Unknown job state"),
-    };
+    public static T Parse<T>(string value) where T : struct, Enum =>
+        value.Length > 0 && char.IsLower(value[0]) && Enum.TryParse<T>(value, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed)
+            ? parsed
+            : throw new ArgumentOutOfRangeException(nameof(value), value, $"Unknown {typeof(T).Name}");
 }

@@ -32,6 +32,7 @@ public sealed class ConversationSync(
     CommentAppender appender,
     StatusSync statusSync,
     IOptions<SyncOptions> options,
+    IOptions<StatusOptions> statusOptions,
     RuleEngine rules)
 {
     public async Task<SyncResult> SyncAsync(SyncAttempt attempt)
@@ -78,7 +79,7 @@ public sealed class ConversationSync(
         var requesterId = await authors.ResolveContactAsync(requesterContactId, attempt.Cancellation);
         var (assigneeId, groupId) = await authors.ResolveAssigneeAsync(conversation.AdminAssigneeId, attempt.Cancellation);
         var synced = await store.SyncedPartIdsAsync(attempt.ConversationId, attempt.Cancellation);
-        var thread = TicketPlanner.Thread(conversation);
+        var thread = TicketPlanner.WithoutFerrysClosingNote(TicketPlanner.Thread(conversation), statusOptions.Value.ClosingNote);
         var fresh = thread.Where(i => !synced.Contains(i.PartId)).ToList();
         Activity.Current?.SetTag("ferry.parts.new", fresh.Count);
         return new SyncPlan(

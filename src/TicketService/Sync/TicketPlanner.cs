@@ -62,6 +62,15 @@ public static partial class TicketPlanner
         return Math.Max(0, total - known);
     }
 
+    /// <summary>
+    /// The close parts Ferry itself wrote (a Zendesk solve closing the conversation with
+    /// <c>Status:ClosingNote</c>) are events: their text came from Ferry, not from a person, and must
+    /// not come back to the ticket as a public comment.
+    /// </summary>
+    public static IReadOnlyList<ThreadItem> WithoutFerrysClosingNote(IReadOnlyList<ThreadItem> thread, string? closingNote) =>
+        string.IsNullOrWhiteSpace(closingNote) ? thread
+            : [.. thread.Select(item => item.PartType == "close" && item.Attachments.Count == 0 && PlainText(item.Body) == PlainText(closingNote) ? item with { Body = null } : item)];
+
     public static string Subject(IntercomConversation conversation)
     {
         var candidate = !string.IsNullOrWhiteSpace(conversation.Title) ? conversation.Title

@@ -1,4 +1,7 @@
 using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace Ferry.TicketService.Vendors;
 
@@ -24,6 +27,26 @@ public sealed class VendorException(string vendor, HttpStatusCode status, string
 
 public static class VendorResponses
 {
+    /// <summary>Both vendors speak snake_case JSON; some ids arrive as strings.</summary>
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        NumberHandling = JsonNumberHandling.AllowReadingFromString,
+    };
+
+    /// <summary>GET a JSON resource; null when the vendor does not know it (404).</summary>
+    public static async Task<T?> GetOrNullAsync<T>(this HttpClient http, string path, string vendor, string operation, CancellationToken cancellationToken)
+    {
+        using var response = await http.GetAsync(new Uri(path, UriKind.Relative), cancellationToken);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return default;
+        }
+
+        await response.EnsureSuccessAsync(vendor, operation, cancellationToken);
+        return await response.Content.ReadFromJsonAsync<T>(Json, cancellationToken);
+    }
+
     /// <summary>Throws the matching exception for a non-success response. The detail is the vendor's error text, truncated (never a request body).</summary>
     public static async Task EnsureSuccessAsync(this HttpResponseMessage response, string vendor, string operation, CancellationToken cancellationToken)
     {

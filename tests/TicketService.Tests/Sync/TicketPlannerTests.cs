@@ -64,6 +64,22 @@ public sealed class TicketPlannerTests
     }
 
     [Fact]
+    public void Ferrys_own_closing_note_is_an_event_while_a_person_closing_with_a_message_is_a_comment()
+    {
+        var thread = TicketPlanner.Thread(Conversation(parts:
+        [
+            Part("ferry", "close", 1_700_000_100, "<p>Solved in Zendesk.</p>"),
+            Part("person", "close", 1_700_000_200, "<p>Closing this, write back any time.</p>"),
+        ]));
+
+        var items = TicketPlanner.WithoutFerrysClosingNote(thread, "Solved in Zendesk.");
+
+        Assert.True(items.Single(i => i.PartId == "ferry").IsEvent);
+        Assert.False(items.Single(i => i.PartId == "person").IsEvent);
+        Assert.Same(thread, TicketPlanner.WithoutFerrysClosingNote(thread, null));
+    }
+
+    [Fact]
     public void An_empty_comment_with_an_attachment_is_still_a_comment()
     {
         var attachment = new IntercomAttachment("upload", "a.png", "https://x/a.png", "image/png", 10);

@@ -7,50 +7,19 @@ namespace Ferry.TicketService.Vendors.Intercom;
 /// <summary>The Intercom endpoints TicketService uses (conversations, contacts, admins, parts).</summary>
 public sealed class IntercomClient(HttpClient http)
 {
-    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowReadingFromString,
-    };
+    private static readonly JsonSerializerOptions Json = VendorResponses.Json;
 
     private const string Vendor = "Intercom";
 
     /// <summary>The conversation with its (at most 500 most recent) parts, or null when Intercom does not know it.</summary>
-    public async Task<IntercomConversation?> GetConversationAsync(string conversationId, CancellationToken cancellationToken)
-    {
-        using var response = await http.GetAsync(new Uri($"conversations/{Uri.EscapeDataString(conversationId)}?display_as=html", UriKind.Relative), cancellationToken);
-        if (response.StatusCode == HttpStatusCode.NotFound)
-        {
-            return null;
-        }
+    public Task<IntercomConversation?> GetConversationAsync(string conversationId, CancellationToken cancellationToken) =>
+        http.GetOrNullAsync<IntercomConversation>($"conversations/{Uri.EscapeDataString(conversationId)}?display_as=html", Vendor, "GET conversation", cancellationToken);
 
-        await response.EnsureSuccessAsync(Vendor, "GET conversation", cancellationToken);
-        return await response.Content.ReadFromJsonAsync<IntercomConversation>(Json, cancellationToken);
-    }
+    public Task<IntercomContact?> GetContactAsync(string contactId, CancellationToken cancellationToken) =>
+        http.GetOrNullAsync<IntercomContact>($"contacts/{Uri.EscapeDataString(contactId)}", Vendor, "GET contact", cancellationToken);
 
-    public async Task<IntercomContact?> GetContactAsync(string contactId, CancellationToken cancellationToken)
-    {
-        using var response = await http.GetAsync(new Uri($"contacts/{Uri.EscapeDataString(contactId)}", UriKind.Relative), cancellationToken);
-        if (response.StatusCode == HttpStatusCode.NotFound)
-        {
-            return null;
-        }
-
-        await response.EnsureSuccessAsync(Vendor, "GET contact", cancellationToken);
-        return await response.Content.ReadFromJsonAsync<IntercomContact>(Json, cancellationToken);
-    }
-
-    public async Task<IntercomAdmin?> GetAdminAsync(string adminId, CancellationToken cancellationToken)
-    {
-        using var response = await http.GetAsync(new Uri($"admins/{Uri.EscapeDataString(adminId)}", UriKind.Relative), cancellationToken);
-        if (response.StatusCode == HttpStatusCode.NotFound)
-        {
-            return null;
-        }
-
-        await response.EnsureSuccessAsync(Vendor, "GET admin", cancellationToken);
-        return await response.Content.ReadFromJsonAsync<IntercomAdmin>(Json, cancellationToken);
-    }
+    public Task<IntercomAdmin?> GetAdminAsync(string adminId, CancellationToken cancellationToken) =>
+        http.GetOrNullAsync<IntercomAdmin>($"admins/{Uri.EscapeDataString(adminId)}", Vendor, "GET admin", cancellationToken);
 
     public async Task<IReadOnlyList<IntercomAdmin>> ListAdminsAsync(CancellationToken cancellationToken)
     {

@@ -7,11 +7,7 @@ namespace Ferry.TicketService.Vendors.Zendesk;
 /// <summary>The Zendesk ticket endpoints TicketService uses.</summary>
 public sealed class ZendeskTicketsClient(HttpClient http)
 {
-    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowReadingFromString,
-    };
+    private static readonly JsonSerializerOptions Json = VendorResponses.Json;
 
     private const string Vendor = "Zendesk";
 
@@ -22,17 +18,8 @@ public sealed class ZendeskTicketsClient(HttpClient http)
         return (await response.Content.ReadFromJsonAsync<ZendeskTicketList>(Json, cancellationToken))!.Tickets;
     }
 
-    public async Task<ZendeskTicket?> GetAsync(long ticketId, CancellationToken cancellationToken)
-    {
-        using var response = await http.GetAsync(new Uri($"api/v2/tickets/{ticketId}", UriKind.Relative), cancellationToken);
-        if (response.StatusCode == HttpStatusCode.NotFound)
-        {
-            return null;
-        }
-
-        await response.EnsureSuccessAsync(Vendor, "get ticket", cancellationToken);
-        return (await response.Content.ReadFromJsonAsync<ZendeskTicketEnvelope>(Json, cancellationToken))!.Ticket;
-    }
+    public async Task<ZendeskTicket?> GetAsync(long ticketId, CancellationToken cancellationToken) =>
+        (await http.GetOrNullAsync<ZendeskTicketEnvelope>($"api/v2/tickets/{ticketId}", Vendor, "get ticket", cancellationToken))?.Ticket;
 
     /// <summary>Ticket import keeps each comment's author and created_at. The key makes a replayed import return the first ticket.</summary>
     public Task<ZendeskTicket> ImportAsync(TicketImport ticket, string idempotencyKey, CancellationToken cancellationToken) =>
