@@ -76,7 +76,7 @@ public sealed class SharedRateBudget
     private readonly RedisGuard _redis;
     private readonly RateLimitOptions _options;
     private readonly TimeProvider _time;
-    private readonly ConcurrentDictionary<string, StrongBox> _pausedUntil = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, PauseEnd> _pausedUntil = new(StringComparer.Ordinal);
 
     public SharedRateBudget(IConnectionMultiplexer redis, IOptions<RateLimitOptions> options, TimeProvider time, ILogger<SharedRateBudget> logger)
     {
@@ -126,6 +126,11 @@ public sealed class SharedRateBudget
     /// <summary>No request to the account, from this process or (Redis permitting) any other, until <paramref name="retryAfter"/> has passed.</summary>
     public async Task PauseAsync(string account, TimeSpan retryAfter, CancellationToken cancellationToken = default)
     {
+        if (retryAfter <= TimeSpan.Zero)
+        {
+            return;
+        }
+
         PauseLocally(account, retryAfter);
         await _redis.TryAsync(db => db.ScriptEvaluateAsync(PauseScript, [PauseKey(account)], [(long)Math.Ceiling(retryAfter.TotalMilliseconds)]),
             cancellationToken);
@@ -140,7 +145,7 @@ public sealed class SharedRateBudget
 
     private void PauseLocally(string account, TimeSpan retryAfter)
     {
-        var until = _pausedUntil.GetOrAdd(account, _ => new StrongBox());
+        var until = _pausedUntil.GetOrAdd(account, _ => new PauseEnd());
         var ticks = _time.GetUtcNow().UtcTicks + retryAfter.Ticks;
         for (var seen = Volatile.Read(ref until.Ticks); seen < ticks; seen = Volatile.Read(ref until.Ticks))
         {
@@ -151,7 +156,7 @@ public sealed class SharedRateBudget
         }
     }
 
-    private sealed class StrongBox
+    private sealed class PauseEnd
     {
         public long Ticks;
     }
