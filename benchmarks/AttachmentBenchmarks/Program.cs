@@ -50,6 +50,8 @@ await using var service = AttachmentServiceApp.Build([], b =>
         ["Attachments:AllowInsecureHttpForHosts:0"] = "127.0.0.1",
         ["Attachments:AllowLoopback"] = "true",
         ["Attachments:MaxFileBytes"] = size.ToString(inv),
+        // No Redis (port 1 refuses): the shared rate budget runs unpaced, as in a Redis outage.
+        ["ConnectionStrings:redis"] = "127.0.0.1:1,abortConnect=false,connectTimeout=200",
     });
 });
 await service.StartAsync();

@@ -15,6 +15,7 @@ var identity = builder.AddProject<Projects.IdentityService>("identity")
     .WithHttpHealthCheck("/health");
 
 var attachments = builder.AddProject<Projects.AttachmentService>("attachments")
+    .WithRedis(infrastructure)
     .WithVendors(vendors)
     .WithHttpHealthCheck("/health");
 if (vendors.Sandbox is not null)

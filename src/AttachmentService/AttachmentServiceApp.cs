@@ -14,9 +14,10 @@ public static class AttachmentServiceApp
             ApplicationName = typeof(AttachmentServiceApp).Assembly.GetName().Name,
         });
 
+        // Before the registrations: some read settings as they register (AddRedisClient's connection string).
+        configure?.Invoke(builder);
         builder.AddServiceDefaults();
         builder.AddApplicationServices();
-        configure?.Invoke(builder);
 
         var app = builder.Build();
         app.MapDefaultEndpoints();

@@ -225,6 +225,21 @@ public sealed partial class DeploymentManifestTests
         }
     }
 
+    [Theory]
+    [InlineData("ferry", "allow-postgres")]
+    [InlineData("redis", "allow-redis")]
+    public void Exactly_the_services_that_read_a_connection_string_get_it_and_may_reach_its_server(string connection, string policyName)
+    {
+        var policy = Assert.Single(BaseResources("NetworkPolicy"), p => Name(p) == policyName);
+        var allowed = Strings(Assert.Single(Items(Map(policy, "spec", "podSelector"), "matchExpressions")), "values");
+        foreach (var (name, project) in Projects)
+        {
+            var reads = ConnectionName(connection).IsMatch(ProjectSource(project));
+            Assert.True(reads == EnvNames(Container(name)).Contains($"ConnectionStrings__{connection}"), $"{name}: reads {connection}: {reads}, but its manifest disagrees.");
+            Assert.True(reads == allowed.Contains(name), $"{name}: reads {connection}: {reads}, but NetworkPolicy {policyName} disagrees.");
+        }
+    }
+
     [Fact]
     public void Only_the_gateway_is_reachable_from_outside_and_every_grpc_port_admits_only_its_callers()
     {

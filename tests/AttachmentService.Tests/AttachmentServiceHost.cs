@@ -44,6 +44,8 @@ public sealed class AttachmentServiceHost : IAsyncDisposable
             ["Logging:LogLevel:Default"] = "Warning",
             ["Attachments:AllowLoopback"] = "true",
             ["Attachments:RetryBaseDelay"] = "00:00:00.050",
+            // No Redis here: the shared rate budget runs unpaced, as in a Redis outage (a free port is a closed one).
+            ["ConnectionStrings:redis"] = $"127.0.0.1:{LocalServer.FreeLoopbackPort()},abortConnect=false,connectTimeout=200",
         };
         for (var i = 0; i < TestHosts.Length; i++)
         {

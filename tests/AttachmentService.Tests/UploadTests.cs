@@ -1,7 +1,9 @@
+using Ferry.Sandbox.Common;
 using Ferry.Testing;
 using Ferry.V1;
 using Google.Protobuf;
 using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
 using System.Security.Cryptography;
 
 namespace Ferry.AttachmentService.Tests;
@@ -18,9 +20,9 @@ public sealed class UploadTests(SandboxServer sandbox) : IAsyncLifetime
 
     public async ValueTask DisposeAsync() => await _service.DisposeAsync();
 
-    private async Task<UploadReply> UploadAsync(UploadMetadata metadata, long size, int chunkSize = 64 * 1024, long seed = 5)
+    private async Task<UploadReply> UploadAsync(UploadMetadata metadata, long size, int chunkSize = 64 * 1024, long seed = 5, AttachmentServiceHost? via = null)
     {
-        using var call = _service.Client.Upload(cancellationToken: TestContext.Current.CancellationToken);
+        using var call = (via ?? _service).Client.Upload(cancellationToken: TestContext.Current.CancellationToken);
         await call.RequestStream.WriteAsync(new UploadChunk { Metadata = metadata }, TestContext.Current.CancellationToken);
         var buffer = new byte[chunkSize];
         for (long sent = 0; sent < size; sent += chunkSize)
@@ -38,6 +40,24 @@ public sealed class UploadTests(SandboxServer sandbox) : IAsyncLifetime
     {
         using var stream = new MemoryStream(buffer);
         await TestOrigin.WriteAsync(stream, seed, offset, count, TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
+    public async Task After_a_Zendesk_429_no_upload_goes_out_before_its_Retry_After()
+    {
+        // A sandbox of its own: the test reads its request counts and injects faults.
+        await using var zendesk = await SandboxServer.CreateAsync();
+        await using var service = await AttachmentServiceHost.StartAsync(zendesk);
+        zendesk.Faults.Current = new FaultSettings { Scope = "zendesk", RateLimitRate = 1, RetryAfterSeconds = 1, PathContains = "/uploads" };
+        var limited = await Assert.ThrowsAsync<RpcException>(() => UploadAsync(new UploadMetadata { Name = "first.txt" }, 10, via: service));
+        Assert.Equal(StatusCode.Unavailable, limited.StatusCode);
+
+        zendesk.Faults.Current = new FaultSettings();
+        await Task.Delay(RetryAfterWatch.Grace * 3, TestContext.Current.CancellationToken);
+        var reply = await UploadAsync(new UploadMetadata { Name = "second.txt" }, 10, via: service);
+
+        Assert.Equal(10, reply.Bytes);
+        Assert.Equal(0, zendesk.Services.GetRequiredService<RequestStats>().Snapshot()["zendesk"].RequestsBeforeRetryAfter);
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using Ferry.AttachmentService.Copying;
 using Ferry.AttachmentService.Safety;
 using Ferry.AttachmentService.Telemetry;
 using Ferry.AttachmentService.Vendors.Zendesk;
+using Ferry.ServiceDefaults.Vendors;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
@@ -11,6 +12,8 @@ internal static class Extensions
 {
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
+        // Redis carries the shared Zendesk rate budget only, an optimisation: readiness does not depend on it.
+        builder.AddRedisClient("redis", settings => settings.DisableHealthChecks = true);
         builder.Services.AddFerryGrpcServer();
 
         builder.Services.AddOptions<AttachmentOptions>()
@@ -38,6 +41,10 @@ internal static class Extensions
             http.Timeout = Timeout.InfiniteTimeSpan;
         })
         // The default request logging would write ?filename=… (customer data) into the logs.
-        .RemoveAllLoggers();
+        .RemoveAllLoggers()
+        // Uploads draw on the Zendesk account's budget like every other Zendesk call, and wait out a 429's pause.
+        // Downloads (SafeDownloader) do not: pre-signed attachment URLs are served by Intercom's file hosts,
+        // not its REST API, and do not count against the API rate limit.
+        .AddSharedRateBudget(VendorNames.Zendesk);
     }
 }

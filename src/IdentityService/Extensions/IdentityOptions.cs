@@ -14,6 +14,12 @@ public sealed class IdentityOptions
     /// <summary>How long a resolve waits for another resolve of the same contact before going to the database lock itself.</summary>
     public TimeSpan LockWait { get; set; } = TimeSpan.FromSeconds(20);
 
+    /// <summary>Longest wait for Redis per lock call; slower counts as Redis down (the database lock takes over).</summary>
+    public TimeSpan RedisTimeout { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>After a Redis failure the resolve lock skips Redis this long.</summary>
+    public TimeSpan RedisBackOff { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Postgres lock_timeout for the per-contact advisory lock.</summary>
     public TimeSpan DatabaseLockTimeout { get; set; } = TimeSpan.FromSeconds(60);
 

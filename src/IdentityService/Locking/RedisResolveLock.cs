@@ -1,4 +1,7 @@
 using System.Security.Cryptography;
+using Ferry.IdentityService.Extensions;
+using Ferry.ServiceDefaults.Redis;
+using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
 namespace Ferry.IdentityService.Locking;
@@ -16,48 +19,28 @@ public enum LeaseState
 
 /// <summary>
 /// The efficiency lock: SET key token NX PX expiry, released only by its owner (compare token, then delete,
-/// in one Lua script), so an expired-and-retaken lock is never released by the old holder.
+/// in one Lua script), so an expired-and-retaken lock is never released by the old holder. Redis calls are
+/// bounded (<see cref="RedisGuard"/>): a slow, paused or unreachable Redis is "unavailable", never a stall.
 /// </summary>
-public sealed partial class RedisResolveLock(IConnectionMultiplexer redis, ILogger<RedisResolveLock> logger)
+public sealed class RedisResolveLock(IConnectionMultiplexer redis, IOptions<IdentityOptions> options, TimeProvider time, ILogger<RedisResolveLock> logger)
 {
     private const string ReleaseScript = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 
+    private readonly RedisGuard _redis = new(redis, options.Value.RedisTimeout, options.Value.RedisBackOff, time, logger);
+
     public async Task<RedisLease> TryAcquireAsync(string contactId, TimeSpan expiry)
     {
-        if (!redis.IsConnected)
-        {
-            return RedisLease.Unavailable;
-        }
-
         var key = new RedisKey("ferry:identity:resolve:" + contactId);
         var token = RandomNumberGenerator.GetHexString(32, lowercase: true);
-        try
-        {
-            var taken = await redis.GetDatabase().StringSetAsync(key, token, expiry, When.NotExists);
-            return taken ? new RedisLease(LeaseState.Held, this, key, token) : RedisLease.Busy;
-        }
-        catch (Exception e) when (e is RedisException or TimeoutException)
-        {
-            LogRedisUnavailable(logger, e);
-            return RedisLease.Unavailable;
-        }
+        var (available, taken) = await _redis.TryAsync(db => db.StringSetAsync(key, token, expiry, When.NotExists), CancellationToken.None);
+        return !available ? RedisLease.Unavailable
+            : taken ? new RedisLease(LeaseState.Held, this, key, token)
+            : RedisLease.Busy;
     }
 
-    internal async Task ReleaseAsync(RedisKey key, string token)
-    {
-        try
-        {
-            await redis.GetDatabase().ScriptEvaluateAsync(ReleaseScript, [key], [token]);
-        }
-        catch (Exception e) when (e is RedisException or TimeoutException)
-        {
-            // It expires by itself.
-            LogRedisUnavailable(logger, e);
-        }
-    }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Redis unavailable for the resolve lock; relying on the database lock")]
-    private static partial void LogRedisUnavailable(ILogger logger, Exception exception);
+    // When Redis is down the lock expires by itself.
+    internal Task ReleaseAsync(RedisKey key, string token) =>
+        _redis.TryAsync(db => db.ScriptEvaluateAsync(ReleaseScript, [key], [token]), CancellationToken.None);
 }
 
 public sealed class RedisLease : IAsyncDisposable

@@ -7,18 +7,25 @@ namespace Ferry.Sandbox.Common;
 /// whatever it answered: 2xx, 4xx, 429 or an injected fault), by vendor, method and route template.
 /// The ground truth for "how many calls did a client make" in benchmarks: GET /admin/stats, reset with
 /// POST /admin/stats/reset (or /admin/reset).
+/// Also counts the requests that arrived while the vendor account was still inside a Retry-After it gave
+/// (<see cref="RetryAfterWatch"/>): a well-behaved client sends none.
 /// </summary>
-public sealed class RequestStats
+public sealed class RequestStats(TimeProvider time)
 {
     private readonly ConcurrentDictionary<(string Vendor, string Operation), long> _counts = new();
+    private readonly Dictionary<string, RetryAfterWatch> _retryAfter = new(StringComparer.Ordinal)
+    {
+        ["intercom"] = new(),
+        ["zendesk"] = new(),
+    };
 
     /// <summary>Requests per vendor ("intercom", "zendesk"): total and per "METHOD /route/template".</summary>
     public IReadOnlyDictionary<string, VendorRequestCounts> Snapshot()
     {
         var result = new Dictionary<string, VendorRequestCounts>(StringComparer.Ordinal)
         {
-            ["intercom"] = new(0, new SortedDictionary<string, long>(StringComparer.Ordinal)),
-            ["zendesk"] = new(0, new SortedDictionary<string, long>(StringComparer.Ordinal)),
+            ["intercom"] = new(0, new SortedDictionary<string, long>(StringComparer.Ordinal), _retryAfter["intercom"].Early),
+            ["zendesk"] = new(0, new SortedDictionary<string, long>(StringComparer.Ordinal), _retryAfter["zendesk"].Early),
         };
         foreach (var ((vendor, operation), count) in _counts)
         {
@@ -30,25 +37,103 @@ public sealed class RequestStats
         return result;
     }
 
-    public void Reset() => _counts.Clear();
+    public void Reset()
+    {
+        _counts.Clear();
+        foreach (var watch in _retryAfter.Values)
+        {
+            watch.Reset();
+        }
+    }
 
     /// <summary>Middleware (after UseRouting, so the matched route template is known).</summary>
-    public Task CountAsync(HttpContext context, RequestDelegate next)
+    public async Task CountAsync(HttpContext context, RequestDelegate next)
     {
         var path = context.Request.Path;
         var vendor = path.StartsWithSegments("/zendesk", StringComparison.Ordinal) ? "zendesk"
             : path.StartsWithSegments("/intercom", StringComparison.Ordinal) ? "intercom"
             : null;
-        if (vendor is not null)
+        if (vendor is null)
         {
-            var template = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText is { } raw
-                ? raw[(raw.IndexOf('/', 1) is var slash and > 0 ? slash : raw.Length)..]
-                : "(no route)";
-            _counts.AddOrUpdate((vendor, $"{context.Request.Method} {template}"), 1, (_, count) => count + 1);
+            await next(context);
+            return;
         }
 
-        return next(context);
+        var template = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText is { } raw
+            ? raw[(raw.IndexOf('/', 1) is var slash and > 0 ? slash : raw.Length)..]
+            : "(no route)";
+        _counts.AddOrUpdate((vendor, $"{context.Request.Method} {template}"), 1, (_, count) => count + 1);
+
+        // Real time, not the sandbox clock: clients wait out Retry-After in real time.
+        var watch = _retryAfter[vendor];
+        watch.Arrived(time.GetUtcNow());
+        await next(context);
+        if (context.Response.StatusCode == StatusCodes.Status429TooManyRequests
+            && long.TryParse(context.Response.Headers.RetryAfter, System.Globalization.CultureInfo.InvariantCulture, out var seconds))
+        {
+            watch.RateLimited(time.GetUtcNow(), TimeSpan.FromSeconds(seconds));
+        }
     }
 }
 
-public sealed record VendorRequestCounts(long Total, SortedDictionary<string, long> Requests);
+/// <summary>
+/// One vendor account's pause: a 429 at time t with Retry-After r pauses the whole account until t + r (a
+/// storm 429 included, as Ferry treats every 429 as the account's). A request arriving before then counts
+/// as early, except within <see cref="Grace"/> of the pause's start: requests already in flight when the
+/// 429 left could not know of it.
+/// </summary>
+public sealed class RetryAfterWatch
+{
+    /// <summary>
+    /// On loopback a 429 reaches the client, is recorded in its budget (memory plus one Redis write) and
+    /// is seen by other workers within a few milliseconds; 50 ms covers that with room for thread-pool and
+    /// GC pauses on a loaded machine, and is still far below the shortest Retry-After (1 s).
+    /// </summary>
+    public static readonly TimeSpan Grace = TimeSpan.FromMilliseconds(50);
+
+    private readonly Lock _gate = new();
+    private DateTimeOffset _pausedFrom = DateTimeOffset.MinValue;
+    private DateTimeOffset _pausedUntil = DateTimeOffset.MinValue;
+    private long _early;
+
+    public long Early => Interlocked.Read(ref _early);
+
+    public void Arrived(DateTimeOffset now)
+    {
+        lock (_gate)
+        {
+            if (now >= _pausedFrom + Grace && now < _pausedUntil)
+            {
+                _early++;
+            }
+        }
+    }
+
+    public void RateLimited(DateTimeOffset now, TimeSpan retryAfter)
+    {
+        lock (_gate)
+        {
+            if (now >= _pausedUntil)
+            {
+                // A new pause; a 429 inside the current one extends it without restarting the grace.
+                _pausedFrom = now;
+            }
+
+            if (now + retryAfter > _pausedUntil)
+            {
+                _pausedUntil = now + retryAfter;
+            }
+        }
+    }
+
+    public void Reset()
+    {
+        lock (_gate)
+        {
+            _pausedFrom = _pausedUntil = DateTimeOffset.MinValue;
+            _early = 0;
+        }
+    }
+}
+
+public sealed record VendorRequestCounts(long Total, SortedDictionary<string, long> Requests, long RequestsBeforeRetryAfter);

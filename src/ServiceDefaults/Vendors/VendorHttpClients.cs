@@ -1,7 +1,9 @@
 using System.ComponentModel.DataAnnotations;
 using System.Net.Http.Headers;
 using System.Text;
+using Ferry.ServiceDefaults.Vendors;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.Hosting;
@@ -48,8 +50,9 @@ public sealed class ZendeskOptions
 public static class VendorHttpClientExtensions
 {
     /// <summary>
-    /// A typed client for the Zendesk API: base address, authentication and the standard resilience
-    /// pipeline (safe methods retried, Retry-After honoured). Unsafe calls stay single-shot: callers make
+    /// A typed client for the Zendesk API: base address, authentication, the standard resilience
+    /// pipeline (safe methods retried, Retry-After honoured) and, inside it, the shared rate budget
+    /// (<see cref="AddSharedRateBudget"/>: every attempt takes a token and waits out a 429's pause). Unsafe calls stay single-shot: callers make
     /// them idempotent (lookup before create, Idempotency-Key) and retry through their own job logic.
     /// </summary>
     public static IHttpClientBuilder AddZendeskHttpClient<TClient>(this IHostApplicationBuilder builder) where TClient : class
@@ -62,6 +65,7 @@ public static class VendorHttpClientExtensions
             http.DefaultRequestHeaders.Authorization = options.CreateAuthorization();
         });
         client.AddFerryHttpResilience();
+        client.AddSharedRateBudget(VendorNames.Zendesk);
         return client;
     }
 
@@ -78,6 +82,24 @@ public static class VendorHttpClientExtensions
             http.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
         });
         client.AddFerryHttpResilience();
+        client.AddSharedRateBudget(VendorNames.Intercom);
         return client;
+    }
+
+    /// <summary>
+    /// Puts the vendor's <see cref="SharedRateBudget"/> (one per account: vendor and API host) on a vendor API client (needs an <c>IConnectionMultiplexer</c>,
+    /// e.g. AddRedisClient). Handlers run in the order added: after a resilience handler it sits inside it, per attempt.
+    /// </summary>
+    public static IHttpClientBuilder AddSharedRateBudget(this IHttpClientBuilder builder, string vendor)
+    {
+        builder.Services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section);
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.TryAddSingleton<SharedRateBudget>();
+        return builder.AddHttpMessageHandler(services =>
+        {
+            var limits = services.GetRequiredService<IOptionsMonitor<RateLimitOptions>>();
+            return new SharedRateBudget.Handler(services.GetRequiredService<SharedRateBudget>(), vendor,
+                () => vendor == VendorNames.Zendesk ? limits.CurrentValue.ZendeskPerMinute : limits.CurrentValue.IntercomPerMinute);
+        });
     }
 }

@@ -56,17 +56,12 @@ internal static class Extensions
         builder.Services.AddHostedService<JobWorker>();
         builder.Services.AddHostedService<QueueSampler>();
 
-        builder.Services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section);
-        builder.Services.AddSingleton<SharedRateBudget>();
+        // Both clients carry the shared rate budget (AddIntercomHttpClient / AddZendeskHttpClient).
         builder.Services.AddTransient<VendorCalls.CountingHandler>();
         builder.AddIntercomHttpClient<IntercomClient>()
-            .AddHttpMessageHandler<VendorCalls.CountingHandler>()
-            .AddHttpMessageHandler(services => new SharedRateBudget.Handler(
-                services.GetRequiredService<SharedRateBudget>(), "intercom", () => services.GetRequiredService<IOptionsMonitor<RateLimitOptions>>().CurrentValue.IntercomPerMinute));
+            .AddHttpMessageHandler<VendorCalls.CountingHandler>();
         builder.AddZendeskHttpClient<ZendeskTicketsClient>()
-            .AddHttpMessageHandler<VendorCalls.CountingHandler>()
-            .AddHttpMessageHandler(services => new SharedRateBudget.Handler(
-                services.GetRequiredService<SharedRateBudget>(), "zendesk", () => services.GetRequiredService<IOptionsMonitor<RateLimitOptions>>().CurrentValue.ZendeskPerMinute));
+            .AddHttpMessageHandler<VendorCalls.CountingHandler>();
         builder.Services.AddGrpcServiceClient<Identity.IdentityClient>("identity");
         builder.Services.AddGrpcServiceClient<Attachments.AttachmentsClient>("attachments");
     }

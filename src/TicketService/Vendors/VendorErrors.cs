@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Ferry.ServiceDefaults.Vendors;
 
 namespace Ferry.TicketService.Vendors;
 
@@ -57,25 +58,10 @@ public static class VendorResponses
 
         if (response.StatusCode == HttpStatusCode.TooManyRequests)
         {
-            throw new VendorRateLimitedException(vendor, RetryAfter(response));
+            throw new VendorRateLimitedException(vendor, VendorRetryAfter.Of(response, TimeProvider.System));
         }
 
         var detail = await response.Content.ReadAsStringAsync(cancellationToken);
         throw new VendorException(vendor, response.StatusCode, operation, detail.Length > 300 ? detail[..300] : detail);
-    }
-
-    public static TimeSpan RetryAfter(HttpResponseMessage response)
-    {
-        if (response.Headers.RetryAfter?.Delta is { } delta)
-        {
-            return delta;
-        }
-
-        if (response.Headers.RetryAfter?.Date is { } date)
-        {
-            return date - DateTimeOffset.UtcNow is { } wait && wait > TimeSpan.Zero ? wait : TimeSpan.FromSeconds(1);
-        }
-
-        return TimeSpan.FromSeconds(10);
     }
 }

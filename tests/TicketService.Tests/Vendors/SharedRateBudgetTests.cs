@@ -1,7 +1,13 @@
+using System.Diagnostics;
+using System.Net;
+using Ferry.ServiceDefaults.Vendors;
 using Ferry.Testing;
-using Ferry.TicketService.Vendors;
-using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Http.Resilience;
 using StackExchange.Redis;
+using static Ferry.TicketService.Tests.Vendors.VendorStub;
 
 namespace Ferry.TicketService.Tests.Vendors;
 
@@ -9,28 +15,30 @@ public sealed class SharedRateBudgetTests(RedisServer redis) : IAsyncLifetime
 {
     private ConnectionMultiplexer _first = null!;
     private ConnectionMultiplexer _second = null!;
-    private readonly string _vendor = $"v{Guid.NewGuid():N}";
+    private ConnectionMultiplexer _down = null!;
+    private readonly string _account = $"v{Guid.NewGuid():N}";
 
     public async ValueTask InitializeAsync()
     {
         _first = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
         _second = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
+        _down = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{LocalServer.FreeLoopbackPort()},abortConnect=false,connectTimeout=200");
     }
 
     public async ValueTask DisposeAsync()
     {
         await _first.DisposeAsync();
         await _second.DisposeAsync();
+        await _down.DisposeAsync();
     }
 
-    private static async Task<bool> MustWaitAsync(SharedRateBudget budget, string vendor, int perMinute)
+    private static async Task<bool> MustWaitAsync(SharedRateBudget budget, string account, int perMinute)
     {
         using var shortly = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         shortly.CancelAfter(TimeSpan.FromMilliseconds(500));
         try
         {
-            await budget.AcquireAsync(vendor, perMinute, shortly.Token);
-            return false;
+            return await budget.AcquireAsync(account, perMinute, shortly.Token) > TimeSpan.Zero;
         }
         catch (OperationCanceledException) when (!TestContext.Current.CancellationToken.IsCancellationRequested)
         {
@@ -38,37 +46,115 @@ public sealed class SharedRateBudgetTests(RedisServer redis) : IAsyncLifetime
         }
     }
 
+    private static TimeSpan Since(long timestamp, long later) => Stopwatch.GetElapsedTime(timestamp, later);
+
     [Fact]
     public async Task Replicas_share_one_budget_per_vendor_account()
     {
         // 6 per minute: a burst of one, then one every 10 s.
-        var replicaA = new SharedRateBudget(_first, NullLogger<SharedRateBudget>.Instance);
-        var replicaB = new SharedRateBudget(_second, NullLogger<SharedRateBudget>.Instance);
+        var replicaA = Budget(_first);
+        var replicaB = Budget(_second);
 
-        Assert.False(await MustWaitAsync(replicaA, _vendor, 6));
-        Assert.True(await MustWaitAsync(replicaB, _vendor, 6));
-        Assert.True(await MustWaitAsync(replicaA, _vendor, 6));
-        Assert.False(await MustWaitAsync(replicaB, $"{_vendor}-other-account", 6));
+        Assert.False(await MustWaitAsync(replicaA, _account, 6));
+        Assert.True(await MustWaitAsync(replicaB, _account, 6));
+        Assert.True(await MustWaitAsync(replicaA, _account, 6));
+        Assert.False(await MustWaitAsync(replicaB, $"{_account}-other-account", 6));
     }
 
     [Fact]
-    public async Task A_429_pauses_every_worker_for_the_retry_after()
+    public async Task A_long_pause_is_reported_to_every_replica_instead_of_waited_out()
     {
-        var replicaA = new SharedRateBudget(_first, NullLogger<SharedRateBudget>.Instance);
-        var replicaB = new SharedRateBudget(_second, NullLogger<SharedRateBudget>.Instance);
+        var replicaA = Budget(_first);
+        var replicaB = Budget(_second);
 
-        await replicaA.PauseAsync(_vendor, TimeSpan.FromSeconds(30));
+        await replicaA.PauseAsync(_account, TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
 
-        Assert.True(await MustWaitAsync(replicaB, _vendor, 6000));
+        var left = await replicaB.AcquireAsync(_account, 6000, TestContext.Current.CancellationToken);
+        Assert.InRange(left, TimeSpan.FromSeconds(25), TimeSpan.FromSeconds(30));
     }
 
     [Fact]
     public async Task Without_Redis_requests_go_ahead_unpaced()
     {
-        await using var down = await ConnectionMultiplexer.ConnectAsync("127.0.0.1:1,abortConnect=false,connectTimeout=200");
-        var budget = new SharedRateBudget(down, NullLogger<SharedRateBudget>.Instance);
+        var budget = Budget(_down);
 
-        Assert.False(await MustWaitAsync(budget, _vendor, 6));
-        Assert.False(await MustWaitAsync(budget, _vendor, 6));
+        Assert.False(await MustWaitAsync(budget, _account, 6));
+        Assert.False(await MustWaitAsync(budget, _account, 6));
+    }
+
+    [Fact]
+    public async Task Retry_After_holds_for_another_service_sharing_Redis()
+    {
+        var vendor = new VendorStub((HttpStatusCode.TooManyRequests, 1));
+        using var tickets = vendor.ClientThrough(Budget(_first), _account);
+        using var identity = vendor.ClientThrough(Budget(_second), _account);
+
+        await AssertSecondWaitsForRetryAfterAsync(vendor, tickets, identity);
+    }
+
+    [Fact]
+    public async Task Retry_After_holds_in_the_process_with_Redis_down()
+    {
+        var vendor = new VendorStub((HttpStatusCode.TooManyRequests, 1));
+        using var client = vendor.ClientThrough(Budget(_down), _account);
+
+        await AssertSecondWaitsForRetryAfterAsync(vendor, client, client);
+    }
+
+    private static async Task AssertSecondWaitsForRetryAfterAsync(VendorStub vendor, HttpClient first, HttpClient second)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var limited = await first.GetAsync("api", ct);
+        Assert.Equal(HttpStatusCode.TooManyRequests, limited.StatusCode);
+        using var next = await second.GetAsync("api", ct);
+
+        Assert.Equal(HttpStatusCode.OK, next.StatusCode);
+        var after = Since(vendor.RateLimitedAt, vendor.Arrivals[1]);
+        Assert.True(after >= TimeSpan.FromSeconds(1), $"sent {after} after the 429");
+    }
+
+    [Fact]
+    public async Task A_pause_longer_than_the_wait_limit_is_answered_without_sending()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var vendor = new VendorStub((HttpStatusCode.TooManyRequests, 30));
+        using var client = vendor.ClientThrough(Budget(_down), _account);
+
+        using var limited = await client.GetAsync("api", ct);
+        using var deferred = await client.GetAsync("api", ct);
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, deferred.StatusCode);
+        Assert.InRange(deferred.Headers.RetryAfter?.Delta ?? TimeSpan.Zero, TimeSpan.FromSeconds(28), TimeSpan.FromSeconds(30));
+        Assert.Single(vendor.Arrivals);
+    }
+
+    [Fact]
+    public async Task Vendor_clients_take_the_budget_inside_the_resilience_handler_so_every_retry_does()
+    {
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Zendesk:BaseUrl"] = "http://vendor.test/",
+            ["Zendesk:ApiToken"] = "token",
+        });
+        builder.Services.AddSingleton<IConnectionMultiplexer>(_first);
+        builder.AddZendeskHttpClient<ZendeskTestClient>();
+        using var host = builder.Build();
+
+        var chain = new List<Type>();
+        for (HttpMessageHandler? handler = host.Services.GetRequiredService<IHttpMessageHandlerFactory>().CreateHandler(nameof(ZendeskTestClient));
+             handler is DelegatingHandler delegating; handler = delegating.InnerHandler)
+        {
+            chain.Add(handler.GetType());
+        }
+
+        var resilience = chain.IndexOf(typeof(ResilienceHandler));
+        var budget = chain.IndexOf(typeof(SharedRateBudget.Handler));
+        Assert.True(resilience >= 0 && budget > resilience, string.Join(" → ", chain.Select(t => t.Name)));
+    }
+
+    private sealed class ZendeskTestClient(HttpClient http)
+    {
+        public HttpClient Http => http;
     }
 }

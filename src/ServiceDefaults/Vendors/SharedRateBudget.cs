@@ -1,0 +1,214 @@
+using System.Collections.Concurrent;
+using System.Net;
+using Ferry.ServiceDefaults.Redis;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace Ferry.ServiceDefaults.Vendors;
+
+/// <summary>Section "RateLimits": the request budget Ferry allows itself per vendor account (below the plan's limit), shared by every service and replica.</summary>
+public sealed class RateLimitOptions
+{
+    public const string Section = "RateLimits";
+
+    public int ZendeskPerMinute { get; set; } = 600;
+
+    public int IntercomPerMinute { get; set; } = 6000;
+
+    /// <summary>Longest wait for Redis per budget call; slower counts as Redis down (a vendor call never stalls on Redis).</summary>
+    public TimeSpan RedisTimeout { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>After a Redis failure the budget skips Redis this long (requests go unpaced; a 429's pause still holds locally).</summary>
+    public TimeSpan RedisBackOff { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// A pause after a 429 up to this long is waited out before sending; a longer one is answered at once
+    /// with a local 429 carrying the remaining Retry-After (nothing is sent), so the caller defers the work
+    /// instead of holding a worker and running into the HTTP attempt timeout.
+    /// </summary>
+    public TimeSpan MaxPauseWait { get; set; } = TimeSpan.FromSeconds(5);
+}
+
+/// <summary>The vendors Ferry calls; with the API host they name an account's budget in Redis.</summary>
+public static class VendorNames
+{
+    public const string Intercom = "intercom";
+
+    public const string Zendesk = "zendesk";
+}
+
+/// <summary>
+/// One request budget per vendor account shared by every worker of every service and replica: a token
+/// bucket in Redis (one Lua script, server time), plus a pause after a 429 until its Retry-After has
+/// passed — kept in this process (so it holds with Redis down) and in Redis (so every replica honours it).
+/// Redis is for pacing only: when it is down or slow (<see cref="RedisGuard"/>) requests go ahead
+/// unpaced, and a resulting 429 pauses this process and defers the work.
+/// </summary>
+public sealed class SharedRateBudget
+{
+    // KEYS[1] bucket, KEYS[2] pause; ARGV[1] tokens per minute.
+    // Returns 0: token taken; > 0: ms until the next token; < 0: the account is paused for -n ms.
+    private const string TakeScript = """
+        local paused = redis.call('PTTL', KEYS[2])
+        if paused > 0 then return -paused end
+        local t = redis.call('TIME')
+        local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+        local perMs = tonumber(ARGV[1]) / 60000
+        local burst = math.max(1, math.floor(tonumber(ARGV[1]) / 10))
+        local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
+        local tokens = tonumber(state[1]) or burst
+        local ts = tonumber(state[2]) or now
+        tokens = math.min(burst, tokens + (now - ts) * perMs)
+        local wait = 0
+        if tokens >= 1 then tokens = tokens - 1 else wait = math.ceil((1 - tokens) / perMs) end
+        redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', now)
+        redis.call('PEXPIRE', KEYS[1], 120000)
+        return wait
+        """;
+
+    // KEYS[1] pause; ARGV[1] ms. Never shortens a longer pause another replica set.
+    private const string PauseScript = """
+        if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], '1', 'PX', ARGV[1]) end
+        return 0
+        """;
+
+    private readonly RedisGuard _redis;
+    private readonly RateLimitOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ConcurrentDictionary<string, PauseEnd> _pausedUntil = new(StringComparer.Ordinal);
+
+    public SharedRateBudget(IConnectionMultiplexer redis, IOptions<RateLimitOptions> options, TimeProvider time, ILogger<SharedRateBudget> logger)
+    {
+        _options = options.Value;
+        _time = time;
+        _redis = new RedisGuard(redis, _options.RedisTimeout, _options.RedisBackOff, time, logger);
+    }
+
+    /// <summary>
+    /// Waits until the account's budget allows one more request. Returns <see cref="TimeSpan.Zero"/> when it
+    /// may go, or the remaining pause when that is longer than <see cref="RateLimitOptions.MaxPauseWait"/>.
+    /// </summary>
+    public async Task<TimeSpan> AcquireAsync(string account, int perMinute, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var paused = PausedFor(account);
+            if (paused > TimeSpan.Zero)
+            {
+                if (paused > _options.MaxPauseWait)
+                {
+                    return paused;
+                }
+
+                await Task.Delay(paused, _time, cancellationToken);
+                continue;
+            }
+
+            var (available, waitMs) = await _redis.TryAsync(async db => (long)await db.ScriptEvaluateAsync(TakeScript,
+                [(RedisKey)$"ferry:budget:{account}", PauseKey(account)], [perMinute]), cancellationToken);
+            if (!available || waitMs == 0)
+            {
+                return TimeSpan.Zero;
+            }
+
+            if (waitMs < 0)
+            {
+                // Another replica's 429: hold it here too, then decide between waiting and deferring above.
+                PauseLocally(account, TimeSpan.FromMilliseconds(-waitMs));
+                continue;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(waitMs, 5_000)), _time, cancellationToken);
+        }
+    }
+
+    /// <summary>No request to the account, from this process or (Redis permitting) any other, until <paramref name="retryAfter"/> has passed.</summary>
+    public async Task PauseAsync(string account, TimeSpan retryAfter, CancellationToken cancellationToken = default)
+    {
+        if (retryAfter <= TimeSpan.Zero)
+        {
+            return;
+        }
+
+        PauseLocally(account, retryAfter);
+        await _redis.TryAsync(db => db.ScriptEvaluateAsync(PauseScript, [PauseKey(account)], [(long)Math.Ceiling(retryAfter.TotalMilliseconds)]),
+            cancellationToken);
+    }
+
+    private static RedisKey PauseKey(string account) => $"ferry:budget:{account}:paused";
+
+    private TimeSpan PausedFor(string account) =>
+        _pausedUntil.TryGetValue(account, out var until) && Volatile.Read(ref until.Ticks) - _time.GetUtcNow().UtcTicks is var left && left > 0
+            ? TimeSpan.FromTicks(left)
+            : TimeSpan.Zero;
+
+    private void PauseLocally(string account, TimeSpan retryAfter)
+    {
+        var until = _pausedUntil.GetOrAdd(account, _ => new PauseEnd());
+        var ticks = _time.GetUtcNow().UtcTicks + retryAfter.Ticks;
+        for (var seen = Volatile.Read(ref until.Ticks); seen < ticks; seen = Volatile.Read(ref until.Ticks))
+        {
+            if (Interlocked.CompareExchange(ref until.Ticks, ticks, seen) == seen)
+            {
+                return;
+            }
+        }
+    }
+
+    private sealed class PauseEnd
+    {
+        public long Ticks;
+    }
+
+    /// <summary>
+    /// On a vendor HTTP client, inside the standard resilience handler (so per attempt: every retry takes a
+    /// token and waits for a pause): takes a token before each request and turns a 429 into a shared pause.
+    /// </summary>
+    public sealed class Handler(SharedRateBudget budget, string vendor, Func<int> perMinute) : DelegatingHandler
+    {
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            // The account is the vendor plus the API host (a Zendesk subdomain; in tests, each sandbox).
+            var account = $"{vendor}:{request.RequestUri?.Authority}";
+            var paused = await budget.AcquireAsync(account, perMinute(), cancellationToken);
+            if (paused > TimeSpan.Zero)
+            {
+                // Not sent: the vendor's own answer for the rest of its pause.
+                return new HttpResponseMessage(HttpStatusCode.TooManyRequests)
+                {
+                    RequestMessage = request,
+                    ReasonPhrase = "Paused by Ferry's rate budget (not sent)",
+                    Headers = { RetryAfter = new System.Net.Http.Headers.RetryConditionHeaderValue(TimeSpan.FromSeconds(Math.Ceiling(paused.TotalSeconds))) },
+                };
+            }
+
+            var response = await base.SendAsync(request, cancellationToken);
+            if (response.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                await budget.PauseAsync(account, VendorRetryAfter.Of(response, budget._time), cancellationToken);
+            }
+
+            return response;
+        }
+    }
+}
+
+public static class VendorRetryAfter
+{
+    /// <summary>The wait a 429 asks for: Retry-After as seconds or a date (at least 1 s), 10 s when absent.</summary>
+    public static TimeSpan Of(HttpResponseMessage response, TimeProvider time)
+    {
+        if (response.Headers.RetryAfter?.Delta is { } delta)
+        {
+            return delta;
+        }
+
+        if (response.Headers.RetryAfter?.Date is { } date)
+        {
+            return date - time.GetUtcNow() is var wait && wait > TimeSpan.Zero ? wait : TimeSpan.FromSeconds(1);
+        }
+
+        return TimeSpan.FromSeconds(10);
+    }
+}
