@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json.Nodes;
 using Ferry.Sandbox.Common;
 using Ferry.Sandbox.Intercom;
@@ -25,9 +26,10 @@ public static class AdminEndpoints
             zendesk = new { users = z.Users().Count, tickets = z.Tickets().Count, uploads = z.Uploads().Count },
             webhooks = new { pending = w.Pending, attempts = w.Attempts.Count },
         }));
-        admin.MapPost("/reset", (IntercomState i, ZendeskState z, RateLimits limits, WebhookDispatcher w, RequestStats stats) =>
+        admin.MapPost("/reset", (IntercomState i, ZendeskState z, RateLimits limits, WebhookDispatcher w, RequestStats stats, FaultState f) =>
         {
             i.Reset();
+            f.ResetInjected();
             z.Reset();
             limits.Intercom.Reset();
             limits.Zendesk.Reset();
@@ -53,6 +55,7 @@ public static class AdminEndpoints
             f.Current = settings;
             return Results.Json(f.Current);
         });
+        admin.MapGet("/faults/injected", (FaultState f) => SandboxJson.Result(f.Injected()));
         admin.MapGet("/webhooks", (WebhookDispatcher w) => Results.Json(w.Attempts));
         admin.MapPost("/scenarios/seed", (ScenarioSeeder seeder, int? conversations, int? seed) =>
         {
@@ -72,6 +75,25 @@ public static class AdminEndpoints
             var secondary = (body!["secondary_emails"] as JsonArray)?.Select(n => n!.GetValue<string>()).ToList() ?? [];
             var user = z.AddUser(body.Str("name") ?? "User", body.Str("email"), body.Str("role") ?? "end-user", body.Str("external_id"), secondary);
             return SandboxJson.Result(new { user = ZendeskJson.User(user, ZendeskEndpoints.Base(request)) }, 201);
+        });
+        admin.MapGet("/zendesk/users", (HttpRequest request, ZendeskState z) =>
+            SandboxJson.Result(new { users = z.Users().Select(u => ZendeskJson.User(u, ZendeskEndpoints.Base(request))) }));
+        // Every uploaded file with the SHA-256 and size the sandbox computed while reading it (the
+        // vendor's attachment JSON has no checksum): how a test proves each file arrived intact, once.
+        admin.MapGet("/zendesk/uploads", (ZendeskState z) =>
+        {
+            lock (z.Gate)
+            {
+                return SandboxJson.Result(new
+                {
+                    uploads = z.Uploads().Select(u => new
+                    {
+                        token = u.Token,
+                        comment_id = u.CommentId,
+                        attachments = u.Attachments.Select(a => new { id = a.Id, file_name = a.FileName, size = a.Size, sha256 = a.Sha256 }),
+                    }),
+                });
+            }
         });
         admin.MapGet("/zendesk/tickets", (HttpRequest request, ZendeskState z) =>
         {
@@ -118,7 +140,11 @@ public static class AdminEndpoints
             }
 
             var conversation = i.CreateConversation(contact, input.Subject ?? "", input.Body ?? "<p>Hello</p>", input.Attachments, input.CreatedAt);
-            w.IntercomConversation("conversation.user.created", conversation.Id);
+            if (input.Notify ?? true)
+            {
+                w.IntercomConversation("conversation.user.created", conversation.Id);
+            }
+
             lock (i.Gate)
             {
                 return SandboxJson.Result(r.Conversation(conversation, IntercomEndpoints.Root(request)), 201);
@@ -133,16 +159,9 @@ public static class AdminEndpoints
         });
         admin.MapPost("/intercom/conversations/{id}/parts", (string id, HttpRequest request, PartInput input, IntercomState i, IntercomRenderer r, WebhookDispatcher w) =>
         {
-            var author = input.AuthorType switch
+            if (AuthorOf(i, input.AuthorType, input.AuthorId) is not { } author)
             {
-                "admin" when i.Admin(input.AuthorId ?? "") is { } a => IntercomState.AuthorFor(a),
-                "user" or "lead" when i.Contact(input.AuthorId ?? "") is { } c => i.AuthorFor(c),
-                "bot" or "team" => new IcAuthor(input.AuthorType, input.AuthorId ?? "0", input.AuthorType == "bot" ? "Operator" : "Team", null),
-                _ => null,
-            };
-            if (author is null)
-            {
-                return Results.BadRequest("author_type/author_id must name an existing admin or contact (or bot/team).");
+                return Results.BadRequest(UnknownAuthor);
             }
 
             var assignedTo = input.AssignedToId is null ? null
@@ -163,7 +182,57 @@ public static class AdminEndpoints
                 return SandboxJson.Result(r.Part(part, IntercomEndpoints.Root(request)), 201);
             }
         });
+        // A long thread in one call: Count parts, "{n}" in Body numbered from Start (1). Webhooks: "each"
+        // (what Intercom does, one per reply), "last" (one for the batch) or "none".
+        admin.MapPost("/intercom/conversations/{id}/parts/bulk", (string id, BulkPartsInput input, IntercomState i, WebhookDispatcher w) =>
+        {
+            if (input.Count is < 1 or > MaxBulkParts)
+            {
+                return Results.BadRequest($"count must be between 1 and {MaxBulkParts}.");
+            }
+
+            if (input.Webhooks is not (null or "each" or "last" or "none"))
+            {
+                return Results.BadRequest("webhooks must be each, last or none.");
+            }
+
+            if (AuthorOf(i, input.AuthorType, input.AuthorId) is not { } author)
+            {
+                return Results.BadRequest(UnknownAuthor);
+            }
+
+            var ids = new List<string>(input.Count);
+            for (var n = 1; n <= input.Count; n++)
+            {
+                var number = ((input.Start ?? 1) + n - 1).ToString(CultureInfo.InvariantCulture);
+                var body = input.Body?.Replace("{n}", number, StringComparison.Ordinal);
+                if (i.AddPart(id, input.PartType ?? "comment", author, body) is not { } part)
+                {
+                    return Results.NotFound();
+                }
+
+                ids.Add(part.Id);
+                if (input.Webhooks is null or "each" || (input.Webhooks == "last" && n == input.Count))
+                {
+                    w.IntercomConversation(TopicFor(part), id);
+                }
+            }
+
+            return SandboxJson.Result(new { conversation_id = id, part_ids = ids }, 201);
+        });
     }
+
+    private const int MaxBulkParts = 5000;
+
+    private const string UnknownAuthor = "author_type/author_id must name an existing admin or contact (or bot/team).";
+
+    private static IcAuthor? AuthorOf(IntercomState i, string? type, string? id) => type switch
+    {
+        "admin" when i.Admin(id ?? "") is { } a => IntercomState.AuthorFor(a),
+        "user" or "lead" when i.Contact(id ?? "") is { } c => i.AuthorFor(c),
+        "bot" or "team" => new IcAuthor(type, id ?? "0", type == "bot" ? "Operator" : "Team", null),
+        _ => null,
+    };
 
     /// <summary>The Intercom webhook topic for a new part.</summary>
     public static string TopicFor(IcPart part) => part.PartType switch
@@ -182,7 +251,9 @@ public sealed record AdminInput(string? Name, string? Email);
 
 public sealed record ContactInput(string? Role, string? Email, string? Name, string? ExternalId, string? Phone);
 
-public sealed record ConversationInput(string? ContactId, string? Subject, string? Body, List<IcAttachment>? Attachments, long? CreatedAt);
+public sealed record ConversationInput(string? ContactId, string? Subject, string? Body, List<IcAttachment>? Attachments, long? CreatedAt, bool? Notify);
 
 public sealed record PartInput(string? PartType, string? AuthorType, string? AuthorId, string? Body, List<IcAttachment>? Attachments,
     string? AssignedToId, long? CreatedAt, long? SnoozedUntil, bool? Notify);
+
+public sealed record BulkPartsInput(int Count, int? Start, string? PartType, string? AuthorType, string? AuthorId, string? Body, string? Webhooks);

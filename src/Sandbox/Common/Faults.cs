@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 
 namespace Ferry.Sandbox.Common;
@@ -67,12 +68,37 @@ public sealed class FaultSettings
         && (PathContains.Length == 0 || (path.Value ?? "").Contains(PathContains, StringComparison.OrdinalIgnoreCase));
 }
 
-/// <summary>The fault settings in force, replaceable at run time.</summary>
+/// <summary>The fault settings in force, replaceable at run time, and how many faults were injected.</summary>
 public sealed class FaultState(FaultSettings initial)
 {
+    private readonly ConcurrentDictionary<(string Vendor, string Kind), long> _injected = new();
     private volatile FaultSettings _current = initial;
 
     public FaultSettings Current { get => _current; set => _current = value; }
+
+    /// <summary>
+    /// Faults injected since the last reset, per vendor ("intercom", "zendesk") and kind ("errors",
+    /// "rate_limited", "cut", "timeouts"): what a fault run reports beside what its client survived.
+    /// </summary>
+    public IReadOnlyDictionary<string, SortedDictionary<string, long>> Injected()
+    {
+        var result = new Dictionary<string, SortedDictionary<string, long>>(StringComparer.Ordinal);
+        foreach (var vendor in new[] { "intercom", "zendesk" })
+        {
+            result[vendor] = new SortedDictionary<string, long>(StringComparer.Ordinal) { ["errors"] = 0, ["rate_limited"] = 0, ["cut"] = 0, ["timeouts"] = 0 };
+        }
+
+        foreach (var ((vendor, kind), count) in _injected)
+        {
+            result[vendor][kind] = count;
+        }
+
+        return result;
+    }
+
+    public void Count(string vendor, string kind) => _injected.AddOrUpdate((vendor, kind), 1, (_, n) => n + 1);
+
+    public void ResetInjected() => _injected.Clear();
 
     public static bool Roll(double probability) => probability > 0 && Random.Shared.NextDouble() < probability;
 
@@ -109,6 +135,7 @@ public sealed class FaultFilter(FaultState faults, string vendor) : IEndpointFil
 
         if (FaultState.Roll(f.TimeoutRate))
         {
+            faults.Count(vendor, "timeouts");
             try
             {
                 await Task.Delay(TimeSpan.FromSeconds(f.TimeoutSeconds), http.RequestAborted);
@@ -123,6 +150,7 @@ public sealed class FaultFilter(FaultState faults, string vendor) : IEndpointFil
 
         if (FaultState.Roll(f.RateLimitRate))
         {
+            faults.Count(vendor, "rate_limited");
             http.Response.Headers.RetryAfter = f.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
             return vendor == "intercom"
                 ? VendorErrors.Intercom(429, "rate_limit_exceeded", "Exceeded rate limit")
@@ -131,6 +159,7 @@ public sealed class FaultFilter(FaultState faults, string vendor) : IEndpointFil
 
         if (f.TakeFailFirst() || FaultState.Roll(f.ErrorRate))
         {
+            faults.Count(vendor, "errors");
             return vendor == "intercom"
                 ? VendorErrors.Intercom(f.ErrorStatus, "server_error", "Injected server error")
                 : VendorErrors.Zendesk(f.ErrorStatus, "ServerError", "Injected server error");
@@ -156,6 +185,7 @@ public sealed class FaultFilter(FaultState faults, string vendor) : IEndpointFil
         }
 
         // Render the real answer, send half of it, then cut the connection.
+        faults.Count(vendor, "cut");
         var original = http.Response.Body;
         using var buffer = new MemoryStream();
         http.Response.Body = buffer;
