@@ -96,12 +96,10 @@ public sealed class FaultScenario(FerryApp ferry, FaultScale scale, Action<strin
         }
     }
 
-    /// <summary>
-    /// The sandbox's count of requests sent before a Retry-After expired for one vendor, when the
-    /// sandbox reports it (null otherwise).
-    /// </summary>
-    public static long? RequestsBeforeRetryAfter(JsonObject stats, string vendor, string field = RequestsBeforeRetryAfterField) =>
-        stats[vendor]?[field] is JsonValue value ? value.GetValue<long>() : null;
+    /// <summary>The sandbox's count of requests sent to one vendor before a Retry-After it gave had expired.</summary>
+    public static long RequestsBeforeRetryAfter(JsonObject stats, string vendor) =>
+        stats[vendor]?[RequestsBeforeRetryAfterField]?.GetValue<long>()
+            ?? throw new InvalidOperationException($"The sandbox's stats have no {vendor}.{RequestsBeforeRetryAfterField}.");
 
     /// <summary>
     /// One customer per conversation: every fourth already a Zendesk user (same email), every fifth the
@@ -351,7 +349,7 @@ public sealed class FaultScenario(FerryApp ferry, FaultScale scale, Action<strin
         var early = Vendors.Select(v => RequestsBeforeRetryAfter(stats, v)).ToList();
         if (early.Any(n => n > 0))
         {
-            problems.Add($"requests sent before a Retry-After expired: intercom {early[0]}, zendesk {early[1]}");
+            problems.Add($"requests sent before a Retry-After expired: intercom {early[0]}, zendesk {early[1]}; latest: {stats["intercom"]?["earlyRequests"]?.ToJsonString()} {stats["zendesk"]?["earlyRequests"]?.ToJsonString()}");
         }
 
         return new FaultReport
@@ -373,7 +371,7 @@ public sealed class FaultScenario(FerryApp ferry, FaultScale scale, Action<strin
             IntercomRequests = stats["intercom"]!["total"]!.GetValue<long>(),
             ZendeskRequests = stats["zendesk"]!["total"]!.GetValue<long>(),
             Injected = injected,
-            RequestsBeforeRetryAfter = early.All(n => n is null) ? null : early.Sum(n => n ?? 0),
+            RequestsBeforeRetryAfter = early.Sum(),
             Problems = problems,
         };
     }
@@ -460,7 +458,7 @@ public sealed class FaultReport
     public JsonObject Injected { get; init; } = [];
 
     /// <summary>Null while the sandbox does not count them.</summary>
-    public long? RequestsBeforeRetryAfter { get; init; }
+    public long RequestsBeforeRetryAfter { get; init; }
 
     public IReadOnlyList<string> Problems { get; init; } = [];
 
@@ -476,7 +474,7 @@ public sealed class FaultReport
             ? string.Create(inv, $"Time to complete: {done.TotalSeconds:0.0} s (run {Elapsed.TotalSeconds:0.0} s)")
             : string.Create(inv, $"Time to complete: never (gave up after {Elapsed.TotalSeconds:0.0} s)"));
         text.AppendLine(inv, $"Vendor requests: intercom {IntercomRequests}, zendesk {ZendeskRequests}; injected: 5xx {InjectedCount("errors")}, 429 {InjectedCount("rate_limited")}, cut {InjectedCount("cut")}");
-        text.AppendLine(inv, $"Requests before Retry-After expired: {RequestsBeforeRetryAfter?.ToString(inv) ?? "not counted by this sandbox"}");
+        text.AppendLine(inv, $"Requests before Retry-After expired: {RequestsBeforeRetryAfter.ToString(inv)}");
         text.AppendLine(inv, $"Missing: {MissingParts} parts, {MissingFiles} files; duplicates: {DuplicateParts} parts, {DuplicateFiles} files, {ExtraTickets} tickets, {DuplicateUsers} users; dead jobs {DeadJobs}");
         const int Shown = 12;
         foreach (var problem in Problems.Take(Shown))

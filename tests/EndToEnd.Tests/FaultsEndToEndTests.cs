@@ -8,7 +8,7 @@ public sealed class FaultsEndToEndTests(FaultyFerryApp ferry) : IClassFixture<Fa
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(10);
 
-    [Fact(Skip = "Fails until issue 14's lifecycle lands")]
+    [Fact]
     public async Task Under_5xx_429_storms_and_cut_answers_every_conversation_ends_as_one_complete_ticket_with_every_part_and_file_once()
     {
         var output = TestContext.Current.TestOutputHelper;

@@ -64,6 +64,32 @@ public sealed class ZendeskTicketsTests(SandboxServer sandbox)
     }
 
     [Fact]
+    public async Task Comments_sorted_descending_start_with_the_newest_page()
+    {
+        using var zendesk = sandbox.CreateZendeskClient();
+        var requester = sandbox.Zendesk.AddUser("Req", $"{TestJson.Unique("req")}@x.example");
+        var (_, created) = await zendesk.PostJsonAsync("api/v2/imports/tickets", new
+        {
+            ticket = new
+            {
+                requester_id = requester.Id,
+                subject = "Long",
+                comments = Enumerable.Range(1, 150).Select(i => new { author_id = requester.Id, value = $"Comment {i}" }).ToArray(),
+            },
+        });
+        var id = created["ticket"]!["id"]!.GetValue<long>();
+
+        var (_, newest) = await zendesk.GetJsonAsync($"api/v2/tickets/{id}/comments?sort_order=desc&per_page=100");
+        var (_, oldest) = await zendesk.GetJsonAsync($"api/v2/tickets/{id}/comments?sort_order=asc&per_page=100");
+
+        var newestBodies = newest["comments"]!.AsArray().Select(c => c!["body"]!.GetValue<string>()).ToList();
+        Assert.Equal(100, newestBodies.Count);
+        Assert.Equal("Comment 150", newestBodies[0]);
+        Assert.Equal("Comment 51", newestBodies[^1]);
+        Assert.Equal("Comment 1", oldest["comments"]![0]!["body"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Create_many_returns_a_job_status_that_completes()
     {
         using var zendesk = sandbox.CreateZendeskClient();

@@ -2,6 +2,7 @@ using Ferry.AttachmentService.Copying;
 using Ferry.AttachmentService.Safety;
 using Ferry.AttachmentService.Telemetry;
 using Ferry.AttachmentService.Vendors.Zendesk;
+using Ferry.ServiceDefaults.Redis;
 using Ferry.ServiceDefaults.Vendors;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -14,6 +15,7 @@ internal static class Extensions
     {
         // Redis carries the shared Zendesk rate budget only, an optimisation: readiness does not depend on it.
         builder.AddRedisClient("redis", settings => settings.DisableHealthChecks = true);
+        builder.Services.AddRedisWarmUp();
         builder.Services.AddFerryGrpcServer();
 
         builder.Services.AddOptions<AttachmentOptions>()

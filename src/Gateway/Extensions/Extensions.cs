@@ -2,6 +2,7 @@ using System.Threading.RateLimiting;
 using Ferry.Gateway.Api;
 using Ferry.Gateway.Telemetry;
 using Ferry.Gateway.Webhooks;
+using Ferry.ServiceDefaults.Redis;
 using Ferry.V1;
 using Grpc.Core;
 using Microsoft.AspNetCore.Authentication;
@@ -21,6 +22,7 @@ public static class Extensions
     {
         // Redis is an optimisation (dedup, pacing): its outage must not make the service unready.
         builder.AddRedisClient("redis", settings => settings.DisableHealthChecks = true);
+        builder.Services.AddRedisWarmUp();
         builder.Services.AddFerryGrpcServer();
         builder.Services.AddGrpcServiceClient<SyncInbox.SyncInboxClient>("tickets");
         builder.Services.TryAddSingletonTimeProvider();

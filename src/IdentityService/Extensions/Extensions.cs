@@ -4,6 +4,7 @@ using Ferry.IdentityService.Locking;
 using Ferry.IdentityService.Matching;
 using Ferry.IdentityService.Telemetry;
 using Ferry.IdentityService.Vendors.Zendesk;
+using Ferry.ServiceDefaults.Redis;
 
 namespace Ferry.IdentityService.Extensions;
 
@@ -14,6 +15,7 @@ internal static class Extensions
         builder.AddNpgsqlDataSource("ferry");
         // Redis only speeds matching up (locks); correctness rests on Postgres, so readiness does not depend on it.
         builder.AddRedisClient("redis", settings => settings.DisableHealthChecks = true);
+        builder.Services.AddRedisWarmUp();
         builder.Services.AddFerryGrpcServer();
 
         builder.Services.AddOptions<IdentityOptions>().BindConfiguration(IdentityOptions.Section);

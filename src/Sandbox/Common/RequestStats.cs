@@ -24,8 +24,8 @@ public sealed class RequestStats(TimeProvider time)
     {
         var result = new Dictionary<string, VendorRequestCounts>(StringComparer.Ordinal)
         {
-            ["intercom"] = new(0, new SortedDictionary<string, long>(StringComparer.Ordinal), _retryAfter["intercom"].Early),
-            ["zendesk"] = new(0, new SortedDictionary<string, long>(StringComparer.Ordinal), _retryAfter["zendesk"].Early),
+            ["intercom"] = new(0, new SortedDictionary<string, long>(StringComparer.Ordinal), _retryAfter["intercom"].Early, _retryAfter["intercom"].Latest),
+            ["zendesk"] = new(0, new SortedDictionary<string, long>(StringComparer.Ordinal), _retryAfter["zendesk"].Early, _retryAfter["zendesk"].Latest),
         };
         foreach (var ((vendor, operation), count) in _counts)
         {
@@ -62,11 +62,12 @@ public sealed class RequestStats(TimeProvider time)
         var template = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText is { } raw
             ? raw[(raw.IndexOf('/', 1) is var slash and > 0 ? slash : raw.Length)..]
             : "(no route)";
-        _counts.AddOrUpdate((vendor, $"{context.Request.Method} {template}"), 1, (_, count) => count + 1);
+        var operation = $"{context.Request.Method} {template}";
+        _counts.AddOrUpdate((vendor, operation), 1, (_, count) => count + 1);
 
         // Real time, not the sandbox clock: clients wait out Retry-After in real time.
         var watch = _retryAfter[vendor];
-        watch.Arrived(time.GetUtcNow());
+        watch.Arrived(time.GetUtcNow(), operation);
         await next(context);
         if (context.Response.StatusCode == StatusCodes.Status429TooManyRequests
             && long.TryParse(context.Response.Headers.RetryAfter, System.Globalization.CultureInfo.InvariantCulture, out var seconds))
@@ -94,17 +95,36 @@ public sealed class RetryAfterWatch
     private readonly Lock _gate = new();
     private DateTimeOffset _pausedFrom = DateTimeOffset.MinValue;
     private DateTimeOffset _pausedUntil = DateTimeOffset.MinValue;
+    private const int Kept = 20;
+    private readonly Queue<EarlyRequest> _latest = new();
     private long _early;
 
     public long Early => Interlocked.Read(ref _early);
 
-    public void Arrived(DateTimeOffset now)
+    /// <summary>The last few early requests: which operation, and how long after the pause began it arrived.</summary>
+    public IReadOnlyList<EarlyRequest> Latest
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _latest];
+            }
+        }
+    }
+
+    public void Arrived(DateTimeOffset now, string operation)
     {
         lock (_gate)
         {
             if (now >= _pausedFrom + Grace && now < _pausedUntil)
             {
-                _early++;
+                Interlocked.Increment(ref _early);
+                _latest.Enqueue(new EarlyRequest(operation, (long)(now - _pausedFrom).TotalMilliseconds, (long)(_pausedUntil - now).TotalMilliseconds));
+                if (_latest.Count > Kept)
+                {
+                    _latest.Dequeue();
+                }
             }
         }
     }
@@ -132,8 +152,14 @@ public sealed class RetryAfterWatch
         {
             _pausedFrom = _pausedUntil = DateTimeOffset.MinValue;
             _early = 0;
+            _latest.Clear();
         }
     }
 }
 
-public sealed record VendorRequestCounts(long Total, SortedDictionary<string, long> Requests, long RequestsBeforeRetryAfter);
+/// <param name="EarlyRequests">The last requests counted in <paramref name="RequestsBeforeRetryAfter"/>, to tell a straggler from a client that ignores Retry-After.</param>
+public sealed record VendorRequestCounts(long Total, SortedDictionary<string, long> Requests, long RequestsBeforeRetryAfter, IReadOnlyList<EarlyRequest> EarlyRequests);
+
+/// <param name="AfterPauseMs">How long after the 429 that began the pause it arrived.</param>
+/// <param name="PauseLeftMs">How much of the pause was left.</param>
+public sealed record EarlyRequest(string Operation, long AfterPauseMs, long PauseLeftMs);

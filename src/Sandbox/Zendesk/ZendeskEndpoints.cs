@@ -306,9 +306,16 @@ public static class ZendeskEndpoints
     {
         lock (state.Gate)
         {
-            return state.Ticket(id) is { } ticket
-                ? SandboxJson.Result(ZendeskJson.Page("comments", ticket.Comments, c => ZendeskJson.Comment(c, Base(request)), request))
-                : VendorErrors.ZendeskNotFound();
+            if (state.Ticket(id) is not { } ticket)
+            {
+                return VendorErrors.ZendeskNotFound();
+            }
+
+            // sort_order=desc pages from the newest comment, as Zendesk does (asc, the default, from the oldest).
+            IReadOnlyList<ZdComment> ordered = string.Equals(request.Query["sort_order"], "desc", StringComparison.OrdinalIgnoreCase)
+                ? [.. Enumerable.Reverse(ticket.Comments)]
+                : ticket.Comments;
+            return SandboxJson.Result(ZendeskJson.Page("comments", ordered, c => ZendeskJson.Comment(c, Base(request)), request));
         }
     }
 

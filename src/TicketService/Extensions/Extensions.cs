@@ -1,3 +1,4 @@
+using Ferry.ServiceDefaults.Redis;
 using Ferry.TicketService.Api;
 using Ferry.TicketService.Attempts;
 using Ferry.TicketService.Data;
@@ -5,8 +6,8 @@ using Ferry.TicketService.Queue;
 using Ferry.TicketService.RoundTrip;
 using Ferry.TicketService.Rules;
 using Ferry.TicketService.Sync;
-using Ferry.TicketService.Vendors;
 using Ferry.TicketService.Telemetry;
+using Ferry.TicketService.Vendors;
 using Ferry.TicketService.Vendors.Intercom;
 using Ferry.TicketService.Vendors.Zendesk;
 using Ferry.V1;
@@ -21,6 +22,7 @@ internal static class Extensions
         builder.AddNpgsqlDataSource("ferry");
         // Redis is an optimisation (dedup, pacing): its outage must not make the service unready.
         builder.AddRedisClient("redis", settings => settings.DisableHealthChecks = true);
+        builder.Services.AddRedisWarmUp();
 
         builder.Services.AddFerryGrpcServer();
         builder.Services.AddGrpc(options => options.Interceptors.Add<ErrorMappingInterceptor>());
