@@ -163,6 +163,40 @@ public sealed class ConversationToTicketTests(FerryApp ferry) : IClassFixture<Fe
         Assert.Contains("100 oldest part(s) unreachable", state.LastAttempt.Reason, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task An_attachment_whose_download_fails_twice_then_works_is_in_the_ticket_once()
+    {
+        // Two expired-URL answers (403) for the file: each attempt holds the part back and the job
+        // retries with a fresh read of the conversation; the third download works.
+        await ferry.SetFaultsAsync(new { scope = "intercom", failFirst = 2, errorStatus = 403, pathContains = "/intercom-attachments/" }, Ct);
+        string conversationId;
+        IReadOnlyList<JsonObject> tickets;
+        try
+        {
+            var contact = await ferry.PostAdminAsync("/admin/intercom/contacts", new { role = "user", email = "files.e2e@customer.example", name = "Fay Files" }, Ct);
+            var conversation = await ferry.PostAdminAsync("/admin/intercom/conversations", new
+            {
+                contactId = contact["id"]!.GetValue<string>(),
+                subject = "",
+                body = "<p>Here is the invoice</p>",
+                attachments = new[] { new { name = "invoice.pdf", contentType = "application/pdf", size = 20_000, seed = 14 } },
+            }, Ct);
+            conversationId = conversation["id"]!.GetValue<string>();
+            tickets = await ferry.WaitForTicketsAsync(conversationId, t => t.Count == 1, SyncTimeout, Ct);
+        }
+        finally
+        {
+            await ferry.SetFaultsAsync(new { }, Ct);
+        }
+
+        var comment = Assert.Single(Comments(tickets[0]))!;
+        var file = Assert.Single(comment["attachments"]!.AsArray())!;
+        Assert.Equal("invoice.pdf", file["file_name"]!.GetValue<string>());
+        Assert.Equal(20_000, file["size"]!.GetValue<long>());
+        var attempts = (await new V1.Sync.SyncClient(ferry.Gateway).ListAttemptsAsync(new ListAttemptsRequest { ConversationId = conversationId }, cancellationToken: Ct)).Attempts;
+        Assert.Equal(2, attempts.Count(a => a.Outcome == Outcome.Failure && a.Reason.Contains("invoice.pdf", StringComparison.Ordinal)));
+    }
+
     private static async Task WaitForOutcomeAsync(V1.Sync.SyncClient sync, string conversationId, Outcome outcome)
     {
         var deadline = DateTime.UtcNow + SyncTimeout;

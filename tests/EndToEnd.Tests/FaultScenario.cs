@@ -27,6 +27,7 @@ public sealed class FaultyFerryApp : FerryApp
         builder.CreateResourceBuilder<ProjectResource>("tickets")
             .WithEnvironment("Queue__BackoffBase", "00:00:00.200")
             .WithEnvironment("Queue__BackoffCap", "00:00:02")
+            .WithEnvironment("Queue__PollInterval", "00:00:00.100")
             .WithEnvironment("RateLimits__ZendeskPerMinute", "60000")
             .WithEnvironment("RateLimits__IntercomPerMinute", "60000");
         builder.CreateResourceBuilder<ProjectResource>("attachments")

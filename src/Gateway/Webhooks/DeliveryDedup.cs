@@ -1,3 +1,4 @@
+using Ferry.ServiceDefaults.Redis;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
@@ -7,47 +8,18 @@ namespace Ferry.Gateway.Webhooks;
 /// Fast duplicate check of vendor delivery ids in Redis. An optimisation only: the TicketService inbox
 /// (unique delivery id, same transaction as the job) is the guarantee, so every Redis failure or delay
 /// means "not seen" and the delivery goes on to Enqueue. A delivery is marked only after Enqueue
-/// succeeded, so a failed enqueue is never hidden from the vendor's retry.
+/// succeeded, so a failed enqueue is never hidden from the vendor's retry. While Redis is down or paused
+/// it is skipped for a few seconds at a time (<see cref="RedisGuard"/>): no delivery waits on it.
 /// </summary>
-public sealed class DeliveryDedup(IConnectionMultiplexer redis, IOptions<WebhookOptions> options, ILogger<DeliveryDedup> logger)
+public sealed class DeliveryDedup(IConnectionMultiplexer redis, IOptions<WebhookOptions> options, TimeProvider time, ILogger<DeliveryDedup> logger)
 {
+    private readonly RedisGuard _redis = new(redis, options.Value.DedupTimeout, TimeSpan.FromSeconds(5), time, logger);
+
     public static RedisKey Key(string vendor, string deliveryId) => $"ferry:gateway:delivery:{vendor}:{deliveryId}";
 
-    public async Task<bool> SeenAsync(string vendor, string deliveryId)
-    {
-        try
-        {
-            if (!redis.IsConnected)
-            {
-                Log.DedupSkipped(logger, vendor, deliveryId, "not connected");
-                return false;
-            }
+    public async Task<bool> SeenAsync(string vendor, string deliveryId) =>
+        (await _redis.TryAsync(db => db.KeyExistsAsync(Key(vendor, deliveryId)), CancellationToken.None)).Value;
 
-            return await redis.GetDatabase().KeyExistsAsync(Key(vendor, deliveryId)).WaitAsync(options.Value.DedupTimeout);
-        }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
-        {
-            Log.DedupSkipped(logger, vendor, deliveryId, ex.GetType().Name);
-            return false;
-        }
-    }
-
-    public async Task MarkAsync(string vendor, string deliveryId)
-    {
-        try
-        {
-            if (!redis.IsConnected)
-            {
-                Log.DedupSkipped(logger, vendor, deliveryId, "not connected");
-                return;
-            }
-
-            await redis.GetDatabase().StringSetAsync(Key(vendor, deliveryId), 1, options.Value.DedupTtl, When.NotExists)
-                .WaitAsync(options.Value.DedupTimeout);
-        }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
-        {
-            Log.DedupSkipped(logger, vendor, deliveryId, ex.GetType().Name);
-        }
-    }
+    public Task MarkAsync(string vendor, string deliveryId) =>
+        _redis.TryAsync(db => db.StringSetAsync(Key(vendor, deliveryId), 1, options.Value.DedupTtl, When.NotExists), CancellationToken.None);
 }

@@ -32,9 +32,6 @@ internal static partial class Log
     [LoggerMessage(1009, LogLevel.Error, "{Vendor} delivery {DeliveryId} refused by TicketService with {StatusCode}")]
     public static partial void QueueRefused(ILogger logger, string vendor, string deliveryId, StatusCode statusCode);
 
-    [LoggerMessage(1010, LogLevel.Warning, "Redis fast dedup skipped for {Vendor} delivery {DeliveryId}: {ErrorType}")]
-    public static partial void DedupSkipped(ILogger logger, string vendor, string deliveryId, string errorType);
-
     [LoggerMessage(1011, LogLevel.Warning, "{Vendor} delivery {DeliveryId} not queued, TicketService unreachable ({ErrorType}): answering 503 so the vendor retries")]
     public static partial void QueueUnreachable(ILogger logger, string vendor, string deliveryId, string errorType);
 }
