@@ -1,3 +1,4 @@
+using Aspire.Hosting.Testing;
 using System.Text.Json.Nodes;
 using Ferry.V1;
 
@@ -195,6 +196,23 @@ public sealed class ConversationToTicketTests(FerryApp ferry) : IClassFixture<Fe
         Assert.Equal(20_000, file["size"]!.GetValue<long>());
         var attempts = (await new V1.Sync.SyncClient(ferry.Gateway).ListAttemptsAsync(new ListAttemptsRequest { ConversationId = conversationId }, cancellationToken: Ct)).Attempts;
         Assert.Equal(2, attempts.Count(a => a.Outcome == Outcome.Failure && a.Reason.Contains("invoice.pdf", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task With_Redis_paused_a_new_conversation_still_becomes_a_ticket_without_waiting_for_it()
+    {
+        // CLIENT PAUSE holds every command of every client, the way a stalled Redis does: nothing errors,
+        // everything waits. Redis is only an optimisation (dedup, pacing, locks), so nothing may wait on it.
+        var connectionString = await ferry.App.GetConnectionStringAsync("redis", Ct);
+        await using (var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(connectionString + ",allowAdmin=true"))
+        {
+            await redis.GetServer(redis.GetEndPoints()[0]).ExecuteAsync("CLIENT", "PAUSE", "30000", "ALL");
+        }
+
+        var (_, conversationId) = await NewConversationAsync("paused.redis@customer.example");
+        var tickets = await ferry.WaitForTicketsAsync(conversationId, t => t.Count == 1, TimeSpan.FromSeconds(25), Ct);
+
+        Assert.Single(Comments(tickets[0]));
     }
 
     private static async Task WaitForOutcomeAsync(V1.Sync.SyncClient sync, string conversationId, Outcome outcome)

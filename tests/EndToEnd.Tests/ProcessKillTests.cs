@@ -312,6 +312,9 @@ public sealed class ProcessKillTests(KillableFerryApp killable) : IClassFixture<
             await Ferry.SetFaultsAsync(new { }, Ct);
         }
 
+        await killable.StartTicketServiceAsync(stopped, Ct);
+        await WaitForDoneAsync(sync, conversationId);
+
         // The stopping process waited for the answer and recorded the comment before it exited.
         var attempts = (await sync.ListAttemptsAsync(new ListAttemptsRequest { ConversationId = conversationId }, cancellationToken: Ct)).Attempts;
         foreach (var a in attempts)
@@ -321,7 +324,6 @@ public sealed class ProcessKillTests(KillableFerryApp killable) : IClassFixture<
 
         Assert.Contains(attempts, a => a.Outcome == Outcome.Success && a.Reason.StartsWith("Appended 1 comment", StringComparison.Ordinal));
 
-        await killable.StartTicketServiceAsync(stopped, Ct);
         await Ferry.PostAdminAsync(
             $"/admin/intercom/conversations/{conversationId}/parts",
             new { partType = "comment", authorType = "user", authorId = contactId, body = "<p>Any news?</p>" },

@@ -16,15 +16,7 @@ public sealed class DeadJobsApiTests(PostgresServer postgres, RedisServer redis)
     public async ValueTask InitializeAsync()
     {
         var connectionString = await postgres.CreateDatabaseAsync("dead");
-        _host = new TicketServiceHost(new Dictionary<string, string?>
-        {
-            ["ConnectionStrings:ferry"] = connectionString,
-            ["ConnectionStrings:redis"] = redis.ConnectionString,
-            ["Intercom:BaseUrl"] = "http://127.0.0.1:9/intercom/",
-            ["Intercom:AccessToken"] = "unused",
-            ["Zendesk:BaseUrl"] = "http://127.0.0.1:9/zendesk/",
-            ["Zendesk:ApiToken"] = "unused",
-        });
+        _host = TicketServiceHost.WithoutVendors(connectionString, redis.ConnectionString);
         _ = _host.Server;
         _db = NpgsqlDataSource.Create(connectionString);
     }

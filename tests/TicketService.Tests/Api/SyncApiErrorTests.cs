@@ -14,15 +14,7 @@ public sealed class SyncApiErrorTests(PostgresServer postgres, RedisServer redis
 
     public async ValueTask InitializeAsync()
     {
-        _host = new TicketServiceHost(new Dictionary<string, string?>
-        {
-            ["ConnectionStrings:ferry"] = await postgres.CreateDatabaseAsync("api"),
-            ["ConnectionStrings:redis"] = redis.ConnectionString,
-            ["Intercom:BaseUrl"] = "http://127.0.0.1:9/intercom/",
-            ["Intercom:AccessToken"] = "unused",
-            ["Zendesk:BaseUrl"] = "http://127.0.0.1:9/zendesk/",
-            ["Zendesk:ApiToken"] = "unused",
-        });
+        _host = TicketServiceHost.WithoutVendors(await postgres.CreateDatabaseAsync("api"), redis.ConnectionString);
         _ = _host.Server;
     }
 
@@ -147,15 +139,7 @@ public sealed class SyncApiDatabaseDownTests(PostgresServer postgres, RedisServe
     public async ValueTask InitializeAsync()
     {
         var connectionString = await postgres.CreateDatabaseAsync("down");
-        _host = new TicketServiceHost(new Dictionary<string, string?>
-        {
-            ["ConnectionStrings:ferry"] = connectionString,
-            ["ConnectionStrings:redis"] = redis.ConnectionString,
-            ["Intercom:BaseUrl"] = "http://127.0.0.1:9/intercom/",
-            ["Intercom:AccessToken"] = "unused",
-            ["Zendesk:BaseUrl"] = "http://127.0.0.1:9/zendesk/",
-            ["Zendesk:ApiToken"] = "unused",
-        });
+        _host = TicketServiceHost.WithoutVendors(connectionString, redis.ConnectionString);
         _ = _host.Server; // migrate while the database is there
 
         // Then take the database away: terminate and forbid connections.

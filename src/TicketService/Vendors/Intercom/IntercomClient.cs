@@ -1,14 +1,11 @@
 using System.Net;
 using System.Net.Http.Json;
-using System.Text.Json;
 
 namespace Ferry.TicketService.Vendors.Intercom;
 
 /// <summary>The Intercom endpoints TicketService uses (conversations, contacts, admins, parts).</summary>
 public sealed class IntercomClient(HttpClient http)
 {
-    private static readonly JsonSerializerOptions Json = VendorResponses.Json;
-
     private const string Vendor = "Intercom";
 
     /// <summary>The conversation with its (at most 500 most recent) parts, or null when Intercom does not know it.</summary>
@@ -25,7 +22,7 @@ public sealed class IntercomClient(HttpClient http)
     {
         using var response = await http.GetAsync(new Uri("admins", UriKind.Relative), cancellationToken);
         await response.EnsureSuccessAsync(Vendor, "list admins", cancellationToken);
-        return (await response.Content.ReadFromJsonAsync<IntercomAdminList>(Json, cancellationToken))?.Admins ?? [];
+        return (await response.Content.ReadFromJsonAsync<IntercomAdminList>(VendorResponses.Json, cancellationToken))?.Admins ?? [];
     }
 
     /// <summary>Closes the conversation as <paramref name="adminId"/>; <paramref name="note"/> becomes the close part's body (teammates only).</summary>
@@ -48,7 +45,7 @@ public sealed class IntercomClient(HttpClient http)
     {
         using var response = await http.PostAsJsonAsync(new Uri($"conversations/{Uri.EscapeDataString(conversationId)}/parts", UriKind.Relative), body, cancellationToken);
         await response.EnsureSuccessAsync(Vendor, operation, cancellationToken);
-        return (await response.Content.ReadFromJsonAsync<IntercomConversation>(Json, cancellationToken))!;
+        return (await response.Content.ReadFromJsonAsync<IntercomConversation>(VendorResponses.Json, cancellationToken))!;
     }
 
     /// <summary>One page of conversations updated in [since, before), oldest cursor first.</summary>
@@ -76,6 +73,6 @@ public sealed class IntercomClient(HttpClient http)
             : new { per_page = perPage, starting_after = startingAfter };
         using var response = await http.PostAsJsonAsync(new Uri("conversations/search", UriKind.Relative), new { query, pagination }, cancellationToken);
         await response.EnsureSuccessAsync(Vendor, "search conversations", cancellationToken);
-        return (await response.Content.ReadFromJsonAsync<IntercomSearchPage>(Json, cancellationToken))!;
+        return (await response.Content.ReadFromJsonAsync<IntercomSearchPage>(VendorResponses.Json, cancellationToken))!;
     }
 }

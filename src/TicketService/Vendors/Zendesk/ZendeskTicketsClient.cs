@@ -1,21 +1,18 @@
 using System.Net;
 using System.Net.Http.Json;
-using System.Text.Json;
 
 namespace Ferry.TicketService.Vendors.Zendesk;
 
 /// <summary>The Zendesk ticket endpoints TicketService uses.</summary>
 public sealed class ZendeskTicketsClient(HttpClient http)
 {
-    private static readonly JsonSerializerOptions Json = VendorResponses.Json;
-
     private const string Vendor = "Zendesk";
 
     public async Task<IReadOnlyList<ZendeskTicket>> FindByExternalIdAsync(string externalId, CancellationToken cancellationToken)
     {
         using var response = await http.GetAsync(new Uri($"api/v2/tickets?external_id={Uri.EscapeDataString(externalId)}", UriKind.Relative), cancellationToken);
         await response.EnsureSuccessAsync(Vendor, "find tickets by external_id", cancellationToken);
-        return (await response.Content.ReadFromJsonAsync<ZendeskTicketList>(Json, cancellationToken))!.Tickets;
+        return (await response.Content.ReadFromJsonAsync<ZendeskTicketList>(VendorResponses.Json, cancellationToken))!.Tickets;
     }
 
     public async Task<ZendeskTicket?> GetAsync(long ticketId, CancellationToken cancellationToken) =>
@@ -32,20 +29,20 @@ public sealed class ZendeskTicketsClient(HttpClient http)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(path, UriKind.Relative))
         {
-            Content = JsonContent.Create(body, options: Json),
+            Content = JsonContent.Create(body, options: VendorResponses.Json),
         };
         request.Headers.Add("Idempotency-Key", idempotencyKey);
         using var response = await http.SendAsync(request, cancellationToken);
         await response.EnsureSuccessAsync(Vendor, operation, cancellationToken);
-        return (await response.Content.ReadFromJsonAsync<ZendeskTicketEnvelope>(Json, cancellationToken))!.Ticket;
+        return (await response.Content.ReadFromJsonAsync<ZendeskTicketEnvelope>(VendorResponses.Json, cancellationToken))!.Ticket;
     }
 
     /// <summary>Adds at most one comment and/or changes fields. A closed ticket answers 422 (<see cref="VendorException"/>).</summary>
     public async Task<ZendeskTicketUpdated> UpdateAsync(long ticketId, TicketUpdate ticket, CancellationToken cancellationToken)
     {
-        using var response = await http.PutAsJsonAsync(new Uri($"api/v2/tickets/{ticketId}", UriKind.Relative), new { ticket }, Json, cancellationToken);
+        using var response = await http.PutAsJsonAsync(new Uri($"api/v2/tickets/{ticketId}", UriKind.Relative), new { ticket }, VendorResponses.Json, cancellationToken);
         await response.EnsureSuccessAsync(Vendor, "update ticket", cancellationToken);
-        return (await response.Content.ReadFromJsonAsync<ZendeskTicketUpdated>(Json, cancellationToken))!;
+        return (await response.Content.ReadFromJsonAsync<ZendeskTicketUpdated>(VendorResponses.Json, cancellationToken))!;
     }
 
     /// <summary>
@@ -56,6 +53,6 @@ public sealed class ZendeskTicketsClient(HttpClient http)
     {
         using var response = await http.GetAsync(new Uri($"api/v2/tickets/{ticketId}/comments?sort_order={(newest ? "desc" : "asc")}&per_page=100", UriKind.Relative), cancellationToken);
         await response.EnsureSuccessAsync(Vendor, "list comments", cancellationToken);
-        return [.. (await response.Content.ReadFromJsonAsync<ZendeskCommentList>(Json, cancellationToken))!.Comments.OrderBy(c => c.Id)];
+        return [.. (await response.Content.ReadFromJsonAsync<ZendeskCommentList>(VendorResponses.Json, cancellationToken))!.Comments.OrderBy(c => c.Id)];
     }
 }
