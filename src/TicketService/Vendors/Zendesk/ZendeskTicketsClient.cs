@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Net;
 using System.Net.Http.Json;
 
@@ -46,13 +47,23 @@ public sealed class ZendeskTicketsClient(HttpClient http)
     }
 
     /// <summary>
-    /// One page (100) of the ticket's comments: the newest, or the oldest. Used to recognise a comment a
-    /// crashed attempt already added. Returned oldest first either way.
+    /// The ticket's comments page by page (100 each), from the oldest or from the newest; each page is
+    /// returned oldest first. Used to recognise what an interrupted attempt already added. Pages are
+    /// numbered here, not followed from the answer's next_page, so the credentials never go to a host
+    /// the answer names.
     /// </summary>
-    public async Task<IReadOnlyList<ZendeskComment>> CommentsAsync(long ticketId, bool newest, CancellationToken cancellationToken)
+    public async IAsyncEnumerable<IReadOnlyList<ZendeskComment>> CommentPagesAsync(long ticketId, bool newest, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        using var response = await http.GetAsync(new Uri($"api/v2/tickets/{ticketId}/comments?sort_order={(newest ? "desc" : "asc")}&per_page=100", UriKind.Relative), cancellationToken);
-        await response.EnsureSuccessAsync(Vendor, "list comments", cancellationToken);
-        return [.. (await response.Content.ReadFromJsonAsync<ZendeskCommentList>(VendorResponses.Json, cancellationToken))!.Comments.OrderBy(c => c.Id)];
+        for (var page = 1; ; page++)
+        {
+            using var response = await http.GetAsync(new Uri($"api/v2/tickets/{ticketId}/comments?sort_order={(newest ? "desc" : "asc")}&per_page=100&page={page}", UriKind.Relative), cancellationToken);
+            await response.EnsureSuccessAsync(Vendor, "list comments", cancellationToken);
+            var comments = (await response.Content.ReadFromJsonAsync<ZendeskCommentList>(VendorResponses.Json, cancellationToken))!;
+            yield return [.. comments.Comments.OrderBy(c => c.Id)];
+            if (comments.NextPage is null || comments.Comments.Count == 0)
+            {
+                yield break;
+            }
+        }
     }
 }
