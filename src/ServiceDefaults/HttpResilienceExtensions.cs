@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Http.Resilience;
 
@@ -13,10 +14,20 @@ public static class HttpResilienceExtensions
     /// degraded, not down, and the default 10 % threshold would turn that into a complete outage
     /// for every caller, over and over (measured: most failed attempts in docs/RELIABILITY.md's run).
     /// </summary>
+    /// <remarks>
+    /// <c>VendorHttp:RetryDelay</c> sets the first retry's delay (default 2 s, doubling with jitter), for
+    /// deployments whose vendor answers 5xx often enough that reads waiting 2 s each slow syncing down.
+    /// </remarks>
     public static IHttpStandardResiliencePipelineBuilder AddFerryHttpResilience(this IHttpClientBuilder builder) =>
-        builder.AddStandardResilienceHandler(options =>
+        builder.AddStandardResilienceHandler().Configure((options, services) =>
         {
             options.Retry.DisableForUnsafeHttpMethods();
             options.CircuitBreaker.FailureRatio = 0.5;
+            if (services.GetRequiredService<IConfiguration>().GetValue<TimeSpan?>(RetryDelaySetting) is { } delay)
+            {
+                options.Retry.Delay = delay;
+            }
         });
+
+    public const string RetryDelaySetting = "VendorHttp:RetryDelay";
 }

@@ -28,10 +28,13 @@ public sealed class FaultyFerryApp : FerryApp
             .WithEnvironment("Queue__BackoffBase", "00:00:00.200")
             .WithEnvironment("Queue__BackoffCap", "00:00:02")
             .WithEnvironment("Queue__PollInterval", "00:00:00.100")
+            .WithEnvironment("VendorHttp__RetryDelay", "00:00:00.200")
             .WithEnvironment("RateLimits__ZendeskPerMinute", "60000")
             .WithEnvironment("RateLimits__IntercomPerMinute", "60000");
         builder.CreateResourceBuilder<ProjectResource>("attachments")
             .WithEnvironment("Attachments__RetryBaseDelay", "00:00:00.200");
+        builder.CreateResourceBuilder<ProjectResource>("identity")
+            .WithEnvironment("VendorHttp__RetryDelay", "00:00:00.200");
         builder.CreateResourceBuilder<ProjectResource>("sandbox")
             .WithEnvironment("Sandbox__Zendesk__RateLimitPerMinute", "100000000")
             .WithEnvironment("Sandbox__Intercom__RateLimitPer10Seconds", "100000000");
