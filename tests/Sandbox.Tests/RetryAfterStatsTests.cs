@@ -20,7 +20,7 @@ public sealed class RetryAfterStatsTests
         sandbox.Faults.Current = new FaultSettings();
 
         // Past the in-flight grace, well inside the second: early, even though it succeeds.
-        await Task.Delay(RetryAfterWatch.Grace * 3, ct);
+        await Task.Delay(RetryAfterWatch.Grace + TimeSpan.FromMilliseconds(100), ct);
         var (early, _) = await zendesk.GetJsonAsync("api/v2/groups");
         Assert.Equal(HttpStatusCode.OK, early.StatusCode);
         Assert.Equal(1, await BeforeRetryAfterAsync(admin, "zendesk"));
@@ -46,7 +46,7 @@ public sealed class RetryAfterStatsTests
         Assert.Equal(HttpStatusCode.TooManyRequests, limited.StatusCode);
         Assert.Equal(0, await BeforeRetryAfterAsync(admin, "intercom"));
 
-        await Task.Delay(RetryAfterWatch.Grace * 3, TestContext.Current.CancellationToken);
+        await Task.Delay(RetryAfterWatch.Grace + TimeSpan.FromMilliseconds(100), TestContext.Current.CancellationToken);
         await intercom.GetJsonAsync("admins");
         Assert.Equal(1, await BeforeRetryAfterAsync(admin, "intercom"));
     }

@@ -38,7 +38,7 @@ public static class AdminEndpoints
             return Results.NoContent();
         });
         admin.MapGet("/stats", (RequestStats stats) => SandboxJson.Result(stats.Snapshot().ToDictionary(
-            v => v.Key, v => new { total = v.Value.Total, requests = v.Value.Requests, requestsBeforeRetryAfter = v.Value.RequestsBeforeRetryAfter })));
+            v => v.Key, v => new { total = v.Value.Total, requests = v.Value.Requests, requestsBeforeRetryAfter = v.Value.RequestsBeforeRetryAfter, earlyRequests = v.Value.EarlyRequests })));
         admin.MapPost("/stats/reset", (RequestStats stats) =>
         {
             stats.Reset();

@@ -86,11 +86,14 @@ public sealed class RequestStats(TimeProvider time)
 public sealed class RetryAfterWatch
 {
     /// <summary>
-    /// On loopback a 429 reaches the client, is recorded in its budget (memory plus one Redis write) and
-    /// is seen by other workers within a few milliseconds; 50 ms covers that with room for thread-pool and
-    /// GC pauses on a loaded machine, and is still far below the shortest Retry-After (1 s).
+    /// A request sent before its client could know of the 429 is not ignoring it. The 429 has to reach
+    /// the client, be written to the pause the client's replicas share (Ferry bounds that Redis write by
+    /// RateLimits:RedisTimeout, 250 ms), and a request another replica sent just before that still has
+    /// to travel. On a quiet machine this takes a few milliseconds; on a loaded 2-core CI machine fault
+    /// runs saw such stragglers 50–130 ms after the 429 (an upload and an agent-directory read). 250 ms
+    /// covers them and still catches a client that ignores Retry-After: the shortest Retry-After is 1 s.
     /// </summary>
-    public static readonly TimeSpan Grace = TimeSpan.FromMilliseconds(50);
+    public static readonly TimeSpan Grace = TimeSpan.FromMilliseconds(250);
 
     private readonly Lock _gate = new();
     private DateTimeOffset _pausedFrom = DateTimeOffset.MinValue;
