@@ -53,7 +53,7 @@ public sealed class UploadTests(SandboxServer sandbox) : IAsyncLifetime
         Assert.Equal(StatusCode.Unavailable, limited.StatusCode);
 
         zendesk.Faults.Current = new FaultSettings();
-        await Task.Delay(RetryAfterWatch.Grace * 3, TestContext.Current.CancellationToken);
+        await Task.Delay(RetryAfterWatch.Grace + TimeSpan.FromMilliseconds(100), TestContext.Current.CancellationToken);
         var reply = await UploadAsync(new UploadMetadata { Name = "second.txt" }, 10, via: service);
 
         Assert.Equal(10, reply.Bytes);

@@ -26,13 +26,13 @@ public sealed class SharedRateBudgetTests(IdentityHost host) : IClassFixture<Ide
         }
 
         host.Sandbox.Faults.Current = new FaultSettings();
-        await Task.Delay(RetryAfterWatch.Grace * 3, ct);
+        await Task.Delay(RetryAfterWatch.Grace + TimeSpan.FromMilliseconds(100), ct);
         var lookup = Stopwatch.StartNew();
         await zendesk.FindByEmailAsync(Contacts.NewEmail("unknown"), ct);
         lookup.Stop();
         await create;
 
         Assert.Equal(0, stats.Snapshot()["zendesk"].RequestsBeforeRetryAfter);
-        Assert.True(lookup.Elapsed >= TimeSpan.FromSeconds(0.5), $"the lookup went out after {lookup.Elapsed}");
+        Assert.True(lookup.Elapsed >= TimeSpan.FromSeconds(0.4), $"the lookup went out after {lookup.Elapsed}");
     }
 }
