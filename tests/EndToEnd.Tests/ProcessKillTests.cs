@@ -334,6 +334,47 @@ public sealed class ProcessKillTests(KillableFerryApp killable) : IClassFixture<
         Assert.Equal(["<p>My invoice is wrong</p>", "<p>It says 40 EUR, I paid 20</p>", "<p>Any news?</p>"], ticket["comments"]!.AsArray().Select(c => c!["html_body"]!.GetValue<string>()));
     }
 
+    [Fact]
+    public async Task A_follow_up_ticket_created_just_before_a_crash_is_adopted_not_created_twice()
+    {
+        var contact = await Ferry.PostAdminAsync("/admin/intercom/contacts", new { role = "user", email = "followup@customer.example", name = "Flo Low" }, Ct);
+        var contactId = contact["id"]!.GetValue<string>();
+        var conversation = await Ferry.PostAdminAsync("/admin/intercom/conversations", new { contactId, subject = "", body = "<p>Broken again</p>" }, Ct);
+        var conversationId = conversation["id"]!.GetValue<string>();
+        var sync = new V1.Sync.SyncClient(Ferry.Gateway);
+        await Ferry.WaitForTicketsAsync(conversationId, t => t.Count == 1, SyncTimeout, Ct);
+        var closedId = (await WaitForDoneAsync(sync, conversationId)).TicketId;
+        await Ferry.PostAdminAsync($"/admin/zendesk/tickets/{closedId}/status?status=closed", new { }, Ct);
+        await WaitForDoneAsync(sync, conversationId);
+
+        // The customer writes again: the closed ticket refuses the comment, Zendesk creates the follow-up
+        // and holds its answer; the worker dies in that window.
+        await Ferry.SetFaultsAsync(new { scope = "zendesk", holdResponseMs = 600_000, pathContains = "/api/v2/tickets", method = "POST" }, Ct);
+        KilledProcess killed;
+        try
+        {
+            await Ferry.PostAdminAsync(
+                $"/admin/intercom/conversations/{conversationId}/parts",
+                new { partType = "comment", authorType = "user", authorId = contactId, body = "<p>Still broken</p>" },
+                Ct);
+            await Ferry.WaitForTicketsAsync(conversationId, t => t.Count == 2, SyncTimeout, Ct);
+            killed = await killable.KillTicketServiceAsync(Ct);
+        }
+        finally
+        {
+            await Ferry.SetFaultsAsync(new { }, Ct);
+        }
+
+        await killable.StartTicketServiceAsync(killed, Ct);
+        var state = await WaitForDoneAsync(sync, conversationId);
+
+        var tickets = await Ferry.TicketsForAsync(conversationId, Ct);
+        Assert.Equal(2, tickets.Count);
+        var followUp = Assert.Single(tickets, t => t["ticket"]!["id"]!.GetValue<long>() != closedId);
+        Assert.Equal(followUp["ticket"]!["id"]!.GetValue<long>(), state.TicketId);
+        Assert.Equal(["<p>Still broken</p>"], followUp["comments"]!.AsArray().Select(c => c!["html_body"]!.GetValue<string>()));
+    }
+
     private static async Task WaitForAttemptAsync(V1.Sync.SyncClient sync, string conversationId, Outcome outcome)
     {
         var deadline = DateTime.UtcNow + SyncTimeout;

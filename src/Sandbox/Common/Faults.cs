@@ -63,9 +63,13 @@ public sealed class FaultSettings
     /// <summary>Counts a request against <see cref="FailFirst"/>: true while it should still fail.</summary>
     public bool TakeFailFirst() => FailFirst > 0 && Interlocked.Increment(ref _failedFirst) <= FailFirst;
 
-    public bool AppliesTo(string vendor, PathString path) =>
+    /// <summary>Only requests with this HTTP method are faulted (empty: any), e.g. "POST" to hold a create but not the reads around it.</summary>
+    public string Method { get; set; } = "";
+
+    public bool AppliesTo(string vendor, HttpRequest request) =>
         (Scope == "all" || string.Equals(Scope, vendor, StringComparison.OrdinalIgnoreCase))
-        && (PathContains.Length == 0 || (path.Value ?? "").Contains(PathContains, StringComparison.OrdinalIgnoreCase));
+        && (PathContains.Length == 0 || (request.Path.Value ?? "").Contains(PathContains, StringComparison.OrdinalIgnoreCase))
+        && (Method.Length == 0 || string.Equals(Method, request.Method, StringComparison.OrdinalIgnoreCase));
 }
 
 /// <summary>The fault settings in force, replaceable at run time, and how many faults were injected.</summary>
@@ -121,7 +125,7 @@ public sealed class FaultFilter(FaultState faults, string vendor) : IEndpointFil
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var f = faults.Current;
-        if (!f.AppliesTo(vendor, context.HttpContext.Request.Path))
+        if (!f.AppliesTo(vendor, context.HttpContext.Request))
         {
             return await next(context);
         }

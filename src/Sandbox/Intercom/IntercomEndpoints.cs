@@ -363,7 +363,7 @@ public static class IntercomEndpoints
         }
 
         var f = faults.Current;
-        if (f.AppliesTo("intercom", http.Request.Path) && f.TakeFailFirst())
+        if (f.AppliesTo("intercom", http.Request) && f.TakeFailFirst())
         {
             http.Response.StatusCode = f.ErrorStatus;
             await http.Response.WriteAsync("<Error><Code>InjectedFault</Code></Error>", http.RequestAborted);
@@ -373,7 +373,7 @@ public static class IntercomEndpoints
         http.Response.ContentType = string.IsNullOrEmpty(contentType) ? "application/octet-stream" : contentType;
         http.Response.ContentLength = size;
         http.Response.Headers.ContentDisposition = $"attachment; filename=\"{name.Replace("\"", "", StringComparison.Ordinal)}\"";
-        if (f.AppliesTo("intercom", http.Request.Path) && FaultState.Roll(f.DropRate))
+        if (f.AppliesTo("intercom", http.Request) && FaultState.Roll(f.DropRate))
         {
             await AttachmentContent.WriteAsync(http.Response.Body, seed, size / 2, f.SlowDownloadBytesPerSecond, http.RequestAborted);
             await http.Response.Body.FlushAsync(http.RequestAborted);

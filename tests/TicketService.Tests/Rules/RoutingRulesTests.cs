@@ -75,10 +75,12 @@ public sealed class RoutingRulesTests(PostgresServer postgres, RedisServer redis
     [Fact]
     public async Task A_conversation_outside_the_rules_gets_no_ticket_and_one_inside_gets_the_mapped_fields()
     {
+        // Two customers: the skipped conversation's must not become a Zendesk user, whatever the other sync does meanwhile.
         var contact = _sandbox.Intercom.AddContact("user", $"ann-{Guid.NewGuid():N}@customers.example", "Ann Example");
         var sales = _sandbox.Intercom.CreateConversation(contact, "Question about seats", "<p>How many seats?</p>");
         _sandbox.Intercom.AddTag(sales.Id, _sandbox.Intercom.Tag("sales"));
-        var billing = _sandbox.Intercom.CreateConversation(contact, "Invoice wrong", "<p>My invoice is wrong</p>");
+        var billingContact = _sandbox.Intercom.AddContact("user", $"bea-{Guid.NewGuid():N}@customers.example", "Bea Example");
+        var billing = _sandbox.Intercom.CreateConversation(billingContact, "Invoice wrong", "<p>My invoice is wrong</p>");
         _sandbox.Intercom.AddTag(billing.Id, _sandbox.Intercom.Tag("Billing"));
         lock (_sandbox.Intercom.Gate)
         {
@@ -113,7 +115,7 @@ public sealed class RoutingRulesTests(PostgresServer postgres, RedisServer redis
             billing.Tags.Clear();
         }
 
-        _sandbox.Intercom.AddPart(billing.Id, "comment", _sandbox.Intercom.AuthorFor(contact), "<p>Any news?</p>");
+        _sandbox.Intercom.AddPart(billing.Id, "comment", _sandbox.Intercom.AuthorFor(billingContact), "<p>Any news?</p>");
         await sync.RequestSyncAsync(new RequestSyncRequest { ConversationId = billing.Id }, cancellationToken: Ct);
         var appended = await WaitForAttemptAsync(sync, billing.Id, after: synced.LastAttempt.AttemptId);
         Assert.Equal(Outcome.Success, appended.LastAttempt.Outcome);
