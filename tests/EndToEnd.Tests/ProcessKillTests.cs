@@ -344,7 +344,11 @@ public sealed class ProcessKillTests(KillableFerryApp killable) : IClassFixture<
         var sync = new V1.Sync.SyncClient(Ferry.Gateway);
         await Ferry.WaitForTicketsAsync(conversationId, t => t.Count == 1, SyncTimeout, Ct);
         var closedId = (await WaitForDoneAsync(sync, conversationId)).TicketId;
-        await Ferry.PostAdminAsync($"/admin/zendesk/tickets/{closedId}/status?status=closed", new { }, Ct);
+        using (var close = await Ferry.Sandbox.PostAsync(new Uri($"/admin/zendesk/tickets/{closedId}/status?status=closed", UriKind.Relative), null, Ct))
+        {
+            close.EnsureSuccessStatusCode();
+        }
+
         await WaitForDoneAsync(sync, conversationId);
 
         // The customer writes again: the closed ticket refuses the comment, Zendesk creates the follow-up
