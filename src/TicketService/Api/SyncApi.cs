@@ -1,11 +1,9 @@
-using Ferry.TicketService.Data;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Ferry.TicketService.Attempts;
 using Ferry.TicketService.Queue;
 using Ferry.TicketService.Sync;
-using Ferry.TicketService.Vendors.Intercom;
 using Ferry.V1;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;

@@ -1,4 +1,3 @@
-using Ferry.TicketService.Data;
 using Ferry.TicketService.Attempts;
 using Ferry.TicketService.Queue;
 using Ferry.TicketService.RoundTrip;

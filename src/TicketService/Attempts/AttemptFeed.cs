@@ -1,4 +1,3 @@
-using Ferry.TicketService.Data;
 using System.Globalization;
 using System.Threading.Channels;
 using Npgsql;

@@ -1,15 +1,12 @@
 using Ferry.ServiceDefaults.Redis;
 using Ferry.TicketService.Api;
 using Ferry.TicketService.Attempts;
-using Ferry.TicketService.Data;
 using Ferry.TicketService.Queue;
 using Ferry.TicketService.RoundTrip;
 using Ferry.TicketService.Rules;
 using Ferry.TicketService.Sync;
 using Ferry.TicketService.Telemetry;
 using Ferry.TicketService.Vendors;
-using Ferry.TicketService.Vendors.Intercom;
-using Ferry.TicketService.Vendors.Zendesk;
 using Ferry.V1;
 using Microsoft.Extensions.Options;
 

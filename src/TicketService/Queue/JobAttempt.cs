@@ -1,5 +1,3 @@
-using Ferry.TicketService.Data;
-
 namespace Ferry.TicketService.Queue;
 
 /// <summary>One attempt at a claimed job, as the handler sees it.</summary>

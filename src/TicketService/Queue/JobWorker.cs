@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Ferry.TicketService.Data;
 using Ferry.TicketService.Telemetry;
 using Microsoft.Extensions.Options;
 using Npgsql;

@@ -1,4 +1,3 @@
-using Ferry.TicketService.Data;
 using Ferry.TicketService.Telemetry;
 using Npgsql;
 

@@ -1,4 +1,3 @@
-using Ferry.TicketService.Vendors.Intercom;
 using Microsoft.Extensions.Options;
 
 namespace Ferry.TicketService.RoundTrip;

@@ -1,5 +1,3 @@
-using Ferry.TicketService.Vendors.Intercom;
-
 namespace Ferry.TicketService.RoundTrip;
 
 /// <summary>A side's status as observed now, with the time it took effect there (when known).</summary>

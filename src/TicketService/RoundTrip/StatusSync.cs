@@ -1,10 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
-using Ferry.TicketService.Data;
 using Ferry.TicketService.Sync;
 using Ferry.TicketService.Telemetry;
-using Ferry.TicketService.Vendors.Intercom;
-using Ferry.TicketService.Vendors.Zendesk;
 using Microsoft.Extensions.Options;
 
 namespace Ferry.TicketService.RoundTrip;

@@ -1,5 +1,3 @@
-using Ferry.TicketService.Vendors.Zendesk;
-
 namespace Ferry.TicketService.Rules;
 
 /// <summary>

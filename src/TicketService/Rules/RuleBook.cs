@@ -2,8 +2,6 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Ferry.TicketService.Sync;
-using Ferry.TicketService.Vendors.Intercom;
-using Ferry.TicketService.Vendors.Zendesk;
 
 namespace Ferry.TicketService.Rules;
 

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using Ferry.TicketService.Sync;
 using Ferry.TicketService.Telemetry;
-using Ferry.TicketService.Vendors.Intercom;
 using Microsoft.Extensions.Options;
 
 namespace Ferry.TicketService.Rules;

@@ -1,7 +1,5 @@
 using System.Net;
-using Ferry.TicketService.Data;
 using Ferry.TicketService.Vendors;
-using Ferry.TicketService.Vendors.Zendesk;
 
 namespace Ferry.TicketService.Sync;
 

@@ -1,4 +1,3 @@
-using Ferry.TicketService.Vendors.Intercom;
 using Ferry.V1;
 
 namespace Ferry.TicketService.Sync;

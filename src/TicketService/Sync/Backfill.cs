@@ -1,7 +1,5 @@
-using Ferry.TicketService.Data;
 using System.Runtime.CompilerServices;
 using Ferry.TicketService.Queue;
-using Ferry.TicketService.Vendors.Intercom;
 
 namespace Ferry.TicketService.Sync;
 

@@ -1,7 +1,6 @@
 using System.Net;
 using Ferry.TicketService.Telemetry;
 using Ferry.TicketService.Vendors;
-using Ferry.TicketService.Vendors.Zendesk;
 using Microsoft.Extensions.Options;
 
 namespace Ferry.TicketService.Sync;

@@ -1,5 +1,3 @@
-using Ferry.TicketService.Vendors.Zendesk;
-
 namespace Ferry.TicketService.Sync;
 
 /// <summary>The comment Ferry writes for a thread item, before attachments: its Zendesk author (null: the API user) and its HTML.</summary>

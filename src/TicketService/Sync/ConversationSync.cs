@@ -1,8 +1,6 @@
 using System.Diagnostics;
-using Ferry.TicketService.Data;
 using Ferry.TicketService.RoundTrip;
 using Ferry.TicketService.Rules;
-using Ferry.TicketService.Vendors.Intercom;
 using Ferry.V1;
 using Microsoft.Extensions.Options;
 

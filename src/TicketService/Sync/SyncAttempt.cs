@@ -1,6 +1,4 @@
-using Ferry.TicketService.Data;
 using Ferry.TicketService.Queue;
-using Ferry.TicketService.Vendors.Zendesk;
 using Npgsql;
 
 namespace Ferry.TicketService.Sync;

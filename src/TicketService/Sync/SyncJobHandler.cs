@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text.Json;
-using Ferry.TicketService.Data;
 using Ferry.TicketService.Queue;
 using Ferry.TicketService.Telemetry;
 using Ferry.TicketService.Vendors;

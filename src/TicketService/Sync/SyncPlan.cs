@@ -1,6 +1,4 @@
-using Ferry.TicketService.Data;
 using Ferry.TicketService.Rules;
-using Ferry.TicketService.Vendors.Intercom;
 
 namespace Ferry.TicketService.Sync;
 

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text.RegularExpressions;
-using Ferry.TicketService.Vendors.Intercom;
 
 namespace Ferry.TicketService.Sync;
 

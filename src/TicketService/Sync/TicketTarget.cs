@@ -1,5 +1,4 @@
 using Ferry.TicketService.Telemetry;
-using Ferry.TicketService.Vendors.Zendesk;
 using Microsoft.Extensions.Options;
 
 namespace Ferry.TicketService.Sync;

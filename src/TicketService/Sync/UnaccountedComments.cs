@@ -1,6 +1,3 @@
-using Ferry.TicketService.Data;
-using Ferry.TicketService.Vendors.Zendesk;
-
 namespace Ferry.TicketService.Sync;
 
 /// <summary>
