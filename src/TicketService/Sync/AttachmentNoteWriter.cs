@@ -1,6 +1,3 @@
-using System.Net;
-using Ferry.TicketService.Vendors;
-
 namespace Ferry.TicketService.Sync;
 
 /// <summary>
@@ -34,19 +31,10 @@ public sealed partial class AttachmentNoteWriter(ZendeskTicketsClient zendesk, S
             }
         }
 
-        ZendeskTicketUpdated updated;
         attempt.BeforeVendorWrite();
-        try
+        var updated = await zendesk.AppendUnlessClosedAsync(ticketId, new NewComment(null, note.Body!, Public: false, null), cancellationToken);
+        if (updated is null)
         {
-            updated = await zendesk.UpdateAsync(ticketId, new TicketUpdate(new NewComment(null, note.Body!, Public: false, null), null, null, null), cancellationToken);
-        }
-        catch (VendorException error) when (error.Status == HttpStatusCode.UnprocessableEntity)
-        {
-            if ((await zendesk.GetAsync(ticketId, cancellationToken))?.Status != "closed")
-            {
-                throw;
-            }
-
             // Closed is final: the part itself moves on to a follow-up ticket, without the note.
             LogClosed(logger, job.ConversationId, ticketId, note.PartId);
             return;

@@ -1,6 +1,4 @@
-using System.Net;
 using Ferry.TicketService.Telemetry;
-using Ferry.TicketService.Vendors;
 using Microsoft.Extensions.Options;
 
 namespace Ferry.TicketService.Sync;
@@ -46,7 +44,7 @@ public sealed partial class CommentAppender(
 
             attempt.BeforeVendorWrite();
             var (comment, _) = await comments.BuildAsync(attempt, plan, item, appendTo: ticket);
-            if (await TryAppendAsync(attempt, ticket.Id, comment) is { } appended)
+            if (await zendesk.AppendUnlessClosedAsync(ticket.Id, comment, attempt.Cancellation) is { } appended)
             {
                 ticket = new TicketState(ticket.Id, appended.Ticket.Status, appended.Ticket);
                 await attempt.RecordAsync(plan, ticket.Id, ticket.Status, [item], appended.CommentId is { } id ? [id] : null);
@@ -78,24 +76,6 @@ public sealed partial class CommentAppender(
         }
 
         return (ticket, written);
-    }
-
-    /// <returns>Zendesk's answer, or null when the ticket is closed (a 422 that says so).</returns>
-    private async Task<ZendeskTicketUpdated?> TryAppendAsync(SyncAttempt attempt, long ticketId, NewComment comment)
-    {
-        try
-        {
-            return await zendesk.UpdateAsync(ticketId, new TicketUpdate(comment, null, null, null), attempt.Cancellation);
-        }
-        catch (VendorException error) when (error.Status == HttpStatusCode.UnprocessableEntity)
-        {
-            if ((await zendesk.GetAsync(ticketId, attempt.Cancellation))?.Status != "closed")
-            {
-                throw;
-            }
-
-            return null;
-        }
     }
 
     /// <summary>A follow-up of the closed ticket that an earlier attempt created: newer, with the conversation's external_id, not closed.</summary>

@@ -47,6 +47,27 @@ public sealed class ZendeskTicketsClient(HttpClient http)
     }
 
     /// <summary>
+    /// Adds one comment. Returns null when the ticket is closed (final in Zendesk): a 422 that reading the
+    /// ticket confirms; any other 422 is thrown.
+    /// </summary>
+    public async Task<ZendeskTicketUpdated?> AppendUnlessClosedAsync(long ticketId, NewComment comment, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await UpdateAsync(ticketId, new TicketUpdate(comment, null, null, null), cancellationToken);
+        }
+        catch (VendorException error) when (error.Status == HttpStatusCode.UnprocessableEntity)
+        {
+            if ((await GetAsync(ticketId, cancellationToken))?.Status != "closed")
+            {
+                throw;
+            }
+
+            return null;
+        }
+    }
+
+    /// <summary>
     /// The ticket's comments page by page (100 each), from the oldest or from the newest; each page is
     /// returned oldest first. Used to recognise what an interrupted attempt already added. Pages are
     /// numbered here, not followed from the answer's next_page, so the credentials never go to a host
