@@ -31,6 +31,21 @@ read -r total passed failed < <(
     { for (i = 1; i <= NF; i++) { split($i, kv, "="); gsub(/[^0-9]/, "", kv[2]); v[kv[1]] += kv[2] } }
     END { print v["total"] + 0, v["passed"] + 0, v["failed"] + 0 + v["error"] + v["timeout"] + v["aborted"] }')
 skipped=$((total - passed - failed))
+# CI shows only the tail of this output: name the failed tests (and their first message line) last.
+if [ "$failed" -ne 0 ]; then
+  echo "Failed tests:"
+  for f in "${trx[@]}"; do
+    python3 - "$f" <<'PY' || grep -o 'testName="[^"]*" [^>]*outcome="Failed"' "$f" || true
+import sys, xml.etree.ElementTree as ET
+ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
+for r in ET.parse(sys.argv[1]).getroot().iterfind(".//t:UnitTestResult", ns):
+    if r.get("outcome") != "Passed" and r.get("outcome") != "NotExecuted":
+        msg = r.find(".//t:Message", ns)
+        first = (msg.text or "").strip().splitlines()[:3] if msg is not None else []
+        print("  " + r.get("testName", "?") + " [" + r.get("outcome", "?") + "] " + " | ".join(first)[:600])
+PY
+  done
+fi
 echo "$passed passed, $failed failed, $skipped skipped"
 
 if [ "$failed" -ne 0 ] || [ "$test_exit" -ne 0 ]; then
