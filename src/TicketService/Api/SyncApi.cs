@@ -221,6 +221,7 @@ public sealed partial class SyncApi(JobStore queue, AttemptLog attempts, Attempt
             SyncTrigger.Api => Trigger.Api,
             SyncTrigger.Backfill => Trigger.Backfill,
             SyncTrigger.Retry => Trigger.Retry,
+            SyncTrigger.Reconcile => Trigger.Reconcile,
             _ => Trigger.Unspecified,
         },
         Outcome = a.Outcome switch
@@ -228,6 +229,7 @@ public sealed partial class SyncApi(JobStore queue, AttemptLog attempts, Attempt
             AttemptOutcome.Success => Outcome.Success,
             AttemptOutcome.Failure => Outcome.Failure,
             AttemptOutcome.Skipped => Outcome.Skipped,
+            AttemptOutcome.Finding => Outcome.Finding,
             _ => Outcome.Unspecified,
         },
         Reason = a.Reason,

@@ -9,6 +9,9 @@ public enum AttemptOutcome
     Success,
     Failure,
     Skipped,
+
+    /// <summary>Not an attempt: a drift the reconciler found, logged with the job it queued.</summary>
+    Finding,
 }
 
 /// <param name="JobId">Null for a delivery logged as skipped without a job (a ticket Ferry did not create).</param>

@@ -6,6 +6,7 @@ public enum SyncTrigger
     Api,
     Backfill,
     Retry,
+    Reconcile,
 }
 
 public enum JobState

@@ -1,0 +1,29 @@
+-- Self-healing (docs/RECONCILE.md).
+
+-- A reconciler finding is logged with the attempts (the operator reads one log): outcome 'finding',
+-- trigger 'reconcile', reason "<kind>: <detail>", job_id the job it queued.
+ALTER TABLE attempts DROP CONSTRAINT attempts_outcome_check;
+ALTER TABLE attempts ADD CONSTRAINT attempts_outcome_check CHECK (outcome IN ('success', 'failure', 'skipped', 'finding'));
+CREATE INDEX attempts_findings ON attempts (attempt_id DESC) WHERE outcome = 'finding';
+CREATE INDEX attempts_recent ON attempts (finished_at);
+
+-- The reconciler's progress, one row per pass kind ('scan', 'deep'); the row lock is also the
+-- single-active-instance guard across replicas (SELECT … FOR UPDATE SKIP LOCKED).
+CREATE TABLE reconciler (
+    pass        text        PRIMARY KEY,
+    watermark   timestamptz,
+    last_run_at timestamptz,
+    last_result text
+);
+INSERT INTO reconciler (pass) VALUES ('scan'), ('deep');
+
+-- Operator switches shared by every replica.
+CREATE TABLE control (
+    singleton     boolean     PRIMARY KEY DEFAULT true CHECK (singleton),
+    paused        boolean     NOT NULL DEFAULT false,
+    paused_reason text        NOT NULL DEFAULT '',
+    changed_at    timestamptz NOT NULL DEFAULT now()
+);
+INSERT INTO control DEFAULT VALUES;
+
+CREATE INDEX inbox_received ON inbox (source, received_at DESC);
