@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using Ferry.TicketService.Attempts;
 using Ferry.TicketService.Queue;
+using Ferry.TicketService.Reconcile;
 using Ferry.TicketService.Sync;
 using Ferry.V1;
 using Google.Protobuf.WellKnownTypes;
@@ -11,7 +12,7 @@ using Grpc.Core;
 namespace Ferry.TicketService.Api;
 
 /// <summary>The public Sync API (reached through the Gateway). Thin: validation and mapping only.</summary>
-public sealed partial class SyncApi(JobStore queue, AttemptLog attempts, AttemptFeed feed, SyncStore tickets, IntercomClient intercom, Backfill backfill) : V1.Sync.SyncBase
+public sealed partial class SyncApi(JobStore queue, AttemptLog attempts, AttemptFeed feed, SyncStore tickets, IntercomClient intercom, Backfill backfill, Reconciler reconciler) : V1.Sync.SyncBase
 {
     private const int DefaultPageSize = 50;
     private const int MaxPageSize = 500;
@@ -195,6 +196,41 @@ public sealed partial class SyncApi(JobStore queue, AttemptLog attempts, Attempt
         {
             // The watcher hung up.
         }
+    }
+
+    public override async Task<ReconcileReply> Reconcile(ReconcileRequest request, ServerCallContext context)
+    {
+        // On demand, a pass waits for one another replica is running, so it always runs and reports.
+        var report = await reconciler.RunAsync(scan: true, request.Deep, request.DryRun, onDemand: true, context.CancellationToken)
+            ?? throw new RpcException(new Status(StatusCode.Internal, "The reconciler ran no pass."));
+        var reply = new ReconcileReply
+        {
+            ConversationsChecked = report.ConversationsChecked,
+            VendorCalls = report.VendorCalls,
+            Watermark = report.Watermark is { } w ? Timestamp.FromDateTimeOffset(w) : null,
+            DryRun = report.DryRun,
+        };
+        reply.Findings.AddRange(report.Findings.Select(f => new Finding
+        {
+            Kind = f.Kind,
+            ConversationId = f.ConversationId,
+            TicketId = f.TicketId ?? 0,
+            Detail = f.Detail,
+            JobId = f.JobId,
+            FoundAt = Timestamp.FromDateTimeOffset(f.FoundAt),
+        }));
+        return reply;
+    }
+
+    public override async Task<SetPausedReply> SetPaused(SetPausedRequest request, ServerCallContext context)
+    {
+        if (request.Reason.Length > 500)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "reason must be at most 500 characters."));
+        }
+
+        await queue.SetPausedAsync(request.Paused, request.Reason, context.CancellationToken);
+        return new SetPausedReply { Paused = request.Paused };
     }
 
     [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$")]

@@ -109,7 +109,7 @@ public sealed class JobStore(NpgsqlDataSource db, TimeProvider clock)
         await using var batch = db.CreateBatch();
         var crashLoops = new NpgsqlBatchCommand("""
             UPDATE sync.jobs
-            SET state = 'dead', dead_at = now(), lease_owner = NULL, lease_until = NULL, updated_at = now(),
+            SET state = 'dead', death = 'crash-loop', dead_at = now(), lease_owner = NULL, lease_until = NULL, updated_at = now(),
                 last_error = format('Its last %s attempts died with their process before recording an outcome (a crash loop: out of memory, a conversation that crashes the worker?). Last error: %s',
                                     claims_without_outcome, COALESCE(last_error, 'none'))
             WHERE job_id IN (
@@ -126,8 +126,9 @@ public sealed class JobStore(NpgsqlDataSource db, TimeProvider clock)
                 lease_owner = @worker, lease_until = now() + @lease, updated_at = now()
             WHERE j.job_id = (
                 SELECT job_id FROM sync.jobs
-                WHERE (state = 'pending' AND run_after <= now())
-                   OR (state = 'running' AND lease_until < now())
+                WHERE NOT (SELECT paused FROM sync.control)
+                  AND ((state = 'pending' AND run_after <= now())
+                    OR (state = 'running' AND lease_until < now()))
                 ORDER BY run_after
                 LIMIT 1
                 FOR UPDATE SKIP LOCKED)
@@ -187,6 +188,7 @@ public sealed class JobStore(NpgsqlDataSource db, TimeProvider clock)
                                      WHEN @kind = 'retry' THEN COALESCE(c.failing_since, @started)
                                      ELSE c.failing_since END,
                 dead_at = CASE WHEN c.dies AND NOT c.rerun THEN now() END,
+                death = CASE WHEN c.dies AND NOT c.rerun THEN CASE WHEN @kind = 'dead' THEN 'permanent' ELSE 'window' END END,
                 rerun = false, run_after = now() + @delay, lease_owner = NULL, lease_until = NULL, claims_without_outcome = 0,
                 last_error = CASE WHEN @kind = 'completed' THEN NULL ELSE @error END, updated_at = now()
             FROM current c
@@ -276,16 +278,18 @@ public sealed class JobStore(NpgsqlDataSource db, TimeProvider clock)
         return await ReadJobAsync(command, cancellationToken);
     }
 
-    /// <summary>Queue statistics for metrics: pending+running count and the oldest pending job's age.</summary>
-    public async Task<(long Depth, TimeSpan OldestAge)> GetDepthAsync(CancellationToken cancellationToken)
+    /// <summary>Stops (or resumes) claiming on every replica: the claim reads sync.control. Running attempts finish.</summary>
+    public async Task SetPausedAsync(bool paused, string reason, CancellationToken cancellationToken)
     {
-        await using var command = db.CreateCommand("""
-            SELECT count(*), COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0)
-            FROM sync.jobs WHERE state IN ('pending', 'running')
-            """);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        await reader.ReadAsync(cancellationToken);
-        return (reader.GetInt64(0), TimeSpan.FromSeconds((double)reader.GetDecimal(1)));
+        await using var command = db.CreateCommand("UPDATE sync.control SET paused = @paused, paused_reason = @reason, changed_at = now()");
+        command.Parameters.AddWithValue("paused", paused);
+        command.Parameters.AddWithValue("reason", paused ? reason : "");
+        await command.ExecuteNonQueryAsync(cancellationToken);
+        if (!paused)
+        {
+            await using var wake = db.CreateCommand($"NOTIFY {NotifyChannel}");
+            await wake.ExecuteNonQueryAsync(cancellationToken);
+        }
     }
 
     private const string JobInfoSql = "SELECT job_id, conversation_id, state, attempt, last_error, run_after FROM sync.jobs";
@@ -315,7 +319,7 @@ public sealed class JobStore(NpgsqlDataSource db, TimeProvider clock)
         return await command.ExecuteScalarAsync(cancellationToken) is long id ? id : 0;
     }
 
-    private static async Task<QueuedJob> UpsertJobAsync(
+    internal static async Task<QueuedJob> UpsertJobAsync(
         NpgsqlConnection connection, NpgsqlTransaction tx, string conversationId, SyncTrigger trigger, string? traceParent, DateTimeOffset? eventAt, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(UpsertJobSql, connection, tx);

@@ -2,6 +2,7 @@ using Ferry.ServiceDefaults.Redis;
 using Ferry.TicketService.Api;
 using Ferry.TicketService.Attempts;
 using Ferry.TicketService.Queue;
+using Ferry.TicketService.Reconcile;
 using Ferry.TicketService.RoundTrip;
 using Ferry.TicketService.Rules;
 using Ferry.TicketService.Sync;
@@ -53,7 +54,15 @@ internal static class Extensions
         builder.Services.AddTransient<ConversationSync>();
         builder.Services.AddTransient<IJobHandler, SyncJobHandler>();
         builder.Services.AddHostedService<JobWorker>();
+        builder.Services.AddSingleton<HealthReadings>();
         builder.Services.AddHostedService<QueueSampler>();
+
+        // Self-healing: finds what webhooks never told (docs/RECONCILE.md) and only ever enqueues.
+        builder.Services.AddOptions<ReconcileOptions>().BindConfiguration(ReconcileOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<ReconcileStore>();
+        builder.Services.AddSingleton<ReconcileBudget>();
+        builder.Services.AddTransient<Reconciler>();
+        builder.Services.AddHostedService<ReconcilerService>();
 
         // Both clients carry the shared rate budget (AddIntercomHttpClient / AddZendeskHttpClient).
         builder.Services.AddTransient<VendorCalls.CountingHandler>();

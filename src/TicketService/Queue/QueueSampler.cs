@@ -3,21 +3,20 @@ using Npgsql;
 
 namespace Ferry.TicketService.Queue;
 
-/// <summary>Samples queue depth every few seconds for the gauges (not on every metrics scrape).</summary>
-public sealed class QueueSampler(JobStore queue, TicketTelemetry telemetry) : BackgroundService
+/// <summary>Samples the health gauges every few seconds (not on every metrics scrape).</summary>
+public sealed class QueueSampler(HealthReadings readings, TicketTelemetry telemetry) : BackgroundService
 {
-    private (long Depth, double OldestAgeSeconds) _last;
+    private HealthSample _last = HealthSample.None;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        telemetry.ObserveQueue(() => _last);
+        telemetry.ObserveHealth(() => _last);
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(5));
         do
         {
             try
             {
-                var (depth, oldest) = await queue.GetDepthAsync(stoppingToken);
-                _last = (depth, oldest.TotalSeconds);
+                _last = await readings.ReadAsync(stoppingToken);
             }
             catch (NpgsqlException)
             {

@@ -3,6 +3,12 @@ using System.Diagnostics.Metrics;
 
 namespace Ferry.TicketService.Telemetry;
 
+/// <summary>One sample of the health gauges.</summary>
+public sealed record HealthSample(long Depth, double OldestAgeSeconds, long DeadJobs, IReadOnlyList<Measurement<double>> WebhookAges, double ReconcileAgeSeconds)
+{
+    public static HealthSample None { get; } = new(0, 0, 0, [], 0);
+}
+
 /// <summary>The service's ActivitySource and Meter ("Ferry.TicketService").</summary>
 public sealed class TicketTelemetry : IDisposable
 {
@@ -26,6 +32,7 @@ public sealed class TicketTelemetry : IDisposable
         AttemptDuration = _meter.CreateHistogram<double>("ferry.sync.attempt.duration", unit: "ms");
         StatusChanges = _meter.CreateCounter<long>("ferry.status.changes", description: "Status changes Ferry applied, by direction");
         EchoesDropped = _meter.CreateCounter<long>("ferry.status.echoes_dropped", description: "Webhooks that only reported Ferry's own status change, by vendor");
+        ReconcileFindings = _meter.CreateCounter<long>("ferry.reconcile.findings", description: "Drift the reconciler found and queued a sync for, by kind");
     }
 
     public Counter<long> Synced { get; }
@@ -50,11 +57,17 @@ public sealed class TicketTelemetry : IDisposable
 
     public Counter<long> EchoesDropped { get; }
 
-    /// <summary>Queue depth and oldest job age, sampled by <see cref="Queue.QueueSampler"/>.</summary>
-    public void ObserveQueue(Func<(long Depth, double OldestAgeSeconds)> read)
+    public Counter<long> ReconcileFindings { get; }
+
+    /// <summary>The health gauges, sampled by <see cref="Queue.QueueSampler"/> (not on every scrape).</summary>
+    public void ObserveHealth(Func<HealthSample> read)
     {
         _meter.CreateObservableGauge("ferry.sync.queue.depth", () => read().Depth, description: "Pending and running jobs");
         _meter.CreateObservableGauge("ferry.sync.queue.oldest_age", () => read().OldestAgeSeconds, unit: "s", description: "Age of the oldest active job");
+        _meter.CreateObservableGauge("ferry.sync.dead_jobs", () => read().DeadJobs, description: "Dead jobs waiting for an operator (no newer job for their conversation)");
+        _meter.CreateObservableGauge("ferry.webhooks.last_received_age", () => read().WebhookAges, unit: "s",
+            description: "Seconds since the last delivery recorded from each vendor (tag: vendor)");
+        _meter.CreateObservableGauge("ferry.reconcile.last_run_age", () => read().ReconcileAgeSeconds, unit: "s", description: "Seconds since the last completed scan pass");
     }
 
     public void Dispose() => _meter.Dispose();

@@ -27,3 +27,12 @@ CREATE TABLE control (
 INSERT INTO control DEFAULT VALUES;
 
 CREATE INDEX inbox_received ON inbox (source, received_at DESC);
+
+-- Why a job died, so the reconciler knows when the cause may have cleared: 'permanent' (a vendor's
+-- refusal: once the conversation changed), 'window' (the retry window used up) or 'crash-loop'
+-- (once Ferry syncs again).
+ALTER TABLE jobs ADD COLUMN death text CHECK (death IN ('permanent', 'window', 'crash-loop'));
+UPDATE jobs SET death = 'window' WHERE state = 'dead';
+
+-- The deep pass reads back the tickets checked least recently first.
+ALTER TABLE tickets ADD COLUMN deep_checked_at timestamptz;

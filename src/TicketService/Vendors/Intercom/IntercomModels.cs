@@ -19,7 +19,11 @@ public sealed record IntercomConversation(
     IntercomContactList? Contacts,
     IntercomPartList? ConversationParts,
     Dictionary<string, JsonElement>? CustomAttributes,
-    string? Priority);
+    string? Priority,
+    IntercomStatistics? Statistics = null);
+
+/// <summary>Search results carry no parts; the statistics tell how many there are.</summary>
+public sealed record IntercomStatistics(int? CountConversationParts);
 
 public sealed record IntercomTagList(IReadOnlyList<IntercomTag>? Tags);
 

@@ -1,0 +1,126 @@
+using System.Net;
+using System.Net.Sockets;
+using Ferry.IdentityService.Extensions;
+using Ferry.Testing;
+using Ferry.V1;
+using Microsoft.AspNetCore.Builder;
+
+namespace Ferry.TicketService.Tests;
+
+/// <summary>
+/// The real TicketService (its Program, queue and worker) with the real IdentityService, Postgres,
+/// Redis and the sandbox, one database pair per stack; more TicketService replicas on the same database on demand.
+/// </summary>
+public sealed class SyncStack : IAsyncDisposable
+{
+    private readonly WebApplication _identity;
+    private readonly Dictionary<string, string?> _ticketSettings;
+    private readonly List<TicketServiceHost> _replicas = [];
+
+    private SyncStack(SandboxServer sandbox, WebApplication identity, Dictionary<string, string?> ticketSettings)
+    {
+        (Sandbox, _identity, _ticketSettings) = (sandbox, identity, ticketSettings);
+        Tickets = AddReplica();
+        Sync = new V1.Sync.SyncClient(Tickets.CreateChannel());
+    }
+
+    public SandboxServer Sandbox { get; }
+
+    public TicketServiceHost Tickets { get; }
+
+    public V1.Sync.SyncClient Sync { get; }
+
+    public string TicketsConnectionString => _ticketSettings["ConnectionStrings:ferry"]!;
+
+    /// <param name="name">Prefix of the stack's two databases.</param>
+    /// <param name="ticketSettings">TicketService configuration on top of the vendors, databases and services.</param>
+    public static async Task<SyncStack> CreateAsync(PostgresServer postgres, RedisServer redis, string name, IReadOnlyDictionary<string, string?> ticketSettings, CancellationToken cancellationToken)
+    {
+        var sandbox = await SandboxServer.CreateAsync();
+        var identityGrpc = FreePort();
+        var identitySettings = new Dictionary<string, string?>(sandbox.VendorSettings)
+        {
+            ["ConnectionStrings:ferry"] = await postgres.CreateDatabaseAsync($"{name}_identity"),
+            ["ConnectionStrings:redis"] = redis.ConnectionString,
+            ["Kestrel:Endpoints:http:Url"] = $"http://127.0.0.1:{FreePort()}",
+            ["Kestrel:Endpoints:http:Protocols"] = "Http1",
+            ["Kestrel:Endpoints:grpc:Url"] = $"http://127.0.0.1:{identityGrpc}",
+            ["Kestrel:Endpoints:grpc:Protocols"] = "Http2",
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        var identity = IdentityApp.Build([.. identitySettings.Select(s => $"--{s.Key}={s.Value}")]);
+        await identity.MigrateAsync(cancellationToken);
+        await identity.StartAsync(cancellationToken);
+
+        var settings = new Dictionary<string, string?>(sandbox.VendorSettings)
+        {
+            ["ConnectionStrings:ferry"] = await postgres.CreateDatabaseAsync($"{name}_tickets"),
+            ["ConnectionStrings:redis"] = redis.ConnectionString,
+            ["services:identity:grpc:0"] = $"http://127.0.0.1:{identityGrpc}",
+            ["services:attachments:grpc:0"] = "http://127.0.0.1:9",
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        foreach (var (key, value) in ticketSettings)
+        {
+            settings[key] = value;
+        }
+
+        return new SyncStack(sandbox, identity, settings);
+    }
+
+    /// <summary>Another TicketService process on the same database (a replica), started.</summary>
+    public TicketServiceHost AddReplica()
+    {
+        var replica = new TicketServiceHost(_ticketSettings);
+        _ = replica.Server;
+        _replicas.Add(replica);
+        return replica;
+    }
+
+    /// <summary>The conversation's next successful or skipped sync attempt after <paramref name="after"/>.</summary>
+    public async Task<SyncState> WaitForAttemptAsync(string conversationId, CancellationToken cancellationToken, long after = 0)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
+        while (true)
+        {
+            try
+            {
+                var state = await Sync.GetSyncAsync(new GetSyncRequest { ConversationId = conversationId }, cancellationToken: cancellationToken);
+                if (state.LastAttempt is { Outcome: Outcome.Success or Outcome.Skipped } last && last.AttemptId > after)
+                {
+                    return state;
+                }
+
+                if (DateTime.UtcNow > deadline)
+                {
+                    throw new TimeoutException($"Conversation {conversationId}: no successful or skipped attempt; last: {state.LastAttempt}");
+                }
+            }
+            catch (Grpc.Core.RpcException e) when (e.StatusCode == Grpc.Core.StatusCode.NotFound && DateTime.UtcNow < deadline)
+            {
+                // Not queued yet.
+            }
+
+            await Task.Delay(200, cancellationToken);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var replica in _replicas)
+        {
+            await replica.DisposeAsync();
+        }
+
+        await _identity.StopAsync();
+        await _identity.DisposeAsync();
+        await Sandbox.DisposeAsync();
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
