@@ -11,5 +11,8 @@ app.Configure(config =>
     config.AddCommand<RetryCommand>("retry").WithDescription("Re-queue a failed or dead sync (--dead: every dead job).");
     config.AddCommand<BackfillCommand>("backfill").WithDescription("Queue every conversation updated in a window; shows progress.");
     config.AddCommand<WatchCommand>("watch").WithDescription("Stream attempt outcomes as they happen.");
+    config.AddCommand<ReconcileCommand>("reconcile").WithDescription("Run one reconciler pass now and print its findings (--dry-run: queue nothing).");
+    config.AddCommand<PauseCommand>("pause").WithDescription("Stop syncing on every replica (deliveries are still queued).");
+    config.AddCommand<ResumeCommand>("resume").WithDescription("Resume syncing.");
 });
 return await app.RunAsync(args);

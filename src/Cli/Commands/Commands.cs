@@ -241,3 +241,61 @@ internal sealed class WatchCommand : GatewayCommand<WatchSettings>
         }
     }
 }
+
+internal sealed class ReconcileSettings : GatewaySettings
+{
+    [CommandOption("--dry-run")]
+    [Description("Find and print only: queue nothing, record nothing.")]
+    public bool DryRun { get; init; }
+
+    [CommandOption("--deep")]
+    [Description("Also read a sample of linked tickets back from Zendesk (status, comments).")]
+    public bool Deep { get; init; }
+}
+
+internal sealed class ReconcileCommand : GatewayCommand<ReconcileSettings>
+{
+    protected override async Task RunAsync(V1.Sync.SyncClient client, ReconcileSettings settings, CancellationToken cancellationToken)
+    {
+        var reply = await client.ReconcileAsync(new ReconcileRequest { DryRun = settings.DryRun, Deep = settings.Deep }, cancellationToken: cancellationToken);
+        var table = new Table().AddColumns("Kind", "Conversation", "Ticket", settings.DryRun ? "Would queue" : "Job", "Detail");
+        foreach (var f in reply.Findings)
+        {
+            table.AddRow(
+                Markup.Escape(f.Kind),
+                Markup.Escape(f.ConversationId),
+                f.TicketId == 0 ? "-" : f.TicketId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                settings.DryRun ? "yes" : f.JobId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                Markup.Escape(f.Detail));
+        }
+
+        AnsiConsole.Write(table);
+        AnsiConsole.MarkupLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"{reply.Findings.Count} finding(s) in {reply.ConversationsChecked} conversation(s), {reply.VendorCalls} vendor call(s){(settings.DryRun ? "; dry run: nothing queued" : "")}."));
+    }
+}
+
+internal sealed class PauseSettings : GatewaySettings
+{
+    [CommandOption("--reason <TEXT>")]
+    [Description("Shown on the status page.")]
+    public string Reason { get; init; } = "";
+}
+
+internal sealed class PauseCommand : GatewayCommand<PauseSettings>
+{
+    protected override async Task RunAsync(V1.Sync.SyncClient client, PauseSettings settings, CancellationToken cancellationToken)
+    {
+        await client.SetPausedAsync(new SetPausedRequest { Paused = true, Reason = settings.Reason }, cancellationToken: cancellationToken);
+        AnsiConsole.MarkupLine("Syncing paused on every replica: webhooks are still recorded and queued; [bold]ferry resume[/] continues.");
+    }
+}
+
+internal sealed class ResumeCommand : GatewayCommand<GatewaySettings>
+{
+    protected override async Task RunAsync(V1.Sync.SyncClient client, GatewaySettings settings, CancellationToken cancellationToken)
+    {
+        await client.SetPausedAsync(new SetPausedRequest { Paused = false }, cancellationToken: cancellationToken);
+        AnsiConsole.MarkupLine("Syncing resumed.");
+    }
+}

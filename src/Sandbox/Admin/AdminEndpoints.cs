@@ -140,6 +140,11 @@ public static class AdminEndpoints
             }
 
             var conversation = i.CreateConversation(contact, input.Subject ?? "", input.Body ?? "<p>Hello</p>", input.Attachments, input.CreatedAt);
+            foreach (var tag in input.Tags ?? [])
+            {
+                i.AddTag(conversation.Id, i.Tag(tag));
+            }
+
             if (input.Notify ?? true)
             {
                 w.IntercomConversation("conversation.user.created", conversation.Id);
@@ -251,7 +256,7 @@ public sealed record AdminInput(string? Name, string? Email);
 
 public sealed record ContactInput(string? Role, string? Email, string? Name, string? ExternalId, string? Phone);
 
-public sealed record ConversationInput(string? ContactId, string? Subject, string? Body, List<IcAttachment>? Attachments, long? CreatedAt, bool? Notify);
+public sealed record ConversationInput(string? ContactId, string? Subject, string? Body, List<IcAttachment>? Attachments, long? CreatedAt, bool? Notify, List<string>? Tags = null);
 
 public sealed record PartInput(string? PartType, string? AuthorType, string? AuthorId, string? Body, List<IcAttachment>? Attachments,
     string? AssignedToId, long? CreatedAt, long? SnoozedUntil, bool? Notify);
