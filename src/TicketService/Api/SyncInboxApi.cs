@@ -9,7 +9,7 @@ using Ferry.ServiceDefaults.Vendors;
 namespace Ferry.TicketService.Api;
 
 /// <summary>Internal: the Gateway hands over verified webhooks. Answers only after the commit.</summary>
-public sealed partial class SyncInboxApi(JobStore queue, SyncStore tickets, TimeProvider clock, ILogger<SyncInboxApi> logger) : SyncInbox.SyncInboxBase
+public sealed partial class SyncInboxApi(InboxWriter inbox, SyncStore tickets, TimeProvider clock, ILogger<SyncInboxApi> logger) : SyncInbox.SyncInboxBase
 {
     public override async Task<EnqueueReply> Enqueue(EnqueueRequest request, ServerCallContext context)
     {
@@ -34,7 +34,7 @@ public sealed partial class SyncInboxApi(JobStore queue, SyncStore tickets, Time
             request.Payload.Memory,
             string.IsNullOrEmpty(request.Traceparent) ? null : request.Traceparent);
 
-        var result = await queue.EnqueueAsync(delivery, queuesSync, context.CancellationToken, NotOursAttempt(delivery, queuesSync));
+        var result = await inbox.EnqueueAsync(delivery, queuesSync, context.CancellationToken, NotOursAttempt(delivery, queuesSync));
         if (result.Ignored)
         {
             LogIgnored(logger, delivery.Source, delivery.Topic, delivery.DeliveryId);

@@ -4,8 +4,8 @@ using NpgsqlTypes;
 namespace Ferry.TicketService.Data;
 
 /// <summary>
-/// The durable queue in Postgres (sync.inbox, sync.jobs). Deliveries and jobs are written in one
-/// transaction; workers claim with FOR UPDATE SKIP LOCKED and a lease, and every later write is fenced
+/// The durable queue in Postgres (sync.jobs; deliveries come in through <see cref="InboxWriter"/>, in the
+/// transaction that queues their job); workers claim with FOR UPDATE SKIP LOCKED and a lease, and every later write is fenced
 /// by the job's fencing token, so a worker that lost its lease cannot write for a job another holds.
 /// </summary>
 public sealed class JobStore(NpgsqlDataSource db, TimeProvider clock)
@@ -39,56 +39,6 @@ public sealed class JobStore(NpgsqlDataSource db, TimeProvider clock)
                       updated_at = now()
         RETURNING job_id, (xmax = 0) AS inserted
         """;
-
-    /// <param name="ignored">Logged (once, with the delivery) when the delivery queues nothing, so the operator sees why.</param>
-    public async Task<EnqueueResult> EnqueueAsync(Delivery delivery, bool queuesSync, CancellationToken cancellationToken, AttemptRecord? ignored = null)
-    {
-        await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
-
-        await using (var insert = new NpgsqlCommand("""
-            INSERT INTO sync.inbox (source, delivery_id, topic, conversation_id, ticket_id, event_at, payload)
-            VALUES (@source, @delivery_id, @topic, @conversation_id, @ticket_id, @event_at, @payload)
-            ON CONFLICT (source, delivery_id) DO NOTHING
-            """, connection, tx))
-        {
-            insert.Parameters.AddWithValue("source", delivery.Source);
-            insert.Parameters.AddWithValue("delivery_id", delivery.DeliveryId);
-            insert.Parameters.AddWithValue("topic", delivery.Topic);
-            insert.Parameters.AddWithValue("conversation_id", NpgsqlDbType.Text, (object?)delivery.ConversationId ?? DBNull.Value);
-            insert.Parameters.AddWithValue("ticket_id", NpgsqlDbType.Bigint, (object?)delivery.TicketId ?? DBNull.Value);
-            insert.Parameters.AddWithValue("event_at", NpgsqlDbType.TimestampTz, (object?)delivery.EventAt ?? DBNull.Value);
-            insert.Parameters.AddWithValue("payload", NpgsqlDbType.Bytea, delivery.Payload.ToArray());
-            if (await insert.ExecuteNonQueryAsync(cancellationToken) == 0)
-            {
-                await tx.RollbackAsync(cancellationToken);
-                return new EnqueueResult(await DeliveryJobAsync(delivery, cancellationToken), Duplicate: true, Ignored: false);
-            }
-        }
-
-        if (!queuesSync || string.IsNullOrEmpty(delivery.ConversationId))
-        {
-            if (ignored is not null)
-            {
-                await AttemptLog.RecordAsync(connection, tx, ignored, cancellationToken);
-            }
-
-            await tx.CommitAsync(cancellationToken);
-            return new EnqueueResult(0, Duplicate: false, Ignored: true);
-        }
-
-        var job = await UpsertJobAsync(connection, tx, delivery.ConversationId, SyncTrigger.Webhook, delivery.TraceParent, delivery.EventAt, cancellationToken);
-        await using (var link = new NpgsqlCommand("UPDATE sync.inbox SET job_id = @job_id WHERE source = @source AND delivery_id = @delivery_id", connection, tx))
-        {
-            link.Parameters.AddWithValue("job_id", job.JobId);
-            link.Parameters.AddWithValue("source", delivery.Source);
-            link.Parameters.AddWithValue("delivery_id", delivery.DeliveryId);
-            await link.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        await tx.CommitAsync(cancellationToken);
-        return new EnqueueResult(job.JobId, Duplicate: false, Ignored: false);
-    }
 
     public async Task<QueuedJob> RequestAsync(string conversationId, SyncTrigger trigger, string? traceParent, CancellationToken cancellationToken)
     {
@@ -311,30 +261,29 @@ public sealed class JobStore(NpgsqlDataSource db, TimeProvider clock)
             reader.GetFieldValue<DateTimeOffset>(5));
     }
 
-    private async Task<long> DeliveryJobAsync(Delivery delivery, CancellationToken cancellationToken)
+    /// <summary>The job upsert for one conversation, for a batch of them (<see cref="InboxWriter"/>); returns job_id, inserted.</summary>
+    internal static NpgsqlBatchCommand UpsertJobCommand(string conversationId, SyncTrigger trigger, string? traceParent, DateTimeOffset? eventAt) => new(UpsertJobSql)
     {
-        await using var command = db.CreateCommand("SELECT job_id FROM sync.inbox WHERE source = @source AND delivery_id = @delivery_id");
-        command.Parameters.AddWithValue("source", delivery.Source);
-        command.Parameters.AddWithValue("delivery_id", delivery.DeliveryId);
-        return await command.ExecuteScalarAsync(cancellationToken) is long id ? id : 0;
-    }
+        Parameters =
+        {
+            new("conversation_id", conversationId),
+            new("trigger", trigger.ToDb()),
+            new("traceparent", NpgsqlDbType.Text) { Value = (object?)traceParent ?? DBNull.Value },
+            new("event_at", NpgsqlDbType.TimestampTz) { Value = (object?)eventAt ?? DBNull.Value },
+        },
+    };
 
     internal static async Task<QueuedJob> UpsertJobAsync(
         NpgsqlConnection connection, NpgsqlTransaction tx, string conversationId, SyncTrigger trigger, string? traceParent, DateTimeOffset? eventAt, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand(UpsertJobSql, connection, tx);
-        command.Parameters.AddWithValue("conversation_id", conversationId);
-        command.Parameters.AddWithValue("trigger", trigger.ToDb());
-        command.Parameters.AddWithValue("traceparent", NpgsqlDbType.Text, (object?)traceParent ?? DBNull.Value);
-        command.Parameters.AddWithValue("event_at", NpgsqlDbType.TimestampTz, (object?)eventAt ?? DBNull.Value);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        // The NOTIFY wakes idle workers on every replica as soon as the transaction commits.
+        await using var batch = new NpgsqlBatch(connection, tx)
+        {
+            BatchCommands = { UpsertJobCommand(conversationId, trigger, traceParent, eventAt), new NpgsqlBatchCommand($"NOTIFY {NotifyChannel}") },
+        };
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
         var job = new QueuedJob(reader.GetInt64(0), Coalesced: !reader.GetBoolean(1));
-        await reader.CloseAsync();
-
-        // Wakes idle workers on every replica as soon as the transaction commits.
-        await using var notify = new NpgsqlCommand($"NOTIFY {NotifyChannel}", connection, tx);
-        await notify.ExecuteNonQueryAsync(cancellationToken);
         return job;
     }
 }

@@ -28,6 +28,7 @@ internal static class Extensions
         builder.Services.AddOptions<QueueOptions>().BindConfiguration(QueueOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<JobStore>();
+        builder.Services.AddSingleton<InboxWriter>();
         builder.Services.AddSingleton<SyncStore>();
         builder.Services.AddSingleton<AttemptLog>();
         builder.Services.AddSingleton<AttemptFeed>();

@@ -7,6 +7,7 @@ public sealed class JobStoreTests(PostgresServer postgres) : IAsyncLifetime
 {
     private readonly SyncDatabase _db = new(postgres);
     private JobStore _queue = null!;
+    private InboxWriter _inbox = null!;
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -14,9 +15,14 @@ public sealed class JobStoreTests(PostgresServer postgres) : IAsyncLifetime
     {
         await _db.InitializeAsync();
         _queue = new JobStore(_db.DataSource, TimeProvider.System);
+        _inbox = new InboxWriter(_db.DataSource);
     }
 
-    public ValueTask DisposeAsync() => _db.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await _inbox.DisposeAsync();
+        await _db.DisposeAsync();
+    }
 
     private static Delivery Webhook(string deliveryId, string conversationId = "c1") =>
         new("intercom", deliveryId, "conversation.user.replied", conversationId, null, DateTimeOffset.UtcNow, "{}"u8.ToArray(), null);
@@ -24,8 +30,8 @@ public sealed class JobStoreTests(PostgresServer postgres) : IAsyncLifetime
     [Fact]
     public async Task A_redelivered_webhook_is_a_no_op_that_names_the_original_job()
     {
-        var first = await _queue.EnqueueAsync(Webhook("notif_1"), queuesSync: true, Ct);
-        var again = await _queue.EnqueueAsync(Webhook("notif_1"), queuesSync: true, Ct);
+        var first = await _inbox.EnqueueAsync(Webhook("notif_1"), queuesSync: true, Ct);
+        var again = await _inbox.EnqueueAsync(Webhook("notif_1"), queuesSync: true, Ct);
 
         Assert.False(first.Duplicate);
         Assert.True(again.Duplicate);
@@ -37,7 +43,7 @@ public sealed class JobStoreTests(PostgresServer postgres) : IAsyncLifetime
     [Fact]
     public async Task Twenty_concurrent_events_for_one_conversation_make_one_job()
     {
-        var results = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => _queue.EnqueueAsync(Webhook($"notif_{i}"), queuesSync: true, Ct)));
+        var results = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => _inbox.EnqueueAsync(Webhook($"notif_{i}"), queuesSync: true, Ct)));
 
         Assert.Single(results.Select(r => r.JobId).Distinct());
         Assert.Equal(20, await _db.ScalarAsync("SELECT count(*) FROM sync.inbox WHERE job_id IS NOT NULL"));
@@ -47,7 +53,7 @@ public sealed class JobStoreTests(PostgresServer postgres) : IAsyncLifetime
     [Fact]
     public async Task Recorded_but_unused_topics_queue_nothing()
     {
-        var result = await _queue.EnqueueAsync(Webhook("notif_x") with { Topic = "contact.user.updated" }, queuesSync: false, Ct);
+        var result = await _inbox.EnqueueAsync(Webhook("notif_x") with { Topic = "contact.user.updated" }, queuesSync: false, Ct);
 
         Assert.True(result.Ignored);
         Assert.Equal(1, await _db.ScalarAsync("SELECT count(*) FROM sync.inbox"));
@@ -72,9 +78,9 @@ public sealed class JobStoreTests(PostgresServer postgres) : IAsyncLifetime
     [Fact]
     public async Task An_event_during_a_run_sends_the_job_round_again_instead_of_losing_it()
     {
-        await _queue.EnqueueAsync(Webhook("n1"), queuesSync: true, Ct);
+        await _inbox.EnqueueAsync(Webhook("n1"), queuesSync: true, Ct);
         var job = (await ClaimAsync("w", TimeSpan.FromMinutes(1), Ct))!;
-        var during = await _queue.EnqueueAsync(Webhook("n2"), queuesSync: true, Ct);
+        var during = await _inbox.EnqueueAsync(Webhook("n2"), queuesSync: true, Ct);
         Assert.Equal(job.JobId, during.JobId);
 
         Assert.True(await CompleteAsync(job));
@@ -168,9 +174,9 @@ public sealed class JobStoreTests(PostgresServer postgres) : IAsyncLifetime
     [Fact]
     public async Task An_event_that_arrives_during_the_last_attempt_is_never_dropped()
     {
-        await _queue.EnqueueAsync(Webhook("n1"), queuesSync: true, Ct);
+        await _inbox.EnqueueAsync(Webhook("n1"), queuesSync: true, Ct);
         var job = (await ClaimAsync("w", TimeSpan.FromMinutes(1), Ct))!;
-        await _queue.EnqueueAsync(Webhook("n2"), queuesSync: true, Ct);
+        await _inbox.EnqueueAsync(Webhook("n2"), queuesSync: true, Ct);
 
         // The attempt fails for good, but a new event is waiting: the job runs again for it.
         Assert.Equal(JobState.Pending, await FinishAsync(job, JobTransition.Dead, window: TimeSpan.Zero));
@@ -182,13 +188,13 @@ public sealed class JobStoreTests(PostgresServer postgres) : IAsyncLifetime
     [Fact]
     public async Task A_stalled_worker_can_never_write_again_whatever_happened_to_the_job_since()
     {
-        await _queue.EnqueueAsync(Webhook("n1"), queuesSync: true, Ct);
+        await _inbox.EnqueueAsync(Webhook("n1"), queuesSync: true, Ct);
         var stalled = (await ClaimAsync("w1", TimeSpan.FromMinutes(1), Ct))!;
 
         // Deferred, then re-run after an event: the attempt number starts over, the fencing token never does.
         Assert.Equal(JobState.Pending, await FinishAsync(stalled, JobTransition.Defer, window: TimeSpan.FromHours(1)));
         var second = (await ClaimAsync("w2", TimeSpan.FromMinutes(1), Ct))!;
-        await _queue.EnqueueAsync(Webhook("n2"), queuesSync: true, Ct);
+        await _inbox.EnqueueAsync(Webhook("n2"), queuesSync: true, Ct);
         Assert.True(await CompleteAsync(second));
         var rerun = (await ClaimAsync("w3", TimeSpan.FromMinutes(1), Ct))!;
 

@@ -1,0 +1,111 @@
+using Ferry.Testing;
+using Ferry.TicketService.Data;
+using Npgsql;
+
+namespace Ferry.TicketService.Tests.Queue;
+
+/// <summary>Group commit of deliveries: fewer transactions than deliveries, the same answers as one at a time, and nothing acknowledged that did not commit.</summary>
+public sealed class InboxWriterTests(PostgresServer postgres) : IAsyncLifetime
+{
+    private readonly SyncDatabase _db = new(postgres);
+    private InboxWriter _inbox = null!;
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public async ValueTask InitializeAsync()
+    {
+        await _db.InitializeAsync();
+        _inbox = new InboxWriter(_db.DataSource);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _inbox.DisposeAsync();
+        await _db.DisposeAsync();
+    }
+
+    private static Delivery Webhook(string deliveryId, string conversationId, string topic = "conversation.user.replied") =>
+        new("intercom", deliveryId, topic, conversationId, null, DateTimeOffset.UtcNow, "{}"u8.ToArray(), null);
+
+    [Fact]
+    public async Task Concurrent_deliveries_share_transactions_and_get_the_answers_they_would_get_one_at_a_time()
+    {
+        // 300 deliveries for 30 conversations, and 20 of them delivered twice at the same moment.
+        var deliveries = Enumerable.Range(0, 300).Select(i => Webhook($"n{i}", $"c{i % 30}"))
+            .Concat(Enumerable.Range(0, 20).Select(i => Webhook($"n{i * 7}", $"c{i * 7 % 30}")))
+            .ToList();
+
+        var results = await Task.WhenAll(deliveries.Select(d => _inbox.EnqueueAsync(d, queuesSync: true, Ct)));
+
+        Assert.True(_inbox.Transactions < deliveries.Count / 4, $"{_inbox.Transactions} transactions for {deliveries.Count} deliveries");
+        Assert.Equal(20, results.Count(r => r.Duplicate));
+        Assert.Equal(300, await _db.ScalarAsync("SELECT count(*) FROM sync.inbox WHERE job_id IS NOT NULL"));
+        Assert.Equal(30, await _db.ScalarAsync("SELECT count(*) FROM sync.jobs"));
+        var jobOf = deliveries.Zip(results).GroupBy(p => p.First.ConversationId).ToDictionary(g => g.Key!, g => g.Select(p => p.Second.JobId).Distinct().Single());
+        Assert.Equal(30, jobOf.Values.Distinct().Count());
+        Assert.Equal(300, await _db.ScalarAsync(
+            "SELECT count(*) FROM sync.inbox i JOIN sync.jobs j ON j.job_id = i.job_id WHERE j.conversation_id = i.conversation_id"));
+    }
+
+    [Fact]
+    public async Task A_redelivery_in_the_same_batch_or_a_later_one_is_a_duplicate_naming_the_original_job()
+    {
+        var both = await Task.WhenAll(_inbox.EnqueueAsync(Webhook("same", "c1"), true, Ct), _inbox.EnqueueAsync(Webhook("same", "c1"), true, Ct));
+        var later = await _inbox.EnqueueAsync(Webhook("same", "c1"), true, Ct);
+
+        Assert.Equal(1, both.Count(r => r.Duplicate));
+        Assert.True(later.Duplicate);
+        Assert.Single(both.Append(later).Select(r => r.JobId).Distinct());
+        Assert.Equal(1, await _db.ScalarAsync("SELECT count(*) FROM sync.inbox"));
+    }
+
+    [Fact]
+    public async Task Unused_topics_are_recorded_without_a_job_beside_deliveries_that_queue_one()
+    {
+        var results = await Task.WhenAll(
+            _inbox.EnqueueAsync(Webhook("used", "c1"), true, Ct),
+            _inbox.EnqueueAsync(Webhook("unused", "c2", "contact.user.updated"), false, Ct));
+
+        Assert.Equal([false, true], results.Select(r => r.Ignored));
+        Assert.Equal(0, results[1].JobId);
+        Assert.Equal(2, await _db.ScalarAsync("SELECT count(*) FROM sync.inbox"));
+        Assert.Equal(1, await _db.ScalarAsync("SELECT count(*) FROM sync.jobs"));
+    }
+
+    [Fact]
+    public async Task A_delivery_is_acknowledged_only_if_its_row_committed()
+    {
+        // Postgres refuses some rows: every batch holding one fails whole, and its callers get the error (a 503 upstream).
+        await _db.ScalarAsync("ALTER TABLE sync.inbox ADD CONSTRAINT refuse_poison CHECK (topic <> 'poison') NOT VALID; SELECT 0");
+        var deliveries = Enumerable.Range(0, 200).Select(i => Webhook($"n{i}", $"c{i % 10}", i % 50 == 0 ? "poison" : "conversation.user.replied")).ToList();
+
+        var outcomes = await Task.WhenAll(deliveries.Select(async d =>
+        {
+            try
+            {
+                await _inbox.EnqueueAsync(d, true, Ct);
+                return (d.DeliveryId, Acknowledged: true);
+            }
+            catch (PostgresException)
+            {
+                return (d.DeliveryId, Acknowledged: false);
+            }
+        }));
+
+        Assert.Contains(outcomes, o => !o.Acknowledged);
+        await using var command = _db.DataSource.CreateCommand("SELECT delivery_id FROM sync.inbox");
+        var recorded = new HashSet<string>();
+        await using (var reader = await command.ExecuteReaderAsync(Ct))
+        {
+            while (await reader.ReadAsync(Ct))
+            {
+                recorded.Add(reader.GetString(0));
+            }
+        }
+
+        Assert.Equal(outcomes.Where(o => o.Acknowledged).Select(o => o.DeliveryId).Order(StringComparer.Ordinal), recorded.Order(StringComparer.Ordinal));
+
+        // The writer keeps working after a failed batch.
+        Assert.False((await _inbox.EnqueueAsync(Webhook("after", "c1"), true, Ct)).Duplicate);
+    }
+}
