@@ -31,6 +31,6 @@ public sealed class HealthReadings(NpgsqlDataSource db)
             }
         }
 
-        return new HealthSample(reader.GetInt64(0), reader.GetDouble(1), reader.GetInt64(2), webhookAges, reader.IsDBNull(5) ? 0 : reader.GetDouble(5));
+        return new HealthSample(reader.GetInt64(0), reader.GetDouble(1), reader.GetInt64(2), webhookAges, reader.IsDBNull(5) ? null : reader.GetDouble(5));
     }
 }

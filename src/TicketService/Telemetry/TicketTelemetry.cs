@@ -4,9 +4,10 @@ using System.Diagnostics.Metrics;
 namespace Ferry.TicketService.Telemetry;
 
 /// <summary>One sample of the health gauges.</summary>
-public sealed record HealthSample(long Depth, double OldestAgeSeconds, long DeadJobs, IReadOnlyList<Measurement<double>> WebhookAges, double ReconcileAgeSeconds)
+/// <param name="ReconcileAgeSeconds">Null before the first scan pass: no measurement (alert rules also fire on absence).</param>
+public sealed record HealthSample(long Depth, double OldestAgeSeconds, long DeadJobs, IReadOnlyList<Measurement<double>> WebhookAges, double? ReconcileAgeSeconds)
 {
-    public static HealthSample None { get; } = new(0, 0, 0, [], 0);
+    public static HealthSample None { get; } = new(0, 0, 0, [], null);
 }
 
 /// <summary>The service's ActivitySource and Meter ("Ferry.TicketService").</summary>
@@ -67,7 +68,7 @@ public sealed class TicketTelemetry : IDisposable
         _meter.CreateObservableGauge("ferry.sync.dead_jobs", () => read().DeadJobs, description: "Dead jobs waiting for an operator (no newer job for their conversation)");
         _meter.CreateObservableGauge("ferry.webhooks.last_received_age", () => read().WebhookAges, unit: "s",
             description: "Seconds since the last delivery recorded from each vendor (tag: vendor)");
-        _meter.CreateObservableGauge("ferry.reconcile.last_run_age", () => read().ReconcileAgeSeconds, unit: "s", description: "Seconds since the last completed scan pass");
+        _meter.CreateObservableGauge("ferry.reconcile.last_run_age", () => read().ReconcileAgeSeconds is { } age ? [new Measurement<double>(age)] : Array.Empty<Measurement<double>>(), unit: "s", description: "Seconds since the last completed scan pass");
     }
 
     public void Dispose() => _meter.Dispose();
