@@ -1,3 +1,4 @@
+using Ferry.Sandbox.Intercom;
 using Ferry.Testing;
 using Ferry.V1;
 
@@ -70,14 +71,20 @@ public sealed class ReconcilerTests(PostgresServer postgres, RedisServer redis) 
         var conversationId = NewConversation("Login broken");
         var created = await SyncNowAsync(conversationId);
 
-        var contact = Sandbox.Intercom.Contact(Sandbox.Intercom.Conversation(conversationId)!.ContactIds[0])!;
-        Sandbox.Intercom.AddPart(conversationId, "comment", Sandbox.Intercom.AuthorFor(contact), "<p>Still broken, see attached</p>");
+        ReplyFromCustomer(conversationId, "<p>Still broken</p>");
         var pass = await _stack.Sync.ReconcileAsync(new ReconcileRequest(), cancellationToken: Ct);
         var finding = Assert.Single(pass.Findings);
         Assert.Equal(("missing-parts", conversationId, created.TicketId), (finding.Kind, finding.ConversationId, finding.TicketId));
         var appended = await _stack.WaitForAttemptAsync(conversationId, Ct, after: created.LastAttempt.AttemptId);
         Assert.Equal(Outcome.Success, appended.LastAttempt.Outcome);
         Assert.Equal(2, Sandbox.Zendesk.Ticket(created.TicketId)!.Comments.Count);
+
+        var admin = Sandbox.Intercom.AddAdmin("Ada Admin", $"ada-{Guid.NewGuid():N}@sandbox.example");
+        Sandbox.Intercom.AddPart(conversationId, "close", IntercomState.AuthorFor(admin), null);
+        var close = Assert.Single((await _stack.Sync.ReconcileAsync(new ReconcileRequest(), cancellationToken: Ct)).Findings);
+        Assert.Equal("missing-parts", close.Kind);
+        await _stack.WaitForAttemptAsync(conversationId, Ct, after: appended.LastAttempt.AttemptId);
+        Assert.Equal("solved", Sandbox.Zendesk.Ticket(created.TicketId)!.Status);
 
         Assert.Empty((await _stack.Sync.ReconcileAsync(new ReconcileRequest(), cancellationToken: Ct)).Findings);
     }
@@ -87,8 +94,7 @@ public sealed class ReconcilerTests(PostgresServer postgres, RedisServer redis) 
     {
         var conversationId = NewConversation("Refund");
         var created = await SyncNowAsync(conversationId);
-        var contact = Sandbox.Intercom.Contact(Sandbox.Intercom.Conversation(conversationId)!.ContactIds[0])!;
-        Sandbox.Intercom.AddPart(conversationId, "comment", Sandbox.Intercom.AuthorFor(contact), "<p>Any update?</p>");
+        ReplyFromCustomer(conversationId, "<p>Any update?</p>");
         var appended = await SyncNowAsync(conversationId, after: created.LastAttempt.AttemptId);
         var ticket = Sandbox.Zendesk.Ticket(created.TicketId)!;
         Assert.Equal(2, ticket.Comments.Count);
@@ -150,6 +156,13 @@ public sealed class ReconcilerTests(PostgresServer postgres, RedisServer redis) 
     {
         var contact = Sandbox.Intercom.AddContact("user", $"c-{Guid.NewGuid():N}@customers.example", "Cam Example");
         return Sandbox.Intercom.CreateConversation(contact, subject, $"<p>{subject}</p>").Id;
+    }
+
+    /// <summary>A reply whose webhook never comes (nothing reaches these services but the reconciler's findings).</summary>
+    private void ReplyFromCustomer(string conversationId, string body)
+    {
+        var contact = Sandbox.Intercom.Contact(Sandbox.Intercom.Conversation(conversationId)!.ContactIds[0])!;
+        Sandbox.Intercom.AddPart(conversationId, "comment", Sandbox.Intercom.AuthorFor(contact), body);
     }
 
     private async Task<SyncState> SyncNowAsync(string conversationId, long after = 0)
