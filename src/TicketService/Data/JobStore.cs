@@ -229,15 +229,19 @@ public sealed class JobStore(NpgsqlDataSource db, TimeProvider clock)
         return dead;
     }
 
-    /// <summary>Queues a fresh job for the conversation of every dead job in <see cref="ListDeadAsync"/>; returns the new jobs.</summary>
-    public async Task<IReadOnlyList<QueuedJob>> RetryDeadAsync(string? traceParent, CancellationToken cancellationToken)
+    /// <summary>
+    /// Queues a fresh job for the conversation of every dead job in <see cref="ListDeadAsync"/> (only those
+    /// that died for exactly <paramref name="reason"/> when given); returns the new jobs.
+    /// </summary>
+    public async Task<IReadOnlyList<QueuedJob>> RetryDeadAsync(string? reason, string? traceParent, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
         var conversations = new List<string>();
-        await using (var dead = new NpgsqlCommand(DeadJobsSql, connection, tx))
-        await using (var reader = await dead.ExecuteReaderAsync(cancellationToken))
+        await using (var dead = new NpgsqlCommand(DeadJobsSql + " AND (@reason::text IS NULL OR j.last_error = @reason)", connection, tx))
         {
+            dead.Parameters.AddWithValue("reason", NpgsqlDbType.Text, (object?)reason ?? DBNull.Value);
+            await using var reader = await dead.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
                 conversations.Add(reader.GetString(1));
@@ -252,6 +256,13 @@ public sealed class JobStore(NpgsqlDataSource db, TimeProvider clock)
 
         await tx.CommitAsync(cancellationToken);
         return queued;
+    }
+
+    /// <summary>How many jobs <see cref="ListDeadAsync"/> would list without a limit.</summary>
+    public async Task<int> CountDeadAsync(CancellationToken cancellationToken)
+    {
+        await using var command = db.CreateCommand($"SELECT count(*)::int FROM ({DeadJobsSql}) d");
+        return (int)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
     private const string DeadJobsSql = """

@@ -48,6 +48,25 @@ public sealed class DeadJobsApiTests(PostgresServer postgres, RedisServer redis)
         Assert.Contains(state.JobState, new[] { V1.JobState.Pending, V1.JobState.Running });
     }
 
+    [Fact]
+    public async Task Retrying_by_reason_queues_only_the_dead_jobs_that_died_for_exactly_that_reason()
+    {
+        const string Suspended = "Zendesk import ticket failed with 422 UnprocessableEntity: Requester is suspended";
+        await DeadJobAsync("601", Suspended);
+        await DeadJobAsync("602", Suspended + " (twice)");
+        await DeadJobAsync("603", Suspended);
+        var sync = new V1.Sync.SyncClient(_host.CreateChannel());
+
+        var retried = await sync.RetryAsync(new RetryRequest { DeadReason = Suspended }, cancellationToken: Ct);
+
+        Assert.Equal(2, retried.Requeued);
+        var stillDead = await sync.ListDeadJobsAsync(new ListDeadJobsRequest(), cancellationToken: Ct);
+        Assert.Equal(["602"], stillDead.Jobs.Select(j => j.ConversationId).Where(id => id.StartsWith("60", StringComparison.Ordinal)));
+        Assert.Equal(0, (await sync.RetryAsync(new RetryRequest { DeadReason = "no job died like this" }, cancellationToken: Ct)).Requeued);
+        var blank = await Assert.ThrowsAsync<RpcException>(() => sync.RetryAsync(new RetryRequest { DeadReason = " " }, cancellationToken: Ct).ResponseAsync);
+        Assert.Equal(StatusCode.InvalidArgument, blank.StatusCode);
+    }
+
     [Theory]
     [InlineData(-1)]
     [InlineData(501)]
