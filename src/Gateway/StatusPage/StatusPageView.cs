@@ -173,39 +173,30 @@ public static class StatusPageView
         html.Append("</table>");
     }
 
-    private static void Failures(StringBuilder html, SyncStatus status, StatusPageModel model)
+    private static void Failures(StringBuilder html, SyncStatus status, StatusPageModel model) =>
+        Table(html, "Latest failed attempts", "failures", ["when", "conversation", "ticket", "attempt", "reason", ""], status.LatestFailures, a =>
+            $"<tr data-conversation-id=\"{E(a.ConversationId)}\"><td>{Ago(a.StartedAt, model.Now)}</td><td>{Conversation(a.ConversationId, model.Options)}</td><td>{Ticket(a.TicketId, model.Options)}</td>"
+            + $"<td>{a.AttemptNumber.ToString(Inv)}</td><td class=\"reason\">{E(a.Reason)}</td><td>{Form("/operator/retry", model, "Retry now", ("jobId", a.JobId.ToString(Inv)))}</td></tr>");
+
+    private static void Findings(StringBuilder html, SyncStatus status, StatusPageModel model) =>
+        Table(html, "Reconciler findings", "findings", ["found", "kind", "conversation", "ticket", "detail", "job"], status.LatestFindings, f =>
+            $"<tr><td>{Ago(f.FoundAt, model.Now)}</td><td>{E(f.Kind)}</td><td>{Conversation(f.ConversationId, model.Options)}</td><td>{Ticket(f.TicketId, model.Options)}</td>"
+            + $"<td class=\"reason\">{E(f.Detail)}</td><td>{(f.JobId == 0 ? "—" : f.JobId.ToString(Inv))}</td></tr>");
+
+    /// <summary>A titled table of <paramref name="items"/>, or "None." when there are none; <paramref name="row"/> returns encoded HTML.</summary>
+    private static void Table<T>(StringBuilder html, string title, string id, string[] headers, IReadOnlyCollection<T> items, Func<T, string> row)
     {
-        html.Append("<h2>Latest failed attempts</h2>");
-        if (status.LatestFailures.Count == 0)
+        html.Append(Inv, $"<h2>{E(title)}</h2>");
+        if (items.Count == 0)
         {
             html.Append("<p>None.</p>");
             return;
         }
 
-        html.Append("<table id=\"failures\"><tr><th>when</th><th>conversation</th><th>ticket</th><th>attempt</th><th>reason</th><th></th></tr>");
-        foreach (var a in status.LatestFailures)
+        html.Append(Inv, $"<table id=\"{id}\"><tr>{string.Concat(headers.Select(h => $"<th>{E(h)}</th>"))}</tr>");
+        foreach (var item in items)
         {
-            html.Append(Inv, $"<tr data-conversation-id=\"{E(a.ConversationId)}\"><td>{Ago(a.StartedAt, model.Now)}</td><td>{Conversation(a.ConversationId, model.Options)}</td><td>{Ticket(a.TicketId, model.Options)}</td>")
-                .Append(Inv, $"<td>{a.AttemptNumber.ToString(Inv)}</td><td class=\"reason\">{E(a.Reason)}</td><td>{Form("/operator/retry", model, "Retry now", ("jobId", a.JobId.ToString(Inv)))}</td></tr>");
-        }
-
-        html.Append("</table>");
-    }
-
-    private static void Findings(StringBuilder html, SyncStatus status, StatusPageModel model)
-    {
-        html.Append("<h2>Reconciler findings</h2>");
-        if (status.LatestFindings.Count == 0)
-        {
-            html.Append("<p>None.</p>");
-            return;
-        }
-
-        html.Append("<table id=\"findings\"><tr><th>found</th><th>kind</th><th>conversation</th><th>ticket</th><th>detail</th><th>job</th></tr>");
-        foreach (var f in status.LatestFindings)
-        {
-            html.Append(Inv, $"<tr><td>{Ago(f.FoundAt, model.Now)}</td><td>{E(f.Kind)}</td><td>{Conversation(f.ConversationId, model.Options)}</td><td>{Ticket(f.TicketId, model.Options)}</td>")
-                .Append(Inv, $"<td class=\"reason\">{E(f.Detail)}</td><td>{(f.JobId == 0 ? "—" : f.JobId.ToString(Inv))}</td></tr>");
+            html.Append(row(item));
         }
 
         html.Append("</table>");

@@ -1,35 +1,15 @@
 using Ferry.Testing;
 using Ferry.V1;
-using Npgsql;
 
 namespace Ferry.TicketService.Tests.Api;
 
 /// <summary>GetStatus, what the operator's status page shows: every figure read from the real schema.</summary>
-public sealed class StatusApiTests(PostgresServer postgres, RedisServer redis) : IAsyncLifetime
+public sealed class StatusApiTests(PostgresServer postgres, RedisServer redis) : SyncApiTest(postgres, redis, "status")
 {
-    private TicketServiceHost _host = null!;
-    private NpgsqlDataSource _db = null!;
-
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    public async ValueTask InitializeAsync()
-    {
-        var connectionString = await postgres.CreateDatabaseAsync("status");
-        _host = TicketServiceHost.WithoutVendors(connectionString, redis.ConnectionString);
-        _ = _host.Server;
-        _db = NpgsqlDataSource.Create(connectionString);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _db.DisposeAsync();
-        await _host.DisposeAsync();
-    }
-
     [Fact]
     public async Task An_empty_service_reports_zeros_and_an_hour_of_empty_minutes()
     {
-        var status = await new V1.Sync.SyncClient(_host.CreateChannel()).GetStatusAsync(new GetStatusRequest(), cancellationToken: Ct);
+        var status = await Sync().GetStatusAsync(new GetStatusRequest(), cancellationToken: Ct);
 
         Assert.False(status.Paused);
         Assert.Equal(60, status.SyncsPerMinute.Count);
@@ -58,7 +38,7 @@ public sealed class StatusApiTests(PostgresServer postgres, RedisServer redis) :
                 SELECT job_id, 0, conversation_id, 'reconcile', 'finding', 'missing-ticket: no ticket after 30 min', now() FROM sync.jobs WHERE conversation_id = 'p1';
             """);
 
-        var status = await new V1.Sync.SyncClient(_host.CreateChannel()).GetStatusAsync(new GetStatusRequest(), cancellationToken: Ct);
+        var status = await Sync().GetStatusAsync(new GetStatusRequest(), cancellationToken: Ct);
 
         Assert.True(status.Paused);
         Assert.Equal("Zendesk maintenance", status.PausedReason);
@@ -81,7 +61,7 @@ public sealed class StatusApiTests(PostgresServer postgres, RedisServer redis) :
 
     private async Task ExecuteAsync(string sql)
     {
-        await using var command = _db.CreateCommand(sql);
+        await using var command = Db.CreateCommand(sql);
         await command.ExecuteNonQueryAsync(Ct);
     }
 }

@@ -13,9 +13,7 @@ namespace Ferry.TicketService.Tests.Vendors;
 /// <summary>What the status page shows of a vendor: every replica's calls add up in Redis, auth failures are counted and metered.</summary>
 public sealed class VendorHealthTests(RedisServer redis) : IAsyncLifetime
 {
-    private ConnectionMultiplexer _first = null!;
-    private ConnectionMultiplexer _second = null!;
-    private ConnectionMultiplexer _down = null!;
+    private ReplicaConnections _redis = null!;
     private ServiceProvider _metrics = null!;
     private readonly Uri _api = new($"http://vendor-{Guid.NewGuid():N}.test/");
 
@@ -23,25 +21,21 @@ public sealed class VendorHealthTests(RedisServer redis) : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        _first = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
-        _second = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
-        _down = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{LocalServer.FreeLoopbackPort()},abortConnect=false,connectTimeout=200");
+        _redis = await ReplicaConnections.ConnectAsync(redis);
         _metrics = new ServiceCollection().AddMetrics().BuildServiceProvider();
     }
 
     public async ValueTask DisposeAsync()
     {
-        await _first.DisposeAsync();
-        await _second.DisposeAsync();
-        await _down.DisposeAsync();
+        await _redis.DisposeAsync();
         await _metrics.DisposeAsync();
     }
 
     [Fact]
     public async Task Calls_of_every_replica_add_up_and_the_latest_failure_and_auth_failures_are_reported()
     {
-        using var replicaA = Health(_first);
-        using var replicaB = Health(_second);
+        using var replicaA = Health(_redis.First);
+        using var replicaB = Health(_redis.Second);
         var authFailures = new List<(long Value, object? Vendor)>();
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
@@ -73,8 +67,8 @@ public sealed class VendorHealthTests(RedisServer redis) : IAsyncLifetime
     [Fact]
     public async Task A_429_pause_set_by_any_replica_is_shown_with_its_end()
     {
-        var budget = Budget(_second);
-        using var health = Health(_first);
+        var budget = Budget(_redis.Second);
+        using var health = Health(_redis.First);
 
         await budget.PauseAsync(SharedRateBudget.Account(VendorNames.Zendesk, _api), TimeSpan.FromSeconds(30), Ct);
 
@@ -85,7 +79,7 @@ public sealed class VendorHealthTests(RedisServer redis) : IAsyncLifetime
     [Fact]
     public async Task Without_Redis_the_call_goes_ahead_and_this_process_reports_what_it_saw()
     {
-        using var health = Health(_down);
+        using var health = Health(_redis.Down);
 
         await SendAsync(health, HttpStatusCode.OK);
         await health.FlushAsync(Ct);
