@@ -38,23 +38,38 @@ var tickets = builder.AddProject<Projects.TicketService>("tickets")
     .WithReference(attachments).WaitFor(attachments)
     // The Intercom admin Ferry closes (and, by policy, reopens) conversations as when Zendesk solves a ticket.
     .WithEnvironment("Status__IntercomAdminEmail", vendors.IntercomAdminEmail)
-    .WithHttpHealthCheck("/health");
+    .WithHttpHealthCheck("/health")
+    // Dashboard buttons: retry dead jobs, run the reconciler, pause and resume syncing.
+    .WithSyncCommands();
 
-// Sync API key for internal tools (x-api-key): a secret parameter; the gateway is given only its SHA-256.
+// Sync API key for internal tools (x-api-key) and the operator key of the status page (/operator):
+// secret parameters; the gateway is given only their SHA-256.
 var gatewayApiKey = builder.AddGeneratedSecret("gateway-api-key");
+var operatorKey = builder.AddGeneratedSecret("operator-key");
 var gateway = builder.AddProject<Projects.Gateway>("gateway")
     .WithRedis(infrastructure)
-    .WithEnvironment(async context => context.EnvironmentVariables["Gateway__ApiKeys__ferry-cli"] = Convert.ToHexStringLower(
-        System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(
-            await gatewayApiKey.Resource.GetValueAsync(context.CancellationToken) ?? ""))))
+    .WithKeyHash("Gateway__ApiKeys__ferry-cli", gatewayApiKey)
+    .WithKeyHash("Operator__Keys__operator", operatorKey)
     .WithVendors(vendors)
     .WithReference(tickets).WaitFor(tickets)
+    // The status page lists identity conflicts.
+    .WithReference(identity)
     .WithHttpHealthCheck("/health")
     .WithExternalHttpEndpoints();
 
 // Sandbox mode: the emulated vendors deliver webhooks to the gateway as the real ones would, and
 // demo traffic (Ferry:DemoTraffic, default on) keeps new conversations coming for people to watch.
+if (vendors.Sandbox is not null)
+{
+    // The status page links conversations and tickets to the sandbox page's entries.
+    var sandboxPage = vendors.Sandbox.GetEndpoint("http");
+    gateway
+        .WithEnvironment("Operator__IntercomConversationUrl", ReferenceExpression.Create($"{sandboxPage}/#conversation-{{id}}"))
+        .WithEnvironment("Operator__ZendeskTicketUrl", ReferenceExpression.Create($"{sandboxPage}/#ticket-{{id}}"));
+}
+
 vendors.Sandbox?
+    .WithReseedCommand()
     .WithEnvironment("Sandbox__Intercom__WebhookUrl", ReferenceExpression.Create($"{gateway.GetEndpoint("http")}/webhooks/intercom"))
     .WithEnvironment("Sandbox__Zendesk__WebhookUrl", ReferenceExpression.Create($"{gateway.GetEndpoint("http")}/webhooks/zendesk"))
     .WithEnvironment("Sandbox__DemoTraffic__Enabled", builder.Configuration["Ferry:DemoTraffic"] ?? "true")

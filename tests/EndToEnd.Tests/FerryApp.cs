@@ -16,6 +16,7 @@ namespace Ferry.EndToEnd.Tests;
 public class FerryApp : IAsyncLifetime
 {
     public const string ApiKey = "e2e-test-api-key";
+    public const string OperatorKey = "e2e-test-operator-key";
     private static readonly TimeSpan StartupTimeout = TimeSpan.FromMinutes(4);
     private readonly string _dataDirectory = CreateDataDirectory();
 
@@ -34,6 +35,7 @@ public class FerryApp : IAsyncLifetime
             "Ferry:DemoTraffic=false",
             "DcpPublisher:RandomizePorts=true",
             $"Parameters:gateway-api-key={ApiKey}",
+            $"Parameters:operator-key={OperatorKey}",
         ]);
         // Agents created by a test must be visible to IdentityService's cached agent directory soon.
         builder.CreateResourceBuilder<ProjectResource>("identity").WithEnvironment("Identity__Agents__RefreshInterval", "00:00:01");

@@ -53,5 +53,7 @@ public sealed class PageTests
         Assert.Contains("internal note", await comments.Nth(1).InnerTextAsync(), StringComparison.Ordinal);
         Assert.Equal(0, await page.Locator("h3 script").CountAsync());
         Assert.Equal(1, await page.Locator($"section.conversation[data-conversation-id=\"{conversation.Id}\"]").CountAsync());
+        Assert.Equal(1, await page.Locator($"#ticket-{ticketId}").CountAsync());
+        Assert.Equal(1, await page.Locator($"#conversation-{conversation.Id}").CountAsync());
     }
 }

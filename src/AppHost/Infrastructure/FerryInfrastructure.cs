@@ -56,6 +56,11 @@ public static class FerryInfrastructureExtensions
         return builder.AddParameter(name, secret: true);
     }
 
+    /// <summary>Gives a service only the SHA-256 (hex) of a secret key, in <paramref name="variable"/>.</summary>
+    public static IResourceBuilder<ProjectResource> WithKeyHash(this IResourceBuilder<ProjectResource> project, string variable, IResourceBuilder<ParameterResource> key) =>
+        project.WithEnvironment(async context => context.EnvironmentVariables[variable] = Convert.ToHexStringLower(
+            SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(await key.Resource.GetValueAsync(context.CancellationToken) ?? ""))));
+
     private static FerryInfrastructure AddContainers(
         IDistributedApplicationBuilder builder,
         IResourceBuilder<ParameterResource> postgresPassword,

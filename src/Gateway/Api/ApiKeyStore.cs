@@ -4,7 +4,8 @@ using System.Text;
 namespace Ferry.Gateway.Api;
 
 /// <summary>
-/// API keys for the Sync API, stored only as SHA-256 hashes: <c>Gateway:ApiKeys:&lt;client name&gt; = &lt;64 hex digits&gt;</c>.
+/// API keys for the Sync API, stored only as SHA-256 hashes: <c>Gateway:ApiKeys:&lt;client name&gt; = &lt;64 hex digits&gt;</c>
+/// (the operator keys of the status page likewise under <c>Operator:Keys</c>).
 /// A presented key is hashed and compared with every stored hash in constant time.
 /// </summary>
 public sealed class ApiKeyStore
@@ -13,10 +14,10 @@ public sealed class ApiKeyStore
 
     private readonly (string Client, byte[] Hash)[] _keys;
 
-    public ApiKeyStore(IConfiguration configuration)
+    public ApiKeyStore(IConfiguration configuration, string section = Section)
     {
         var keys = new List<(string, byte[])>();
-        foreach (var entry in configuration.GetSection(Section).GetChildren())
+        foreach (var entry in configuration.GetSection(section).GetChildren())
         {
             if (string.IsNullOrWhiteSpace(entry.Value))
             {
@@ -33,7 +34,7 @@ public sealed class ApiKeyStore
             {
                 // The key itself is never echoed, only where it is configured.
                 throw new InvalidOperationException(
-                    $"{Section}:{entry.Key} must be the SHA-256 of the API key as 64 hex digits (e.g. `printf %s \"$KEY\" | sha256sum`).");
+                    $"{section}:{entry.Key} must be the SHA-256 of the API key as 64 hex digits (e.g. `printf %s \"$KEY\" | sha256sum`).");
             }
 
             keys.Add((entry.Key, Convert.FromHexString(hex)));

@@ -1,5 +1,6 @@
 using System.Threading.RateLimiting;
 using Ferry.Gateway.Api;
+using Ferry.Gateway.StatusPage;
 using Ferry.Gateway.Telemetry;
 using Ferry.Gateway.Webhooks;
 using Ferry.ServiceDefaults.Redis;
@@ -66,6 +67,9 @@ public static class Extensions
             };
         });
 
+        // The operator's status page (/operator): its own keys, a session cookie, anti-forgery on every action.
+        builder.AddStatusPage();
+
         // The Sync API is proxied to TicketService (gRPC over HTTP/2 end to end); the route carries the
         // policies above (appsettings.json: ReverseProxy:Routes:sync-api).
         builder.Services.AddReverseProxy()
@@ -84,6 +88,7 @@ public static class Extensions
 
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseAntiforgery();
         app.UseRateLimiter();
 
         app.MapDefaultEndpoints();
@@ -92,6 +97,7 @@ public static class Extensions
         app.MapGrpcService<GatewayReflectionV1>().RequireAuthorization(ApiClientPolicy).RequireRateLimiting(PerClientRateLimit);
         app.MapGrpcService<GatewayReflectionV1Alpha>().RequireAuthorization(ApiClientPolicy).RequireRateLimiting(PerClientRateLimit);
         app.MapWebhooks();
+        app.MapStatusPage();
         app.MapReverseProxy();
         return app;
     }

@@ -6,7 +6,10 @@ using Ferry.Sandbox.Zendesk;
 
 namespace Ferry.Sandbox.Page;
 
-/// <summary>GET /: a server-rendered page for people: Zendesk tickets with comments, Intercom conversations. Everything HTML-encoded.</summary>
+/// <summary>
+/// GET /: a server-rendered page for people: Zendesk tickets with comments, Intercom conversations. Everything HTML-encoded.
+/// Each entry is an anchor (#ticket-{id}, #conversation-{id}): Ferry's status page links to them in sandbox mode.
+/// </summary>
 public static class SandboxPage
 {
     public static void MapSandboxPage(this IEndpointRouteBuilder app) =>
@@ -32,7 +35,7 @@ public static class SandboxPage
             html.Append(CultureInfo.InvariantCulture, $"<h2 id=\"zendesk\">Zendesk tickets ({tickets.Count})</h2>");
             foreach (var t in tickets.OrderByDescending(t => t.UpdatedAt))
             {
-                html.Append(CultureInfo.InvariantCulture, $"<section class=\"ticket\" data-ticket-id=\"{t.Id}\"><h3>#{t.Id} {E(t.Subject)} <span class=\"status\">{E(t.Status)}</span></h3>");
+                html.Append(CultureInfo.InvariantCulture, $"<section class=\"ticket\" id=\"ticket-{t.Id}\" data-ticket-id=\"{t.Id}\"><h3>#{t.Id} {E(t.Subject)} <span class=\"status\">{E(t.Status)}</span></h3>");
                 html.Append(CultureInfo.InvariantCulture, $"<div class=\"meta\">external_id {E(t.ExternalId)} · requester {E(users.GetValueOrDefault(t.RequesterId)?.Name)} · assignee {E(t.AssigneeId is { } a ? users.GetValueOrDefault(a)?.Name : "—")} · updated {Time(t.UpdatedAt)} · tags {E(string.Join(", ", t.Tags))}</div>");
                 foreach (var c in t.Comments)
                 {
@@ -56,7 +59,7 @@ public static class SandboxPage
             html.Append(CultureInfo.InvariantCulture, $"<h2 id=\"intercom\">Intercom conversations ({conversations.Count})</h2>");
             foreach (var c in conversations.OrderByDescending(c => c.UpdatedAt).Take(200))
             {
-                html.Append(CultureInfo.InvariantCulture, $"<section class=\"conversation\" data-conversation-id=\"{E(c.Id)}\"><h3>{E(c.Id)} {E(c.Title)} <span class=\"status\">{E(c.State)}</span></h3>");
+                html.Append(CultureInfo.InvariantCulture, $"<section class=\"conversation\" id=\"conversation-{E(c.Id)}\" data-conversation-id=\"{E(c.Id)}\"><h3>{E(c.Id)} {E(c.Title)} <span class=\"status\">{E(c.State)}</span></h3>");
                 html.Append(CultureInfo.InvariantCulture, $"<div class=\"meta\">from {E(c.SourceAuthor.Name ?? c.SourceAuthor.Email ?? c.SourceAuthor.Id)} ({E(c.SourceAuthor.Type)}) · {c.Parts.Count.ToString(CultureInfo.InvariantCulture)} parts · updated {Time(DateTimeOffset.FromUnixTimeSeconds(c.UpdatedAt))}</div>");
                 html.Append(CultureInfo.InvariantCulture, $"<div class=\"comment\"><pre>{E(c.SourceBody)}</pre></div>");
                 foreach (var p in c.Parts.TakeLast(20))

@@ -28,6 +28,8 @@ public sealed class RateLimitOptions
     /// instead of holding a worker and running into the HTTP attempt timeout.
     /// </summary>
     public TimeSpan MaxPauseWait { get; set; } = TimeSpan.FromSeconds(5);
+
+    public int PerMinute(string vendor) => vendor == VendorNames.Zendesk ? ZendeskPerMinute : IntercomPerMinute;
 }
 
 /// <summary>The vendors Ferry calls; with the API host they name an account's budget in Redis.</summary>
@@ -136,6 +138,18 @@ public sealed class SharedRateBudget
             cancellationToken);
     }
 
+    /// <summary>The end of the account's pause after a 429 (this process's or, Redis permitting, any replica's); null when not paused.</summary>
+    public async Task<DateTimeOffset?> PausedUntilAsync(string account, CancellationToken cancellationToken)
+    {
+        var (_, shared) = await _redis.TryAsync(db => db.KeyTimeToLiveAsync(PauseKey(account)), cancellationToken);
+        var local = PausedFor(account);
+        var left = shared is { } remaining && remaining > local ? remaining : local;
+        return left > TimeSpan.Zero ? _time.GetUtcNow() + left : null;
+    }
+
+    /// <summary>A vendor account: the vendor plus the API host (a Zendesk subdomain; in tests, each sandbox).</summary>
+    public static string Account(string vendor, Uri? apiUrl) => $"{vendor}:{apiUrl?.Authority}";
+
     private static RedisKey PauseKey(string account) => $"ferry:budget:{account}:paused";
 
     private TimeSpan PausedFor(string account) =>
@@ -169,8 +183,7 @@ public sealed class SharedRateBudget
     {
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
-            // The account is the vendor plus the API host (a Zendesk subdomain; in tests, each sandbox).
-            var account = $"{vendor}:{request.RequestUri?.Authority}";
+            var account = Account(vendor, request.RequestUri);
             var paused = await budget.AcquireAsync(account, perMinute(), cancellationToken);
             if (paused > TimeSpan.Zero)
             {

@@ -88,18 +88,22 @@ public static class VendorHttpClientExtensions
 
     /// <summary>
     /// Puts the vendor's <see cref="SharedRateBudget"/> (one per account: vendor and API host) on a vendor API client (needs an <c>IConnectionMultiplexer</c>,
-    /// e.g. AddRedisClient). Handlers run in the order added: after a resilience handler it sits inside it, per attempt.
+    /// e.g. AddRedisClient), and inside it <see cref="VendorHealth"/>, which records every request actually sent. Handlers run in
+    /// the order added: after a resilience handler they sit inside it, per attempt.
     /// </summary>
     public static IHttpClientBuilder AddSharedRateBudget(this IHttpClientBuilder builder, string vendor)
     {
         builder.Services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section);
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.TryAddSingleton<SharedRateBudget>();
-        return builder.AddHttpMessageHandler(services =>
-        {
-            var limits = services.GetRequiredService<IOptionsMonitor<RateLimitOptions>>();
-            return new SharedRateBudget.Handler(services.GetRequiredService<SharedRateBudget>(), vendor,
-                () => vendor == VendorNames.Zendesk ? limits.CurrentValue.ZendeskPerMinute : limits.CurrentValue.IntercomPerMinute);
-        });
+        builder.Services.TryAddSingleton<VendorHealth>();
+        builder.Services.AddHostedService<VendorHealth.Flusher>();
+        return builder
+            .AddHttpMessageHandler(services =>
+            {
+                var limits = services.GetRequiredService<IOptionsMonitor<RateLimitOptions>>();
+                return new SharedRateBudget.Handler(services.GetRequiredService<SharedRateBudget>(), vendor, () => limits.CurrentValue.PerMinute(vendor));
+            })
+            .AddHttpMessageHandler(services => new VendorHealth.Handler(services.GetRequiredService<VendorHealth>(), vendor));
     }
 }

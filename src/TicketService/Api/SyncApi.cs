@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Ferry.ServiceDefaults.Vendors;
 using Ferry.TicketService.Attempts;
+using Ferry.TicketService.Operations;
 using Ferry.TicketService.Queue;
 using Ferry.TicketService.Reconcile;
 using Ferry.TicketService.Sync;
@@ -12,7 +14,9 @@ using Grpc.Core;
 namespace Ferry.TicketService.Api;
 
 /// <summary>The public Sync API (reached through the Gateway). Thin: validation and mapping only.</summary>
-public sealed partial class SyncApi(JobStore queue, AttemptLog attempts, AttemptFeed feed, SyncStore tickets, IntercomClient intercom, Backfill backfill, Reconciler reconciler) : V1.Sync.SyncBase
+public sealed partial class SyncApi(
+    JobStore queue, AttemptLog attempts, AttemptFeed feed, SyncStore tickets, IntercomClient intercom, Backfill backfill, OperatorStatus status, Reconciler reconciler)
+    : V1.Sync.SyncBase
 {
     private const int DefaultPageSize = 50;
     private const int MaxPageSize = 500;
@@ -112,15 +116,22 @@ public sealed partial class SyncApi(JobStore queue, AttemptLog attempts, Attempt
 
                 break;
             case RetryRequest.TargetOneofCase.AllDead when request.AllDead:
-                var requeued = await queue.RetryDeadAsync(Activity.Current?.Id, context.CancellationToken);
-                return new RetryReply { JobId = requeued.Count == 0 ? 0 : requeued[^1].JobId, Requeued = requeued.Count };
+                return await RetryDeadAsync(null, context.CancellationToken);
+            case RetryRequest.TargetOneofCase.DeadReason when !string.IsNullOrWhiteSpace(request.DeadReason):
+                return await RetryDeadAsync(request.DeadReason, context.CancellationToken);
             default:
-                throw new RpcException(new Status(StatusCode.InvalidArgument, "Give job_id, conversation_id or all_dead."));
+                throw new RpcException(new Status(StatusCode.InvalidArgument, "Give job_id, conversation_id, all_dead or dead_reason."));
         }
 
         // An active job absorbs the retry; a finished or dead one is followed by a fresh job.
         var queued = await queue.RequestAsync(conversationId, SyncTrigger.Retry, Activity.Current?.Id, context.CancellationToken);
         return new RetryReply { JobId = queued.JobId, Requeued = queued.Coalesced ? 0 : 1 };
+    }
+
+    private async Task<RetryReply> RetryDeadAsync(string? reason, CancellationToken cancellationToken)
+    {
+        var requeued = await queue.RetryDeadAsync(reason, Activity.Current?.Id, cancellationToken);
+        return new RetryReply { JobId = requeued.Count == 0 ? 0 : requeued[^1].JobId, Requeued = requeued.Count };
     }
 
     public override async Task<ListDeadJobsReply> ListDeadJobs(ListDeadJobsRequest request, ServerCallContext context)
@@ -132,16 +143,33 @@ public sealed partial class SyncApi(JobStore queue, AttemptLog attempts, Attempt
 
         var dead = await queue.ListDeadAsync(request.PageSize == 0 ? DefaultPageSize : request.PageSize, context.CancellationToken);
         var reply = new ListDeadJobsReply();
-        reply.Jobs.AddRange(dead.Select(d => new V1.DeadJob
+        reply.Jobs.AddRange(dead.Select(ToProto));
+        return reply;
+    }
+
+    public override async Task<SyncStatus> GetStatus(GetStatusRequest request, ServerCallContext context)
+    {
+        var report = await status.ReadAsync(context.CancellationToken);
+        var figures = report.Figures;
+        var reply = new SyncStatus
         {
-            JobId = d.JobId,
-            ConversationId = d.ConversationId,
-            TicketId = d.TicketId ?? 0,
-            Attempts = d.Attempts,
-            Reason = d.Reason,
-            DiedAt = Timestamp.FromDateTimeOffset(d.DiedAt),
-            CreatedAt = Timestamp.FromDateTimeOffset(d.CreatedAt),
-        }));
+            Paused = figures.Paused,
+            PausedReason = figures.PausedReason,
+            QueueDepth = report.QueueDepth,
+            OldestJobAgeSeconds = report.OldestJobAge.TotalSeconds,
+            LagP50Seconds = figures.LagP50Seconds,
+            LagP95Seconds = figures.LagP95Seconds,
+            SyncsPerMinute = { figures.SyncsPerMinute },
+            FailuresPerMinute = { figures.FailuresPerMinute },
+            LatestFailures = { report.LatestFailures.Select(ToProto) },
+            DeadJobs = { report.DeadJobs.Select(ToProto) },
+            DeadJobsTotal = report.DeadJobsTotal,
+            LatestFindings = { report.LatestFindings.Select(ToFinding) },
+            Vendors = { report.Vendors.Select(ToProto) },
+            LastReconcileAt = ToProto(figures.LastReconcileAt),
+            LastIntercomWebhookAt = ToProto(figures.LastIntercomWebhookAt),
+            LastZendeskWebhookAt = ToProto(figures.LastZendeskWebhookAt),
+        };
         return reply;
     }
 
@@ -276,6 +304,46 @@ public sealed partial class SyncApi(JobStore queue, AttemptLog attempts, Attempt
         Origin = a.Origin,
         VendorWrites = a.VendorWrites,
     };
+
+    private static V1.DeadJob ToProto(Data.DeadJob d) => new()
+    {
+        JobId = d.JobId,
+        ConversationId = d.ConversationId,
+        TicketId = d.TicketId ?? 0,
+        Attempts = d.Attempts,
+        Reason = d.Reason,
+        DiedAt = Timestamp.FromDateTimeOffset(d.DiedAt),
+        CreatedAt = Timestamp.FromDateTimeOffset(d.CreatedAt),
+    };
+
+    /// <summary>A finding is logged as an attempt whose reason is "&lt;kind&gt;: &lt;detail&gt;".</summary>
+    private static Finding ToFinding(AttemptRecord a)
+    {
+        var separator = a.Reason.IndexOf(": ", StringComparison.Ordinal);
+        return new Finding
+        {
+            Kind = separator < 0 ? a.Reason : a.Reason[..separator],
+            Detail = separator < 0 ? "" : a.Reason[(separator + 2)..],
+            ConversationId = a.ConversationId,
+            TicketId = a.TicketId ?? 0,
+            JobId = a.JobId ?? 0,
+            FoundAt = Timestamp.FromDateTimeOffset(a.StartedAt),
+        };
+    }
+
+    private static V1.VendorHealth ToProto(VendorHealthSnapshot v) => new()
+    {
+        Vendor = v.Vendor,
+        LastSuccessAt = ToProto(v.LastSuccessAt),
+        LastFailureAt = ToProto(v.LastFailureAt),
+        LastFailureStatus = v.LastFailureStatus,
+        BudgetPerMinute = v.BudgetPerMinute,
+        UsedLastMinute = v.UsedLastMinute,
+        PausedUntil = ToProto(v.PausedUntil),
+        AuthFailuresLastHour = v.AuthFailuresLastHour,
+    };
+
+    private static Timestamp? ToProto(DateTimeOffset? at) => at is { } value ? Timestamp.FromDateTimeOffset(value) : null;
 
     private static V1.JobState ToProto(Data.JobState state) => state switch
     {

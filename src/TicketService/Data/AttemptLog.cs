@@ -92,6 +92,15 @@ public sealed class AttemptLog(NpgsqlDataSource db)
         return await ReadAllAsync(command, cancellationToken);
     }
 
+    /// <summary>The newest entries with the outcome (failures, findings), newest first.</summary>
+    public async Task<IReadOnlyList<AttemptRecord>> LatestAsync(AttemptOutcome outcome, int limit, CancellationToken cancellationToken)
+    {
+        await using var command = db.CreateCommand(SelectSql + " WHERE outcome = @outcome ORDER BY attempt_id DESC LIMIT @limit");
+        command.Parameters.AddWithValue("outcome", outcome.ToDb());
+        command.Parameters.AddWithValue("limit", limit);
+        return await ReadAllAsync(command, cancellationToken);
+    }
+
     public async Task<AttemptRecord?> GetAsync(long attemptId, CancellationToken cancellationToken)
     {
         await using var command = db.CreateCommand(SelectSql + " WHERE attempt_id = @id");

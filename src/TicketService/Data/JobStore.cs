@@ -181,15 +181,19 @@ public sealed class JobStore(NpgsqlDataSource db, TimeProvider clock)
         return dead;
     }
 
-    /// <summary>Queues a fresh job for the conversation of every dead job in <see cref="ListDeadAsync"/>; returns the new jobs.</summary>
-    public async Task<IReadOnlyList<QueuedJob>> RetryDeadAsync(string? traceParent, CancellationToken cancellationToken)
+    /// <summary>
+    /// Queues a fresh job for the conversation of every dead job in <see cref="ListDeadAsync"/> (only those
+    /// that died for exactly <paramref name="reason"/> when given); returns the new jobs.
+    /// </summary>
+    public async Task<IReadOnlyList<QueuedJob>> RetryDeadAsync(string? reason, string? traceParent, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
         var conversations = new List<string>();
-        await using (var dead = new NpgsqlCommand(DeadJobsSql, connection, tx))
-        await using (var reader = await dead.ExecuteReaderAsync(cancellationToken))
+        await using (var dead = new NpgsqlCommand(DeadJobsSql + " AND (@reason::text IS NULL OR j.last_error = @reason)", connection, tx))
         {
+            dead.Parameters.AddWithValue("reason", NpgsqlDbType.Text, (object?)reason ?? DBNull.Value);
+            await using var reader = await dead.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
                 conversations.Add(reader.GetString(1));

@@ -1,6 +1,7 @@
 using Ferry.ServiceDefaults.Redis;
 using Ferry.TicketService.Api;
 using Ferry.TicketService.Attempts;
+using Ferry.TicketService.Operations;
 using Ferry.TicketService.Queue;
 using Ferry.TicketService.Reconcile;
 using Ferry.TicketService.RoundTrip;
@@ -31,6 +32,8 @@ internal static class Extensions
         builder.Services.AddSingleton<InboxWriter>();
         builder.Services.AddSingleton<SyncStore>();
         builder.Services.AddSingleton<AttemptLog>();
+        builder.Services.AddSingleton<StatusReport>();
+        builder.Services.AddSingleton<OperatorStatus>();
         builder.Services.AddSingleton<AttemptFeed>();
         builder.Services.AddHostedService(services => services.GetRequiredService<AttemptFeed>());
         builder.Services.AddSingleton<Backfill>();

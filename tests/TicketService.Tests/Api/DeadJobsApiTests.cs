@@ -1,38 +1,18 @@
 using Ferry.Testing;
 using Ferry.V1;
 using Grpc.Core;
-using Npgsql;
 
 namespace Ferry.TicketService.Tests.Api;
 
 /// <summary>What `ferry attempts --dead` and `ferry retry --dead` call: dead jobs with their reason, and re-running them.</summary>
-public sealed class DeadJobsApiTests(PostgresServer postgres, RedisServer redis) : IAsyncLifetime
+public sealed class DeadJobsApiTests(PostgresServer postgres, RedisServer redis) : SyncApiTest(postgres, redis, "dead")
 {
-    private TicketServiceHost _host = null!;
-    private NpgsqlDataSource _db = null!;
-
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    public async ValueTask InitializeAsync()
-    {
-        var connectionString = await postgres.CreateDatabaseAsync("dead");
-        _host = TicketServiceHost.WithoutVendors(connectionString, redis.ConnectionString);
-        _ = _host.Server;
-        _db = NpgsqlDataSource.Create(connectionString);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _db.DisposeAsync();
-        await _host.DisposeAsync();
-    }
-
     [Fact]
     public async Task Dead_jobs_are_listed_with_their_reason_and_retrying_them_queues_each_conversation_again()
     {
         await DeadJobAsync("501", "Zendesk import ticket failed with 422 UnprocessableEntity: Requester is suspended");
         await DeadJobAsync("502", "Conversation not found in Intercom (deleted, or another workspace)");
-        var sync = new V1.Sync.SyncClient(_host.CreateChannel());
+        var sync = Sync();
 
         var dead = await sync.ListDeadJobsAsync(new ListDeadJobsRequest(), cancellationToken: Ct);
 
@@ -48,12 +28,31 @@ public sealed class DeadJobsApiTests(PostgresServer postgres, RedisServer redis)
         Assert.Contains(state.JobState, new[] { V1.JobState.Pending, V1.JobState.Running });
     }
 
+    [Fact]
+    public async Task Retrying_by_reason_queues_only_the_dead_jobs_that_died_for_exactly_that_reason()
+    {
+        const string Suspended = "Zendesk import ticket failed with 422 UnprocessableEntity: Requester is suspended";
+        await DeadJobAsync("601", Suspended);
+        await DeadJobAsync("602", Suspended + " (twice)");
+        await DeadJobAsync("603", Suspended);
+        var sync = Sync();
+
+        var retried = await sync.RetryAsync(new RetryRequest { DeadReason = Suspended }, cancellationToken: Ct);
+
+        Assert.Equal(2, retried.Requeued);
+        var stillDead = await sync.ListDeadJobsAsync(new ListDeadJobsRequest(), cancellationToken: Ct);
+        Assert.Equal(["602"], stillDead.Jobs.Select(j => j.ConversationId).Where(id => id.StartsWith("60", StringComparison.Ordinal)));
+        Assert.Equal(0, (await sync.RetryAsync(new RetryRequest { DeadReason = "no job died like this" }, cancellationToken: Ct)).Requeued);
+        var blank = await Assert.ThrowsAsync<RpcException>(() => sync.RetryAsync(new RetryRequest { DeadReason = " " }, cancellationToken: Ct).ResponseAsync);
+        Assert.Equal(StatusCode.InvalidArgument, blank.StatusCode);
+    }
+
     [Theory]
     [InlineData(-1)]
     [InlineData(501)]
     public async Task A_page_size_out_of_range_is_invalid(int pageSize)
     {
-        var sync = new V1.Sync.SyncClient(_host.CreateChannel());
+        var sync = Sync();
         var error = await Assert.ThrowsAsync<RpcException>(() => sync.ListDeadJobsAsync(new ListDeadJobsRequest { PageSize = pageSize }, cancellationToken: Ct).ResponseAsync);
         Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
     }
@@ -61,7 +60,7 @@ public sealed class DeadJobsApiTests(PostgresServer postgres, RedisServer redis)
     private async Task DeadJobAsync(string conversationId, string reason)
     {
         // Written dead directly: a queued job would wake the host's worker.
-        await using var command = _db.CreateCommand("""
+        await using var command = Db.CreateCommand("""
             INSERT INTO sync.jobs (conversation_id, trigger, state, attempt, last_error, dead_at)
             VALUES (@conversation_id, 'webhook', 'dead', 3, @reason, now())
             """);

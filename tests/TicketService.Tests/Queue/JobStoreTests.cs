@@ -238,7 +238,7 @@ public sealed class JobStoreTests(PostgresServer postgres) : IAsyncLifetime
             Assert.Equal(JobState.Dead, await FinishAsync(job, JobTransition.Dead, window: TimeSpan.Zero));
         }
 
-        var queued = await _queue.RetryDeadAsync(null, Ct);
+        var queued = await _queue.RetryDeadAsync(null, null, Ct);
 
         Assert.Equal(2, queued.Count);
         Assert.Empty(await _queue.ListDeadAsync(10, Ct));

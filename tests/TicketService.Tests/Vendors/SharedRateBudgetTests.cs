@@ -13,24 +13,12 @@ namespace Ferry.TicketService.Tests.Vendors;
 
 public sealed class SharedRateBudgetTests(RedisServer redis) : IAsyncLifetime
 {
-    private ConnectionMultiplexer _first = null!;
-    private ConnectionMultiplexer _second = null!;
-    private ConnectionMultiplexer _down = null!;
+    private ReplicaConnections _redis = null!;
     private readonly string _account = $"v{Guid.NewGuid():N}";
 
-    public async ValueTask InitializeAsync()
-    {
-        _first = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
-        _second = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
-        _down = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{LocalServer.FreeLoopbackPort()},abortConnect=false,connectTimeout=200");
-    }
+    public async ValueTask InitializeAsync() => _redis = await ReplicaConnections.ConnectAsync(redis);
 
-    public async ValueTask DisposeAsync()
-    {
-        await _first.DisposeAsync();
-        await _second.DisposeAsync();
-        await _down.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => _redis.DisposeAsync();
 
     private static async Task<bool> MustWaitAsync(SharedRateBudget budget, string account, int perMinute)
     {
@@ -52,8 +40,8 @@ public sealed class SharedRateBudgetTests(RedisServer redis) : IAsyncLifetime
     public async Task Replicas_share_one_budget_per_vendor_account()
     {
         // 6 per minute: a burst of one, then one every 10 s.
-        var replicaA = Budget(_first);
-        var replicaB = Budget(_second);
+        var replicaA = Budget(_redis.First);
+        var replicaB = Budget(_redis.Second);
 
         Assert.False(await MustWaitAsync(replicaA, _account, 6));
         Assert.True(await MustWaitAsync(replicaB, _account, 6));
@@ -64,8 +52,8 @@ public sealed class SharedRateBudgetTests(RedisServer redis) : IAsyncLifetime
     [Fact]
     public async Task A_long_pause_is_reported_to_every_replica_instead_of_waited_out()
     {
-        var replicaA = Budget(_first);
-        var replicaB = Budget(_second);
+        var replicaA = Budget(_redis.First);
+        var replicaB = Budget(_redis.Second);
 
         await replicaA.PauseAsync(_account, TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
 
@@ -76,7 +64,7 @@ public sealed class SharedRateBudgetTests(RedisServer redis) : IAsyncLifetime
     [Fact]
     public async Task Without_Redis_requests_go_ahead_unpaced()
     {
-        var budget = Budget(_down);
+        var budget = Budget(_redis.Down);
 
         Assert.False(await MustWaitAsync(budget, _account, 6));
         Assert.False(await MustWaitAsync(budget, _account, 6));
@@ -86,8 +74,8 @@ public sealed class SharedRateBudgetTests(RedisServer redis) : IAsyncLifetime
     public async Task Retry_After_holds_for_another_service_sharing_Redis()
     {
         var vendor = new VendorStub((HttpStatusCode.TooManyRequests, 1));
-        using var tickets = vendor.ClientThrough(Budget(_first), _account);
-        using var identity = vendor.ClientThrough(Budget(_second), _account);
+        using var tickets = vendor.ClientThrough(Budget(_redis.First), _account);
+        using var identity = vendor.ClientThrough(Budget(_redis.Second), _account);
 
         await AssertSecondWaitsForRetryAfterAsync(vendor, tickets, identity);
     }
@@ -96,7 +84,7 @@ public sealed class SharedRateBudgetTests(RedisServer redis) : IAsyncLifetime
     public async Task Retry_After_holds_in_the_process_with_Redis_down()
     {
         var vendor = new VendorStub((HttpStatusCode.TooManyRequests, 1));
-        using var client = vendor.ClientThrough(Budget(_down), _account);
+        using var client = vendor.ClientThrough(Budget(_redis.Down), _account);
 
         await AssertSecondWaitsForRetryAfterAsync(vendor, client, client);
     }
@@ -118,7 +106,7 @@ public sealed class SharedRateBudgetTests(RedisServer redis) : IAsyncLifetime
     {
         var ct = TestContext.Current.CancellationToken;
         var vendor = new VendorStub((HttpStatusCode.TooManyRequests, 30));
-        using var client = vendor.ClientThrough(Budget(_down), _account);
+        using var client = vendor.ClientThrough(Budget(_redis.Down), _account);
 
         using var limited = await client.GetAsync("api", ct);
         using var deferred = await client.GetAsync("api", ct);
@@ -137,7 +125,7 @@ public sealed class SharedRateBudgetTests(RedisServer redis) : IAsyncLifetime
             ["Zendesk:BaseUrl"] = "http://vendor.test/",
             ["Zendesk:ApiToken"] = "token",
         });
-        builder.Services.AddSingleton<IConnectionMultiplexer>(_first);
+        builder.Services.AddSingleton<IConnectionMultiplexer>(_redis.First);
         builder.AddZendeskHttpClient<ZendeskTestClient>();
         using var host = builder.Build();
 

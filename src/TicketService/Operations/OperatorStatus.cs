@@ -1,0 +1,37 @@
+using Ferry.ServiceDefaults.Vendors;
+using Microsoft.Extensions.Options;
+
+namespace Ferry.TicketService.Operations;
+
+/// <summary>Everything the operator's status page shows, read at once.</summary>
+public sealed record OperatorStatusReport(
+    StatusFigures Figures,
+    long QueueDepth,
+    TimeSpan OldestJobAge,
+    IReadOnlyList<AttemptRecord> LatestFailures,
+    IReadOnlyList<DeadJob> DeadJobs,
+    int DeadJobsTotal,
+    IReadOnlyList<AttemptRecord> LatestFindings,
+    IReadOnlyList<VendorHealthSnapshot> Vendors);
+
+/// <summary>Gathers GetStatus: the database's figures and lists, and what every service saw of the vendors (through Redis).</summary>
+public sealed class OperatorStatus(
+    StatusReport report, HealthReadings health, JobStore queue, AttemptLog attempts, VendorHealth vendors, IOptions<IntercomOptions> intercom, IOptions<ZendeskOptions> zendesk)
+{
+    public const int ListLength = 20;
+
+    public async Task<OperatorStatusReport> ReadAsync(CancellationToken cancellationToken)
+    {
+        var figures = await report.ReadAsync(cancellationToken);
+        var sample = await health.ReadAsync(cancellationToken);
+        var failures = await attempts.LatestAsync(AttemptOutcome.Failure, ListLength, cancellationToken);
+        var findings = await attempts.LatestAsync(AttemptOutcome.Finding, ListLength, cancellationToken);
+        var dead = await queue.ListDeadAsync(ListLength, cancellationToken);
+        VendorHealthSnapshot[] vendorHealth =
+        [
+            await vendors.ReadAsync(VendorNames.Intercom, intercom.Value.BaseUrl, cancellationToken),
+            await vendors.ReadAsync(VendorNames.Zendesk, zendesk.Value.BaseUrl, cancellationToken),
+        ];
+        return new OperatorStatusReport(figures, sample.Depth, TimeSpan.FromSeconds(sample.OldestAgeSeconds), failures, dead, (int)sample.DeadJobs, findings, vendorHealth);
+    }
+}
