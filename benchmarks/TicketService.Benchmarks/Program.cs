@@ -43,18 +43,10 @@ Console.WriteLine(string.Create(inv, $"Machine: {Environment.ProcessorCount} cor
 Ferry.Sandbox.Contracts.OpenApiContract.ForVendor("zendesk");
 Ferry.Sandbox.Contracts.OpenApiContract.ForVendor("intercom");
 
-await using var postgres = new PostgresServer();
-await postgres.InitializeAsync();
-await using var redis = new RedisServer();
-await redis.InitializeAsync();
 // Rate limits lifted on both sides: the figures wanted are calls and latency, not 429 waits (see the
 // "at 700 requests/min" line for what the call count means under a real plan limit).
-await using var sandbox = await SandboxServer.CreateAsync(new Dictionary<string, string?>
-{
-    ["Sandbox:Zendesk:RateLimitPerMinute"] = "100000000",
-    ["Sandbox:Intercom:RateLimitPer10Seconds"] = "100000000",
-});
-var database = await postgres.CreateDatabaseAsync("bench");
+await using var infrastructure = await BenchmarkInfrastructure.StartAsync();
+var (sandbox, database) = (infrastructure.Sandbox, infrastructure.Database);
 using var admin = new HttpClient { BaseAddress = sandbox.BaseAddress };
 
 // --- Seed the sandbox through its admin API (notify:false: no webhooks of its own) -----------------
@@ -79,11 +71,11 @@ Console.WriteLine(string.Create(inv, $"Seeded {ferrySet.Count + naiveSet.Count} 
 
 // --- Ferry: IdentityService + AttachmentService in-process, TicketService in its own process ----------
 var identityGrpc = FreePort();
-await using var identity = IdentityApp.Build(Args(ServiceSettings(database, redis.ConnectionString, identityGrpc, sandbox)));
+await using var identity = IdentityApp.Build(CommandLine(infrastructure.ServiceSettings(identityGrpc)));
 await identity.MigrateAsync();
 await identity.StartAsync();
 var attachmentsGrpc = FreePort();
-await using var attachments = AttachmentServiceApp.Build(Args(new Dictionary<string, string?>(ServiceSettings(database, redis.ConnectionString, attachmentsGrpc, sandbox))
+await using var attachments = AttachmentServiceApp.Build(CommandLine(new Dictionary<string, string?>(infrastructure.ServiceSettings(attachmentsGrpc))
 {
     ["Attachments:AllowedHosts:0"] = "127.0.0.1",
     ["Attachments:AllowInsecureHttpForHosts:0"] = "127.0.0.1",
@@ -91,8 +83,7 @@ await using var attachments = AttachmentServiceApp.Build(Args(new Dictionary<str
 }));
 await attachments.StartAsync();
 var ticketsGrpc = FreePort();
-var ticketsOutput = new ConcurrentQueue<string>();
-using var tickets = StartTicketService(ticketsGrpc, identityGrpc, attachmentsGrpc, ticketsOutput);
+await using var tickets = StartTicketService(ticketsGrpc, identityGrpc, attachmentsGrpc);
 using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{ticketsGrpc}");
 var inbox = new SyncInbox.SyncInboxClient(channel);
 var sync = new Sync.SyncClient(channel);
@@ -171,14 +162,14 @@ var naiveSummary = Summarise("Naive (one call per part)", naiveMeasured, NaiveCo
 // --- Report ---------------------------------------------------------------------------------------------
 Console.WriteLine();
 Console.WriteLine(string.Create(inv, $"Results: {conversations} conversations × {comments} messages, arrivals {(rate > 0 ? $"{rate:0.##}/s" : "all at once")}, {workers} workers, vendor latency {vendorLatency} ms, {Environment.ProcessorCount} cores, load average {LoadAverage()}"));
-Console.WriteLine("| path | p50 ms | p90 ms | p99 ms | max ms | Zendesk calls / conversation | Intercom calls / conversation | wall s |");
-Console.WriteLine("|---|---|---|---|---|---|---|---|");
-foreach (var s in new[] { ferry, naiveSummary })
-{
-    Console.WriteLine(string.Create(inv, $"| {s.Name} | {s.P50:0.0} | {s.P90:0.0} | {s.P99:0.0} | {s.Max:0.0} | {s.ZendeskPerConversation:0.00} | {s.IntercomPerConversation:0.00} | {s.Wall:0.0} |"));
-}
-
-Console.WriteLine(string.Create(inv, $"| ratio Ferry / naive | {ferry.P50 / naiveSummary.P50:0.00}x | {ferry.P90 / naiveSummary.P90:0.00}x | {ferry.P99 / naiveSummary.P99:0.00}x | {ferry.Max / naiveSummary.Max:0.00}x | {ferry.ZendeskPerConversation / naiveSummary.ZendeskPerConversation:0.00}x | {ferry.IntercomPerConversation / naiveSummary.IntercomPerConversation:0.00}x | |"));
+WriteTable(
+    ["path", "p50 ms", "p90 ms", "p99 ms", "max ms", "Zendesk calls / conversation", "Intercom calls / conversation", "wall s"],
+    [
+        .. new[] { ferry, naiveSummary }.Select(s => (string[])[s.Name, .. new[] { s.P50, s.P90, s.P99, s.Max }.Select(v => v.ToString("0.0", inv)),
+            s.ZendeskPerConversation.ToString("0.00", inv), s.IntercomPerConversation.ToString("0.00", inv), s.Wall.ToString("0.0", inv)]),
+        ["ratio Ferry / naive", .. new[] { ferry.P50 / naiveSummary.P50, ferry.P90 / naiveSummary.P90, ferry.P99 / naiveSummary.P99, ferry.Max / naiveSummary.Max,
+            ferry.ZendeskPerConversation / naiveSummary.ZendeskPerConversation, ferry.IntercomPerConversation / naiveSummary.IntercomPerConversation }.Select(r => r.ToString("0.00", inv) + "x"), ""],
+    ]);
 Console.WriteLine(string.Create(inv, $"At a Zendesk plan limit of 700 requests/min: Ferry ≈ {700 / ferry.ZendeskPerConversation:0} conversations/min, naive ≈ {700 / naiveSummary.ZendeskPerConversation:0} conversations/min."));
 Console.WriteLine(string.Create(inv, $"TicketService's own attempt log: {attempts.Count} attempts for {ferryMeasured.Count} conversations, {attempts.Sum(a => a.VendorCalls) / (double)ferryMeasured.Count:0.00} vendor calls per conversation (its Intercom + Zendesk requests; IdentityService's are not in it)."));
 var enqueued = enqueueLatencies.Order().ToArray();
@@ -209,8 +200,6 @@ catch (OperationCanceledException)
 {
 }
 
-tickets.Kill(entireProcessTree: true);
-await tickets.WaitForExitAsync();
 await attachments.StopAsync();
 await identity.StopAsync();
 return failures.IsEmpty ? 0 : 1;
@@ -413,64 +402,18 @@ async Task ResetStatsAsync()
 
 async Task<JsonObject> StatsAsync() => (await admin.GetFromJsonAsync<JsonObject>(new Uri("/admin/stats", UriKind.Relative)))!;
 
-Process StartTicketService(int grpcPort, int identityPort, int attachmentsPort, ConcurrentQueue<string> output)
-{
-    var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
-    var dll = Path.Combine(LocalServer.RepositoryRoot, "src", "TicketService", "bin", configuration, "net10.0", "Ferry.TicketService.dll");
-    var start = new ProcessStartInfo("dotnet", [dll]) { WorkingDirectory = Path.GetDirectoryName(dll)!, UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-    var settings = new Dictionary<string, string?>(ServiceSettings(database, redis.ConnectionString, grpcPort, sandbox))
+ServiceProcess StartTicketService(int grpcPort, int identityPort, int attachmentsPort) =>
+    ServiceProcess.Start("TicketService", new Dictionary<string, string?>(infrastructure.ServiceSettings(grpcPort))
     {
         ["services:identity:grpc:0"] = $"http://127.0.0.1:{identityPort}",
         ["services:attachments:grpc:0"] = $"http://127.0.0.1:{attachmentsPort}",
         ["Queue:Workers"] = workers.ToString(inv),
         ["RateLimits:ZendeskPerMinute"] = "100000000",
         ["RateLimits:IntercomPerMinute"] = "100000000",
-    };
-    foreach (var (key, value) in settings)
-    {
-        start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
-    }
+    });
 
-    var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start TicketService.");
-    void Keep(string? line)
-    {
-        if (line is not null)
-        {
-            output.Enqueue(line);
-            while (output.Count > 200 && output.TryDequeue(out _))
-            {
-            }
-        }
-    }
-
-    process.OutputDataReceived += (_, e) => Keep(e.Data);
-    process.ErrorDataReceived += (_, e) => Keep(e.Data);
-    process.BeginOutputReadLine();
-    process.BeginErrorReadLine();
-    return process;
-}
-
-async Task WaitForTicketServiceAsync()
-{
-    for (var deadline = DateTime.UtcNow.AddSeconds(120); ; await Task.Delay(250))
-    {
-        if (tickets.HasExited)
-        {
-            throw new InvalidOperationException($"TicketService exited with {tickets.ExitCode}:\n{string.Join('\n', ticketsOutput)}");
-        }
-
-        try
-        {
-            await sync.ListAttemptsAsync(new ListAttemptsRequest { PageSize = 1 }, deadline: DateTime.UtcNow.AddSeconds(5));
-            return;
-        }
-        catch (Grpc.Core.RpcException) when (DateTime.UtcNow < deadline)
-        {
-        }
-    }
-}
-
-static string[] Args(IReadOnlyDictionary<string, string?> settings) => [.. settings.Select(s => $"--{s.Key}={s.Value}")];
+Task WaitForTicketServiceAsync() => tickets.WaitUntilReadyAsync<Grpc.Core.RpcException>(
+    () => sync.ListAttemptsAsync(new ListAttemptsRequest { PageSize = 1 }, deadline: DateTime.UtcNow.AddSeconds(5)).ResponseAsync, TimeSpan.FromSeconds(120));
 
 internal sealed record Seeded(string Id, byte[] Webhook);
 

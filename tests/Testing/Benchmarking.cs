@@ -47,4 +47,18 @@ public static class Benchmarking
 
         return settings;
     }
+
+    /// <summary>Prints a Markdown table (the form docs/BENCHMARKS.md quotes).</summary>
+    public static void WriteTable(IReadOnlyList<string> columns, IEnumerable<IReadOnlyList<string>> rows)
+    {
+        Console.WriteLine($"| {string.Join(" | ", columns)} |");
+        Console.WriteLine($"|{string.Concat(Enumerable.Repeat("---|", columns.Count))}");
+        foreach (var row in rows)
+        {
+            Console.WriteLine($"| {string.Join(" | ", row)} |");
+        }
+    }
+
+    /// <summary>Settings as command-line arguments (--Key=value) for a service hosted in-process.</summary>
+    public static string[] CommandLine(IReadOnlyDictionary<string, string?> settings) => [.. settings.Select(s => $"--{s.Key}={s.Value}")];
 }

@@ -52,22 +52,30 @@ public abstract class LocalServer : IAsyncDisposable
     public static string RepositoryRoot { get; } = FindRepositoryRoot();
 
     /// <summary>Polls <paramref name="ready"/> until it succeeds, failing fast if the process died.</summary>
-    protected async Task WaitUntilReadyAsync(Func<Task> ready, TimeSpan timeout)
+    protected Task WaitUntilReadyAsync(Func<Task> ready, TimeSpan timeout) =>
+        WaitForProcessAsync<Exception>(_process, () => $"Server exited with {_process.ExitCode}: {string.Join('\n', Output)}", ready, timeout);
+
+    /// <summary>
+    /// Calls <paramref name="probe"/> until it stops throwing <typeparamref name="TNotReady"/>; throws
+    /// <paramref name="died"/>'s message as soon as <paramref name="process"/> has exited.
+    /// </summary>
+    internal static async Task WaitForProcessAsync<TNotReady>(Process process, Func<string> died, Func<Task> probe, TimeSpan timeout)
+        where TNotReady : Exception
     {
         var deadline = DateTime.UtcNow + timeout;
         while (true)
         {
-            if (_process.HasExited)
+            if (process.HasExited)
             {
-                throw new InvalidOperationException($"Server exited with {_process.ExitCode}: {string.Join('\n', Output)}");
+                throw new InvalidOperationException(died());
             }
 
             try
             {
-                await ready();
+                await probe();
                 return;
             }
-            catch (Exception) when (DateTime.UtcNow < deadline)
+            catch (TNotReady) when (DateTime.UtcNow < deadline)
             {
                 await Task.Delay(100);
             }

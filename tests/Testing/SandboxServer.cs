@@ -64,6 +64,13 @@ public sealed class SandboxServer : IAsyncLifetime
         return server;
     }
 
+    /// <summary>A sandbox of its own whose vendor rate limits never answer 429: for benchmarks that count calls or time them, not waits.</summary>
+    public static Task<SandboxServer> CreateWithoutRateLimitsAsync() => CreateAsync(new Dictionary<string, string?>
+    {
+        ["Sandbox:Zendesk:RateLimitPerMinute"] = "100000000",
+        ["Sandbox:Intercom:RateLimitPer10Seconds"] = "100000000",
+    });
+
     /// <summary>Root of the sandbox, e.g. http://127.0.0.1:41234/ (the human page is here).</summary>
     public Uri BaseAddress { get; private set; } = null!;
 
@@ -117,6 +124,9 @@ public sealed class SandboxServer : IAsyncLifetime
 
     /// <summary>The live options: set Options.Intercom.WebhookUrl / Options.Zendesk.WebhookUrl at run time.</summary>
     public SandboxOptions Options => Services.GetRequiredService<SandboxOptions>();
+
+    /// <summary>Vendor API requests received, per vendor and route (what GET /admin/stats answers); Reset() between measured phases.</summary>
+    public RequestStats Stats => Services.GetRequiredService<RequestStats>();
 
     /// <summary>Renders Intercom JSON and pre-signed attachment URLs.</summary>
     public IntercomRenderer IntercomRenderer => Services.GetRequiredService<IntercomRenderer>();
