@@ -135,6 +135,40 @@ public sealed class GatewayWithTicketServiceTests(RedisServer redis, PostgresSer
         Assert.Equal(ack.JobId, state.JobId);
     }
 
+    [Fact]
+    public async Task Zendesk_delivery_replayed_with_a_new_invocation_id_inside_the_signature_window_is_a_duplicate()
+    {
+        var database = await postgres.CreateDatabaseAsync("gateway");
+        await using var tickets = await TicketServiceProcess.StartAsync(GatewayHost.FreePort(), database, redis.ConnectionString);
+        await using var gateway = await GatewayHost.StartAsync(redis.ConnectionString, tickets.GrpcAddress);
+        var ticketId = Random.Shared.NextInt64(100_000, 900_000);
+        var json = Deliveries.ZendeskJson(ticketId, "999" + Random.Shared.Next(100_000, 999_999));
+        var signedAt = DateTimeOffset.UtcNow.AddMinutes(-1);
+
+        async Task<WebhookAck> SendAsync(string invocationId)
+        {
+            using var response = await gateway.Http.SendAsync(Deliveries.SignedZendesk(json, signedAt, invocationId), Ct);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            return (await response.Content.ReadFromJsonAsync<WebhookAck>(Ct))!;
+        }
+
+        Assert.Equal("queued", (await SendAsync("inv_original")).Status);
+
+        // The invocation id header is not signed: an attacker who captured the delivery can change it at will.
+        Assert.Equal("duplicate", (await SendAsync("inv_forged_1")).Status);
+
+        // Without Redis's memory, the inbox's delivery id (derived from the signed bytes) still refuses it.
+        await using (var multiplexer = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString))
+        {
+            var signedTimestamp = signedAt.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture);
+            Assert.True(await multiplexer.GetDatabase().KeyDeleteAsync(
+                DeliveryDedup.Key("zendesk", WebhookEndpoints.ContentDeliveryId(signedTimestamp, System.Text.Encoding.UTF8.GetBytes(json)))));
+        }
+
+        Assert.Equal("duplicate", (await SendAsync("inv_forged_2")).Status);
+        Assert.Equal(1, await CountAsync(database, "SELECT count(*) FROM sync.inbox WHERE ticket_id = @id::bigint", ticketId.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+    }
+
     private static async Task<long> CountAsync(string database, string sql, string id)
     {
         await using var connection = new NpgsqlConnection(database);
