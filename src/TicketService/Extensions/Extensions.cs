@@ -2,6 +2,7 @@ using Ferry.ServiceDefaults.Redis;
 using Ferry.TicketService.Api;
 using Ferry.TicketService.Attempts;
 using Ferry.TicketService.Queue;
+using Ferry.TicketService.Retention;
 using Ferry.TicketService.RoundTrip;
 using Ferry.TicketService.Rules;
 using Ferry.TicketService.Sync;
@@ -54,6 +55,12 @@ internal static class Extensions
         builder.Services.AddTransient<IJobHandler, SyncJobHandler>();
         builder.Services.AddHostedService<JobWorker>();
         builder.Services.AddHostedService<QueueSampler>();
+
+        builder.Services.AddOptions<RetentionOptions>().BindConfiguration(RetentionOptions.Section).ValidateDataAnnotations()
+            .Validate(o => o.DeliveryIds >= o.Inbox, "Retention:DeliveryIds must not be shorter than Retention:Inbox (a delivery row outlives its payload).")
+            .ValidateOnStart();
+        builder.Services.AddSingleton<RetentionStore>();
+        builder.Services.AddHostedService<RetentionService>();
 
         // Both clients carry the shared rate budget (AddIntercomHttpClient / AddZendeskHttpClient).
         builder.Services.AddTransient<VendorCalls.CountingHandler>();
