@@ -29,6 +29,52 @@ public sealed class SyncApiErrorTests(PostgresServer postgres, RedisServer redis
         Assert.Contains("delivery_id", error.Status.Detail, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("../77")]
+    [InlineData("77 OR 1=1")]
+    [InlineData("12345678901234567890123456789012345678901234567890123456789012345")]
+    public async Task Enqueue_with_a_conversation_id_the_Sync_API_would_refuse_is_invalid(string conversationId)
+    {
+        var inbox = new SyncInbox.SyncInboxClient(_host.CreateChannel());
+        var error = await Assert.ThrowsAsync<RpcException>(() => inbox.EnqueueAsync(new EnqueueRequest
+        {
+            Source = Vendor.Intercom, DeliveryId = "notif_bad_" + Guid.NewGuid().ToString("N"), Topic = "conversation.user.replied", ConversationId = conversationId,
+        }, cancellationToken: Ct).ResponseAsync);
+
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.Equal("conversation_id must be an Intercom conversation id (letters, digits, '-' or '_', at most 64).", error.Status.Detail);
+    }
+
+    [Fact]
+    public async Task Enqueue_with_a_negative_ticket_id_is_invalid()
+    {
+        var inbox = new SyncInbox.SyncInboxClient(_host.CreateChannel());
+        var error = await Assert.ThrowsAsync<RpcException>(() => inbox.EnqueueAsync(new EnqueueRequest
+        {
+            Source = Vendor.Zendesk, DeliveryId = "zd-negative", Topic = "ticket.status_changed", TicketId = -5, ConversationId = "77",
+        }, cancellationToken: Ct).ResponseAsync);
+
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.Equal("ticket_id must be a Zendesk ticket id (positive; 0 when there is none).", error.Status.Detail);
+    }
+
+    [Fact]
+    public async Task A_Zendesk_external_id_that_names_no_valid_conversation_is_not_ours()
+    {
+        var inbox = new SyncInbox.SyncInboxClient(_host.CreateChannel());
+        var reply = await inbox.EnqueueAsync(new EnqueueRequest
+        {
+            Source = Vendor.Zendesk,
+            DeliveryId = "zd-forged-external-id",
+            Topic = "ticket.status_changed",
+            TicketId = 556,
+            Payload = ByteString.CopyFromUtf8("""{"ticket_id":"556","external_id":"intercom-conversation-../../admin","status":"solved"}"""),
+        }, cancellationToken: Ct);
+
+        Assert.True(reply.Ignored);
+        Assert.Equal(0, reply.JobId);
+    }
+
     [Fact]
     public async Task Enqueue_records_once_and_answers_duplicate_for_a_redelivery()
     {
