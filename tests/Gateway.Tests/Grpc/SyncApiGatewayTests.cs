@@ -63,6 +63,25 @@ public sealed class SyncApiGatewayTests(RedisServer redis) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Calls_without_a_valid_key_are_rate_limited_per_address_without_starving_the_clients()
+    {
+        using var channel = _gateway.GrpcChannel();
+        var client = new Sync.SyncClient(channel);
+        var codes = new List<StatusCode>();
+        for (var i = 0; i < 4; i++)
+        {
+            var error = await Assert.ThrowsAsync<RpcException>(() =>
+                client.GetSyncAsync(new GetSyncRequest { ConversationId = "1" }, Key("guess-" + i), cancellationToken: Ct).ResponseAsync);
+            codes.Add(error.StatusCode);
+        }
+
+        Assert.Equal([StatusCode.Unauthenticated, StatusCode.Unauthenticated, StatusCode.Unauthenticated, StatusCode.ResourceExhausted], codes);
+        var keyed = await Assert.ThrowsAsync<RpcException>(() =>
+            client.GetSyncAsync(new GetSyncRequest { ConversationId = "1" }, Key(GatewayHost.ApiKey), cancellationToken: Ct).ResponseAsync);
+        Assert.Equal(StatusCode.Unavailable, keyed.StatusCode);
+    }
+
+    [Fact]
     public async Task Rate_limit_is_per_client_and_answers_ResourceExhausted()
     {
         using var channel = _gateway.GrpcChannel();
