@@ -195,6 +195,10 @@ public sealed partial class SyncApi(JobStore queue, AttemptLog attempts, Attempt
         {
             // The watcher hung up.
         }
+        catch (WatcherTooSlowException e)
+        {
+            throw new RpcException(new Status(StatusCode.ResourceExhausted, e.Message));
+        }
     }
 
     /// <summary>The trimmed id, or InvalidArgument (shared with the inbox's Enqueue).</summary>
