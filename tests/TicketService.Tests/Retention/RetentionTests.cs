@@ -10,15 +10,12 @@ namespace Ferry.TicketService.Tests.Retention;
 public sealed class RetentionTests(PostgresServer postgres, RedisServer redis) : IAsyncLifetime
 {
     private readonly SyncDatabase _db = new(postgres);
-    private JobStore _queue = null!;
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    public async ValueTask InitializeAsync()
-    {
-        await _db.InitializeAsync();
-        _queue = new JobStore(_db.DataSource, TimeProvider.System);
-    }
+    private JobStore Queue => new(_db.DataSource, TimeProvider.System);
+
+    public ValueTask InitializeAsync() => _db.InitializeAsync();
 
     public ValueTask DisposeAsync() => _db.DisposeAsync();
 
@@ -31,44 +28,35 @@ public sealed class RetentionTests(PostgresServer postgres, RedisServer redis) :
     private static Delivery Webhook(string deliveryId) =>
         new("intercom", deliveryId, "conversation.user.replied", "c-" + deliveryId, null, DateTimeOffset.UtcNow, """{"email":"pat@customers.example"}"""u8.ToArray(), null);
 
-    private Task<long> AgeAsync(string deliveryId, int days) =>
-        _db.ScalarAsync($"UPDATE sync.inbox SET received_at = now() - interval '{days} days' WHERE delivery_id = '{deliveryId}' RETURNING 1");
-
-    [Fact]
-    public async Task Payloads_older_than_the_inbox_retention_are_nulled_and_their_delivery_ids_still_deduplicate()
+    /// <summary>Deliveries received <c>days</c> ago, through the real enqueue path.</summary>
+    private async Task ReceivedAsync(params (string DeliveryId, int Days)[] deliveries)
     {
-        await _queue.EnqueueAsync(Webhook("old"), queuesSync: true, Ct);
-        await _queue.EnqueueAsync(Webhook("recent"), queuesSync: true, Ct);
-        await AgeAsync("old", 8);
-        await AgeAsync("recent", 6);
-
-        var pass = await Service().PurgeAsync(Ct);
-
-        Assert.Equal(new RetentionPass(1, 0, 0), pass);
-        Assert.Equal(1, await _db.ScalarAsync("SELECT count(*) FROM sync.inbox WHERE delivery_id = 'old' AND payload IS NULL"));
-        Assert.Equal(1, await _db.ScalarAsync("SELECT count(*) FROM sync.inbox WHERE delivery_id = 'recent' AND payload IS NOT NULL"));
-        Assert.True((await _queue.EnqueueAsync(Webhook("old"), queuesSync: true, Ct)).Duplicate);
+        foreach (var (deliveryId, days) in deliveries)
+        {
+            await Queue.EnqueueAsync(Webhook(deliveryId), queuesSync: true, Ct);
+            await _db.ScalarAsync($"UPDATE sync.inbox SET received_at = now() - interval '{days} days' WHERE delivery_id = '{deliveryId}' RETURNING 1");
+        }
     }
 
     [Fact]
-    public async Task Delivery_ids_are_deleted_only_after_their_own_longer_retention()
+    public async Task Inbox_payloads_are_nulled_after_a_week_and_delivery_ids_deleted_only_after_their_longer_retention()
     {
-        await _queue.EnqueueAsync(Webhook("month-old"), queuesSync: true, Ct);
-        await _queue.EnqueueAsync(Webhook("weeks-old"), queuesSync: true, Ct);
-        await AgeAsync("month-old", 31);
-        await AgeAsync("weeks-old", 29);
+        await ReceivedAsync(("month-old", 31), ("weeks-old", 29), ("old", 8), ("recent", 6));
 
         var pass = await Service().PurgeAsync(Ct);
 
-        Assert.Equal(new RetentionPass(2, 1, 0), pass);
+        // month-old's payload is nulled, then its row deleted; weeks-old and old keep their (now empty) rows.
+        Assert.Equal(new RetentionPass(3, 1, 0), pass);
         Assert.Equal(0, await _db.ScalarAsync("SELECT count(*) FROM sync.inbox WHERE delivery_id = 'month-old'"));
-        Assert.Equal(1, await _db.ScalarAsync("SELECT count(*) FROM sync.inbox WHERE delivery_id = 'weeks-old'"));
+        Assert.Equal(2, await _db.ScalarAsync("SELECT count(*) FROM sync.inbox WHERE delivery_id IN ('weeks-old', 'old') AND payload IS NULL"));
+        Assert.Equal(1, await _db.ScalarAsync("SELECT count(*) FROM sync.inbox WHERE delivery_id = 'recent' AND payload IS NOT NULL"));
+        Assert.True((await Queue.EnqueueAsync(Webhook("old"), queuesSync: true, Ct)).Duplicate);
     }
 
     [Fact]
     public async Task Attempts_older_than_their_retention_are_deleted_in_batches()
     {
-        var job = await _queue.RequestAsync("conv-retention", SyncTrigger.Api, null, Ct);
+        var job = await Queue.RequestAsync("conv-retention", SyncTrigger.Api, null, Ct);
         await _db.ScalarAsync($"""
             INSERT INTO sync.attempts (job_id, attempt_number, conversation_id, trigger, outcome, started_at, finished_at)
             SELECT {job.JobId}, n, 'conv-retention', 'api', 'failure', now() - make_interval(days => age), now() - make_interval(days => age)
