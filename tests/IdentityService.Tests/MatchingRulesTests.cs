@@ -30,6 +30,36 @@ public sealed class MatchingRulesTests
     }
 
     [Theory]
+    [InlineData(" Ann@Example.COM ", "ann@example.com")]
+    [InlineData("o'brien+tag@example.com", "o'brien+tag@example.com")]
+    [InlineData("*@acme.test", "*@acme.test")]
+    [InlineData("jos\u0065\u0301@b\u00fccher.example", "jos\u00e9@xn--bcher-kva.example")]
+    [InlineData("ANA@BU\u0308CHER.Example", "ana@xn--bcher-kva.example")]
+    public void Addresses_are_trimmed_lower_cased_NFC_and_punycode(string raw, string expected) =>
+        Assert.Equal(expected, EmailAddress.Normalize(raw));
+
+    [Theory]
+    [InlineData("bob smith@acme.test")]
+    [InlineData("\"bob\"@acme.test")]
+    [InlineData("bob@acme.test OR alice@acme.test")]
+    [InlineData("bob")]
+    [InlineData("a@b@acme.test")]
+    [InlineData(".bob@acme.test")]
+    [InlineData("bob@acme_corp.test")]
+    [InlineData("bob@localhost")]
+    [InlineData("bob@acme.test.")]
+    public void Things_that_are_not_addresses_have_no_normal_form(string raw) =>
+        Assert.Null(EmailAddress.Normalize(raw));
+
+    [Fact]
+    public void A_contact_with_a_malformed_address_is_refused_naming_the_field_not_the_value()
+    {
+        var refused = Assert.Throws<InvalidContactException>(() => ContactInput.Create("c1", "user", "", "ok@example.com", ["", "not an address"], null));
+
+        Assert.Equal("contact.other_emails[1] is not an email address (expected local-part@domain); nothing was linked.", refused.Message);
+    }
+
+    [Theory]
     [InlineData(null)]
     [InlineData("")]
     [InlineData("   ")]

@@ -28,7 +28,7 @@ public sealed class SharedRateBudgetTests(IdentityHost host) : IClassFixture<Ide
         host.Sandbox.Faults.Current = new FaultSettings();
         await Task.Delay(RetryAfterWatch.Grace + TimeSpan.FromMilliseconds(100), ct);
         var lookup = Stopwatch.StartNew();
-        await zendesk.FindByEmailAsync(Contacts.NewEmail("unknown"), ct);
+        await zendesk.SearchByEmailAsync(Contacts.NewEmail("unknown"), ct);
         lookup.Stop();
         await create;
 

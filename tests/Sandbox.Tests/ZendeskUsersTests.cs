@@ -41,6 +41,27 @@ public sealed class ZendeskUsersTests(SandboxServer sandbox)
     }
 
     [Fact]
+    public async Task Search_is_full_text_wildcards_and_partial_values_match_and_quotes_keep_a_value_literal()
+    {
+        using var zendesk = sandbox.CreateZendeskClient();
+        var domain = $"{TestJson.Unique("acme")}.test";
+        var alice = sandbox.Zendesk.AddUser("Alice", $"alice@{domain}");
+        var jimBob = sandbox.Zendesk.AddUser("Jim Bob", $"jim.bob@{domain}");
+
+        async Task<long[]> Search(string query)
+        {
+            var (_, page) = await zendesk.GetJsonAsync($"api/v2/users/search?query={Uri.EscapeDataString(query)}");
+            return [.. page["users"]!.AsArray().Select(u => u!["id"]!.GetValue<long>())];
+        }
+
+        Assert.Equal([alice.Id, jimBob.Id], await Search($"email:*@{domain}"));
+        Assert.Equal([jimBob.Id], await Search($"email:bob@{domain}"));
+        Assert.Equal([jimBob.Id], await Search($"email:\"BOB@{domain}\""));
+        Assert.Empty(await Search($"email:\"*@{domain}\""));
+        Assert.Equal([alice.Id], await Search($"email:\"alice@{domain}\" Alice"));
+    }
+
+    [Fact]
     public async Task Identities_can_be_added_but_not_stolen_from_another_user()
     {
         using var zendesk = sandbox.CreateZendeskClient();

@@ -16,7 +16,10 @@ public static class Extensions
     /// <summary>Authorization policy of the Sync API route and reflection: a known API key.</summary>
     public const string ApiClientPolicy = "api-client";
 
-    /// <summary>Rate limiter policy of the Sync API route and reflection: partitioned by client name.</summary>
+    /// <summary>
+    /// Rate limiter policy of the Sync API route and reflection: partitioned by client name, and calls without
+    /// a valid key by remote address, so key guessing is throttled without starving the real clients.
+    /// </summary>
     public const string PerClientRateLimit = "per-client";
 
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
@@ -51,7 +54,10 @@ public static class Extensions
             limiter.AddPolicy(PerClientRateLimit, context =>
             {
                 var limits = context.RequestServices.GetRequiredService<IOptions<ApiRateLimitOptions>>().Value;
-                return RateLimitPartition.GetFixedWindowLimiter(context.User.Identity?.Name ?? "anonymous",
+                var partition = context.User.Identity is { IsAuthenticated: true, Name: { } client }
+                    ? "client:" + client
+                    : "anonymous:" + context.Connection.RemoteIpAddress;
+                return RateLimitPartition.GetFixedWindowLimiter(partition,
                     _ => new FixedWindowRateLimiterOptions { PermitLimit = limits.PermitLimit, Window = limits.Window, QueueLimit = 0 });
             });
             limiter.OnRejected = (context, _) =>
@@ -63,7 +69,7 @@ public static class Extensions
                 }
 
                 return new ValueTask(GrpcStatusResponse.WriteAsync(context.HttpContext.Response, StatusCode.ResourceExhausted,
-                    "Rate limit for this API key exceeded; retry later."));
+                    "Rate limit exceeded (per API key; per address for calls without a valid key); retry later."));
             };
         });
 
@@ -87,9 +93,10 @@ public static class Extensions
         }
 
         app.UseAuthentication();
+        // Before authorization, which would answer calls without a valid key before they were counted.
+        app.UseRateLimiter();
         app.UseAuthorization();
         app.UseAntiforgery();
-        app.UseRateLimiter();
 
         app.MapDefaultEndpoints();
         app.MapGrpcHealthChecksService();

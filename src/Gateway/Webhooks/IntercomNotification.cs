@@ -10,8 +10,8 @@ public sealed record IntercomNotification(string Id, string Topic, string? Conve
     public const string PingTopic = "ping";
 
     /// <summary>
-    /// Topics Ferry acts on (shared/reference/APIS.md): the conversation topics TicketService syncs on, and
-    /// contact updates; every other topic is acknowledged and counted only.
+    /// Topics Ferry records: the conversation topics TicketService syncs on, and contact updates (recorded,
+    /// starting nothing); every other topic is acknowledged and counted only.
     /// </summary>
     public static FrozenSet<string> UsedTopics { get; } =
         VendorEvents.IntercomSyncTopics.Append("contact.user.updated").Append("contact.lead.updated").ToFrozenSet(StringComparer.Ordinal);

@@ -129,8 +129,9 @@ public static class WebhookEndpoints
             return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Malformed ticket event.", detail: parsed.Error);
         }
 
-        string? invocationId = context.Request.Headers[ZendeskSignature.InvocationIdHeader];
-        var deliveryId = string.IsNullOrWhiteSpace(invocationId) ? ContentDeliveryId(timestamp!, raw.Span) : invocationId;
+        // Only the timestamp and the body are signed: a delivery id from any other header (the invocation id)
+        // would let a captured delivery be replayed inside the tolerance window as a "new" one.
+        var deliveryId = ContentDeliveryId(timestamp!, raw.Span);
         DateTimeOffset? sentAt = ZendeskSignature.TryParseTimestamp(timestamp!, out var signedAt) ? signedAt : null;
         return await forwarder.ForwardAsync(
             new WebhookDelivery(Vendor.Zendesk, deliveryId, ZendeskTicketEvent.Topic, ticketEvent.ConversationId, ticketEvent.TicketId,
@@ -138,7 +139,7 @@ public static class WebhookEndpoints
             context.RequestAborted);
     }
 
-    /// <summary>Without an invocation id, the same signed content is the same delivery: sha256(timestamp + body).</summary>
+    /// <summary>The same signed content is the same delivery: sha256(timestamp + body).</summary>
     public static string ContentDeliveryId(string timestamp, ReadOnlySpan<byte> body)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);

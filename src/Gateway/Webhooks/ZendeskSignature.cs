@@ -20,7 +20,6 @@ public static class ZendeskSignature
 {
     public const string SignatureHeader = "X-Zendesk-Webhook-Signature";
     public const string TimestampHeader = "X-Zendesk-Webhook-Signature-Timestamp";
-    public const string InvocationIdHeader = "X-Zendesk-Webhook-Invocation-Id";
 
     public static ZendeskSignatureCheck Check(
         ReadOnlySpan<byte> body, string? signature, string? timestamp, ReadOnlySpan<byte> secret, DateTimeOffset now, TimeSpan tolerance)

@@ -23,8 +23,8 @@ public enum MatchMethod
 }
 
 /// <summary>
-/// An Intercom contact as IdentityService matches it: addresses trimmed, lower-cased and de-duplicated
-/// (primary first), blank values dropped.
+/// An Intercom contact as IdentityService matches it: addresses normalised (<see cref="EmailAddress"/>) and
+/// de-duplicated (primary first), blank values dropped, anything else that is not an address refused.
 /// </summary>
 public sealed record ContactInput(string ContactId, string Role, string Name, IReadOnlyList<string> Emails, string? ExternalId)
 {
@@ -40,9 +40,18 @@ public sealed record ContactInput(string ContactId, string Role, string Name, IR
         }
 
         var emails = new List<string>();
-        foreach (var candidate in (otherEmails ?? []).Prepend(email))
+        var candidates = (otherEmails ?? []).Select((e, i) => ((string?)e, $"contact.other_emails[{i}]"));
+        foreach (var (candidate, field) in candidates.Prepend((email, "contact.email")))
         {
-            if (EmailAddress.Normalize(candidate) is { } normalized && !emails.Contains(normalized))
+            if (string.IsNullOrWhiteSpace(candidate))
+            {
+                continue;
+            }
+
+            // Refused rather than searched: Zendesk search is full text, so a malformed value could find other people.
+            var normalized = EmailAddress.Normalize(candidate)
+                ?? throw new InvalidContactException($"{field} is not an email address (expected local-part@domain); nothing was linked.");
+            if (!emails.Contains(normalized))
             {
                 emails.Add(normalized);
             }
@@ -65,16 +74,6 @@ public sealed record ContactInput(string ContactId, string Role, string Name, IR
     public string DisplayName =>
         Name.Length > 0 ? Name
         : PrimaryEmail ?? $"Intercom {(Role.Length > 0 ? Role : "contact")} {ContactId}";
-}
-
-public static class EmailAddress
-{
-    /// <summary>Trimmed and lower-cased (Zendesk compares addresses case-insensitively); null when blank.</summary>
-    public static string? Normalize(string? raw)
-    {
-        var trimmed = raw?.Trim();
-        return string.IsNullOrEmpty(trimmed) ? null : trimmed.ToLowerInvariant();
-    }
 }
 
 /// <summary>The request itself is unusable (maps to InvalidArgument).</summary>

@@ -26,6 +26,9 @@ public sealed partial class RequesterResolver(
     TimeProvider time,
     ILogger<RequesterResolver> logger)
 {
+    /// <summary>Search hits whose identities are read before giving up on finding the address's owner.</summary>
+    private const int MaxCandidates = 5;
+
     private ZendeskUsersClient? _zendesk;
 
     /// <summary>Created on first use only: a link-table hit builds no HTTP client at all.</summary>
@@ -127,7 +130,7 @@ public sealed partial class RequesterResolver(
         string? matchedEmail = null;
         foreach (var email in contact.Emails)
         {
-            byEmail = await ZendeskClient.FindByEmailAsync(email, ct);
+            byEmail = await FindOwnerAsync(email, ct);
             if (byEmail is not null)
             {
                 matchedEmail = email;
@@ -183,6 +186,31 @@ public sealed partial class RequesterResolver(
         return (userId, method, conflict);
     }
 
+    /// <summary>
+    /// The user holding <paramref name="email"/> (normalised) as its primary address or any email identity.
+    /// A search hit is only a candidate; at most <see cref="MaxCandidates"/> are checked identity by identity
+    /// (missing the owner then is safe: create_or_update matches by email and answers with the existing user).
+    /// </summary>
+    private async Task<ZendeskUser?> FindOwnerAsync(string email, CancellationToken ct)
+    {
+        var candidates = await ZendeskClient.SearchByEmailAsync(email, ct);
+        if (candidates.FirstOrDefault(u => EmailAddress.Normalize(u.Email) == email) is { } primaryOwner)
+        {
+            return primaryOwner;
+        }
+
+        foreach (var candidate in candidates.Take(MaxCandidates))
+        {
+            var identities = await ZendeskClient.ListIdentitiesAsync(candidate.Id, ct);
+            if (identities.Any(i => i.Type == "email" && EmailAddress.Normalize(i.Value) == email))
+            {
+                return candidate;
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>The contact's addresses the user does not hold yet (one identities call when there is more than one address).</summary>
     private async Task<IEnumerable<string>> MissingIdentitiesAsync(ZendeskUser user, string? matchedEmail, ContactInput contact, CancellationToken ct)
     {
@@ -228,7 +256,7 @@ public sealed partial class RequesterResolver(
                 throw new ZendeskException($"Zendesk user {userId} disappeared while adding identities.", transient: true, status: 404);
             }
 
-            if (outcome == IdentityAddOutcome.Rejected && await ZendeskClient.FindByEmailAsync(email, ct) is { } owner && owner.Id != userId)
+            if (outcome == IdentityAddOutcome.Rejected && await FindOwnerAsync(email, ct) is { } owner && owner.Id != userId)
             {
                 var conflict = new LinkConflict(ConflictKind.EmailOwnedByOtherUser, owner.Id, null, userId,
                     $"An address of the contact belongs to Zendesk user {owner.Id}; it was not added to user {userId} and nothing was merged.");

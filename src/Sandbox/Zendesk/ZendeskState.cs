@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using Ferry.Sandbox.Common;
 using Ferry.Sandbox.Extensions;
 
@@ -16,7 +17,7 @@ public readonly record struct Outcome<T>(T? Value, IResult? Error)
 }
 
 /// <summary>The emulated Zendesk account: users, tickets, uploads, jobs. Thread-safe (one lock).</summary>
-public sealed class ZendeskState(SandboxClock clock, SandboxOptions options)
+public sealed partial class ZendeskState(SandboxClock clock, SandboxOptions options)
 {
     public static readonly string[] Statuses = ["new", "open", "pending", "hold", "solved", "closed"];
 
@@ -194,7 +195,12 @@ public sealed class ZendeskState(SandboxClock clock, SandboxOptions options)
         }
     }
 
-    /// <summary>Zendesk search syntax subset: <c>email:x</c>, <c>external_id:x</c>, <c>role:agent</c>, or free text (name/email contains).</summary>
+    /// <summary>
+    /// Zendesk search syntax subset: <c>email:x</c>, <c>external_id:x</c>, <c>role:agent</c>, or free text (name or email).
+    /// Like Zendesk's full-text search (the OpenAPI: "a partial or full value of any user property"), email and
+    /// free-text values match partially and <c>*</c> is a wildcard; a double-quoted value is literal (no wildcard,
+    /// spaces kept) but still partial. Hits are therefore a superset of the exact owners, as in Zendesk.
+    /// </summary>
     public IReadOnlyList<ZdUser> SearchUsers(string? query, string? externalId)
     {
         lock (_gate)
@@ -205,25 +211,42 @@ public sealed class ZendeskState(SandboxClock clock, SandboxOptions options)
                 users = users.Where(u => u.ExternalId == externalId);
             }
 
-            foreach (var term in (query ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            foreach (var (key, value, quoted) in SearchTerms(query ?? ""))
             {
-                var colon = term.IndexOf(':', StringComparison.Ordinal);
-                var key = colon > 0 ? term[..colon].ToLowerInvariant() : "";
-                var value = (colon > 0 ? term[(colon + 1)..] : term).Trim('"');
+                var matches = SearchValue(value, quoted);
                 users = key switch
                 {
-                    "email" => users.Where(u => u.HasEmail(value)),
+                    "email" => users.Where(u => u.Identities.Any(i => i.Type == "email" && matches(i.Value))),
                     "external_id" => users.Where(u => u.ExternalId == value),
                     "role" => users.Where(u => string.Equals(u.Role, value, StringComparison.OrdinalIgnoreCase)),
                     "type" => users,
-                    _ => users.Where(u => u.Name.Contains(value, StringComparison.OrdinalIgnoreCase)
-                        || u.Identities.Any(i => i.Value.Contains(value, StringComparison.OrdinalIgnoreCase))),
+                    _ => users.Where(u => matches(u.Name) || u.Identities.Any(i => matches(i.Value))),
                 };
             }
 
             return [.. users.OrderBy(u => u.Id)];
         }
     }
+
+    private static IEnumerable<(string Key, string Value, bool Quoted)> SearchTerms(string query) =>
+        SearchTerm().Matches(query).Select(m => (m.Groups["key"].Value.ToLowerInvariant(),
+            m.Groups["quoted"].Success ? m.Groups["quoted"].Value : m.Groups["bare"].Value, m.Groups["quoted"].Success));
+
+    private static Func<string, bool> SearchValue(string value, bool quoted)
+    {
+        if (quoted || !value.Contains('*', StringComparison.Ordinal))
+        {
+            return text => text.Contains(value, StringComparison.OrdinalIgnoreCase);
+        }
+
+        var pattern = new Regex(Regex.Escape(value).Replace("\\*", ".*", StringComparison.Ordinal),
+            RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+        return pattern.IsMatch;
+    }
+
+    /// <summary>A term: <c>key:value</c>, <c>key:"a value"</c> or free text, separated by spaces outside quotes.</summary>
+    [GeneratedRegex(@"(?:(?<key>[A-Za-z_]+):)?(?:""(?<quoted>[^""]*)""?|(?<bare>\S+))")]
+    private static partial Regex SearchTerm();
 
     public IReadOnlyList<ZdUser> ListUsers(IReadOnlyCollection<string> roles)
     {

@@ -1,12 +1,13 @@
 using System.Collections.Frozen;
+using System.Text.RegularExpressions;
 
 namespace Ferry.ServiceDefaults.Vendors;
 
 /// <summary>
 /// What the Gateway and TicketService must agree on about vendor events: the Intercom topics that lead
-/// to a sync (shared/reference/APIS.md), and the external_id that ties a Zendesk ticket to its conversation.
+/// to a sync, what a conversation id looks like, and the external_id that ties a Zendesk ticket to its conversation.
 /// </summary>
-public static class VendorEvents
+public static partial class VendorEvents
 {
     /// <summary>Intercom topics Ferry syncs on; every other topic is acknowledged and counted only.</summary>
     public static FrozenSet<string> IntercomSyncTopics { get; } = FrozenSet.Create(StringComparer.Ordinal,
@@ -27,9 +28,21 @@ public static class VendorEvents
     /// <summary>The external_id of the ticket Ferry makes for a conversation.</summary>
     public static string TicketExternalId(string conversationId) => TicketExternalIdPrefix + conversationId;
 
-    /// <summary>The conversation behind a ticket's external_id, or null for a ticket Ferry did not create.</summary>
+    /// <summary>What the Sync API and the inbox accept as an Intercom conversation id.</summary>
+    public const string ConversationIdRule = "letters, digits, '-' or '_', at most 64";
+
+    public static bool IsConversationId(string? value) => value is not null && ConversationIdPattern().IsMatch(value);
+
+    /// <summary>
+    /// The conversation behind a ticket's external_id, or null for a ticket Ferry did not create. Anyone with
+    /// access to Zendesk can edit an external_id, so a suffix that is not a conversation id names none.
+    /// </summary>
     public static string? ConversationIdFromExternalId(string? externalId) =>
-        externalId is not null && externalId.StartsWith(TicketExternalIdPrefix, StringComparison.Ordinal) && externalId.Length > TicketExternalIdPrefix.Length
+        externalId is not null && externalId.StartsWith(TicketExternalIdPrefix, StringComparison.Ordinal)
+            && IsConversationId(externalId[TicketExternalIdPrefix.Length..])
             ? externalId[TicketExternalIdPrefix.Length..]
             : null;
+
+    [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$")]
+    private static partial Regex ConversationIdPattern();
 }

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.RegularExpressions;
 using Ferry.ServiceDefaults.Vendors;
 using Ferry.TicketService.Attempts;
 using Ferry.TicketService.Operations;
@@ -224,6 +223,10 @@ public sealed partial class SyncApi(
         {
             // The watcher hung up.
         }
+        catch (WatcherTooSlowException e)
+        {
+            throw new RpcException(new Status(StatusCode.ResourceExhausted, e.Message));
+        }
     }
 
     public override async Task<ReconcileReply> Reconcile(ReconcileRequest request, ServerCallContext context)
@@ -261,15 +264,13 @@ public sealed partial class SyncApi(
         return new SetPausedReply { Paused = request.Paused };
     }
 
-    [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$")]
-    private static partial Regex ConversationIdPattern();
-
-    private static string ValidConversationId(string value)
+    /// <summary>The trimmed id, or InvalidArgument (shared with the inbox's Enqueue).</summary>
+    internal static string ValidConversationId(string value)
     {
         var trimmed = value.Trim();
-        return ConversationIdPattern().IsMatch(trimmed)
+        return VendorEvents.IsConversationId(trimmed)
             ? trimmed
-            : throw new RpcException(new Status(StatusCode.InvalidArgument, "conversation_id must be an Intercom conversation id (letters, digits, '-' or '_', at most 64)."));
+            : throw new RpcException(new Status(StatusCode.InvalidArgument, $"conversation_id must be an Intercom conversation id ({VendorEvents.ConversationIdRule})."));
     }
 
     internal static V1.Attempt ToProto(AttemptRecord a) => new()

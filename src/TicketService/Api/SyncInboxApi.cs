@@ -23,7 +23,13 @@ public sealed partial class SyncInboxApi(InboxWriter inbox, SyncStore tickets, T
             throw new RpcException(new Status(StatusCode.InvalidArgument, "delivery_id is required: it is what makes redelivery a no-op."));
         }
 
-        var (conversationId, queuesSync) = await RouteAsync(request, context.CancellationToken);
+        if (request.TicketId < 0)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "ticket_id must be a Zendesk ticket id (positive; 0 when there is none)."));
+        }
+
+        var requested = string.IsNullOrWhiteSpace(request.ConversationId) ? null : SyncApi.ValidConversationId(request.ConversationId);
+        var (conversationId, queuesSync) = await RouteAsync(request, requested, context.CancellationToken);
         var delivery = new Delivery(
             request.Source == Vendor.Intercom ? "intercom" : "zendesk",
             request.DeliveryId,
@@ -50,11 +56,11 @@ public sealed partial class SyncInboxApi(InboxWriter inbox, SyncStore tickets, T
             $"Zendesk ticket {delivery.TicketId} was not created by Ferry (no link, no intercom-conversation external_id); its status change is ignored.",
             AttemptLog.ZendeskToIntercom, 0, 0, clock.GetUtcNow(), StatusOrigin.Zendesk);
 
-    private async Task<(string? ConversationId, bool QueuesSync)> RouteAsync(EnqueueRequest request, CancellationToken cancellationToken)
+    private async Task<(string? ConversationId, bool QueuesSync)> RouteAsync(EnqueueRequest request, string? requested, CancellationToken cancellationToken)
     {
         if (request.Source == Vendor.Intercom)
         {
-            return (NullIfEmpty(request.ConversationId), VendorEvents.IntercomSyncTopics.Contains(request.Topic));
+            return (requested, VendorEvents.IntercomSyncTopics.Contains(request.Topic));
         }
 
         // Zendesk: only tickets Ferry created (known ticket id, or our external_id) lead back to a conversation.
@@ -63,7 +69,7 @@ public sealed partial class SyncInboxApi(InboxWriter inbox, SyncStore tickets, T
             return (known, true);
         }
 
-        var fromExternalId = NullIfEmpty(request.ConversationId) ?? VendorEvents.ConversationIdFromExternalId(ReadExternalId(request.Payload.Span));
+        var fromExternalId = requested ?? VendorEvents.ConversationIdFromExternalId(ReadExternalId(request.Payload.Span));
         return (fromExternalId, fromExternalId is not null);
     }
 
@@ -84,8 +90,6 @@ public sealed partial class SyncInboxApi(InboxWriter inbox, SyncStore tickets, T
             return null; // the gateway verified the signature, not the template: no external_id, no sync
         }
     }
-
-    private static string? NullIfEmpty(string value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Delivery {DeliveryId} from {Source} ({Topic}) recorded without a sync")]
     private static partial void LogIgnored(ILogger logger, string source, string topic, string deliveryId);

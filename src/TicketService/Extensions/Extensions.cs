@@ -4,6 +4,7 @@ using Ferry.TicketService.Attempts;
 using Ferry.TicketService.Operations;
 using Ferry.TicketService.Queue;
 using Ferry.TicketService.Reconcile;
+using Ferry.TicketService.Retention;
 using Ferry.TicketService.RoundTrip;
 using Ferry.TicketService.Rules;
 using Ferry.TicketService.Sync;
@@ -67,6 +68,12 @@ internal static class Extensions
         builder.Services.AddSingleton<ReconcileBudget>();
         builder.Services.AddTransient<Reconciler>();
         builder.Services.AddHostedService<ReconcilerService>();
+
+        builder.Services.AddOptions<RetentionOptions>().BindConfiguration(RetentionOptions.Section).ValidateDataAnnotations()
+            .Validate(o => o.DeliveryIds >= o.Inbox, "Retention:DeliveryIds must not be shorter than Retention:Inbox (a delivery row outlives its payload).")
+            .ValidateOnStart();
+        builder.Services.AddSingleton<RetentionStore>();
+        builder.Services.AddHostedService<RetentionService>();
 
         // Both clients carry the shared rate budget (AddIntercomHttpClient / AddZendeskHttpClient).
         builder.Services.AddTransient<VendorCalls.CountingHandler>();

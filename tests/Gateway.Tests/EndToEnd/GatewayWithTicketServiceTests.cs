@@ -135,6 +135,74 @@ public sealed class GatewayWithTicketServiceTests(RedisServer redis, PostgresSer
         Assert.Equal(ack.JobId, state.JobId);
     }
 
+    [Fact]
+    public async Task Zendesk_delivery_replayed_with_a_new_invocation_id_inside_the_signature_window_is_a_duplicate()
+    {
+        var database = await postgres.CreateDatabaseAsync("gateway");
+        await using var tickets = await TicketServiceProcess.StartAsync(GatewayHost.FreePort(), database, redis.ConnectionString);
+        await using var gateway = await GatewayHost.StartAsync(redis.ConnectionString, tickets.GrpcAddress);
+        var ticketId = Random.Shared.NextInt64(100_000, 900_000);
+        var json = Deliveries.ZendeskJson(ticketId, "999" + Random.Shared.Next(100_000, 999_999));
+        var signedAt = DateTimeOffset.UtcNow.AddMinutes(-1);
+
+        async Task<WebhookAck> SendAsync(string invocationId)
+        {
+            using var response = await gateway.Http.SendAsync(Deliveries.SignedZendesk(json, signedAt, invocationId), Ct);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            return (await response.Content.ReadFromJsonAsync<WebhookAck>(Ct))!;
+        }
+
+        Assert.Equal("queued", (await SendAsync("inv_original")).Status);
+
+        // The invocation id header is not signed: an attacker who captured the delivery can change it at will.
+        Assert.Equal("duplicate", (await SendAsync("inv_forged_1")).Status);
+
+        // Without Redis's memory, the inbox's delivery id (derived from the signed bytes) still refuses it.
+        await using (var multiplexer = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString))
+        {
+            var signedTimestamp = signedAt.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture);
+            Assert.True(await multiplexer.GetDatabase().KeyDeleteAsync(
+                DeliveryDedup.Key("zendesk", WebhookEndpoints.ContentDeliveryId(signedTimestamp, System.Text.Encoding.UTF8.GetBytes(json)))));
+        }
+
+        Assert.Equal("duplicate", (await SendAsync("inv_forged_2")).Status);
+        Assert.Equal(1, await CountAsync(database, "SELECT count(*) FROM sync.inbox WHERE ticket_id = @id::bigint", ticketId.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+    }
+
+    [Fact]
+    public async Task A_watch_stream_survives_idle_time_longer_than_the_proxys_activity_timeout()
+    {
+        var database = await postgres.CreateDatabaseAsync("gateway");
+        await using var tickets = await TicketServiceProcess.StartAsync(GatewayHost.FreePort(), database, redis.ConnectionString);
+        await using var gateway = await GatewayHost.StartAsync(redis.ConnectionString, tickets.GrpcAddress, new Dictionary<string, string?>
+        {
+            // Scaled down: 1 s stands for YARP's 100 s default, 1 min for the streaming route's long idle allowance.
+            ["ReverseProxy:Clusters:tickets-grpc:HttpRequest:ActivityTimeout"] = "00:00:01",
+            ["ReverseProxy:Clusters:tickets-grpc-streams:HttpRequest:ActivityTimeout"] = "00:01:00",
+        });
+        var conversationId = "watch" + Guid.NewGuid().ToString("N")[..8];
+        using var channel = gateway.GrpcChannel();
+        using var call = new Sync.SyncClient(channel).WatchSyncs(new WatchSyncsRequest { ConversationId = conversationId }, Key, cancellationToken: Ct);
+
+        await Task.Delay(TimeSpan.FromSeconds(3), Ct);
+        await using (var connection = new NpgsqlConnection(database))
+        {
+            await connection.OpenAsync(Ct);
+            await using var record = new NpgsqlCommand($"""
+                WITH j AS (INSERT INTO sync.jobs (conversation_id, trigger) VALUES ('{conversationId}', 'api') RETURNING job_id),
+                     a AS (INSERT INTO sync.attempts (job_id, attempt_number, conversation_id, trigger, outcome, started_at)
+                           SELECT job_id, 1, '{conversationId}', 'api', 'success', now() FROM j RETURNING attempt_id)
+                SELECT pg_notify('ferry_sync_attempts', attempt_id::text) FROM a
+                """, connection);
+            await record.ExecuteNonQueryAsync(Ct);
+        }
+
+        using var patience = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        patience.CancelAfter(TimeSpan.FromSeconds(20));
+        Assert.True(await call.ResponseStream.MoveNext(patience.Token));
+        Assert.Equal(conversationId, call.ResponseStream.Current.ConversationId);
+    }
+
     private static async Task<long> CountAsync(string database, string sql, string id)
     {
         await using var connection = new NpgsqlConnection(database);

@@ -62,21 +62,34 @@ public sealed class SyncApiGatewayTests(RedisServer redis) : IAsyncLifetime
         Assert.Equal(StatusCode.Unavailable, error.StatusCode);
     }
 
-    [Fact]
-    public async Task Rate_limit_is_per_client_and_answers_ResourceExhausted()
+    /// <summary>The status of each of <paramref name="calls"/> GetSync calls (TicketService is down: none succeeds).</summary>
+    private async Task<List<StatusCode>> GetSyncStatusesAsync(int calls, Func<int, string> key)
     {
         using var channel = _gateway.GrpcChannel();
         var client = new Sync.SyncClient(channel);
         var codes = new List<StatusCode>();
-        for (var i = 0; i < 4; i++)
+        for (var i = 0; i < calls; i++)
         {
             var error = await Assert.ThrowsAsync<RpcException>(() =>
-                client.GetSyncAsync(new GetSyncRequest { ConversationId = "1" }, Key(GatewayHost.ApiKey), cancellationToken: Ct).ResponseAsync);
+                client.GetSyncAsync(new GetSyncRequest { ConversationId = "1" }, Key(key(i)), cancellationToken: Ct).ResponseAsync);
             codes.Add(error.StatusCode);
         }
 
-        Assert.Equal([StatusCode.Unavailable, StatusCode.Unavailable, StatusCode.Unavailable, StatusCode.ResourceExhausted], codes);
+        return codes;
     }
+
+    [Fact]
+    public async Task Calls_without_a_valid_key_are_rate_limited_per_address_without_starving_the_clients()
+    {
+        Assert.Equal([StatusCode.Unauthenticated, StatusCode.Unauthenticated, StatusCode.Unauthenticated, StatusCode.ResourceExhausted],
+            await GetSyncStatusesAsync(4, i => "guess-" + i));
+        Assert.Equal([StatusCode.Unavailable], await GetSyncStatusesAsync(1, _ => GatewayHost.ApiKey));
+    }
+
+    [Fact]
+    public async Task Rate_limit_is_per_client_and_answers_ResourceExhausted() =>
+        Assert.Equal([StatusCode.Unavailable, StatusCode.Unavailable, StatusCode.Unavailable, StatusCode.ResourceExhausted],
+            await GetSyncStatusesAsync(4, _ => GatewayHost.ApiKey));
 
     [Fact]
     public async Task Reflection_lists_the_Sync_API_for_a_key_holder_and_hides_the_internal_inbox()

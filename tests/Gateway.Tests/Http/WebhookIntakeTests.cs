@@ -159,12 +159,16 @@ public sealed class WebhookIntakeTests(RedisServer redis) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Zendesk_duplicate_invocation_already_seen_is_acknowledged()
+    public async Task Zendesk_signed_content_already_seen_is_acknowledged_whatever_its_invocation_id()
     {
-        var invocation = "inv_seen_" + Guid.NewGuid();
-        await _redis.GetDatabase().StringSetAsync(DeliveryDedup.Key("zendesk", invocation), 1, TimeSpan.FromMinutes(5));
-        using var response = await SendAsync(Deliveries.SignedZendesk(Deliveries.ZendeskJson(), invocationId: invocation));
+        var json = Deliveries.ZendeskJson(Random.Shared.NextInt64(100_000, 900_000));
+        var at = DateTimeOffset.UtcNow;
+        var timestamp = at.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture);
+        var seen = WebhookEndpoints.ContentDeliveryId(timestamp, Encoding.UTF8.GetBytes(json));
+        await _redis.GetDatabase().StringSetAsync(DeliveryDedup.Key("zendesk", seen), 1, TimeSpan.FromMinutes(5));
+        using var response = await SendAsync(Deliveries.SignedZendesk(json, at, invocationId: "inv_new_" + Guid.NewGuid()));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("duplicate", await response.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
     }
 
     [Theory]

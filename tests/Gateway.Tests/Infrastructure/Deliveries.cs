@@ -47,7 +47,8 @@ internal static class Deliveries
             signatureOverride ?? ZendeskSignature.Sign(body, timestamp, GatewayHost.ZendeskSecretBytes));
         if (invocationId is not null)
         {
-            request.Headers.TryAddWithoutValidation(ZendeskSignature.InvocationIdHeader, invocationId);
+            // Unsigned: Zendesk sends it, the gateway must not trust it.
+            request.Headers.TryAddWithoutValidation("X-Zendesk-Webhook-Invocation-Id", invocationId);
         }
 
         return request;

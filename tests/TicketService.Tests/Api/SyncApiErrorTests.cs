@@ -29,6 +29,30 @@ public sealed class SyncApiErrorTests(PostgresServer postgres, RedisServer redis
         Assert.Contains("delivery_id", error.Status.Detail, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("../77")]
+    [InlineData("77 OR 1=1")]
+    [InlineData("12345678901234567890123456789012345678901234567890123456789012345")]
+    public async Task Enqueue_with_a_conversation_id_the_Sync_API_would_refuse_is_invalid(string conversationId) =>
+        await AssertInvalidAsync(
+            new EnqueueRequest { Source = Vendor.Intercom, DeliveryId = "notif_bad", Topic = "conversation.user.replied", ConversationId = conversationId },
+            "conversation_id must be an Intercom conversation id (letters, digits, '-' or '_', at most 64).");
+
+    [Fact]
+    public async Task Enqueue_with_a_negative_ticket_id_is_invalid() =>
+        await AssertInvalidAsync(
+            new EnqueueRequest { Source = Vendor.Zendesk, DeliveryId = "zd-negative", Topic = "ticket.status_changed", TicketId = -5, ConversationId = "77" },
+            "ticket_id must be a Zendesk ticket id (positive; 0 when there is none).");
+
+    private async Task AssertInvalidAsync(EnqueueRequest request, string detail)
+    {
+        var inbox = new SyncInbox.SyncInboxClient(_host.CreateChannel());
+        var error = await Assert.ThrowsAsync<RpcException>(() => inbox.EnqueueAsync(request, cancellationToken: Ct).ResponseAsync);
+
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.Equal(detail, error.Status.Detail);
+    }
+
     [Fact]
     public async Task Enqueue_records_once_and_answers_duplicate_for_a_redelivery()
     {
@@ -47,17 +71,19 @@ public sealed class SyncApiErrorTests(PostgresServer postgres, RedisServer redis
         Assert.Equal(0, state.TicketId);
     }
 
-    [Fact]
-    public async Task Zendesk_events_for_tickets_Ferry_did_not_create_are_recorded_and_ignored()
+    [Theory]
+    [InlineData(555, "someone-elses")]
+    [InlineData(556, "intercom-conversation-../../admin")] // an edited external_id that names no conversation
+    public async Task Zendesk_events_for_tickets_Ferry_did_not_create_are_recorded_and_ignored(long ticketId, string externalId)
     {
         var inbox = new SyncInbox.SyncInboxClient(_host.CreateChannel());
         var reply = await inbox.EnqueueAsync(new EnqueueRequest
         {
             Source = Vendor.Zendesk,
-            DeliveryId = "zd-1",
+            DeliveryId = "zd-" + ticketId,
             Topic = "ticket.status_changed",
-            TicketId = 555,
-            Payload = ByteString.CopyFromUtf8("""{"ticket_id":"555","external_id":"someone-elses","status":"solved"}"""),
+            TicketId = ticketId,
+            Payload = ByteString.CopyFromUtf8($$"""{"ticket_id":"{{ticketId}}","external_id":"{{externalId}}","status":"solved"}"""),
         }, cancellationToken: Ct);
 
         Assert.True(reply.Ignored);
@@ -65,7 +91,7 @@ public sealed class SyncApiErrorTests(PostgresServer postgres, RedisServer redis
 
         // Logged as a skipped attempt, so `ferry attempts` says why nothing happened.
         var attempts = await new V1.Sync.SyncClient(_host.CreateChannel()).ListAttemptsAsync(new ListAttemptsRequest(), cancellationToken: Ct);
-        var skipped = Assert.Single(attempts.Attempts, a => a.TicketId == 555);
+        var skipped = Assert.Single(attempts.Attempts, a => a.TicketId == ticketId);
         Assert.Equal(Outcome.Skipped, skipped.Outcome);
         Assert.Equal("zendesk->intercom", skipped.Direction);
         Assert.Contains("not created by Ferry", skipped.Reason, StringComparison.Ordinal);

@@ -17,11 +17,14 @@ namespace Ferry.IdentityService.Vendors.Zendesk;
 /// </summary>
 public sealed partial class ZendeskUsersClient(HttpClient http, IOptions<IdentityOptions> options, TimeProvider time, ILogger<ZendeskUsersClient> logger)
 {
-    /// <summary>The active user holding <paramref name="email"/> as any identity, or null.</summary>
-    public async Task<ZendeskUser?> FindByEmailAsync(string email, CancellationToken ct)
+    /// <summary>
+    /// Active users that Zendesk's search returns for the (quoted) address. Search is full text: a hit may
+    /// merely contain the address, so the caller checks which user really holds it.
+    /// </summary>
+    public async Task<IReadOnlyList<ZendeskUser>> SearchByEmailAsync(string email, CancellationToken ct)
     {
-        var page = await GetAsync<UsersPage>($"api/v2/users/search?query={Uri.EscapeDataString("email:" + email)}", ct);
-        return (page?.Users ?? []).Where(u => u.Active).OrderBy(u => u.Id).FirstOrDefault();
+        var page = await GetAsync<UsersPage>($"api/v2/users/search?query={Uri.EscapeDataString($"email:\"{email}\"")}", ct);
+        return [.. (page?.Users ?? []).Where(u => u.Active).OrderBy(u => u.Id)];
     }
 
     public async Task<ZendeskUser?> FindByExternalIdAsync(string externalId, CancellationToken ct)

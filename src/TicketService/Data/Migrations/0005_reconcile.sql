@@ -5,7 +5,6 @@
 ALTER TABLE attempts DROP CONSTRAINT attempts_outcome_check;
 ALTER TABLE attempts ADD CONSTRAINT attempts_outcome_check CHECK (outcome IN ('success', 'failure', 'skipped', 'finding'));
 CREATE INDEX attempts_findings ON attempts (attempt_id DESC) WHERE outcome = 'finding';
-CREATE INDEX attempts_recent ON attempts (finished_at);
 
 -- The reconciler's progress, one row per pass kind ('scan', 'deep'); the row lock is also the
 -- single-active-instance guard across replicas (SELECT … FOR UPDATE SKIP LOCKED).
