@@ -32,13 +32,8 @@ public static class Extensions
         builder.Services.TryAddSingletonTimeProvider();
 
         // Webhooks: signature-protected, acknowledged only once TicketService committed them.
-        builder.Services.AddOptions<WebhookOptions>().Bind(builder.Configuration.GetSection(WebhookOptions.Section))
-            .Validate(o => o.MaxBodyBytes > 0 && o.ZendeskTimestampTolerance > TimeSpan.Zero && o.EnqueueTimeout > TimeSpan.Zero,
-                $"{WebhookOptions.Section}: MaxBodyBytes, ZendeskTimestampTolerance and EnqueueTimeout must be positive.")
-            .ValidateOnStart();
         builder.Services.AddSingleton<GatewayTelemetry>();
-        builder.Services.AddSingleton<DeliveryDedup>();
-        builder.Services.AddSingleton<InboxForwarder>();
+        builder.Services.AddWebhookIntake();
 
         // Sync API for internal tools: API keys (stored hashed) and a per-client rate limit.
         builder.Services.AddSingleton<ApiKeyStore>();

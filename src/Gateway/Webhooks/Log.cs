@@ -8,8 +8,8 @@ internal static partial class Log
     [LoggerMessage(1001, LogLevel.Warning, "{Vendor} webhook rejected: {Reason} (remote {RemoteIp})")]
     public static partial void SignatureRejected(ILogger logger, string vendor, string reason, string? remoteIp);
 
-    [LoggerMessage(1002, LogLevel.Error, "{Vendor} webhook secret is not configured ({Setting}); every delivery is rejected")]
-    public static partial void SecretMissing(ILogger logger, string vendor, string setting);
+    [LoggerMessage(1002, LogLevel.Warning, "{Vendor} webhook answered 503: {Limit} unverified bodies are being read and the queue for more is full")]
+    public static partial void Busy(ILogger logger, string vendor, int limit);
 
     [LoggerMessage(1003, LogLevel.Warning, "{Vendor} webhook body over {Limit} bytes rejected")]
     public static partial void TooLarge(ILogger logger, string vendor, int limit);

@@ -162,7 +162,7 @@ public sealed class GatewayWithTicketServiceTests(RedisServer redis, PostgresSer
         {
             var signedTimestamp = signedAt.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture);
             Assert.True(await multiplexer.GetDatabase().KeyDeleteAsync(
-                DeliveryDedup.Key("zendesk", WebhookEndpoints.ContentDeliveryId(signedTimestamp, System.Text.Encoding.UTF8.GetBytes(json)))));
+                DeliveryDedup.Key("zendesk", ZendeskWebhooks.ContentDeliveryId(signedTimestamp, System.Text.Encoding.UTF8.GetBytes(json)))));
         }
 
         Assert.Equal("duplicate", (await SendAsync("inv_forged_2")).Status);

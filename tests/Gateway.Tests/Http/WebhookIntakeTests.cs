@@ -164,7 +164,7 @@ public sealed class WebhookIntakeTests(RedisServer redis) : IAsyncLifetime
         var json = Deliveries.ZendeskJson(Random.Shared.NextInt64(100_000, 900_000));
         var at = DateTimeOffset.UtcNow;
         var timestamp = at.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture);
-        var seen = WebhookEndpoints.ContentDeliveryId(timestamp, Encoding.UTF8.GetBytes(json));
+        var seen = ZendeskWebhooks.ContentDeliveryId(timestamp, Encoding.UTF8.GetBytes(json));
         await _redis.GetDatabase().StringSetAsync(DeliveryDedup.Key("zendesk", seen), 1, TimeSpan.FromMinutes(5));
         using var response = await SendAsync(Deliveries.SignedZendesk(json, at, invocationId: "inv_new_" + Guid.NewGuid()));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);

@@ -102,7 +102,7 @@ public sealed class PayloadParsingTests
     public void Zendesk_delivery_id_without_invocation_id_is_stable_per_signed_content()
     {
         var body = Encoding.UTF8.GetBytes("""{"ticket_id":"1","status":"open"}""");
-        Assert.Equal(WebhookEndpoints.ContentDeliveryId("t1", body), WebhookEndpoints.ContentDeliveryId("t1", body));
-        Assert.NotEqual(WebhookEndpoints.ContentDeliveryId("t1", body), WebhookEndpoints.ContentDeliveryId("t2", body));
+        Assert.Equal(ZendeskWebhooks.ContentDeliveryId("t1", body), ZendeskWebhooks.ContentDeliveryId("t1", body));
+        Assert.NotEqual(ZendeskWebhooks.ContentDeliveryId("t1", body), ZendeskWebhooks.ContentDeliveryId("t2", body));
     }
 }
