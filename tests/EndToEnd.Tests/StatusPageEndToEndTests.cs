@@ -56,7 +56,11 @@ public sealed class StatusPageEndToEndTests(FerryApp ferry) : IClassFixture<Ferr
             Assert.Contains("422", await row.Locator(".reason").InnerTextAsync(), StringComparison.Ordinal);
             Assert.StartsWith(new Uri(ferry.App.GetEndpoint("sandbox", "http"), $"/#conversation-{refused}").ToString(),
                 await row.Locator("a.conversation").GetAttributeAsync("href") ?? "", StringComparison.Ordinal);
-            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(LocalServer.RepositoryRoot, "docs", "images", "status-page.png"), FullPage = true });
+            // FERRY_STATUS_SCREENSHOT=docs/images/status-page.png refreshes the README's picture; otherwise it goes to the temp folder.
+            var screenshot = Environment.GetEnvironmentVariable("FERRY_STATUS_SCREENSHOT") is { Length: > 0 } wanted
+                ? Path.GetFullPath(wanted, LocalServer.RepositoryRoot)
+                : Path.Combine(Path.GetTempPath(), "ferry-status-page.png");
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = screenshot, FullPage = true });
 
             await ferry.SetFaultsAsync(new { }, Ct);
             await row.Locator("button:has-text('Retry')").ClickAsync();
