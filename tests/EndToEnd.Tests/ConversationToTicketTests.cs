@@ -5,7 +5,8 @@ using Ferry.V1;
 namespace Ferry.EndToEnd.Tests;
 
 /// <summary>Issue 6's "done when", through the real app model: webhook → gateway → queue → worker → Zendesk.</summary>
-public sealed class ConversationToTicketTests(FerryApp ferry) : IClassFixture<FerryApp>
+[Collection(DefaultFerryApp.Name)]
+public sealed class ConversationToTicketTests(FerryApp ferry)
 {
     private static readonly TimeSpan SyncTimeout = TimeSpan.FromMinutes(2);
 

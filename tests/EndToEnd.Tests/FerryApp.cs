@@ -146,3 +146,13 @@ public class FerryApp : IAsyncLifetime
         return directory.FullName;
     }
 }
+
+/// <summary>
+/// The classes that need Ferry with its default settings share one app model (each start costs about a minute
+/// on a 2-core machine); they run one after another and each works on its own conversations.
+/// </summary>
+[CollectionDefinition(Name)]
+public sealed class DefaultFerryApp : ICollectionFixture<FerryApp>
+{
+    public const string Name = "Ferry with default settings";
+}

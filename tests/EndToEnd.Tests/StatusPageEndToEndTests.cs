@@ -12,7 +12,8 @@ namespace Ferry.EndToEnd.Tests;
 /// Issue 15's operator view on the real app model, in Debian's headless chromium: a permanent Zendesk refusal
 /// shows up as a dead job on the status page, and its retry button (once the cause is gone) makes the ticket.
 /// </summary>
-public sealed class StatusPageEndToEndTests(FerryApp ferry) : IClassFixture<FerryApp>
+[Collection(DefaultFerryApp.Name)]
+public sealed class StatusPageEndToEndTests(FerryApp ferry)
 {
     private const string Chromium = "/usr/bin/chromium";
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(1);

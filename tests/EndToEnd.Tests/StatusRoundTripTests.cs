@@ -71,7 +71,8 @@ public abstract class StatusRoundTripScenarios(FerryApp ferry)
     }
 }
 
-public sealed class StatusRoundTripTests(FerryApp ferry) : StatusRoundTripScenarios(ferry), IClassFixture<FerryApp>
+[Collection(DefaultFerryApp.Name)]
+public sealed class StatusRoundTripTests(FerryApp ferry) : StatusRoundTripScenarios(ferry)
 {
     [Fact]
     public async Task Solving_the_ticket_closes_the_conversation_once_and_the_echo_is_dropped_without_writes()
