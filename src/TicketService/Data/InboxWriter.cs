@@ -10,7 +10,8 @@ namespace Ferry.TicketService.Data;
 /// one NOTIFY, and each caller is answered only once its row is durable. No fixed batching window: at low
 /// load a batch is one delivery and costs what a single transaction does; under load the batches grow and
 /// the commits per second stay flat. A duplicate delivery id is a duplicate whether it was recorded in an
-/// earlier batch (the primary key) or earlier in the same one.
+/// earlier batch (the primary key) or earlier in the same one. A batch that fails is written again one
+/// delivery per transaction, so a row Postgres refuses fails its own caller only.
 /// </summary>
 public sealed class InboxWriter : IAsyncDisposable
 {
@@ -55,20 +56,45 @@ public sealed class InboxWriter : IAsyncDisposable
             try
             {
                 // Not cancellable: callers may stop waiting, but a batch is always finished (and answered).
-                var results = await CommitAsync(batch, CancellationToken.None);
-                Interlocked.Increment(ref _transactions);
-                for (var i = 0; i < batch.Count; i++)
+                Answer(batch, await CommitAsync(batch, CancellationToken.None));
+            }
+            catch (PostgresException) when (batch.Count > 1)
+            {
+                // Postgres refused something in the batch: each delivery again alone, so only the refused one fails.
+                foreach (var pending in batch)
                 {
-                    batch[i].Done.TrySetResult(results[i]);
+                    await CommitAloneAsync(pending);
                 }
             }
             catch (Exception e)
             {
-                // Nothing of the batch is acknowledged: every caller answers 503 and the vendors redeliver.
+                // Postgres unreachable or the connection lost: nothing was acknowledged, every caller answers 503
+                // and the vendors redeliver.
                 batch.ForEach(p => p.Done.TrySetException(e));
             }
 
             batch.Clear();
+        }
+    }
+
+    private async Task CommitAloneAsync(Pending pending)
+    {
+        try
+        {
+            Answer([pending], await CommitAsync([pending], CancellationToken.None));
+        }
+        catch (Exception e)
+        {
+            pending.Done.TrySetException(e);
+        }
+    }
+
+    private void Answer(List<Pending> batch, EnqueueResult[] results)
+    {
+        Interlocked.Increment(ref _transactions);
+        for (var i = 0; i < batch.Count; i++)
+        {
+            batch[i].Done.TrySetResult(results[i]);
         }
     }
 

@@ -73,9 +73,9 @@ public sealed class InboxWriterTests(PostgresServer postgres) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_delivery_is_acknowledged_only_if_its_row_committed()
+    public async Task A_row_Postgres_refuses_fails_its_own_caller_only_and_nothing_unwritten_is_acknowledged()
     {
-        // Postgres refuses some rows: every batch holding one fails whole, and its callers get the error (a 503 upstream).
+        // Postgres refuses some rows: their callers get the error (a 503 upstream), their batch-mates are written.
         await _db.ScalarAsync("ALTER TABLE sync.inbox ADD CONSTRAINT refuse_poison CHECK (topic <> 'poison') NOT VALID; SELECT 0");
         var deliveries = Enumerable.Range(0, 200).Select(i => Webhook($"n{i}", $"c{i % 10}", i % 50 == 0 ? "poison" : "conversation.user.replied")).ToList();
 
@@ -92,7 +92,7 @@ public sealed class InboxWriterTests(PostgresServer postgres) : IAsyncLifetime
             }
         }));
 
-        Assert.Contains(outcomes, o => !o.Acknowledged);
+        Assert.Equal(["n0", "n100", "n150", "n50"], outcomes.Where(o => !o.Acknowledged).Select(o => o.DeliveryId).Order(StringComparer.Ordinal));
         await using var command = _db.DataSource.CreateCommand("SELECT delivery_id FROM sync.inbox");
         var recorded = new HashSet<string>();
         await using (var reader = await command.ExecuteReaderAsync(Ct))
@@ -107,5 +107,53 @@ public sealed class InboxWriterTests(PostgresServer postgres) : IAsyncLifetime
 
         // The writer keeps working after a failed batch.
         Assert.False((await _inbox.EnqueueAsync(Webhook("after", "c1"), true, Ct)).Duplicate);
+    }
+
+    [Fact]
+    public async Task Connections_killed_mid_batch_leave_no_acknowledged_delivery_unwritten()
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        await using var admin = Npgsql.NpgsqlDataSource.Create(_db.ConnectionString);
+        var killer = Task.Run(async () =>
+        {
+            var killed = 0L;
+            while (!stop.IsCancellationRequested)
+            {
+                await using var kill = admin.CreateCommand(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()");
+                killed += (long)(await kill.ExecuteScalarAsync(CancellationToken.None))!;
+                await Task.Delay(3, CancellationToken.None);
+            }
+
+            return killed;
+        }, CancellationToken.None);
+
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 400).Select(async i =>
+        {
+            try
+            {
+                await _inbox.EnqueueAsync(Webhook($"k{i}", $"c{i % 20}"), true, Ct);
+                return (DeliveryId: $"k{i}", Acknowledged: true);
+            }
+            catch (NpgsqlException)
+            {
+                return (DeliveryId: $"k{i}", Acknowledged: false);
+            }
+        }));
+        await stop.CancelAsync();
+        var killed = await killer;
+
+        var recorded = new HashSet<string>();
+        await using (var command = admin.CreateCommand("SELECT delivery_id FROM sync.inbox"))
+        await using (var reader = await command.ExecuteReaderAsync(Ct))
+        {
+            while (await reader.ReadAsync(Ct))
+            {
+                recorded.Add(reader.GetString(0));
+            }
+        }
+
+        Assert.True(killed > 0, "no connection was killed: the test proved nothing");
+        Assert.All(outcomes.Where(o => o.Acknowledged), o => Assert.Contains(o.DeliveryId, recorded));
     }
 }
