@@ -1,3 +1,4 @@
+using Ferry.AttachmentService.Api;
 using Ferry.AttachmentService.Copying;
 using Ferry.AttachmentService.Safety;
 using Ferry.AttachmentService.Telemetry;
@@ -16,14 +17,10 @@ internal static class Extensions
         // Redis carries the shared Zendesk rate budget only, an optimisation: readiness does not depend on it.
         builder.AddRedisClient("redis", settings => settings.DisableHealthChecks = true);
         builder.Services.AddRedisWarmUp();
-        builder.Services.AddFerryGrpcServer();
+        builder.Services.AddFerryGrpcServer<AttachmentErrorMap>();
 
-        builder.Services.AddOptions<AttachmentOptions>()
-            .BindConfiguration(AttachmentOptions.Section)
-            .ValidateDataAnnotations()
-            .Validate(o => o.FileTimeout > TimeSpan.Zero && o.CallBudget > TimeSpan.Zero, "Attachments:FileTimeout and Attachments:CallBudget must be positive.")
-            .ValidateOnStart();
-        builder.Services.AddOptions<ZendeskOptions>().BindConfiguration(ZendeskOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddValidatedOptions<AttachmentOptions>(AttachmentOptions.Section);
+        builder.Services.AddValidatedOptions<ZendeskOptions>(ZendeskOptions.Section);
 
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<AttachmentTelemetry>();

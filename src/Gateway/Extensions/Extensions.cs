@@ -32,10 +32,7 @@ public static class Extensions
         builder.Services.TryAddSingletonTimeProvider();
 
         // Webhooks: signature-protected, acknowledged only once TicketService committed them.
-        builder.Services.AddOptions<WebhookOptions>().Bind(builder.Configuration.GetSection(WebhookOptions.Section))
-            .Validate(o => o.MaxBodyBytes > 0 && o.ZendeskTimestampTolerance > TimeSpan.Zero && o.EnqueueTimeout > TimeSpan.Zero,
-                $"{WebhookOptions.Section}: MaxBodyBytes, ZendeskTimestampTolerance and EnqueueTimeout must be positive.")
-            .ValidateOnStart();
+        builder.Services.AddValidatedOptions<WebhookOptions, WebhookOptionsValidator>(WebhookOptions.Section);
         builder.Services.AddSingleton<GatewayTelemetry>();
         builder.Services.AddSingleton<DeliveryDedup>();
         builder.Services.AddSingleton<InboxForwarder>();
@@ -46,9 +43,7 @@ public static class Extensions
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
         builder.Services.AddAuthorizationBuilder()
             .AddPolicy(ApiClientPolicy, policy => policy.AddAuthenticationSchemes(ApiKeyAuthenticationHandler.SchemeName).RequireAuthenticatedUser());
-        builder.Services.AddOptions<ApiRateLimitOptions>().Bind(builder.Configuration.GetSection(ApiRateLimitOptions.Section))
-            .Validate(o => o.PermitLimit > 0 && o.Window > TimeSpan.Zero, $"{ApiRateLimitOptions.Section}: PermitLimit and Window must be positive.")
-            .ValidateOnStart();
+        builder.Services.AddValidatedOptions<ApiRateLimitOptions>(ApiRateLimitOptions.Section);
         builder.Services.AddRateLimiter(limiter =>
         {
             limiter.AddPolicy(PerClientRateLimit, context =>

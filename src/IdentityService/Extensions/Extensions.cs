@@ -1,4 +1,5 @@
 using Ferry.IdentityService.Agents;
+using Ferry.IdentityService.Api;
 using Ferry.IdentityService.Data;
 using Ferry.IdentityService.Locking;
 using Ferry.IdentityService.Matching;
@@ -16,9 +17,9 @@ internal static class Extensions
         // Redis only speeds matching up (locks); correctness rests on Postgres, so readiness does not depend on it.
         builder.AddRedisClient("redis", settings => settings.DisableHealthChecks = true);
         builder.Services.AddRedisWarmUp();
-        builder.Services.AddFerryGrpcServer();
+        builder.Services.AddFerryGrpcServer<IdentityErrorMap>();
 
-        builder.Services.AddOptions<IdentityOptions>().BindConfiguration(IdentityOptions.Section);
+        builder.Services.AddValidatedOptions<IdentityOptions>(IdentityOptions.Section);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<IdentityTelemetry>();
         builder.AddZendeskHttpClient<ZendeskUsersClient>()
