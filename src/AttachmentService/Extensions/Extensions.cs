@@ -46,4 +46,10 @@ internal static class Extensions
         // not its REST API, and do not count against the API rate limit.
         .AddSharedRateBudget(VendorNames.Zendesk);
     }
+
+    public static void MapApplicationServices(this WebApplication app)
+    {
+        app.MapFerryGrpcDefaults();
+        app.MapGrpcService<AttachmentsApi>();
+    }
 }

@@ -78,7 +78,7 @@ public static class Extensions
             .AddServiceDiscoveryDestinationResolver();
     }
 
-    public static WebApplication MapGateway(this WebApplication app)
+    public static WebApplication MapApplicationServices(this WebApplication app)
     {
         // Read the API key hashes now: a malformed entry stops start-up instead of failing the first call.
         var keys = app.Services.GetRequiredService<ApiKeyStore>();
@@ -93,7 +93,6 @@ public static class Extensions
         app.UseAuthorization();
         app.UseAntiforgery();
 
-        app.MapDefaultEndpoints();
         app.MapGrpcHealthChecksService();
         // Reflection describes the proxied Sync API; like the API itself it needs a key.
         app.MapGrpcService<GatewayReflectionV1>().RequireAuthorization(ApiClientPolicy).RequireRateLimiting(PerClientRateLimit);

@@ -33,4 +33,14 @@ internal static class Extensions
         builder.Services.AddScoped<AgentResolver>();
         builder.Services.AddHostedService<AgentDirectoryRefresher>();
     }
+
+    /// <summary>Applies the identity schema's migrations (safe with several replicas starting at once).</summary>
+    public static Task MigrateAsync(this WebApplication app) =>
+        app.MigrateSchemaAsync("ferry", "identity", typeof(Extensions).Assembly);
+
+    public static void MapApplicationServices(this WebApplication app)
+    {
+        app.MapFerryGrpcDefaults();
+        app.MapGrpcService<IdentityApi>();
+    }
 }

@@ -81,8 +81,13 @@ internal static class Extensions
         builder.Services.AddGrpcServiceClient<Attachments.AttachmentsClient>("attachments");
     }
 
+    /// <summary>Applies the sync schema's migrations (safe with several replicas starting at once).</summary>
+    public static Task MigrateAsync(this WebApplication app) =>
+        app.MigrateSchemaAsync("ferry", "sync", typeof(Extensions).Assembly);
+
     public static void MapApplicationServices(this WebApplication app)
     {
+        app.MapFerryGrpcDefaults();
         app.MapGrpcService<SyncApi>();
         app.MapGrpcService<SyncInboxApi>();
     }
