@@ -15,18 +15,12 @@ public static class TicketServiceProcess
     public static async Task<ServiceProcess> StartAsync(int grpcPort, string databaseConnectionString, string redisConnectionString)
     {
         var grpc = new Uri($"http://127.0.0.1:{grpcPort}");
-        var tickets = ServiceProcess.Start("TicketService", new Dictionary<string, string?>
+        var tickets = ServiceProcess.Start("TicketService", new Dictionary<string, string?>(WithoutVendors(databaseConnectionString, redisConnectionString))
         {
             ["DOTNET_ENVIRONMENT"] = "Production",
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
             ["Kestrel:Endpoints:http:Url"] = $"http://127.0.0.1:{LocalServer.FreeLoopbackPort()}",
             ["Kestrel:Endpoints:grpc:Url"] = grpc.ToString(),
-            ["ConnectionStrings:ferry"] = databaseConnectionString,
-            ["ConnectionStrings:redis"] = redisConnectionString,
-            ["Intercom:BaseUrl"] = "http://127.0.0.1:9/intercom/",
-            ["Intercom:AccessToken"] = "unused",
-            ["Zendesk:BaseUrl"] = "http://127.0.0.1:9/zendesk/",
-            ["Zendesk:ApiToken"] = "unused",
             ["Logging:LogLevel:Default"] = "Warning",
         });
         using var channel = GrpcChannel.ForAddress(grpc);
@@ -41,4 +35,15 @@ public static class TicketServiceProcess
         }, TimeSpan.FromSeconds(60));
         return tickets;
     }
+
+    /// <summary>TicketService settings with its database and Redis, and vendors on a closed port (9).</summary>
+    public static Dictionary<string, string?> WithoutVendors(string databaseConnectionString, string redisConnectionString) => new()
+    {
+        ["ConnectionStrings:ferry"] = databaseConnectionString,
+        ["ConnectionStrings:redis"] = redisConnectionString,
+        ["Intercom:BaseUrl"] = "http://127.0.0.1:9/intercom/",
+        ["Intercom:AccessToken"] = "unused",
+        ["Zendesk:BaseUrl"] = "http://127.0.0.1:9/zendesk/",
+        ["Zendesk:ApiToken"] = "unused",
+    };
 }

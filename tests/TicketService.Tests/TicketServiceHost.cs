@@ -8,15 +8,7 @@ public sealed class TicketServiceHost(IReadOnlyDictionary<string, string?> setti
     /// <summary>A host whose vendors are unreachable (port 9): for tests of the API and the queue, not of syncing.</summary>
     public static TicketServiceHost WithoutVendors(string connectionString, string redisConnectionString, IReadOnlyDictionary<string, string?>? more = null)
     {
-        var settings = new Dictionary<string, string?>
-        {
-            ["ConnectionStrings:ferry"] = connectionString,
-            ["ConnectionStrings:redis"] = redisConnectionString,
-            ["Intercom:BaseUrl"] = "http://127.0.0.1:9/intercom/",
-            ["Intercom:AccessToken"] = "unused",
-            ["Zendesk:BaseUrl"] = "http://127.0.0.1:9/zendesk/",
-            ["Zendesk:ApiToken"] = "unused",
-        };
+        var settings = TicketServiceProcess.WithoutVendors(connectionString, redisConnectionString);
         foreach (var (key, value) in more ?? new Dictionary<string, string?>())
         {
             settings[key] = value;

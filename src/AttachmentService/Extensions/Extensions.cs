@@ -14,9 +14,7 @@ internal static class Extensions
 {
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
-        // Redis carries the shared Zendesk rate budget only, an optimisation: readiness does not depend on it.
-        builder.AddRedisClient("redis", settings => settings.DisableHealthChecks = true);
-        builder.Services.AddRedisWarmUp();
+        builder.AddFerryRedis();
         builder.Services.AddFerryGrpcServer<AttachmentErrorMap>();
 
         builder.Services.AddValidatedOptions<AttachmentOptions>(AttachmentOptions.Section);

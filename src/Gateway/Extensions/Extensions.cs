@@ -24,9 +24,7 @@ public static class Extensions
 
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
-        // Redis is an optimisation (dedup, pacing): its outage must not make the service unready.
-        builder.AddRedisClient("redis", settings => settings.DisableHealthChecks = true);
-        builder.Services.AddRedisWarmUp();
+        builder.AddFerryRedis();
         builder.Services.AddFerryGrpcServer();
         builder.Services.AddGrpcServiceClient<SyncInbox.SyncInboxClient>("tickets");
         builder.Services.TryAddSingletonTimeProvider();

@@ -14,9 +14,7 @@ internal static class Extensions
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         builder.AddNpgsqlDataSource("ferry");
-        // Redis only speeds matching up (locks); correctness rests on Postgres, so readiness does not depend on it.
-        builder.AddRedisClient("redis", settings => settings.DisableHealthChecks = true);
-        builder.Services.AddRedisWarmUp();
+        builder.AddFerryRedis();
         builder.Services.AddFerryGrpcServer<IdentityErrorMap>();
 
         builder.Services.AddValidatedOptions<IdentityOptions>(IdentityOptions.Section);

@@ -20,9 +20,7 @@ internal static class Extensions
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         builder.AddNpgsqlDataSource("ferry");
-        // Redis is an optimisation (dedup, pacing): its outage must not make the service unready.
-        builder.AddRedisClient("redis", settings => settings.DisableHealthChecks = true);
-        builder.Services.AddRedisWarmUp();
+        builder.AddFerryRedis();
 
         builder.Services.AddFerryGrpcServer<TicketErrorMap>();
 
