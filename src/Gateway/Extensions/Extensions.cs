@@ -30,7 +30,10 @@ public static class Extensions
         builder.Services.TryAddSingletonTimeProvider();
 
         // Webhooks: signature-protected, acknowledged only once TicketService committed them.
-        builder.Services.AddValidatedOptions<WebhookOptions, WebhookOptionsValidator>(WebhookOptions.Section);
+        builder.Services.AddOptions<WebhookOptions>().Bind(builder.Configuration.GetSection(WebhookOptions.Section))
+            .Validate(o => o.MaxBodyBytes > 0 && o.ZendeskTimestampTolerance > TimeSpan.Zero && o.EnqueueTimeout > TimeSpan.Zero,
+                $"{WebhookOptions.Section}: MaxBodyBytes, ZendeskTimestampTolerance and EnqueueTimeout must be positive.")
+            .ValidateOnStart();
         builder.Services.AddSingleton<GatewayTelemetry>();
         builder.Services.AddSingleton<DeliveryDedup>();
         builder.Services.AddSingleton<InboxForwarder>();
