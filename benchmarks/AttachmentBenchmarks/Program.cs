@@ -2,16 +2,13 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
-using Ferry.AttachmentService;
-using Ferry.Sandbox;
+using Ferry.AttachmentService.Api;
+using Ferry.Sandbox.Extensions;
 using Ferry.Sandbox.Intercom;
 using Ferry.Sandbox.Zendesk;
+using Ferry.Testing;
 using Ferry.V1;
 using Grpc.Net.Client;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 // Usage: Ferry.AttachmentBenchmarks [runs=5] [sizeMiB=50]
@@ -20,43 +17,25 @@ var size = (args.Length > 1 ? long.Parse(args[1], CultureInfo.InvariantCulture) 
 var inv = CultureInfo.InvariantCulture;
 
 var token = RandomNumberGenerator.GetHexString(32, lowercase: true);
-await using var sandbox = SandboxApp.Build([], b =>
+await using var sandbox = new ServiceHost<SandboxOptions>(new Dictionary<string, string?>
 {
-    b.Configuration.Sources.Clear();
-    b.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-    {
-        ["Kestrel:Endpoints:http:Url"] = "http://127.0.0.1:0",
-        ["Kestrel:Endpoints:http:Protocols"] = "Http1",
-        ["Logging:LogLevel:Default"] = "Warning",
-        ["Sandbox:Zendesk:ApiToken"] = token,
-        ["Sandbox:Zendesk:MaxUploadBytes"] = (size + 1).ToString(inv),
-    });
-});
-await sandbox.StartAsync();
-var sandboxRoot = sandbox.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
-var zendeskBase = new Uri(sandboxRoot + "/zendesk/");
+    ["Sandbox:Zendesk:ApiToken"] = token,
+    ["Sandbox:Zendesk:MaxUploadBytes"] = (size + 1).ToString(inv),
+}).Start();
+var zendeskBase = new Uri(sandbox.HttpAddress, "zendesk/");
 
-await using var service = AttachmentServiceApp.Build([], b =>
+await using var service = new ServiceHost<AttachmentsApi>(new Dictionary<string, string?>
 {
-    b.Configuration.Sources.Clear();
-    b.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-    {
-        ["Kestrel:Endpoints:grpc:Url"] = "http://127.0.0.1:0",
-        ["Kestrel:Endpoints:grpc:Protocols"] = "Http2",
-        ["Logging:LogLevel:Default"] = "Warning",
-        ["Zendesk:BaseUrl"] = zendeskBase.ToString(),
-        ["Zendesk:ApiToken"] = token,
-        ["Attachments:AllowedHosts:0"] = "127.0.0.1",
-        ["Attachments:AllowInsecureHttpForHosts:0"] = "127.0.0.1",
-        ["Attachments:AllowLoopback"] = "true",
-        ["Attachments:MaxFileBytes"] = size.ToString(inv),
-        // No Redis (port 1 refuses): the shared rate budget runs unpaced, as in a Redis outage.
-        ["ConnectionStrings:redis"] = "127.0.0.1:1,abortConnect=false,connectTimeout=200",
-    });
-});
-await service.StartAsync();
-var grpcAddress = service.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-using var channel = GrpcChannel.ForAddress(grpcAddress);
+    ["Zendesk:BaseUrl"] = zendeskBase.ToString(),
+    ["Zendesk:ApiToken"] = token,
+    ["Attachments:AllowedHosts:0"] = "127.0.0.1",
+    ["Attachments:AllowInsecureHttpForHosts:0"] = "127.0.0.1",
+    ["Attachments:AllowLoopback"] = "true",
+    ["Attachments:MaxFileBytes"] = size.ToString(inv),
+    // No Redis (port 1 refuses): the shared rate budget runs unpaced, as in a Redis outage.
+    ["ConnectionStrings:redis"] = "127.0.0.1:1,abortConnect=false,connectTimeout=200",
+}).Start();
+using var channel = service.CreateGrpcChannel();
 var client = new Attachments.AttachmentsClient(channel);
 
 var renderer = sandbox.Services.GetRequiredService<IntercomRenderer>();
@@ -66,7 +45,7 @@ string NewUrl(out string sha)
 {
     var attachment = new IcAttachment("bench.bin", "application/octet-stream", size, seed++);
     sha = AttachmentContent.Sha256(attachment.Seed, size);
-    return renderer.AttachmentUrl(attachment, sandboxRoot);
+    return renderer.AttachmentUrl(attachment, sandbox.HttpAddress.ToString().TrimEnd('/'));
 }
 
 // Baseline: the straightforward streaming copy with a plain HttpClient, same sandbox, same process.
@@ -160,8 +139,5 @@ Report("AttachmentService.Copy", serviceSamples);
 Console.WriteLine(string.Create(inv,
     $"throughput ratio (service / raw): {Median(serviceSamples.Select(s => s.BytesPerSecond)) / Median(rawSamples.Select(s => s.BytesPerSecond)):F2}"));
 Console.WriteLine("Memory figures are for the whole benchmark process (sandbox, service and client in one process); allocations include the sandbox's.");
-
-await service.StopAsync();
-await sandbox.StopAsync();
 
 internal readonly record struct Sample(double BytesPerSecond, long PeakWorkingSetGrowth, long AllocatedBytes);

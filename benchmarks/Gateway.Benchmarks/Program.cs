@@ -4,7 +4,6 @@ using System.Net;
 using System.Text;
 using System.Text.RegularExpressions;
 using Ferry.Gateway.Api;
-using Ferry.Gateway.Extensions;
 using Ferry.Gateway.Webhooks;
 using Ferry.Testing;
 using Ferry.V1;
@@ -52,7 +51,7 @@ await bareApp.StartAsync();
 
 const string intercomSecret = "bench-intercom-secret";
 const string apiKey = "bench-api-key";
-var (gateway, gatewayHttp, gatewayGrpc) = await StartGatewayAsync($"http://127.0.0.1:{bareGrpc}");
+await using var gateway = StartGateway($"http://127.0.0.1:{bareGrpc}");
 
 var work = Directory.CreateTempSubdirectory("ferry-bench-").FullName;
 var unusedBody = Body(work, "unused.json", "{\"type\":\"notification_event\",\"id\":\"notif_bench_unused\",\"topic\":\"company.created\",\"created_at\":1764079200,\"data\":{\"item\":{\"id\":\"1\"}}}");
@@ -71,8 +70,8 @@ var results = new List<(string Name, double P50, double P99, string Note)>();
 foreach (var (url, body, signature) in new[]
 {
     ($"http://127.0.0.1:{bareHttp}/ack", unusedBody, (string?)null),
-    ($"http://127.0.0.1:{gatewayHttp}/webhooks/intercom", unusedBody, IntercomSignature.Sign(unusedBody.Bytes, Encoding.UTF8.GetBytes(intercomSecret))),
-    ($"http://127.0.0.1:{gatewayHttp}/webhooks/intercom", duplicateBody, IntercomSignature.Sign(duplicateBody.Bytes, Encoding.UTF8.GetBytes(intercomSecret))),
+    (new Uri(gateway.HttpAddress, "webhooks/intercom").ToString(), unusedBody, IntercomSignature.Sign(unusedBody.Bytes, Encoding.UTF8.GetBytes(intercomSecret))),
+    (new Uri(gateway.HttpAddress, "webhooks/intercom").ToString(), duplicateBody, IntercomSignature.Sign(duplicateBody.Bytes, Encoding.UTF8.GetBytes(intercomSecret))),
 })
 {
     Hey("warm-up", url, body.Path, signature, warmUp: true);
@@ -80,13 +79,13 @@ foreach (var (url, body, signature) in new[]
 
 var baseline = Hey("bare Kestrel POST (baseline)", $"http://127.0.0.1:{bareHttp}/ack", unusedBody.Path, null);
 results.Add(baseline);
-results.Add(Hey("gateway: Intercom unused topic (verify+parse)", $"http://127.0.0.1:{gatewayHttp}/webhooks/intercom", unusedBody.Path,
+results.Add(Hey("gateway: Intercom unused topic (verify+parse)", new Uri(gateway.HttpAddress, "webhooks/intercom").ToString(), unusedBody.Path,
     IntercomSignature.Sign(unusedBody.Bytes, Encoding.UTF8.GetBytes(intercomSecret))));
-results.Add(Hey("gateway: Intercom duplicate (verify+parse+Redis)", $"http://127.0.0.1:{gatewayHttp}/webhooks/intercom", duplicateBody.Path,
+results.Add(Hey("gateway: Intercom duplicate (verify+parse+Redis)", new Uri(gateway.HttpAddress, "webhooks/intercom").ToString(), duplicateBody.Path,
     IntercomSignature.Sign(duplicateBody.Bytes, Encoding.UTF8.GetBytes(intercomSecret))));
 
 var direct = await GrpcAsync("gRPC GetSync direct (baseline)", new Uri($"http://127.0.0.1:{bareGrpc}"), null);
-var proxied = await GrpcAsync("gRPC GetSync through gateway (YARP+auth+rate limit)", new Uri($"http://127.0.0.1:{gatewayGrpc}"), apiKey);
+var proxied = await GrpcAsync("gRPC GetSync through gateway (YARP+auth+rate limit)", gateway.GrpcAddress, apiKey);
 
 // Full acknowledgement: unique deliveries through a gateway in front of the real TicketService
 // (own process, local Postgres): verify + parse + Redis + Enqueue (inbox + job committed) + 200.
@@ -98,16 +97,11 @@ if (Environment.GetEnvironmentVariable("BENCH_FULL") != "0")
     await using var postgres = new PostgresServer();
     await postgres.InitializeAsync();
     var ticketsGrpc = FreePort();
-    using var tickets = StartTicketService(ticketsGrpc, await postgres.CreateDatabaseAsync("bench"), redis.ConnectionString);
-    await WaitForGrpcAsync(new Uri($"http://127.0.0.1:{ticketsGrpc}"));
-    var (fullGateway, fullHttp, fullGrpc) = await StartGatewayAsync($"http://127.0.0.1:{ticketsGrpc}");
-    full = await WebhookAckAsync($"gateway: Intercom new delivery, full ack (Enqueue committed) at {fullRate} req/s", new Uri($"http://127.0.0.1:{fullHttp}/webhooks/intercom"));
+    await using var tickets = await TicketServiceProcess.StartAsync(ticketsGrpc, await postgres.CreateDatabaseAsync("bench"), redis.ConnectionString);
+    await using var fullGateway = StartGateway($"http://127.0.0.1:{ticketsGrpc}");
+    full = await WebhookAckAsync($"gateway: Intercom new delivery, full ack (Enqueue committed) at {fullRate} req/s", new Uri(fullGateway.HttpAddress, "webhooks/intercom"));
     ticketsDirect = await GrpcAsync("gRPC GetSync TicketService direct (baseline)", new Uri($"http://127.0.0.1:{ticketsGrpc}"), null);
-    ticketsProxied = await GrpcAsync("gRPC GetSync TicketService through gateway", new Uri($"http://127.0.0.1:{fullGrpc}"), apiKey);
-    await fullGateway.StopAsync();
-    await fullGateway.DisposeAsync();
-    tickets.Kill(entireProcessTree: true);
-    await tickets.WaitForExitAsync();
+    ticketsProxied = await GrpcAsync("gRPC GetSync TicketService through gateway", fullGateway.GrpcAddress, apiKey);
 }
 
 Console.WriteLine();
@@ -131,38 +125,20 @@ if (ticketsDirect is { } td && ticketsProxied is { } tp)
     Console.WriteLine(Row(tp, td));
 }
 
-await gateway.StopAsync();
-await gateway.DisposeAsync();
 await bareApp.StopAsync();
 await bareApp.DisposeAsync();
 Directory.Delete(work, recursive: true);
 return 0;
 
-async Task<(WebApplication App, int Http, int Grpc)> StartGatewayAsync(string ticketsAddress)
+ServiceHost<ApiKeyStore> StartGateway(string ticketsAddress) => new ServiceHost<ApiKeyStore>(new Dictionary<string, string?>
 {
-    var http = FreePort();
-    var grpc = FreePort();
-    var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ApplicationName = "Ferry.Gateway", ContentRootPath = AppContext.BaseDirectory });
-    builder.Configuration.Sources.Clear();
-    builder.Configuration.AddJsonFile(Path.Combine(LocalServer.RepositoryRoot, "src", "Gateway", "appsettings.json"));
-    builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-    {
-        ["Kestrel:Endpoints:http:Url"] = $"http://127.0.0.1:{http}",
-        ["Kestrel:Endpoints:grpc:Url"] = $"http://127.0.0.1:{grpc}",
-        ["ConnectionStrings:redis"] = redis.ConnectionString,
-        ["services:tickets:grpc:0"] = ticketsAddress,
-        ["Intercom:ClientSecret"] = intercomSecret,
-        ["Gateway:ApiKeys:bench"] = ApiKeyStore.Hash(apiKey),
-        ["Gateway:RateLimit:PermitLimit"] = "1000000",
-        ["Logging:LogLevel:Default"] = "Warning",
-    });
-    builder.AddServiceDefaults();
-    builder.AddApplicationServices();
-    var app = builder.Build();
-    app.MapGateway();
-    await app.StartAsync();
-    return (app, http, grpc);
-}
+    ["environment"] = "Production",
+    ["ConnectionStrings:redis"] = redis.ConnectionString,
+    ["services:tickets:grpc:0"] = ticketsAddress,
+    ["Intercom:ClientSecret"] = intercomSecret,
+    ["Gateway:ApiKeys:bench"] = ApiKeyStore.Hash(apiKey),
+    ["Gateway:RateLimit:PermitLimit"] = "1000000",
+}).Start();
 
 async Task<(string Name, double P50, double P99, string Note)> WebhookAckAsync(string name, Uri url)
 {
@@ -235,43 +211,6 @@ async Task<(string Name, double P50, double P99, string Note)> FixedRateAsync(st
     var p99 = latencies[Math.Min(total - 1, (int)(total * 0.99))];
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name}: p50 {p50:F2} ms, p99 {p99:F2} ms, {total} calls, {failures} failed"));
     return (name, p50, p99, failures > 0 ? $" {failures} failed" : "");
-}
-
-static Process StartTicketService(int grpcPort, string database, string redisConnection)
-{
-    var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
-    var dll = Path.Combine(LocalServer.RepositoryRoot, "src", "TicketService", "bin", configuration, "net10.0", "Ferry.TicketService.dll");
-    var start = new ProcessStartInfo("dotnet", [dll]) { WorkingDirectory = Path.GetDirectoryName(dll)!, UseShellExecute = false, RedirectStandardOutput = true };
-    start.Environment["Kestrel__Endpoints__http__Url"] = $"http://127.0.0.1:{FreePort()}";
-    start.Environment["Kestrel__Endpoints__grpc__Url"] = $"http://127.0.0.1:{grpcPort}";
-    start.Environment["ConnectionStrings__ferry"] = database;
-    start.Environment["ConnectionStrings__redis"] = redisConnection;
-    start.Environment["Intercom__BaseUrl"] = "http://127.0.0.1:9/intercom/";
-    start.Environment["Intercom__AccessToken"] = "unused";
-    start.Environment["Zendesk__BaseUrl"] = "http://127.0.0.1:9/zendesk/";
-    start.Environment["Zendesk__ApiToken"] = "unused";
-    start.Environment["Logging__LogLevel__Default"] = "Warning";
-    var process = Process.Start(start)!;
-    process.OutputDataReceived += (_, _) => { };
-    process.BeginOutputReadLine();
-    return process;
-}
-
-static async Task WaitForGrpcAsync(Uri address)
-{
-    using var channel = GrpcChannel.ForAddress(address);
-    var health = new Grpc.Health.V1.Health.HealthClient(channel);
-    for (var deadline = DateTime.UtcNow.AddSeconds(90); ; await Task.Delay(200))
-    {
-        try
-        {
-            await health.CheckAsync(new Grpc.Health.V1.HealthCheckRequest(), deadline: DateTime.UtcNow.AddSeconds(2));
-            return;
-        }
-        catch (RpcException) when (DateTime.UtcNow < deadline)
-        {
-        }
-    }
 }
 
 static string Row((string Name, double P50, double P99, string Note) r, (string Name, double P50, double P99, string Note) b) =>

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using Ferry.IdentityService.Extensions;
+using Ferry.IdentityService.Api;
 using Ferry.Testing;
 using Ferry.V1;
 using Grpc.Net.Client;
@@ -24,9 +24,7 @@ var database = await postgres.CreateDatabaseAsync("bench");
 
 var grpcPort = FreePort();
 var settings = ServiceSettings(database, redis.ConnectionString, grpcPort, sandbox);
-await using var app = IdentityApp.Build([.. settings.Select(s => $"--{s.Key}={s.Value}")]);
-await app.MigrateAsync();
-await app.StartAsync();
+await using var app = new ServiceHost<IdentityApi>(settings).Start();
 
 Console.WriteLine($"Seeding {links:N0} links …");
 var seed = Stopwatch.StartNew();
@@ -154,7 +152,6 @@ foreach (var group in calls.GroupBy(c => c.Kind).OrderByDescending(g => g.Count(
 Console.WriteLine(string.Create(inv, $"| all | 100% | | {calls.Average(c => c.Calls):0.00} | {calls.Max(c => c.Calls)} |"));
 Console.WriteLine($"Machine: {Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}");
 
-await app.StopAsync();
 
 async Task<double[]> Measure(Func<int, Task> operation)
 {

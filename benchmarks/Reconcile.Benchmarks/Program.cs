@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using Ferry.IdentityService.Extensions;
+using Ferry.IdentityService.Api;
 using Ferry.Reconcile.Benchmarks;
 using Ferry.ServiceDefaults.Vendors;
 using Ferry.Testing;
@@ -39,9 +39,7 @@ var (sandbox, database) = (infrastructure.Sandbox, infrastructure.Database);
 var (agent, _, _) = sandbox.Scenarios.EnsureStaff();
 
 var identityGrpc = FreePort();
-await using var identity = IdentityApp.Build(CommandLine(infrastructure.ServiceSettings(identityGrpc)));
-await identity.MigrateAsync();
-await identity.StartAsync();
+await using var identity = new ServiceHost<IdentityApi>(infrastructure.ServiceSettings(identityGrpc)).Start();
 var ticketsGrpc = FreePort();
 await using var tickets = ServiceProcess.Start("TicketService", new Dictionary<string, string?>(infrastructure.ServiceSettings(ticketsGrpc))
 {

@@ -5,8 +5,8 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
-using Ferry.AttachmentService;
-using Ferry.IdentityService.Extensions;
+using Ferry.AttachmentService.Api;
+using Ferry.IdentityService.Api;
 using Ferry.TicketService.Benchmarks;
 using Ferry.Testing;
 using Ferry.V1;
@@ -71,17 +71,14 @@ Console.WriteLine(string.Create(inv, $"Seeded {ferrySet.Count + naiveSet.Count} 
 
 // --- Ferry: IdentityService + AttachmentService in-process, TicketService in its own process ----------
 var identityGrpc = FreePort();
-await using var identity = IdentityApp.Build(CommandLine(infrastructure.ServiceSettings(identityGrpc)));
-await identity.MigrateAsync();
-await identity.StartAsync();
+await using var identity = new ServiceHost<IdentityApi>(infrastructure.ServiceSettings(identityGrpc)).Start();
 var attachmentsGrpc = FreePort();
-await using var attachments = AttachmentServiceApp.Build(CommandLine(new Dictionary<string, string?>(infrastructure.ServiceSettings(attachmentsGrpc))
+await using var attachments = new ServiceHost<AttachmentsApi>(new Dictionary<string, string?>(infrastructure.ServiceSettings(attachmentsGrpc))
 {
     ["Attachments:AllowedHosts:0"] = "127.0.0.1",
     ["Attachments:AllowInsecureHttpForHosts:0"] = "127.0.0.1",
     ["Attachments:AllowLoopback"] = "true",
-}));
-await attachments.StartAsync();
+}).Start();
 var ticketsGrpc = FreePort();
 await using var tickets = StartTicketService(ticketsGrpc, identityGrpc, attachmentsGrpc);
 using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{ticketsGrpc}");
@@ -200,8 +197,6 @@ catch (OperationCanceledException)
 {
 }
 
-await attachments.StopAsync();
-await identity.StopAsync();
 return failures.IsEmpty ? 0 : 1;
 
 // ---------------------------------------------------------------------------------------------------------

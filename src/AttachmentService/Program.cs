@@ -1,4 +1,13 @@
-using Ferry.AttachmentService;
+using Ferry.AttachmentService.Extensions;
 
-// builder → AddServiceDefaults → AddApplicationServices → map: see AttachmentServiceApp (shared with tests).
-AttachmentServiceApp.Build(args).Run();
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddServiceDefaults();
+builder.AddApplicationServices();
+
+var app = builder.Build();
+
+app.MapDefaultEndpoints();
+app.MapApplicationServices();
+
+await app.RunAsync();

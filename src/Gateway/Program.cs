@@ -7,6 +7,7 @@ builder.AddApplicationServices();
 
 var app = builder.Build();
 
-app.MapGateway();
+app.MapDefaultEndpoints();
+app.MapApplicationServices();
 
-app.Run();
+await app.RunAsync();

@@ -1,7 +1,15 @@
 using Ferry.IdentityService.Extensions;
 
-var app = IdentityApp.Build(args);
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddServiceDefaults();
+builder.AddApplicationServices();
+
+var app = builder.Build();
 
 await app.MigrateAsync();
 
-app.Run();
+app.MapDefaultEndpoints();
+app.MapApplicationServices();
+
+await app.RunAsync();

@@ -7,10 +7,9 @@ builder.AddApplicationServices();
 
 var app = builder.Build();
 
-await app.MigrateSchemaAsync("ferry", "sync", typeof(Program).Assembly);
+await app.MigrateAsync();
 
 app.MapDefaultEndpoints();
-app.MapFerryGrpcDefaults();
 app.MapApplicationServices();
 
-app.Run();
+await app.RunAsync();

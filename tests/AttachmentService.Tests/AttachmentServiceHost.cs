@@ -1,47 +1,39 @@
-using Ferry.V1;
+using Ferry.AttachmentService.Api;
 using Ferry.Testing;
+using Ferry.V1;
 using Grpc.Net.Client;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Ferry.AttachmentService.Tests;
 
 /// <summary>
-/// The real AttachmentService on a free loopback port (its gRPC endpoint only), pointed at a sandbox,
+/// The real AttachmentService (its Program, on free loopback ports), pointed at a sandbox,
 /// with a real gRPC client. Loopback and plain http are allowed only for the hosts named here.
 /// </summary>
 public sealed class AttachmentServiceHost : IAsyncDisposable
 {
-    private readonly WebApplication _app;
+    private readonly ServiceHost<AttachmentsApi> _host;
     private readonly GrpcChannel _channel;
 
-    private AttachmentServiceHost(WebApplication app, Uri address)
+    private AttachmentServiceHost(ServiceHost<AttachmentsApi> host)
     {
-        _app = app;
-        Address = address;
-        _channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions { MaxSendMessageSize = 8 * 1024 * 1024 });
+        _host = host;
+        _channel = host.CreateGrpcChannel(new GrpcChannelOptions { MaxSendMessageSize = 8 * 1024 * 1024 });
         Client = new Attachments.AttachmentsClient(_channel);
     }
 
-    public Uri Address { get; }
+    public Uri Address => _host.GrpcAddress;
 
     public Attachments.AttachmentsClient Client { get; }
 
-    public IServiceProvider Services => _app.Services;
+    public IServiceProvider Services => _host.Services;
 
     /// <summary>Hosts the tests may name besides the sandbox: private literals are on the list so the address check is what refuses them.</summary>
     public static readonly string[] TestHosts = ["127.0.0.1", "10.0.0.1", "169.254.169.254"];
 
-    public static async Task<AttachmentServiceHost> StartAsync(SandboxServer sandbox, IDictionary<string, string?>? settings = null)
+    public static Task<AttachmentServiceHost> StartAsync(SandboxServer sandbox, IDictionary<string, string?>? settings = null)
     {
         var configuration = new Dictionary<string, string?>(sandbox.VendorSettings)
         {
-            ["Kestrel:Endpoints:grpc:Url"] = "http://127.0.0.1:0",
-            ["Kestrel:Endpoints:grpc:Protocols"] = "Http2",
-            ["Logging:LogLevel:Default"] = "Warning",
             ["Attachments:AllowLoopback"] = "true",
             ["Attachments:RetryBaseDelay"] = "00:00:00.050",
             // No Redis here: the shared rate budget runs unpaced, as in a Redis outage (a free port is a closed one).
@@ -58,21 +50,12 @@ public sealed class AttachmentServiceHost : IAsyncDisposable
             configuration[key] = value;
         }
 
-        var app = AttachmentServiceApp.Build([], builder =>
-        {
-            // Only these settings: no appsettings.json from whichever project's output this runs in.
-            builder.Configuration.Sources.Clear();
-            builder.Configuration.AddInMemoryCollection(configuration);
-        });
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-        return new AttachmentServiceHost(app, new Uri(address));
+        return Task.FromResult(new AttachmentServiceHost(new ServiceHost<AttachmentsApi>(configuration).Start()));
     }
 
     public async ValueTask DisposeAsync()
     {
         _channel.Dispose();
-        await _app.StopAsync();
-        await _app.DisposeAsync();
+        await _host.DisposeAsync();
     }
 }

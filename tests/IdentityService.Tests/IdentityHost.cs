@@ -1,23 +1,20 @@
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
-using Ferry.IdentityService.Extensions;
+using Ferry.IdentityService.Api;
 using Ferry.Testing;
 using Ferry.V1;
 using Grpc.Net.Client;
-using Microsoft.AspNetCore.Builder;
 using Npgsql;
 
 namespace Ferry.IdentityService.Tests;
 
 /// <summary>
-/// IdentityService as it runs in production (its WebApplication, Kestrel on free loopback ports)
+/// IdentityService as it runs in production (its Program, Kestrel on free loopback ports)
 /// over a fresh database on the real Postgres, the real Redis and an in-process Sandbox,
 /// called through a real gRPC client. One per test class.
 /// </summary>
 public class IdentityHost(PostgresServer postgres, RedisServer redis) : IAsyncLifetime
 {
-    private WebApplication? _app;
+    private ServiceHost<IdentityApi>? _host;
     private GrpcChannel? _channel;
 
     public SandboxServer Sandbox { get; } = new();
@@ -29,7 +26,7 @@ public class IdentityHost(PostgresServer postgres, RedisServer redis) : IAsyncLi
     /// <summary>The Zendesk agent unmatched admins fall back to (seeded before start).</summary>
     public long DefaultAgentId { get; private set; }
 
-    public IServiceProvider Services => _app!.Services;
+    public IServiceProvider Services => _host!.Services;
 
     protected virtual string RedisConnectionString => redis.ConnectionString;
 
@@ -46,18 +43,11 @@ public class IdentityHost(PostgresServer postgres, RedisServer redis) : IAsyncLi
 
         DefaultAgentId = Sandbox.Zendesk.AddUser("Default Agent", $"default-{Guid.NewGuid():N}@agents.example", role: "agent").Id;
         DatabaseConnectionString = await postgres.CreateDatabaseAsync("identity");
-        var http = FreePort();
-        var grpc = FreePort();
         var settings = new Dictionary<string, string?>
         {
             // 50 simultaneous first calls open 50 connections at once; on a shared 2-core machine that can take longer than Npgsql's 15 s default.
             ["ConnectionStrings:ferry"] = DatabaseConnectionString + ";Timeout=60",
             ["ConnectionStrings:redis"] = RedisConnectionString,
-            ["Kestrel:Endpoints:http:Url"] = $"http://127.0.0.1:{http}",
-            ["Kestrel:Endpoints:http:Protocols"] = "Http1",
-            ["Kestrel:Endpoints:grpc:Url"] = $"http://127.0.0.1:{grpc}",
-            ["Kestrel:Endpoints:grpc:Protocols"] = "Http2",
-            ["Logging:LogLevel:Default"] = "Warning",
             ["Identity:Agents:Fallback"] = AgentFallback,
             ["Identity:Agents:DefaultAgentId"] = DefaultAgentId.ToString(CultureInfo.InvariantCulture),
             ["Identity:TeamGroups:team-configured"] = "777",
@@ -67,10 +57,8 @@ public class IdentityHost(PostgresServer postgres, RedisServer redis) : IAsyncLi
             settings[key] = value;
         }
 
-        _app = IdentityApp.Build([.. settings.Select(s => $"--{s.Key}={s.Value}")]);
-        await _app.MigrateAsync();
-        await _app.StartAsync();
-        _channel = GrpcChannel.ForAddress($"http://127.0.0.1:{grpc}");
+        _host = new ServiceHost<IdentityApi>(settings).Start();
+        _channel = _host.CreateGrpcChannel();
         Client = new Identity.IdentityClient(_channel);
     }
 
@@ -90,39 +78,25 @@ public class IdentityHost(PostgresServer postgres, RedisServer redis) : IAsyncLi
     public async ValueTask DisposeAsync()
     {
         _channel?.Dispose();
-        if (_app is not null)
+        if (_host is not null)
         {
-            await _app.StopAsync();
-            await _app.DisposeAsync();
+            await _host.DisposeAsync();
         }
 
         await Sandbox.DisposeAsync();
         GC.SuppressFinalize(this);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
 
 /// <summary>The same service with Redis unreachable (a closed port) and "no assignee" as the agent fallback.</summary>
 public sealed class RedisDownIdentityHost(PostgresServer postgres, RedisServer redis) : IdentityHost(postgres, redis)
 {
-    private static readonly int ClosedPort = ClosedLoopbackPort();
+    // A free port is a closed one.
+    private static readonly int ClosedPort = LocalServer.FreeLoopbackPort();
 
     protected override string RedisConnectionString => $"127.0.0.1:{ClosedPort},abortConnect=false,connectTimeout=500";
 
     protected override string AgentFallback => "None";
-
-    private static int ClosedLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }
 
 internal static class Contacts

@@ -1,17 +1,12 @@
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
-using Ferry.Sandbox;
 using Ferry.Sandbox.Common;
 using Ferry.Sandbox.Extensions;
 using Ferry.Sandbox.Intercom;
 using Ferry.Sandbox.Scenarios;
 using Ferry.Sandbox.Webhooks;
 using Ferry.Sandbox.Zendesk;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit;
 
@@ -25,7 +20,7 @@ namespace Ferry.Testing;
 public sealed class SandboxServer : IAsyncLifetime
 {
     private readonly Dictionary<string, string?> _settings;
-    private WebApplication? _app;
+    private ServiceHost<SandboxOptions>? _host;
 
     public SandboxServer() : this(null)
     {
@@ -40,9 +35,6 @@ public sealed class SandboxServer : IAsyncLifetime
         ZendeskWebhookSecret = RandomNumberGenerator.GetHexString(32, lowercase: true);
         _settings = new Dictionary<string, string?>
         {
-            ["Kestrel:Endpoints:http:Url"] = "http://127.0.0.1:0",
-            ["Kestrel:Endpoints:http:Protocols"] = "Http1",
-            ["Logging:LogLevel:Default"] = "Warning",
             ["Sandbox:Intercom:AccessToken"] = IntercomAccessToken,
             ["Sandbox:Intercom:ClientSecret"] = IntercomClientSecret,
             ["Sandbox:Zendesk:Email"] = ZendeskEmail,
@@ -102,7 +94,7 @@ public sealed class SandboxServer : IAsyncLifetime
         ["Zendesk:WebhookSecret"] = ZendeskWebhookSecret,
     };
 
-    public IServiceProvider Services => App.Services;
+    public IServiceProvider Services => (_host ?? throw new InvalidOperationException("The sandbox is not started (InitializeAsync).")).Services;
 
     /// <summary>The emulated Zendesk account: seed users (AddUser), read Tickets(), Users(), Uploads().</summary>
     public ZendeskState Zendesk => Services.GetRequiredService<ZendeskState>();
@@ -131,8 +123,6 @@ public sealed class SandboxServer : IAsyncLifetime
     /// <summary>Renders Intercom JSON and pre-signed attachment URLs.</summary>
     public IntercomRenderer IntercomRenderer => Services.GetRequiredService<IntercomRenderer>();
 
-    private WebApplication App => _app ?? throw new InvalidOperationException("The sandbox is not started (InitializeAsync).");
-
     /// <summary>An HttpClient for the Intercom API: Bearer token and Intercom-Version 2.16.</summary>
     public HttpClient CreateIntercomClient()
     {
@@ -153,25 +143,18 @@ public sealed class SandboxServer : IAsyncLifetime
         return client;
     }
 
-    public async ValueTask InitializeAsync()
+    public ValueTask InitializeAsync()
     {
-        _app = SandboxApp.Build([], builder =>
-        {
-            // Only these settings: no appsettings.json from whichever project's output this runs in.
-            builder.Configuration.Sources.Clear();
-            builder.Configuration.AddInMemoryCollection(_settings);
-        });
-        await _app.StartAsync();
-        var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        BaseAddress = new Uri(address.TrimEnd('/') + "/");
+        _host = new ServiceHost<SandboxOptions>(_settings).Start();
+        BaseAddress = new Uri(_host.HttpAddress, "/");
+        return ValueTask.CompletedTask;
     }
 
     public async ValueTask DisposeAsync()
     {
-        if (_app is not null)
+        if (_host is not null)
         {
-            await _app.StopAsync();
-            await _app.DisposeAsync();
+            await _host.DisposeAsync();
         }
     }
 }

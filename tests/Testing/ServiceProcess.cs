@@ -13,14 +13,18 @@ public sealed class ServiceProcess : IAsyncDisposable
     private readonly ConcurrentQueue<string> _output = new();
     private readonly Process _process;
 
-    private ServiceProcess(Process process)
+    private ServiceProcess(Process process, Uri? grpcAddress)
     {
         _process = process;
+        GrpcAddress = grpcAddress;
         _process.OutputDataReceived += (_, e) => Keep(e.Data);
         _process.ErrorDataReceived += (_, e) => Keep(e.Data);
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
     }
+
+    /// <summary>The service's gRPC endpoint, when the settings name one (Kestrel:Endpoints:grpc:Url).</summary>
+    public Uri? GrpcAddress { get; }
 
     /// <summary>Starts src/{service}'s dll in the caller's build configuration (Release for benchmarks).</summary>
     public static ServiceProcess Start(string service, IReadOnlyDictionary<string, string?> settings)
@@ -39,7 +43,8 @@ public sealed class ServiceProcess : IAsyncDisposable
             start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
         }
 
-        return new ServiceProcess(Process.Start(start) ?? throw new InvalidOperationException($"Could not start {service}."));
+        var grpc = settings.GetValueOrDefault("Kestrel:Endpoints:grpc:Url") is { } url ? new Uri(url) : null;
+        return new ServiceProcess(Process.Start(start) ?? throw new InvalidOperationException($"Could not start {service}."), grpc);
     }
 
     /// <summary>Calls <paramref name="probe"/> until it stops throwing <typeparamref name="TNotReady"/> (e.g. an RpcException while the port is closed).</summary>

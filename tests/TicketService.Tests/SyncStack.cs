@@ -1,9 +1,6 @@
-using System.Net;
-using System.Net.Sockets;
-using Ferry.IdentityService.Extensions;
+using Ferry.IdentityService.Api;
 using Ferry.Testing;
 using Ferry.V1;
-using Microsoft.AspNetCore.Builder;
 
 namespace Ferry.TicketService.Tests;
 
@@ -13,15 +10,15 @@ namespace Ferry.TicketService.Tests;
 /// </summary>
 public sealed class SyncStack : IAsyncDisposable
 {
-    private readonly WebApplication _identity;
+    private readonly ServiceHost<IdentityApi> _identity;
     private readonly Dictionary<string, string?> _ticketSettings;
     private readonly List<TicketServiceHost> _replicas = [];
 
-    private SyncStack(SandboxServer sandbox, WebApplication identity, Dictionary<string, string?> ticketSettings)
+    private SyncStack(SandboxServer sandbox, ServiceHost<IdentityApi> identity, Dictionary<string, string?> ticketSettings)
     {
         (Sandbox, _identity, _ticketSettings) = (sandbox, identity, ticketSettings);
         Tickets = AddReplica();
-        Sync = new V1.Sync.SyncClient(Tickets.CreateChannel());
+        Sync = new V1.Sync.SyncClient(Tickets.CreateGrpcChannel());
     }
 
     public SandboxServer Sandbox { get; }
@@ -37,28 +34,19 @@ public sealed class SyncStack : IAsyncDisposable
     public static async Task<SyncStack> CreateAsync(PostgresServer postgres, RedisServer redis, string name, IReadOnlyDictionary<string, string?> ticketSettings, CancellationToken cancellationToken)
     {
         var sandbox = await SandboxServer.CreateAsync();
-        var identityGrpc = FreePort();
         var identitySettings = new Dictionary<string, string?>(sandbox.VendorSettings)
         {
             ["ConnectionStrings:ferry"] = await postgres.CreateDatabaseAsync($"{name}_identity"),
             ["ConnectionStrings:redis"] = redis.ConnectionString,
-            ["Kestrel:Endpoints:http:Url"] = $"http://127.0.0.1:{FreePort()}",
-            ["Kestrel:Endpoints:http:Protocols"] = "Http1",
-            ["Kestrel:Endpoints:grpc:Url"] = $"http://127.0.0.1:{identityGrpc}",
-            ["Kestrel:Endpoints:grpc:Protocols"] = "Http2",
-            ["Logging:LogLevel:Default"] = "Warning",
         };
-        var identity = IdentityApp.Build([.. identitySettings.Select(s => $"--{s.Key}={s.Value}")]);
-        await identity.MigrateAsync(cancellationToken);
-        await identity.StartAsync(cancellationToken);
+        var identity = new ServiceHost<IdentityApi>(identitySettings).Start();
 
         var settings = new Dictionary<string, string?>(sandbox.VendorSettings)
         {
             ["ConnectionStrings:ferry"] = await postgres.CreateDatabaseAsync($"{name}_tickets"),
             ["ConnectionStrings:redis"] = redis.ConnectionString,
-            ["services:identity:grpc:0"] = $"http://127.0.0.1:{identityGrpc}",
+            ["services:identity:grpc:0"] = identity.GrpcAddress.ToString(),
             ["services:attachments:grpc:0"] = "http://127.0.0.1:9",
-            ["Logging:LogLevel:Default"] = "Warning",
         };
         foreach (var (key, value) in ticketSettings)
         {
@@ -72,7 +60,7 @@ public sealed class SyncStack : IAsyncDisposable
     public TicketServiceHost AddReplica()
     {
         var replica = new TicketServiceHost(_ticketSettings);
-        _ = replica.Server;
+        replica.Start();
         _replicas.Add(replica);
         return replica;
     }
@@ -112,15 +100,7 @@ public sealed class SyncStack : IAsyncDisposable
             await replica.DisposeAsync();
         }
 
-        await _identity.StopAsync();
         await _identity.DisposeAsync();
         await Sandbox.DisposeAsync();
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -1,12 +1,11 @@
 using System.Runtime.CompilerServices;
 using Ferry.AttachmentService.Copying;
-using Ferry.AttachmentService.Vendors.Zendesk;
 using Ferry.V1;
 using Grpc.Core;
 
 namespace Ferry.AttachmentService.Api;
 
-/// <summary>gRPC edge: protobuf ↔ domain mapping and status codes only.</summary>
+/// <summary>gRPC edge: protobuf ↔ domain mapping and request checks; failures: <see cref="AttachmentErrorMap"/>.</summary>
 public sealed class AttachmentsApi(AttachmentCopier copier, ChunkUploader uploader) : Attachments.AttachmentsBase
 {
     public const int MaxAttachmentsPerCall = 100;
@@ -61,15 +60,8 @@ public sealed class AttachmentsApi(AttachmentCopier copier, ChunkUploader upload
             throw new RpcException(new Status(StatusCode.InvalidArgument, "metadata.name is required: Zendesk needs a file name."));
         }
 
-        try
-        {
-            var (upload, bytes) = await uploader.UploadAsync(metadata.Name, metadata.ContentType, metadata.Token, Chunks(requestStream, ct), ct);
-            return new UploadReply { UploadToken = upload.Token, Bytes = bytes };
-        }
-        catch (Exception e) when (!ct.IsCancellationRequested && ToStatus(e) is { } status)
-        {
-            throw new RpcException(status);
-        }
+        var (upload, bytes) = await uploader.UploadAsync(metadata.Name, metadata.ContentType, metadata.Token, Chunks(requestStream, ct), ct);
+        return new UploadReply { UploadToken = upload.Token, Bytes = bytes };
     }
 
     private static async IAsyncEnumerable<ReadOnlyMemory<byte>> Chunks(IAsyncStreamReader<UploadChunk> stream, [EnumeratorCancellation] CancellationToken ct)
@@ -83,33 +75,5 @@ public sealed class AttachmentsApi(AttachmentCopier copier, ChunkUploader upload
 
             yield return stream.Current.Chunk.Memory;
         }
-    }
-
-    private static Status? ToStatus(Exception e)
-    {
-        if (e is RpcException rpc)
-        {
-            return rpc.Status;
-        }
-
-        if (Safety.SafeDownloader.Find<FileTooLargeException>(e) is { } tooLarge)
-        {
-            return new Status(StatusCode.ResourceExhausted, $"The file is over the {tooLarge.Cap}-byte cap.");
-        }
-
-        if (Safety.SafeDownloader.Find<RpcException>(e) is { } inner)
-        {
-            return inner.Status;
-        }
-
-        return e switch
-        {
-            ZendeskUploadException { Failure: ZendeskUploadFailure.TooLarge } z => new Status(StatusCode.ResourceExhausted, $"Zendesk rejected the file as too large ({z.Status})."),
-            ZendeskUploadException { Failure: ZendeskUploadFailure.Transient } z => new Status(StatusCode.Unavailable, $"Zendesk upload answered {z.Status}; retry the upload later."),
-            ZendeskUploadException z => new Status(StatusCode.FailedPrecondition, $"Zendesk refused the upload ({z.Status}); check the token (tokens expire after about 60 minutes) and the credentials."),
-            OperationCanceledException => new Status(StatusCode.DeadlineExceeded, "The upload took longer than the time cap (Attachments:FileTimeout)."),
-            HttpRequestException or IOException => new Status(StatusCode.Unavailable, "The connection to Zendesk broke during the upload; retry the upload."),
-            _ => null,
-        };
     }
 }

@@ -1,3 +1,4 @@
+using Ferry.AttachmentService.Api;
 using Ferry.AttachmentService.Copying;
 using Ferry.AttachmentService.Safety;
 using Ferry.AttachmentService.Telemetry;
@@ -13,17 +14,11 @@ internal static class Extensions
 {
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
-        // Redis carries the shared Zendesk rate budget only, an optimisation: readiness does not depend on it.
-        builder.AddRedisClient("redis", settings => settings.DisableHealthChecks = true);
-        builder.Services.AddRedisWarmUp();
-        builder.Services.AddFerryGrpcServer();
+        builder.AddFerryRedis();
+        builder.Services.AddFerryGrpcServer<AttachmentErrorMap>();
 
-        builder.Services.AddOptions<AttachmentOptions>()
-            .BindConfiguration(AttachmentOptions.Section)
-            .ValidateDataAnnotations()
-            .Validate(o => o.FileTimeout > TimeSpan.Zero && o.CallBudget > TimeSpan.Zero, "Attachments:FileTimeout and Attachments:CallBudget must be positive.")
-            .ValidateOnStart();
-        builder.Services.AddOptions<ZendeskOptions>().BindConfiguration(ZendeskOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddValidatedOptions<AttachmentOptions>(AttachmentOptions.Section);
+        builder.Services.AddValidatedOptions<ZendeskOptions>(ZendeskOptions.Section);
 
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<AttachmentTelemetry>();
@@ -48,5 +43,11 @@ internal static class Extensions
         // Downloads (SafeDownloader) do not: pre-signed attachment URLs are served by Intercom's file hosts,
         // not its REST API, and do not count against the API rate limit.
         .AddSharedRateBudget(VendorNames.Zendesk);
+    }
+
+    public static void MapApplicationServices(this WebApplication app)
+    {
+        app.MapFerryGrpcDefaults();
+        app.MapGrpcService<AttachmentsApi>();
     }
 }

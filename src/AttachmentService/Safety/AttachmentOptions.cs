@@ -42,9 +42,11 @@ public sealed class AttachmentOptions
     public long MaxFileBytes { get; set; } = ZendeskMaxFileBytes;
 
     /// <summary>Time cap for one file (download + upload, one attempt).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "365.00:00:00")]
     public TimeSpan FileTimeout { get; set; } = TimeSpan.FromMinutes(2);
 
     /// <summary>Budget for one Copy call (all files, all attempts), also bounded by the caller's deadline.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "365.00:00:00")]
     public TimeSpan CallBudget { get; set; } = TimeSpan.FromMinutes(10);
 
     /// <summary>Attempts per file for transient failures (download or upload broken mid-stream, 5xx, 429).</summary>

@@ -24,9 +24,7 @@ public static class Extensions
 
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
-        // Redis is an optimisation (dedup, pacing): its outage must not make the service unready.
-        builder.AddRedisClient("redis", settings => settings.DisableHealthChecks = true);
-        builder.Services.AddRedisWarmUp();
+        builder.AddFerryRedis();
         builder.Services.AddFerryGrpcServer();
         builder.Services.AddGrpcServiceClient<SyncInbox.SyncInboxClient>("tickets");
         builder.Services.TryAddSingletonTimeProvider();
@@ -41,9 +39,7 @@ public static class Extensions
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
         builder.Services.AddAuthorizationBuilder()
             .AddPolicy(ApiClientPolicy, policy => policy.AddAuthenticationSchemes(ApiKeyAuthenticationHandler.SchemeName).RequireAuthenticatedUser());
-        builder.Services.AddOptions<ApiRateLimitOptions>().Bind(builder.Configuration.GetSection(ApiRateLimitOptions.Section))
-            .Validate(o => o.PermitLimit > 0 && o.Window > TimeSpan.Zero, $"{ApiRateLimitOptions.Section}: PermitLimit and Window must be positive.")
-            .ValidateOnStart();
+        builder.Services.AddValidatedOptions<ApiRateLimitOptions>(ApiRateLimitOptions.Section);
         builder.Services.AddRateLimiter(limiter =>
         {
             limiter.AddPolicy(PerClientRateLimit, context =>
@@ -78,7 +74,7 @@ public static class Extensions
             .AddServiceDiscoveryDestinationResolver();
     }
 
-    public static WebApplication MapGateway(this WebApplication app)
+    public static WebApplication MapApplicationServices(this WebApplication app)
     {
         // Read the API key hashes now: a malformed entry stops start-up instead of failing the first call.
         var keys = app.Services.GetRequiredService<ApiKeyStore>();
@@ -93,7 +89,6 @@ public static class Extensions
         app.UseAuthorization();
         app.UseAntiforgery();
 
-        app.MapDefaultEndpoints();
         app.MapGrpcHealthChecksService();
         // Reflection describes the proxied Sync API; like the API itself it needs a key.
         app.MapGrpcService<GatewayReflectionV1>().RequireAuthorization(ApiClientPolicy).RequireRateLimiting(PerClientRateLimit);

@@ -1,3 +1,5 @@
+using System.ComponentModel.DataAnnotations;
+
 namespace Ferry.Gateway.StatusPage;
 
 /// <summary>Section "Operator": who may open the status page and where its links point.</summary>
@@ -14,9 +16,11 @@ public sealed class OperatorOptions
     /// <summary>A Zendesk ticket's page, <c>{id}</c> standing for its id (e.g. https://acme.zendesk.com/agent/tickets/{id}); empty: no link.</summary>
     public string ZendeskTicketUrl { get; set; } = "";
 
+    [Range(2, 3600)]
     public int RefreshSeconds { get; set; } = 15;
 
     /// <summary>How long a browser stays signed in without using the page.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "30.00:00:00")]
     public TimeSpan SessionLifetime { get; set; } = TimeSpan.FromHours(8);
 
     /// <summary>The link for <paramref name="id"/>, or null when the template is not set.</summary>

@@ -27,11 +27,7 @@ public static partial class StatusPageEndpoints
     public static void AddStatusPage(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddOptions<OperatorOptions>().Bind(builder.Configuration.GetSection(OperatorOptions.Section))
-            .Validate(o => OperatorOptions.IsValidTemplate(o.IntercomConversationUrl) && OperatorOptions.IsValidTemplate(o.ZendeskTicketUrl),
-                $"{OperatorOptions.Section}: IntercomConversationUrl and ZendeskTicketUrl must be absolute http(s) URLs containing {{id}}.")
-            .Validate(o => o.RefreshSeconds >= 2 && o.SessionLifetime > TimeSpan.Zero, $"{OperatorOptions.Section}: RefreshSeconds must be at least 2, SessionLifetime positive.")
-            .ValidateOnStart();
+        services.AddValidatedOptions<OperatorOptions, OperatorOptionsValidator>(OperatorOptions.Section);
         services.AddKeyedSingleton(OperatorOptions.KeysSection, (sp, _) => new ApiKeyStore(sp.GetRequiredService<IConfiguration>(), OperatorOptions.KeysSection));
         services.AddGrpcServiceClient<Sync.SyncClient>("tickets");
         services.AddGrpcServiceClient<Identity.IdentityClient>("identity");

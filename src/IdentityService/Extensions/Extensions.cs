@@ -1,4 +1,5 @@
 using Ferry.IdentityService.Agents;
+using Ferry.IdentityService.Api;
 using Ferry.IdentityService.Data;
 using Ferry.IdentityService.Locking;
 using Ferry.IdentityService.Matching;
@@ -13,12 +14,10 @@ internal static class Extensions
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         builder.AddNpgsqlDataSource("ferry");
-        // Redis only speeds matching up (locks); correctness rests on Postgres, so readiness does not depend on it.
-        builder.AddRedisClient("redis", settings => settings.DisableHealthChecks = true);
-        builder.Services.AddRedisWarmUp();
-        builder.Services.AddFerryGrpcServer();
+        builder.AddFerryRedis();
+        builder.Services.AddFerryGrpcServer<IdentityErrorMap>();
 
-        builder.Services.AddOptions<IdentityOptions>().BindConfiguration(IdentityOptions.Section);
+        builder.Services.AddValidatedOptions<IdentityOptions>(IdentityOptions.Section);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<IdentityTelemetry>();
         builder.AddZendeskHttpClient<ZendeskUsersClient>()
@@ -31,5 +30,15 @@ internal static class Extensions
         builder.Services.AddSingleton<AgentDirectory>();
         builder.Services.AddScoped<AgentResolver>();
         builder.Services.AddHostedService<AgentDirectoryRefresher>();
+    }
+
+    /// <summary>Applies the identity schema's migrations (safe with several replicas starting at once).</summary>
+    public static Task MigrateAsync(this WebApplication app) =>
+        app.MigrateSchemaAsync("ferry", "identity", typeof(Extensions).Assembly);
+
+    public static void MapApplicationServices(this WebApplication app)
+    {
+        app.MapFerryGrpcDefaults();
+        app.MapGrpcService<IdentityApi>();
     }
 }

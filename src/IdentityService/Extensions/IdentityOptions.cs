@@ -1,3 +1,5 @@
+using System.ComponentModel.DataAnnotations;
+
 namespace Ferry.IdentityService.Extensions;
 
 /// <summary>Configuration section "Identity".</summary>
@@ -24,6 +26,7 @@ public sealed class IdentityOptions
     public TimeSpan DatabaseLockTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
     /// <summary>Resolve transactions (each holds a connection while it waits for its advisory locks) open at once per process.</summary>
+    [Range(1, 1024)]
     public int MaxConcurrentResolveTransactions { get; set; } = 16;
 
     public ZendeskLimits Zendesk { get; set; } = new();

@@ -1,3 +1,5 @@
+using Ferry.ServiceDefaults.Grpc;
+
 namespace Ferry.IdentityService.Matching;
 
 /// <summary>How a contact was matched to its Zendesk user.</summary>
@@ -77,7 +79,7 @@ public sealed record ContactInput(string ContactId, string Role, string Name, IR
 }
 
 /// <summary>The request itself is unusable (maps to InvalidArgument).</summary>
-public sealed class InvalidContactException(string message) : Exception(message);
+public sealed class InvalidContactException(string message) : InvalidRequestException(message);
 
 /// <summary>No link for that contact (maps to NotFound).</summary>
 public sealed class LinkNotFoundException(string contactId) : Exception($"No link for Intercom contact {contactId}.");

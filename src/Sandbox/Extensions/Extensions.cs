@@ -42,7 +42,7 @@ public static class Extensions
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = options.Zendesk.MaxUploadBytes + (1024 * 1024));
     }
 
-    public static void MapSandbox(this WebApplication app)
+    public static void MapApplicationServices(this WebApplication app)
     {
         // node-zendesk and others append ".json" to every Zendesk path; real Zendesk accepts both forms.
         app.Use((context, next) =>

@@ -19,8 +19,17 @@ public sealed class RedisWarmUp(IServiceProvider services) : IHostedService
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
 
-public static class RedisWarmUpExtensions
+public static class RedisExtensions
 {
-    /// <summary>Connects the registered <see cref="IConnectionMultiplexer"/> at start-up (see <see cref="RedisWarmUp"/>).</summary>
-    public static IServiceCollection AddRedisWarmUp(this IServiceCollection services) => services.AddHostedService<RedisWarmUp>();
+    /// <summary>
+    /// The "redis" connection as every Ferry service uses it: an optimisation (dedup, pacing, locks, the shared
+    /// rate budget) that correctness never rests on, so its outage does not make the service unready; connected
+    /// at start-up (<see cref="RedisWarmUp"/>).
+    /// </summary>
+    public static IHostApplicationBuilder AddFerryRedis(this IHostApplicationBuilder builder)
+    {
+        builder.AddRedisClient("redis", settings => settings.DisableHealthChecks = true);
+        builder.Services.AddHostedService<RedisWarmUp>();
+        return builder;
+    }
 }

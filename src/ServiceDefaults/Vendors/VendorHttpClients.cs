@@ -57,7 +57,7 @@ public static class VendorHttpClientExtensions
     /// </summary>
     public static IHttpClientBuilder AddZendeskHttpClient<TClient>(this IHostApplicationBuilder builder) where TClient : class
     {
-        builder.Services.AddOptions<ZendeskOptions>().BindConfiguration(ZendeskOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddValidatedOptions<ZendeskOptions>(ZendeskOptions.Section);
         var client = builder.Services.AddHttpClient<TClient>((services, http) =>
         {
             var options = services.GetRequiredService<IOptions<ZendeskOptions>>().Value;
@@ -72,7 +72,7 @@ public static class VendorHttpClientExtensions
     /// <summary>A typed client for the Intercom API (Bearer token, Intercom-Version header), as above.</summary>
     public static IHttpClientBuilder AddIntercomHttpClient<TClient>(this IHostApplicationBuilder builder) where TClient : class
     {
-        builder.Services.AddOptions<IntercomOptions>().BindConfiguration(IntercomOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddValidatedOptions<IntercomOptions>(IntercomOptions.Section);
         var client = builder.Services.AddHttpClient<TClient>((services, http) =>
         {
             var options = services.GetRequiredService<IOptions<IntercomOptions>>().Value;
@@ -93,7 +93,7 @@ public static class VendorHttpClientExtensions
     /// </summary>
     public static IHttpClientBuilder AddSharedRateBudget(this IHttpClientBuilder builder, string vendor)
     {
-        builder.Services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section);
+        builder.Services.AddValidatedOptions<RateLimitOptions>(RateLimitOptions.Section);
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.TryAddSingleton<SharedRateBudget>();
         builder.Services.TryAddSingleton<VendorHealth>();

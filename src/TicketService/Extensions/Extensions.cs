@@ -20,14 +20,11 @@ internal static class Extensions
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         builder.AddNpgsqlDataSource("ferry");
-        // Redis is an optimisation (dedup, pacing): its outage must not make the service unready.
-        builder.AddRedisClient("redis", settings => settings.DisableHealthChecks = true);
-        builder.Services.AddRedisWarmUp();
+        builder.AddFerryRedis();
 
-        builder.Services.AddFerryGrpcServer();
-        builder.Services.AddGrpc(options => options.Interceptors.Add<ErrorMappingInterceptor>());
+        builder.Services.AddFerryGrpcServer<TicketErrorMap>();
 
-        builder.Services.AddOptions<QueueOptions>().BindConfiguration(QueueOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddValidatedOptions<QueueOptions>(QueueOptions.Section);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<JobStore>();
         builder.Services.AddSingleton<InboxWriter>();
@@ -42,12 +39,11 @@ internal static class Extensions
         builder.Services.AddOptions<HostOptions>().Configure<IOptions<QueueOptions>>((host, queue) =>
             host.ShutdownTimeout = queue.Value.DrainTimeout + TimeSpan.FromSeconds(5));
 
-        builder.Services.AddOptions<SyncOptions>().BindConfiguration(SyncOptions.Section);
-        builder.Services.AddOptions<StatusOptions>().BindConfiguration(StatusOptions.Section);
+        builder.Services.AddValidatedOptions<SyncOptions>(SyncOptions.Section);
+        builder.Services.AddValidatedOptions<StatusOptions>(StatusOptions.Section);
         builder.Services.AddSingleton<FerryAdmin>();
         builder.Services.AddTransient<StatusSync>();
-        builder.Services.AddOptions<RulesOptions>().BindConfiguration(RulesOptions.Section).ValidateOnStart();
-        builder.Services.AddSingleton<IValidateOptions<RulesOptions>, RulesValidator>();
+        builder.Services.AddValidatedOptions<RulesOptions, RulesValidator>(RulesOptions.Section);
         builder.Services.AddSingleton<RuleEngine>();
         builder.Services.AddSingleton<TicketTelemetry>();
         builder.Services.AddTransient<UnaccountedComments>();
@@ -63,15 +59,13 @@ internal static class Extensions
         builder.Services.AddHostedService<QueueSampler>();
 
         // Self-healing: finds what webhooks never told (docs/RECONCILE.md) and only ever enqueues.
-        builder.Services.AddOptions<ReconcileOptions>().BindConfiguration(ReconcileOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddValidatedOptions<ReconcileOptions>(ReconcileOptions.Section);
         builder.Services.AddSingleton<ReconcileStore>();
         builder.Services.AddSingleton<ReconcileBudget>();
         builder.Services.AddTransient<Reconciler>();
         builder.Services.AddHostedService<ReconcilerService>();
 
-        builder.Services.AddOptions<RetentionOptions>().BindConfiguration(RetentionOptions.Section).ValidateDataAnnotations()
-            .Validate(o => o.DeliveryIds >= o.Inbox, "Retention:DeliveryIds must not be shorter than Retention:Inbox (a delivery row outlives its payload).")
-            .ValidateOnStart();
+        builder.Services.AddValidatedOptions<RetentionOptions, RetentionValidator>(RetentionOptions.Section);
         builder.Services.AddSingleton<RetentionStore>();
         builder.Services.AddHostedService<RetentionService>();
 
@@ -85,8 +79,13 @@ internal static class Extensions
         builder.Services.AddGrpcServiceClient<Attachments.AttachmentsClient>("attachments");
     }
 
+    /// <summary>Applies the sync schema's migrations (safe with several replicas starting at once).</summary>
+    public static Task MigrateAsync(this WebApplication app) =>
+        app.MigrateSchemaAsync("ferry", "sync", typeof(Extensions).Assembly);
+
     public static void MapApplicationServices(this WebApplication app)
     {
+        app.MapFerryGrpcDefaults();
         app.MapGrpcService<SyncApi>();
         app.MapGrpcService<SyncInboxApi>();
     }

@@ -8,22 +8,24 @@ namespace Ferry.TicketService.Vendors;
 
 /// <summary>The vendor asked us to slow down: the job is deferred by <see cref="RetryAfter"/>, not failed.</summary>
 public sealed class VendorRateLimitedException(string vendor, TimeSpan retryAfter)
-    : Exception($"{vendor} rate limit reached; retry after {retryAfter.TotalSeconds:0.#} s")
+    : VendorFailureException($"{vendor} rate limit reached; retry after {retryAfter.TotalSeconds:0.#} s")
 {
     public string Vendor { get; } = vendor;
 
     public TimeSpan RetryAfter { get; } = retryAfter;
+
+    public override bool IsTransient => true;
 }
 
 /// <summary>A vendor answered with an error status. 5xx and timeouts are transient; most 4xx are not.</summary>
 public sealed class VendorException(string vendor, HttpStatusCode status, string operation, string? detail)
-    : Exception($"{vendor} {operation} failed with {(int)status} {status}{(string.IsNullOrEmpty(detail) ? "" : ": " + detail)}")
+    : VendorFailureException($"{vendor} {operation} failed with {(int)status} {status}{(string.IsNullOrEmpty(detail) ? "" : ": " + detail)}")
 {
     public string Vendor { get; } = vendor;
 
     public HttpStatusCode Status { get; } = status;
 
-    public bool IsTransient => (int)Status >= 500 || Status == HttpStatusCode.RequestTimeout;
+    public override bool IsTransient => (int)Status >= 500 || Status == HttpStatusCode.RequestTimeout;
 }
 
 public static class VendorResponses

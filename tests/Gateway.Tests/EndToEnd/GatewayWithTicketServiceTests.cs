@@ -64,7 +64,7 @@ public sealed class GatewayWithTicketServiceTests(RedisServer redis, PostgresSer
         var database = await postgres.CreateDatabaseAsync("gateway");
         var ticketsPort = GatewayHost.FreePort();
         await using var tickets = await TicketServiceProcess.StartAsync(ticketsPort, database, redis.ConnectionString);
-        await using var gateway = await GatewayHost.StartAsync(redis.ConnectionString, tickets.GrpcAddress);
+        await using var gateway = await GatewayHost.StartAsync(redis.ConnectionString, tickets.GrpcAddress!);
         var deliveryId = "notif_dup_" + Guid.NewGuid().ToString("N");
         var json = Deliveries.IntercomJson(deliveryId, "conversation.admin.closed", "777" + Random.Shared.Next(100_000, 999_999));
 
@@ -97,7 +97,7 @@ public sealed class GatewayWithTicketServiceTests(RedisServer redis, PostgresSer
     {
         var database = await postgres.CreateDatabaseAsync("gateway");
         await using var tickets = await TicketServiceProcess.StartAsync(GatewayHost.FreePort(), database, redis.ConnectionString);
-        await using var gateway = await GatewayHost.StartAsync(redis.ConnectionString, tickets.GrpcAddress);
+        await using var gateway = await GatewayHost.StartAsync(redis.ConnectionString, tickets.GrpcAddress!);
         var conversationId = "888" + Random.Shared.Next(100_000, 999_999);
         // The sender's trace (its traceparent header is written by HttpClient from the current activity).
         using var sender = new Activity("vendor-sends-webhook").SetIdFormat(ActivityIdFormat.W3C).Start();
@@ -121,7 +121,7 @@ public sealed class GatewayWithTicketServiceTests(RedisServer redis, PostgresSer
     {
         var database = await postgres.CreateDatabaseAsync("gateway");
         await using var tickets = await TicketServiceProcess.StartAsync(GatewayHost.FreePort(), database, redis.ConnectionString);
-        await using var gateway = await GatewayHost.StartAsync(redis.ConnectionString, tickets.GrpcAddress);
+        await using var gateway = await GatewayHost.StartAsync(redis.ConnectionString, tickets.GrpcAddress!);
         var conversationId = "999" + Random.Shared.Next(100_000, 999_999);
 
         using var response = await gateway.Http.SendAsync(
@@ -140,7 +140,7 @@ public sealed class GatewayWithTicketServiceTests(RedisServer redis, PostgresSer
     {
         var database = await postgres.CreateDatabaseAsync("gateway");
         await using var tickets = await TicketServiceProcess.StartAsync(GatewayHost.FreePort(), database, redis.ConnectionString);
-        await using var gateway = await GatewayHost.StartAsync(redis.ConnectionString, tickets.GrpcAddress);
+        await using var gateway = await GatewayHost.StartAsync(redis.ConnectionString, tickets.GrpcAddress!);
         var ticketId = Random.Shared.NextInt64(100_000, 900_000);
         var json = Deliveries.ZendeskJson(ticketId, "999" + Random.Shared.Next(100_000, 999_999));
         var signedAt = DateTimeOffset.UtcNow.AddMinutes(-1);
@@ -174,7 +174,7 @@ public sealed class GatewayWithTicketServiceTests(RedisServer redis, PostgresSer
     {
         var database = await postgres.CreateDatabaseAsync("gateway");
         await using var tickets = await TicketServiceProcess.StartAsync(GatewayHost.FreePort(), database, redis.ConnectionString);
-        await using var gateway = await GatewayHost.StartAsync(redis.ConnectionString, tickets.GrpcAddress, new Dictionary<string, string?>
+        await using var gateway = await GatewayHost.StartAsync(redis.ConnectionString, tickets.GrpcAddress!, new Dictionary<string, string?>
         {
             // Scaled down: 1 s stands for YARP's 100 s default, 1 min for the streaming route's long idle allowance.
             ["ReverseProxy:Clusters:tickets-grpc:HttpRequest:ActivityTimeout"] = "00:00:01",

@@ -18,14 +18,14 @@ public sealed class StatusPageBackend(PostgresServer postgres, RedisServer redis
 
     public NpgsqlDataSource Database { get; private set; } = null!;
 
-    private TicketServiceProcess _tickets = null!;
+    private ServiceProcess _tickets = null!;
 
     public async ValueTask InitializeAsync()
     {
         var database = await postgres.CreateDatabaseAsync("statuspage");
         _tickets = await TicketServiceProcess.StartAsync(GatewayHost.FreePort(), database, redis.ConnectionString);
         Database = NpgsqlDataSource.Create(database);
-        Gateway = await GatewayHost.StartAsync(redis.ConnectionString, _tickets.GrpcAddress, new Dictionary<string, string?>
+        Gateway = await GatewayHost.StartAsync(redis.ConnectionString, _tickets.GrpcAddress!, new Dictionary<string, string?>
         {
             [$"{OperatorOptions.KeysSection}:{Operator}"] = ApiKeyStore.Hash(OperatorKey),
             ["services:identity:grpc:0"] = GatewayHost.NowhereAddress().ToString(),

@@ -15,7 +15,7 @@ public sealed class SyncApiErrorTests(PostgresServer postgres, RedisServer redis
     public async ValueTask InitializeAsync()
     {
         _host = TicketServiceHost.WithoutVendors(await postgres.CreateDatabaseAsync("api"), redis.ConnectionString);
-        _ = _host.Server;
+        _host.Start();
     }
 
     public async ValueTask DisposeAsync() => await _host.DisposeAsync();
@@ -23,7 +23,7 @@ public sealed class SyncApiErrorTests(PostgresServer postgres, RedisServer redis
     [Fact]
     public async Task Enqueue_without_a_delivery_id_is_invalid()
     {
-        var inbox = new SyncInbox.SyncInboxClient(_host.CreateChannel());
+        var inbox = new SyncInbox.SyncInboxClient(_host.CreateGrpcChannel());
         var error = await Assert.ThrowsAsync<RpcException>(() => inbox.EnqueueAsync(new EnqueueRequest { Source = Vendor.Intercom, Topic = "conversation.user.replied", ConversationId = "1" }, cancellationToken: Ct).ResponseAsync);
         Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
         Assert.Contains("delivery_id", error.Status.Detail, StringComparison.Ordinal);
@@ -46,7 +46,7 @@ public sealed class SyncApiErrorTests(PostgresServer postgres, RedisServer redis
 
     private async Task AssertInvalidAsync(EnqueueRequest request, string detail)
     {
-        var inbox = new SyncInbox.SyncInboxClient(_host.CreateChannel());
+        var inbox = new SyncInbox.SyncInboxClient(_host.CreateGrpcChannel());
         var error = await Assert.ThrowsAsync<RpcException>(() => inbox.EnqueueAsync(request, cancellationToken: Ct).ResponseAsync);
 
         Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
@@ -56,7 +56,7 @@ public sealed class SyncApiErrorTests(PostgresServer postgres, RedisServer redis
     [Fact]
     public async Task Enqueue_records_once_and_answers_duplicate_for_a_redelivery()
     {
-        var inbox = new SyncInbox.SyncInboxClient(_host.CreateChannel());
+        var inbox = new SyncInbox.SyncInboxClient(_host.CreateGrpcChannel());
         var request = new EnqueueRequest { Source = Vendor.Intercom, DeliveryId = "notif_9", Topic = "conversation.user.replied", ConversationId = "77", Payload = ByteString.CopyFromUtf8("{}") };
         var first = await inbox.EnqueueAsync(request, cancellationToken: Ct);
         var second = await inbox.EnqueueAsync(request, cancellationToken: Ct);
@@ -66,7 +66,7 @@ public sealed class SyncApiErrorTests(PostgresServer postgres, RedisServer redis
         Assert.True(second.Duplicate);
         Assert.Equal(first.JobId, second.JobId);
 
-        var state = await new V1.Sync.SyncClient(_host.CreateChannel()).GetSyncAsync(new GetSyncRequest { ConversationId = "77" }, cancellationToken: Ct);
+        var state = await new V1.Sync.SyncClient(_host.CreateGrpcChannel()).GetSyncAsync(new GetSyncRequest { ConversationId = "77" }, cancellationToken: Ct);
         Assert.Equal(first.JobId, state.JobId);
         Assert.Equal(0, state.TicketId);
     }
@@ -76,7 +76,7 @@ public sealed class SyncApiErrorTests(PostgresServer postgres, RedisServer redis
     [InlineData(556, "intercom-conversation-../../admin")] // an edited external_id that names no conversation
     public async Task Zendesk_events_for_tickets_Ferry_did_not_create_are_recorded_and_ignored(long ticketId, string externalId)
     {
-        var inbox = new SyncInbox.SyncInboxClient(_host.CreateChannel());
+        var inbox = new SyncInbox.SyncInboxClient(_host.CreateGrpcChannel());
         var reply = await inbox.EnqueueAsync(new EnqueueRequest
         {
             Source = Vendor.Zendesk,
@@ -90,7 +90,7 @@ public sealed class SyncApiErrorTests(PostgresServer postgres, RedisServer redis
         Assert.Equal(0, reply.JobId);
 
         // Logged as a skipped attempt, so `ferry attempts` says why nothing happened.
-        var attempts = await new V1.Sync.SyncClient(_host.CreateChannel()).ListAttemptsAsync(new ListAttemptsRequest(), cancellationToken: Ct);
+        var attempts = await new V1.Sync.SyncClient(_host.CreateGrpcChannel()).ListAttemptsAsync(new ListAttemptsRequest(), cancellationToken: Ct);
         var skipped = Assert.Single(attempts.Attempts, a => a.TicketId == ticketId);
         Assert.Equal(Outcome.Skipped, skipped.Outcome);
         Assert.Equal("zendesk->intercom", skipped.Direction);
@@ -100,7 +100,7 @@ public sealed class SyncApiErrorTests(PostgresServer postgres, RedisServer redis
     [Fact]
     public async Task Zendesk_events_carrying_a_Ferry_external_id_queue_that_conversation()
     {
-        var inbox = new SyncInbox.SyncInboxClient(_host.CreateChannel());
+        var inbox = new SyncInbox.SyncInboxClient(_host.CreateGrpcChannel());
         var reply = await inbox.EnqueueAsync(new EnqueueRequest
         {
             Source = Vendor.Zendesk,
@@ -111,7 +111,7 @@ public sealed class SyncApiErrorTests(PostgresServer postgres, RedisServer redis
         }, cancellationToken: Ct);
 
         Assert.False(reply.Ignored);
-        var state = await new V1.Sync.SyncClient(_host.CreateChannel()).GetSyncAsync(new GetSyncRequest { ConversationId = "4242" }, cancellationToken: Ct);
+        var state = await new V1.Sync.SyncClient(_host.CreateGrpcChannel()).GetSyncAsync(new GetSyncRequest { ConversationId = "4242" }, cancellationToken: Ct);
         Assert.Equal(reply.JobId, state.JobId);
     }
 
@@ -120,7 +120,7 @@ public sealed class SyncApiErrorTests(PostgresServer postgres, RedisServer redis
     [InlineData("../etc/passwd")]
     public async Task Malformed_conversation_ids_are_invalid(string conversationId)
     {
-        var sync = new V1.Sync.SyncClient(_host.CreateChannel());
+        var sync = new V1.Sync.SyncClient(_host.CreateGrpcChannel());
         var error = await Assert.ThrowsAsync<RpcException>(() => sync.GetSyncAsync(new GetSyncRequest { ConversationId = conversationId }, cancellationToken: Ct).ResponseAsync);
         Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
     }
@@ -128,7 +128,7 @@ public sealed class SyncApiErrorTests(PostgresServer postgres, RedisServer redis
     [Fact]
     public async Task Unknown_conversations_are_not_found_with_a_hint()
     {
-        var sync = new V1.Sync.SyncClient(_host.CreateChannel());
+        var sync = new V1.Sync.SyncClient(_host.CreateGrpcChannel());
         var error = await Assert.ThrowsAsync<RpcException>(() => sync.GetSyncAsync(new GetSyncRequest { ConversationId = "404" }, cancellationToken: Ct).ResponseAsync);
         Assert.Equal(StatusCode.NotFound, error.StatusCode);
         Assert.Contains("RequestSync", error.Status.Detail, StringComparison.Ordinal);
@@ -142,7 +142,7 @@ public sealed class SyncApiErrorTests(PostgresServer postgres, RedisServer redis
     [Fact]
     public async Task Bad_paging_arguments_are_invalid()
     {
-        var sync = new V1.Sync.SyncClient(_host.CreateChannel());
+        var sync = new V1.Sync.SyncClient(_host.CreateGrpcChannel());
         var token = await Assert.ThrowsAsync<RpcException>(() => sync.ListAttemptsAsync(new ListAttemptsRequest { PageToken = "not-a-token" }, cancellationToken: Ct).ResponseAsync);
         Assert.Equal(StatusCode.InvalidArgument, token.StatusCode);
         var size = await Assert.ThrowsAsync<RpcException>(() => sync.ListAttemptsAsync(new ListAttemptsRequest { PageSize = 100_000 }, cancellationToken: Ct).ResponseAsync);
@@ -152,7 +152,7 @@ public sealed class SyncApiErrorTests(PostgresServer postgres, RedisServer redis
     [Fact]
     public async Task A_down_Intercom_makes_RequestSync_unavailable_not_unknown()
     {
-        var sync = new V1.Sync.SyncClient(_host.CreateChannel());
+        var sync = new V1.Sync.SyncClient(_host.CreateGrpcChannel());
         var error = await Assert.ThrowsAsync<RpcException>(() => sync.RequestSyncAsync(new RequestSyncRequest { ConversationId = "1" }, cancellationToken: Ct).ResponseAsync);
         Assert.Equal(StatusCode.Unavailable, error.StatusCode);
     }
@@ -166,7 +166,7 @@ public sealed class SyncApiDatabaseDownTests(PostgresServer postgres, RedisServe
     {
         var connectionString = await postgres.CreateDatabaseAsync("down");
         _host = TicketServiceHost.WithoutVendors(connectionString, redis.ConnectionString);
-        _ = _host.Server; // migrate while the database is there
+        _host.Start(); // migrate while the database is there
 
         // Then take the database away: terminate and forbid connections.
         await using var admin = new Npgsql.NpgsqlConnection(postgres.AdminConnectionString);
@@ -182,7 +182,7 @@ public sealed class SyncApiDatabaseDownTests(PostgresServer postgres, RedisServe
     [Fact]
     public async Task Enqueue_answers_unavailable_so_the_gateway_returns_503_and_the_vendor_retries()
     {
-        var inbox = new SyncInbox.SyncInboxClient(_host.CreateChannel());
+        var inbox = new SyncInbox.SyncInboxClient(_host.CreateGrpcChannel());
         var error = await Assert.ThrowsAsync<RpcException>(() => inbox.EnqueueAsync(new EnqueueRequest
         {
             Source = Vendor.Intercom, DeliveryId = "n1", Topic = "conversation.user.replied", ConversationId = "1",

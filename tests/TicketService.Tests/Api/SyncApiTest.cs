@@ -12,13 +12,13 @@ public abstract class SyncApiTest(PostgresServer postgres, RedisServer redis, st
 
     protected static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    protected V1.Sync.SyncClient Sync() => new(Host.CreateChannel());
+    protected V1.Sync.SyncClient Sync() => new(Host.CreateGrpcChannel());
 
     public async ValueTask InitializeAsync()
     {
         var connectionString = await postgres.CreateDatabaseAsync(databasePrefix);
         Host = TicketServiceHost.WithoutVendors(connectionString, redis.ConnectionString);
-        _ = Host.Server;
+        Host.Start();
         Db = NpgsqlDataSource.Create(connectionString);
     }
 

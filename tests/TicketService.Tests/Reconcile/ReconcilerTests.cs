@@ -126,7 +126,7 @@ public sealed class ReconcilerTests(PostgresServer postgres, RedisServer redis) 
     public async Task Two_replicas_reconciling_at_once_queue_each_finding_once()
     {
         var conversations = Enumerable.Range(0, 5).Select(i => NewConversation($"Question {i}")).ToList();
-        var other = new V1.Sync.SyncClient(_stack.AddReplica().CreateChannel());
+        var other = new V1.Sync.SyncClient(_stack.AddReplica().CreateGrpcChannel());
 
         var passes = await Task.WhenAll(
             _stack.Sync.ReconcileAsync(new ReconcileRequest(), cancellationToken: Ct).ResponseAsync,

@@ -90,7 +90,7 @@ public sealed class RetentionTests(PostgresServer postgres, RedisServer redis) :
         await using var host = TicketServiceHost.WithoutVendors(await postgres.CreateDatabaseAsync("retention_startup"), redis.ConnectionString,
             new Dictionary<string, string?> { [key] = value });
 
-        var error = Assert.Throws<OptionsValidationException>(() => host.Server);
+        var error = Assert.Throws<OptionsValidationException>(() => host.Start());
 
         Assert.Contains(named, error.Message, StringComparison.Ordinal);
     }

@@ -22,7 +22,7 @@ public sealed class RulesStartupTests(PostgresServer postgres, RedisServer redis
             ["Rules:Routes:0:Set:Priority"] = "critical",
         });
 
-        var error = Assert.Throws<OptionsValidationException>(() => host.Server);
+        var error = Assert.Throws<OptionsValidationException>(() => host.Start());
 
         Assert.Contains("Rules:Routes:0:Set:Priority: 'critical' is not one of low, normal, high, urgent.", error.Message, StringComparison.Ordinal);
     }

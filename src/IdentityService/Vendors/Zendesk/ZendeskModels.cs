@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Ferry.ServiceDefaults.Vendors;
 
 namespace Ferry.IdentityService.Vendors.Zendesk;
 
@@ -45,9 +46,9 @@ internal static class ZendeskJson
 
 /// <summary>Zendesk could not answer usefully. Transient: rate limited, 5xx, timeout, connection refused.</summary>
 public sealed class ZendeskException(string message, bool transient, int? status = null, Exception? inner = null)
-    : Exception(message, inner)
+    : VendorFailureException(message, inner)
 {
-    public bool IsTransient { get; } = transient;
+    public override bool IsTransient { get; } = transient;
 
     public int? Status { get; } = status;
 }

@@ -1,3 +1,4 @@
+using Ferry.ServiceDefaults.Grpc;
 using Grpc.Net.ClientFactory;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
@@ -6,10 +7,22 @@ namespace Microsoft.Extensions.Hosting;
 
 public static class GrpcExtensions
 {
-    /// <summary>gRPC server with health (grpc.health.v1, mirroring the ASP.NET health checks) and reflection.</summary>
+    /// <summary>
+    /// gRPC server with health (grpc.health.v1, mirroring the ASP.NET health checks), reflection and
+    /// <see cref="ErrorMappingInterceptor"/>, which consults <typeparamref name="TErrorMap"/> first.
+    /// </summary>
+    public static IServiceCollection AddFerryGrpcServer<TErrorMap>(this IServiceCollection services)
+        where TErrorMap : class, IGrpcErrorMap =>
+        services.AddSingleton<IGrpcErrorMap, TErrorMap>().AddFerryGrpcServer();
+
+    /// <summary>gRPC server with health, reflection and <see cref="ErrorMappingInterceptor"/> (shared mappings only).</summary>
     public static IServiceCollection AddFerryGrpcServer(this IServiceCollection services)
     {
-        services.AddGrpc(options => options.EnableDetailedErrors = false);
+        services.AddGrpc(options =>
+        {
+            options.EnableDetailedErrors = false;
+            options.Interceptors.Add<ErrorMappingInterceptor>();
+        });
         services.AddGrpcHealthChecks();
         services.AddGrpcReflection();
         return services;
