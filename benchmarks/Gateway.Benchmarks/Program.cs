@@ -64,7 +64,7 @@ using (var mux = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(re
 }
 
 Console.WriteLine($"Gateway benchmark: {rate} req/s ({fullRate} req/s for the full ack) for {seconds} s per scenario, {Environment.ProcessorCount} cores");
-var results = new List<(string Name, double P50, double P99, string Note)>();
+var results = new List<(string Name, double P50, double P99, string Note, int Failed)>();
 
 // Warm-up (JIT, connection pools, Redis) so the first measured scenario is not penalised.
 foreach (var (url, body, signature) in new[]
@@ -89,9 +89,9 @@ var proxied = await GrpcAsync("gRPC GetSync through gateway (YARP+auth+rate limi
 
 // Full acknowledgement: unique deliveries through a gateway in front of the real TicketService
 // (own process, local Postgres): verify + parse + Redis + Enqueue (inbox + job committed) + 200.
-(string Name, double P50, double P99, string Note)? full = null;
-(string Name, double P50, double P99, string Note)? ticketsDirect = null;
-(string Name, double P50, double P99, string Note)? ticketsProxied = null;
+(string Name, double P50, double P99, string Note, int Failed)? full = null;
+(string Name, double P50, double P99, string Note, int Failed)? ticketsDirect = null;
+(string Name, double P50, double P99, string Note, int Failed)? ticketsProxied = null;
 if (Environment.GetEnvironmentVariable("BENCH_FULL") != "0")
 {
     await using var postgres = new PostgresServer();
@@ -125,6 +125,10 @@ if (ticketsDirect is { } td && ticketsProxied is { } tp)
     Console.WriteLine(Row(tp, td));
 }
 
+// Issue 16's keys: the full acknowledgement at BENCH_FULL_RATE, and verify+parse against bare Kestrel at p50.
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+    $"RESULT ack{fullRate}_p50_ms={full?.P50:F2} ack{fullRate}_p99_ms={full?.P99:F2} ack_non2xx={full?.Failed ?? 0} verify_p50_ratio={results[1].P50 / baseline.P50:F2} grpc_proxy_p50_ratio={proxied.P50 / direct.P50:F2}"));
+
 await bareApp.StopAsync();
 await bareApp.DisposeAsync();
 Directory.Delete(work, recursive: true);
@@ -136,11 +140,12 @@ ServiceHost<ApiKeyStore> StartGateway(string ticketsAddress) => new ServiceHost<
     ["ConnectionStrings:redis"] = redis.ConnectionString,
     ["services:tickets:grpc:0"] = ticketsAddress,
     ["Intercom:ClientSecret"] = intercomSecret,
+    ["Zendesk:WebhookSecret"] = "bench-zendesk-secret",
     ["Gateway:ApiKeys:bench"] = ApiKeyStore.Hash(apiKey),
     ["Gateway:RateLimit:PermitLimit"] = "1000000",
 }).Start();
 
-async Task<(string Name, double P50, double P99, string Note)> WebhookAckAsync(string name, Uri url)
+async Task<(string Name, double P50, double P99, string Note, int Failed)> WebhookAckAsync(string name, Uri url)
 {
     using var client = new HttpClient();
     var secret = Encoding.UTF8.GetBytes(intercomSecret);
@@ -166,7 +171,7 @@ async Task<(string Name, double P50, double P99, string Note)> WebhookAckAsync(s
     });
 }
 
-async Task<(string Name, double P50, double P99, string Note)> FixedRateAsync(string name, int perSecond, Func<int, Task<bool>> call)
+async Task<(string Name, double P50, double P99, string Note, int Failed)> FixedRateAsync(string name, int perSecond, Func<int, Task<bool>> call)
 {
     // Open-loop fixed rate: request i is sent at i/rate s whether or not earlier ones finished.
     var total = perSecond * seconds;
@@ -210,13 +215,13 @@ async Task<(string Name, double P50, double P99, string Note)> FixedRateAsync(st
     var p50 = latencies[(int)(total * 0.50)];
     var p99 = latencies[Math.Min(total - 1, (int)(total * 0.99))];
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name}: p50 {p50:F2} ms, p99 {p99:F2} ms, {total} calls, {failures} failed"));
-    return (name, p50, p99, failures > 0 ? $" {failures} failed" : "");
+    return (name, p50, p99, failures > 0 ? $" {failures} failed" : "", failures);
 }
 
-static string Row((string Name, double P50, double P99, string Note) r, (string Name, double P50, double P99, string Note) b) =>
+static string Row((string Name, double P50, double P99, string Note, int Failed) r, (string Name, double P50, double P99, string Note, int Failed) b) =>
     string.Create(CultureInfo.InvariantCulture, $"| {r.Name} | {r.P50:F2} | {r.P99:F2} | {r.P50 / b.P50:F2}x | {r.P99 / b.P99:F2}x |{r.Note}");
 
-(string Name, double P50, double P99, string Note) Hey(string name, string url, string bodyPath, string? signature, bool warmUp = false)
+(string Name, double P50, double P99, string Note, int Failed) Hey(string name, string url, string bodyPath, string? signature, bool warmUp = false)
 {
     var args = new List<string> { "-z", warmUp ? "2s" : $"{seconds}s", "-c", $"{Workers}", "-q", $"{rate / Workers}", "-m", "POST", "-T", "application/json", "-D", bodyPath };
     if (signature is not null)
@@ -237,7 +242,7 @@ static string Row((string Name, double P50, double P99, string Note) r, (string 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name}: p50 {p50:F2} ms, p99 {p99:F2} ms, {statuses}"));
     }
 
-    return (name, p50, p99, "");
+    return (name, p50, p99, "", 0);
 }
 
 static double Percentile(string heyOutput, int percentile)
@@ -246,7 +251,7 @@ static double Percentile(string heyOutput, int percentile)
     return match.Success ? double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture) * 1000 : double.NaN;
 }
 
-async Task<(string Name, double P50, double P99, string Note)> GrpcAsync(string name, Uri address, string? key)
+async Task<(string Name, double P50, double P99, string Note, int Failed)> GrpcAsync(string name, Uri address, string? key)
 {
     using var channel = GrpcChannel.ForAddress(address);
     var client = new Sync.SyncClient(channel);

@@ -12,9 +12,9 @@ public static class WebhookEndpoints
     /// <summary>The intake, its settings (validated at start-up: a gateway without a vendor's secret does not start) and the vendors.</summary>
     public static IServiceCollection AddWebhookIntake(this IServiceCollection services)
     {
-        services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<IntercomWebhookOptions>().BindConfiguration(IntercomWebhookOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<ZendeskWebhookOptions>().BindConfiguration(ZendeskWebhookOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddValidatedOptions<WebhookOptions>(WebhookOptions.Section);
+        services.AddValidatedOptions<IntercomWebhookOptions>(IntercomWebhookOptions.Section);
+        services.AddValidatedOptions<ZendeskWebhookOptions>(ZendeskWebhookOptions.Section);
         services.AddSingleton<DeliveryDedup>();
         services.AddSingleton<InboxForwarder>();
         services.AddSingleton<WebhookIntake>();
