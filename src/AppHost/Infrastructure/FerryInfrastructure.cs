@@ -93,19 +93,11 @@ public static class FerryInfrastructureExtensions
         var postgresPort = builder.Configuration.GetValue<int?>("Ferry:PostgresPort") ?? FreeLoopbackPort();
         var redisPort = builder.Configuration.GetValue<int?>("Ferry:RedisPort") ?? FreeLoopbackPort();
 
-        var postgresServer = builder.AddExecutable("postgres", "bash", repoRoot, Path.Combine(repoRoot, "eng", "local-postgres.sh"))
-            .WithEnvironment("FERRY_PG_PORT", postgresPort.ToString(System.Globalization.CultureInfo.InvariantCulture))
-            .WithEnvironment("FERRY_PG_DATA", Path.Combine(dataRoot, "postgres"))
-            .WithEnvironment("FERRY_PG_PASSWORD", postgresPassword)
-            .WithHealthCheck("postgres-ready");
+        var postgresServer = AddLocalServer(builder, "postgres", "local-postgres.sh", "FERRY_PG", postgresPort, Path.Combine(dataRoot, "postgres"), postgresPassword, "postgres-ready", repoRoot);
         var database = builder.AddConnectionString(DatabaseName, ReferenceExpression.Create(
             $"Host=127.0.0.1;Port={postgresPort.ToString(System.Globalization.CultureInfo.InvariantCulture)};Username=postgres;Password={postgresPassword.Resource};Database={DatabaseName}"));
 
-        var redisServer = builder.AddExecutable("redis-server", "bash", repoRoot, Path.Combine(repoRoot, "eng", "local-redis.sh"))
-            .WithEnvironment("FERRY_REDIS_PORT", redisPort.ToString(System.Globalization.CultureInfo.InvariantCulture))
-            .WithEnvironment("FERRY_REDIS_DATA", Path.Combine(dataRoot, "redis"))
-            .WithEnvironment("FERRY_REDIS_PASSWORD", redisPassword)
-            .WithHealthCheck("redis-ready");
+        var redisServer = AddLocalServer(builder, "redis-server", "local-redis.sh", "FERRY_REDIS", redisPort, Path.Combine(dataRoot, "redis"), redisPassword, "redis-ready", repoRoot);
         var redis = builder.AddConnectionString(RedisName, ReferenceExpression.Create(
             $"127.0.0.1:{redisPort.ToString(System.Globalization.CultureInfo.InvariantCulture)},password={redisPassword.Resource}"));
 
@@ -120,6 +112,15 @@ public static class FerryInfrastructureExtensions
 
         return new FerryInfrastructure(InfrastructureMode.LocalProcesses, database, postgresServer, redis, redisServer);
     }
+
+    /// <summary>One of eng/'s local server scripts as an executable resource, healthy once <paramref name="readyCheck"/> (the AppHost's own check) passes.</summary>
+    private static IResourceBuilder<ExecutableResource> AddLocalServer(
+        IDistributedApplicationBuilder builder, string name, string script, string variablePrefix, int port, string data, IResourceBuilder<ParameterResource> password, string readyCheck, string repoRoot) =>
+        builder.AddExecutable(name, "bash", repoRoot, Path.Combine(repoRoot, "eng", script))
+            .WithEnvironment($"{variablePrefix}_PORT", port.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            .WithEnvironment($"{variablePrefix}_DATA", data)
+            .WithEnvironment($"{variablePrefix}_PASSWORD", password)
+            .WithHealthCheck(readyCheck);
 
     private static int FreeLoopbackPort()
     {

@@ -1,6 +1,4 @@
 using Ferry.AttachmentService.Copying;
-using Ferry.AttachmentService.Safety;
-using Ferry.AttachmentService.Vendors.Zendesk;
 using Ferry.ServiceDefaults.Grpc;
 using Grpc.Core;
 

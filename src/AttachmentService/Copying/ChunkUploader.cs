@@ -1,9 +1,5 @@
 using System.IO.Pipelines;
 using System.Net.Http.Headers;
-using Ferry.AttachmentService.Safety;
-using Ferry.AttachmentService.Telemetry;
-using Ferry.AttachmentService.Vendors.Zendesk;
-using Microsoft.Extensions.Options;
 
 namespace Ferry.AttachmentService.Copying;
 

@@ -1,12 +1,8 @@
 using Ferry.AttachmentService.Api;
 using Ferry.AttachmentService.Copying;
-using Ferry.AttachmentService.Safety;
-using Ferry.AttachmentService.Telemetry;
-using Ferry.AttachmentService.Vendors.Zendesk;
 using Ferry.ServiceDefaults.Redis;
 using Ferry.ServiceDefaults.Vendors;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Options;
 
 namespace Ferry.AttachmentService.Extensions;
 

@@ -1,7 +1,5 @@
 using Ferry.IdentityService.Extensions;
 using Ferry.IdentityService.Matching;
-using Ferry.IdentityService.Vendors.Zendesk;
-using Microsoft.Extensions.Options;
 
 namespace Ferry.IdentityService.Agents;
 

@@ -1,7 +1,5 @@
 using Ferry.IdentityService.Extensions;
 using Ferry.IdentityService.Matching;
-using Ferry.IdentityService.Telemetry;
-using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace Ferry.IdentityService.Agents;

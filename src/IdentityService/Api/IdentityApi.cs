@@ -1,5 +1,4 @@
 using Ferry.IdentityService.Agents;
-using Ferry.IdentityService.Data;
 using Ferry.IdentityService.Matching;
 using Ferry.V1;
 using Grpc.Core;

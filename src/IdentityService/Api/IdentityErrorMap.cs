@@ -1,5 +1,4 @@
 using Ferry.IdentityService.Matching;
-using Ferry.IdentityService.Vendors.Zendesk;
 using Ferry.ServiceDefaults.Grpc;
 using Grpc.Core;
 

@@ -1,6 +1,5 @@
 using System.Buffers.Text;
 using System.Text;
-using Ferry.IdentityService.Data;
 using Ferry.IdentityService.Matching;
 using Google.Protobuf.WellKnownTypes;
 using ProtoMatchMethod = Ferry.V1.MatchMethod;

@@ -3,8 +3,6 @@ using System.Security.Cryptography;
 using System.Text;
 using Ferry.IdentityService.Extensions;
 using Ferry.IdentityService.Matching;
-using Ferry.IdentityService.Telemetry;
-using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace Ferry.IdentityService.Data;

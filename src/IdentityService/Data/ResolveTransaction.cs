@@ -1,5 +1,4 @@
 using Ferry.IdentityService.Matching;
-using Ferry.IdentityService.Telemetry;
 using Npgsql;
 
 namespace Ferry.IdentityService.Data;

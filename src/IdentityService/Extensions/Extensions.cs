@@ -1,10 +1,7 @@
 using Ferry.IdentityService.Agents;
 using Ferry.IdentityService.Api;
-using Ferry.IdentityService.Data;
 using Ferry.IdentityService.Locking;
 using Ferry.IdentityService.Matching;
-using Ferry.IdentityService.Telemetry;
-using Ferry.IdentityService.Vendors.Zendesk;
 using Ferry.ServiceDefaults.Redis;
 
 namespace Ferry.IdentityService.Extensions;

@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using Ferry.IdentityService.Extensions;
 using Ferry.ServiceDefaults.Redis;
-using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
 namespace Ferry.IdentityService.Locking;

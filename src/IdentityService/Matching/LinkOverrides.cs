@@ -1,6 +1,4 @@
 using System.Globalization;
-using Ferry.IdentityService.Data;
-using Ferry.IdentityService.Vendors.Zendesk;
 
 namespace Ferry.IdentityService.Matching;
 

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Ferry.IdentityService.Vendors.Zendesk;
 
 namespace Ferry.IdentityService.Matching;
 

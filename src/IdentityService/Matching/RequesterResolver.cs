@@ -1,9 +1,5 @@
-using Ferry.IdentityService.Data;
 using Ferry.IdentityService.Extensions;
 using Ferry.IdentityService.Locking;
-using Ferry.IdentityService.Telemetry;
-using Ferry.IdentityService.Vendors.Zendesk;
-using Microsoft.Extensions.Options;
 
 namespace Ferry.IdentityService.Matching;
 

@@ -241,15 +241,7 @@ public sealed partial class SyncApi(
             Watermark = report.Watermark is { } w ? Timestamp.FromDateTimeOffset(w) : null,
             DryRun = report.DryRun,
         };
-        reply.Findings.AddRange(report.Findings.Select(f => new Finding
-        {
-            Kind = f.Kind,
-            ConversationId = f.ConversationId,
-            TicketId = f.TicketId ?? 0,
-            Detail = f.Detail,
-            JobId = f.JobId,
-            FoundAt = Timestamp.FromDateTimeOffset(f.FoundAt),
-        }));
+        reply.Findings.AddRange(report.Findings.Select(ToProto));
         return reply;
     }
 
@@ -321,16 +313,20 @@ public sealed partial class SyncApi(
     private static Finding ToFinding(AttemptRecord a)
     {
         var separator = a.Reason.IndexOf(": ", StringComparison.Ordinal);
-        return new Finding
-        {
-            Kind = separator < 0 ? a.Reason : a.Reason[..separator],
-            Detail = separator < 0 ? "" : a.Reason[(separator + 2)..],
-            ConversationId = a.ConversationId,
-            TicketId = a.TicketId ?? 0,
-            JobId = a.JobId ?? 0,
-            FoundAt = Timestamp.FromDateTimeOffset(a.StartedAt),
-        };
+        return ToProto(new ReconcileFinding(
+            separator < 0 ? a.Reason : a.Reason[..separator], a.ConversationId, a.TicketId,
+            separator < 0 ? "" : a.Reason[(separator + 2)..], a.JobId ?? 0, a.StartedAt));
     }
+
+    private static Finding ToProto(ReconcileFinding f) => new()
+    {
+        Kind = f.Kind,
+        ConversationId = f.ConversationId,
+        TicketId = f.TicketId ?? 0,
+        Detail = f.Detail,
+        JobId = f.JobId,
+        FoundAt = Timestamp.FromDateTimeOffset(f.FoundAt),
+    };
 
     private static V1.VendorHealth ToProto(VendorHealthSnapshot v) => new()
     {
