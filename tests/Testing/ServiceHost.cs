@@ -55,6 +55,10 @@ public class ServiceHost<TEntryPoint> : WebApplicationFactory<TEntryPoint>
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
+        // The service's own folder (its appsettings.json), also from a benchmark, whose assembly has no
+        // WebApplicationFactoryContentRoot attribute for the factory to find it by: Ferry.X lives in src/X.
+        builder.UseContentRoot(Path.Combine(LocalServer.RepositoryRoot, "src", typeof(TEntryPoint).Assembly.GetName().Name!["Ferry.".Length..]));
+
         // Settings, not configuration sources: the service reads some while it registers (connection strings).
         foreach (var (key, value) in _settings)
         {
