@@ -101,7 +101,15 @@ public sealed partial class WebhookDispatcher(
     /// The status-change trigger's webhook with the template Ferry documents (docs/WEBHOOKS.md):
     /// <c>{"ticket_id":"{{ticket.id}}","external_id":"{{ticket.external_id}}","status":"{{ticket.status}}","updated_at":"{{ticket.updated_at_with_timestamp}}"}</c>.
     /// </summary>
-    public void ZendeskStatusChanged(ZdTicket ticket)
+    public void ZendeskStatusChanged(ZdTicket ticket) => ZendeskTicketEvent(ticket, "ticket.status_changed");
+
+    /// <summary>
+    /// The comment trigger's webhook (docs/WEBHOOKS.md: same body, conditions "comment is present" and "current user is
+    /// not Ferry's API user"): sent for comments agents write in Zendesk, never for the API's.
+    /// </summary>
+    public void ZendeskCommentAdded(ZdTicket ticket) => ZendeskTicketEvent(ticket, "ticket.comment_added");
+
+    private void ZendeskTicketEvent(ZdTicket ticket, string topic)
     {
         if (options.Zendesk.WebhookUrl.Length == 0)
         {
@@ -117,7 +125,7 @@ public sealed partial class WebhookDispatcher(
             updated_at = SandboxJson.Iso(ticket.UpdatedAt),
         }, SandboxJson.Options);
         var id = Guid.NewGuid().ToString("N");
-        Enqueue(new WebhookEvent("zendesk", options.Zendesk.WebhookUrl, id, "ticket.status_changed", (_, _) =>
+        Enqueue(new WebhookEvent("zendesk", options.Zendesk.WebhookUrl, id, topic, (_, _) =>
         {
             var timestamp = SandboxJson.Iso(clock.GetUtcNow());
             var signed = Encoding.UTF8.GetBytes(timestamp).Concat(payload).ToArray();

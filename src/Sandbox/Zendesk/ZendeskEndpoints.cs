@@ -319,7 +319,7 @@ public static class ZendeskEndpoints
         }
     }
 
-    private static async Task<IResult> UpdateTicket(long id, HttpRequest request, ZendeskState state, WebhookDispatcher webhooks, CancellationToken ct)
+    private static async Task<IResult> UpdateTicket(long id, HttpRequest request, ZendeskState state, WebhookDispatcher webhooks, RequesterNotifications notifications, CancellationToken ct)
     {
         var (ticket, error) = await ReadWrapped(request, "ticket", ct);
         if (error is not null)
@@ -347,6 +347,7 @@ public static class ZendeskEndpoints
             {
                 var comment = updated.Comments[^1];
                 events.Add(new { id = comment.Id, type = "Comment", body = comment.Body });
+                notifications.OnUpdate(updated, comment);
             }
 
             if (oldStatus is not null)

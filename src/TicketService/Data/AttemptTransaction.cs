@@ -151,7 +151,7 @@ public sealed class AttemptTransaction : IAsyncDisposable
     }
 
     /// <summary>A command in this transaction with @conversation_id bound to the job's conversation.</summary>
-    private NpgsqlCommand Command(string sql)
+    internal NpgsqlCommand Command(string sql)
     {
         var command = new NpgsqlCommand(sql, _connection, _tx);
         command.Parameters.AddWithValue("conversation_id", _job.ConversationId);

@@ -1,6 +1,7 @@
 using Ferry.ServiceDefaults.Redis;
 using Ferry.TicketService.Api;
 using Ferry.TicketService.Attempts;
+using Ferry.TicketService.Dual;
 using Ferry.TicketService.Operations;
 using Ferry.TicketService.Queue;
 using Ferry.TicketService.Reconcile;
@@ -52,6 +53,9 @@ internal static class Extensions
         builder.Services.AddTransient<TicketContents>();
         builder.Services.AddTransient<TicketTarget>();
         builder.Services.AddTransient<CommentAppender>();
+        builder.Services.AddValidatedOptions<DualOptions>(DualOptions.Section);
+        builder.Services.AddSingleton<DualLedger>();
+        builder.Services.AddTransient<ZendeskReplies>();
         builder.Services.AddTransient<ConversationSync>();
         builder.Services.AddTransient<IJobHandler, SyncJobHandler>();
         builder.Services.AddHostedService<JobWorker>();
@@ -74,6 +78,8 @@ internal static class Extensions
         builder.AddIntercomHttpClient<IntercomClient>()
             .AddHttpMessageHandler<VendorCalls.CountingHandler>();
         builder.AddZendeskHttpClient<ZendeskTicketsClient>()
+            .AddHttpMessageHandler<VendorCalls.CountingHandler>();
+        builder.AddZendeskHttpClient<ZendeskUsersClient>()
             .AddHttpMessageHandler<VendorCalls.CountingHandler>();
         builder.Services.AddGrpcServiceClient<Identity.IdentityClient>("identity");
         builder.Services.AddGrpcServiceClient<Attachments.AttachmentsClient>("attachments");

@@ -40,6 +40,14 @@ public sealed class IntercomClient(HttpClient http)
     public Task<IntercomConversation> ReopenAsync(string conversationId, string adminId, CancellationToken cancellationToken) =>
         ManageAsync(conversationId, new Dictionary<string, string> { ["message_type"] = "open", ["admin_id"] = adminId }, "reopen conversation", cancellationToken);
 
+    /// <summary>An admin reply or note; Intercom answers with the conversation, whose newest part is the one written.</summary>
+    public async Task<IntercomConversation> ReplyAsync(string conversationId, IntercomReply reply, CancellationToken cancellationToken)
+    {
+        using var response = await http.PostAsJsonAsync(new Uri($"conversations/{Uri.EscapeDataString(conversationId)}/reply", UriKind.Relative), reply, VendorResponses.Json, cancellationToken);
+        await response.EnsureSuccessAsync(Vendor, "reply to conversation", cancellationToken);
+        return (await response.Content.ReadFromJsonAsync<IntercomConversation>(VendorResponses.Json, cancellationToken))!;
+    }
+
     /// <summary>POST /conversations/{id}/parts with a state change; Intercom answers with the conversation.</summary>
     private async Task<IntercomConversation> ManageAsync(string conversationId, Dictionary<string, string> body, string operation, CancellationToken cancellationToken)
     {

@@ -1,0 +1,40 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Ferry.TicketService.Dual;
+
+/// <summary>Which Zendesk comments become Intercom conversation parts.</summary>
+public enum RepliesPolicy
+{
+    /// <summary>None: Zendesk is written to, never read back (the migration case).</summary>
+    Off,
+
+    /// <summary>Agents' public replies become admin replies; internal notes stay in Zendesk.</summary>
+    Public,
+
+    /// <summary>Public replies become admin replies and internal notes become Intercom notes.</summary>
+    PublicAndNotes,
+}
+
+/// <summary>Section "Dual": both tools stay in use (docs/DUAL.md).</summary>
+public sealed class DualOptions
+{
+    public const string Section = "Dual";
+
+    /// <summary>Zendesk → Intercom comments: <c>off</c>, <c>public</c> or <c>public-and-notes</c>.</summary>
+    [RegularExpression("^(?i)(off|public|public-and-notes)$", ErrorMessage = "Dual:RepliesToIntercom must be off, public or public-and-notes.")]
+    public string RepliesToIntercom { get; set; } = "off";
+
+    /// <summary>
+    /// Largest total size of the files of one Zendesk comment that travel inside the Intercom reply (base64 in the
+    /// JSON body, so held in memory); a comment with more, or with over 10 files, gets a note with links instead.
+    /// </summary>
+    [Range(0, 50L * 1024 * 1024)]
+    public long MaxInlineAttachmentBytes { get; set; } = 5L * 1024 * 1024;
+
+    public RepliesPolicy Replies => RepliesToIntercom.ToLowerInvariant() switch
+    {
+        "public" => RepliesPolicy.Public,
+        "public-and-notes" => RepliesPolicy.PublicAndNotes,
+        _ => RepliesPolicy.Off,
+    };
+}
