@@ -24,13 +24,6 @@ public sealed class DualOptions
     [RegularExpression("^(?i)(off|public|public-and-notes)$", ErrorMessage = "Dual:RepliesToIntercom must be off, public or public-and-notes.")]
     public string RepliesToIntercom { get; set; } = "off";
 
-    /// <summary>
-    /// Largest total size of the files of one Zendesk comment that travel inside the Intercom reply (base64 in the
-    /// JSON body, so held in memory); a comment with more, or with over 10 files, gets a note with links instead.
-    /// </summary>
-    [Range(0, 50L * 1024 * 1024)]
-    public long MaxInlineAttachmentBytes { get; set; } = 5L * 1024 * 1024;
-
     public RepliesPolicy Replies => RepliesToIntercom.ToLowerInvariant() switch
     {
         "public" => RepliesPolicy.Public,
