@@ -669,6 +669,18 @@ public sealed partial class ZendeskState(SandboxClock clock, SandboxOptions opti
             ticket.Tags = [.. tags.Select(t => t?.ToString() ?? "").Where(t => t.Length > 0).Distinct()];
         }
 
+        // Updates only: add or remove some tags, keeping the others (as Zendesk's additional_tags / remove_tags).
+        if (input["additional_tags"] is JsonArray added)
+        {
+            ticket.Tags = [.. ticket.Tags.Concat(added.Select(t => t?.ToString() ?? "").Where(t => t.Length > 0)).Distinct()];
+        }
+
+        if (input["remove_tags"] is JsonArray removed)
+        {
+            var gone = removed.Select(t => t?.ToString()).ToHashSet();
+            ticket.Tags = [.. ticket.Tags.Where(t => !gone.Contains(t))];
+        }
+
         if (input["custom_fields"] is JsonArray fields)
         {
             var merged = ticket.CustomFields.ToDictionary(f => f.Id);

@@ -24,6 +24,12 @@ public sealed class DualOptions
     [RegularExpression("^(?i)(off|public|public-and-notes)$", ErrorMessage = "Dual:RepliesToIntercom must be off, public or public-and-notes.")]
     public string RepliesToIntercom { get; set; } = "off";
 
+    /// <summary>
+    /// Tags, assignee, team (as group), priority and rule-mapped custom fields follow the conversation onto its existing
+    /// ticket, one update per sync with only what changed.
+    /// </summary>
+    public bool FieldsFollow { get; set; }
+
     public RepliesPolicy Replies => RepliesToIntercom.ToLowerInvariant() switch
     {
         "public" => RepliesPolicy.Public,

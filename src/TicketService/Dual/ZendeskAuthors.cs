@@ -1,21 +1,6 @@
-using Ferry.TicketService.Vendors;
 using Ferry.TicketService.RoundTrip;
+
 namespace Ferry.TicketService.Dual;
-
-/// <summary>A Zendesk user as a comment's author: only what choosing the Intercom author needs.</summary>
-public sealed record ZendeskUser(long Id, string? Name, string? Email, string? Role)
-{
-    public bool IsAgent => Role is "agent" or "admin";
-}
-
-public sealed record ZendeskUserEnvelope(ZendeskUser User);
-
-/// <summary>GET /api/v2/users/{id}: who wrote a Zendesk comment.</summary>
-public sealed class ZendeskUsersClient(HttpClient http)
-{
-    public async Task<ZendeskUser?> GetAsync(long userId, CancellationToken cancellationToken) =>
-        (await http.GetOrNullAsync<ZendeskUserEnvelope>(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"api/v2/users/{userId}"), "Zendesk", "get user", cancellationToken))?.User;
-}
 
 /// <summary>The Intercom admin a Zendesk agent writes as, and whether it is the agent's own.</summary>
 /// <param name="Byline">Set when the fallback admin writes for an agent without an Intercom admin of their own.</param>
@@ -26,7 +11,7 @@ public sealed record IntercomWriter(string AdminId, string? Byline);
 /// attempt), else the configured fallback admin (Status:IntercomAdminId / IntercomAdminEmail, the one the status
 /// round-trip closes conversations as) with a byline naming the agent.
 /// </summary>
-public sealed class ZendeskAuthors(ZendeskUsersClient users, IntercomClient intercom, FerryAdmin fallback)
+public sealed class ZendeskAuthors(ZendeskAccountClient users, IntercomClient intercom, FerryAdmin fallback)
 {
     private readonly Dictionary<long, ZendeskUser?> _users = [];
     private IReadOnlyList<IntercomAdmin>? _admins;
@@ -35,7 +20,7 @@ public sealed class ZendeskAuthors(ZendeskUsersClient users, IntercomClient inte
     {
         if (!_users.TryGetValue(userId, out var user))
         {
-            user = _users[userId] = await users.GetAsync(userId, cancellationToken);
+            user = _users[userId] = await users.GetUserAsync(userId, cancellationToken);
         }
 
         return user;

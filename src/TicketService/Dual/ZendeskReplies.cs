@@ -26,7 +26,7 @@ public sealed record RepliesOutcome(int Replies, int Notes)
 /// </summary>
 public sealed partial class ZendeskReplies(
     ZendeskTicketsClient zendesk,
-    ZendeskUsersClient users,
+    ZendeskAccountClient users,
     IntercomClient intercom,
     FerryAdmin fallback,
     DualLedger ledger,

@@ -56,6 +56,7 @@ internal static class Extensions
         builder.Services.AddValidatedOptions<DualOptions>(DualOptions.Section);
         builder.Services.AddSingleton<DualLedger>();
         builder.Services.AddTransient<ZendeskReplies>();
+        builder.Services.AddTransient<FieldsFollow>();
         builder.Services.AddTransient<ConversationSync>();
         builder.Services.AddTransient<IJobHandler, SyncJobHandler>();
         builder.Services.AddHostedService<JobWorker>();
@@ -79,7 +80,7 @@ internal static class Extensions
             .AddHttpMessageHandler<VendorCalls.CountingHandler>();
         builder.AddZendeskHttpClient<ZendeskTicketsClient>()
             .AddHttpMessageHandler<VendorCalls.CountingHandler>();
-        builder.AddZendeskHttpClient<ZendeskUsersClient>()
+        builder.AddZendeskHttpClient<ZendeskAccountClient>()
             .AddHttpMessageHandler<VendorCalls.CountingHandler>();
         builder.Services.AddGrpcServiceClient<Identity.IdentityClient>("identity");
         builder.Services.AddGrpcServiceClient<Attachments.AttachmentsClient>("attachments");

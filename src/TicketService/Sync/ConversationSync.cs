@@ -31,6 +31,7 @@ public sealed class ConversationSync(
     CommentAppender appender,
     StatusSync statusSync,
     ZendeskReplies replies,
+    FieldsFollow fields,
     IOptions<SyncOptions> options,
     IOptions<StatusOptions> statusOptions,
     RuleEngine rules)
@@ -60,6 +61,7 @@ public sealed class ConversationSync(
         Activity.Current?.SetTag("ferry.ticket_id", found.Ticket.Id);
         var (ticket, written) = found.Created ? (found.Ticket, 0) : await appender.AppendAsync(attempt, plan, found.Ticket, found.ToAppend);
         var carried = await replies.CarryAsync(attempt, conversation, ticket.Id);
+        await fields.ApplyAsync(attempt, plan, ticket);
 
         // Status both ways (with assignee and group when the ticket's status follows the conversation).
         var status = await statusSync.ReconcileAsync(attempt, conversation, ticket.Seen, ticket.Id, plan.Assignment);

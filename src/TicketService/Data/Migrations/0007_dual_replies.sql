@@ -20,3 +20,11 @@ CREATE TABLE zendesk_scans (
     conversation_id text   NOT NULL,
     last_comment_id bigint NOT NULL
 );
+
+-- Fields follow (Dual:FieldsFollow): the ticket fields Ferry last set from the conversation; the next sync sends
+-- only what differs from them, so a field an agent changed in Zendesk stays until the conversation changes it.
+CREATE TABLE ticket_fields (
+    conversation_id text   PRIMARY KEY,
+    ticket_id       bigint NOT NULL,
+    fields          jsonb  NOT NULL
+);

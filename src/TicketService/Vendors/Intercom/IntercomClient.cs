@@ -25,6 +25,13 @@ public sealed class IntercomClient(HttpClient http)
         return (await response.Content.ReadFromJsonAsync<IntercomAdminList>(VendorResponses.Json, cancellationToken))?.Admins ?? [];
     }
 
+    public async Task<IReadOnlyList<IntercomTeam>> ListTeamsAsync(CancellationToken cancellationToken)
+    {
+        using var response = await http.GetAsync(new Uri("teams", UriKind.Relative), cancellationToken);
+        await response.EnsureSuccessAsync(Vendor, "list teams", cancellationToken);
+        return (await response.Content.ReadFromJsonAsync<IntercomTeamList>(VendorResponses.Json, cancellationToken))?.Teams ?? [];
+    }
+
     /// <summary>Closes the conversation as <paramref name="adminId"/>; <paramref name="note"/> becomes the close part's body (teammates only).</summary>
     public Task<IntercomConversation> CloseAsync(string conversationId, string adminId, string? note, CancellationToken cancellationToken)
     {

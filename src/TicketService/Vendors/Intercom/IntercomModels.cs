@@ -80,6 +80,10 @@ public sealed record IntercomReply(
 
 public sealed record IntercomAdmin([property: JsonConverter(typeof(FlexibleStringConverter))] string Id, string? Name, string? Email);
 
+public sealed record IntercomTeam([property: JsonConverter(typeof(FlexibleStringConverter))] string Id, string Name);
+
+public sealed record IntercomTeamList(IReadOnlyList<IntercomTeam>? Teams);
+
 public sealed record IntercomAdminList(IReadOnlyList<IntercomAdmin>? Admins);
 
 public sealed record IntercomSearchPage(IReadOnlyList<IntercomConversation>? Conversations, IntercomPages? Pages, int TotalCount);
