@@ -65,6 +65,7 @@ public static class Extensions
         app.MapIntercom();
         app.MapAdmin();
         app.MapAgentDesk();
+        app.MapConversationAttributes();
         app.MapSandboxPage();
     }
 }

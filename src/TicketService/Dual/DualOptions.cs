@@ -30,6 +30,19 @@ public sealed class DualOptions
     /// </summary>
     public bool FieldsFollow { get; set; }
 
+    /// <summary>
+    /// Intercom priority → Zendesk priority when no rule sets one (Rules:Routes … Set:Priority wins). Intercom 2.16
+    /// answers <c>priority</c> / <c>not_priority</c>; older workspaces and the sandbox use a scale.
+    /// </summary>
+    public Dictionary<string, string> PriorityMap { get; set; } = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["priority"] = "high",
+        ["urgent"] = "urgent",
+        ["high"] = "high",
+        ["medium"] = "normal",
+        ["low"] = "low",
+    };
+
     public RepliesPolicy Replies => RepliesToIntercom.ToLowerInvariant() switch
     {
         "public" => RepliesPolicy.Public,

@@ -38,7 +38,10 @@ public sealed partial class FieldsFollow(
         {
             // First time for this ticket: the fields it has now, as far as Ferry would have set them.
             var seen = ticket.Seen ?? await tickets.GetAsync(ticket.Id, cancellationToken);
-            last = desired with { Tags = [.. desired.Tags.Intersect(seen?.Tags ?? [])], AssigneeId = seen?.AssigneeId, GroupId = seen?.GroupId };
+            last = desired with
+            {
+                Tags = [.. desired.Tags.Intersect(seen?.Tags ?? [])], Priority = plan.Routing.Priority, AssigneeId = seen?.AssigneeId, GroupId = seen?.GroupId,
+            };
         }
 
         var changes = Changes(last, desired, values);
@@ -66,7 +69,8 @@ public sealed partial class FieldsFollow(
         }
 
         var values = routing.CustomFields.ToDictionary(f => f.Id, f => f.Value);
-        return (new FollowedFields([.. routing.Tags.Order(StringComparer.Ordinal)], routing.Priority, assignment.AssigneeId, assignment.GroupId,
+        var priority = routing.Priority ?? (plan.Conversation.Priority is { } p && options.Value.PriorityMap.TryGetValue(p, out var mapped) ? mapped : null);
+        return (new FollowedFields([.. routing.Tags.Order(StringComparer.Ordinal)], priority, assignment.AssigneeId, assignment.GroupId,
             values.ToDictionary(f => f.Key, f => JsonSerializer.Serialize(f.Value))), values);
     }
 
