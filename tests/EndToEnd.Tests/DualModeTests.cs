@@ -70,9 +70,10 @@ public sealed class DualModeTests(FerryApp ferry) : StatusRoundTripScenarios(fer
     [Fact]
     public async Task Tags_team_assignee_and_priority_follow_onto_the_ticket_and_team_Billing_lands_in_group_Billing()
     {
-        var (_, conversationId, ticketId) = await SyncedConversationAsync("dual.fields@customer.example");
         var erin = await NewAdminAsync("Erin Fields", "erin.fields@ferry.example");
         var erinAgent = await ZendeskUserAsync("Erin Fields", "erin.fields@ferry.example", "agent");
+        var directoryRefreshed = Task.Delay(TimeSpan.FromSeconds(3), Ct); // the agent directory refreshes every second in this fixture
+        var (_, conversationId, ticketId) = await SyncedConversationAsync("dual.fields@customer.example");
         var billing = (await Ferry.PostAdminAsync("/admin/intercom/teams", new { name = "Billing", adminIds = new[] { erin } }, Ct))["id"]!.GetValue<string>();
 
         // Tagged and made urgent (no webhook for those), then assigned to team Billing (webhook): one sync applies all.
@@ -84,6 +85,7 @@ public sealed class DualModeTests(FerryApp ferry) : StatusRoundTripScenarios(fer
         Assert.Contains("vip", followed[0]["ticket"]!["tags"]!.AsArray().Select(t => t!.GetValue<string>()));
 
         // Assigned to Erin, tag removed: the assignee follows, the tag goes.
+        await directoryRefreshed;
         await PatchConversationAsync(conversationId, new { tags = Array.Empty<string>() });
 
         await Ferry.PostAdminAsync($"/admin/intercom/conversations/{conversationId}/parts", new { partType = "assignment", authorType = "admin", authorId = erin, assignedToId = erin }, Ct);

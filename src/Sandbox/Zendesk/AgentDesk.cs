@@ -36,7 +36,7 @@ public sealed class AgentDesk(ZendeskState state, WebhookDispatcher webhooks, Re
             var (ticket, oldStatus) = result.Value;
             var comment = ticket.Comments[^1];
             notifications.OnUpdate(ticket, comment);
-            webhooks.ZendeskCommentAdded(ticket);
+            webhooks.ZendeskCommentAdded(ticket, comment);
             if (oldStatus is not null)
             {
                 webhooks.ZendeskStatusChanged(ticket);

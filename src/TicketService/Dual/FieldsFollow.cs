@@ -11,8 +11,8 @@ public sealed record FollowedFields(IReadOnlyList<string> Tags, string? Priority
 
 /// <summary>
 /// Fields follow (docs/DUAL.md): on every sync of an existing ticket, the fields the conversation and the rules decide
-/// (tags, priority, rule-mapped custom fields, assignee and group; a team without a Rules:TeamGroups entry goes to the
-/// Zendesk group with the team's name) are compared with what Ferry last set, and what differs goes to Zendesk in one
+/// (tags, priority — the rules', else Dual:PriorityMap's —, rule-mapped custom fields, assignee and group; a team
+/// without a Rules:TeamGroups entry goes to the Zendesk group with the team's name) are compared with what Ferry last set, and what differs goes to Zendesk in one
 /// update: tags as additional_tags / remove_tags, so tags agents add in Zendesk stay.
 /// </summary>
 public sealed partial class FieldsFollow(
