@@ -65,6 +65,13 @@ public sealed class SyncStack : IAsyncDisposable
         return replica;
     }
 
+    /// <summary>Requests a sync of the conversation and waits for its next successful or skipped attempt after <paramref name="after"/>.</summary>
+    public async Task<SyncState> RequestAndWaitAsync(string conversationId, long after, CancellationToken cancellationToken)
+    {
+        await Sync.RequestSyncAsync(new RequestSyncRequest { ConversationId = conversationId }, cancellationToken: cancellationToken);
+        return await WaitForAttemptAsync(conversationId, cancellationToken, after);
+    }
+
     /// <summary>The conversation's next successful or skipped sync attempt after <paramref name="after"/>.</summary>
     public async Task<SyncState> WaitForAttemptAsync(string conversationId, CancellationToken cancellationToken, long after = 0)
     {

@@ -74,8 +74,7 @@ public sealed class FieldsFollowTests(PostgresServer postgres, RedisServer redis
 
     private async Task<SyncState> SyncAsync(string conversationId, long after)
     {
-        await _stack.Sync.RequestSyncAsync(new RequestSyncRequest { ConversationId = conversationId }, cancellationToken: Ct);
-        var state = await _stack.WaitForAttemptAsync(conversationId, Ct, after);
+        var state = await _stack.RequestAndWaitAsync(conversationId, after, Ct);
         Assert.Equal(Outcome.Success, state.LastAttempt.Outcome);
         return state;
     }

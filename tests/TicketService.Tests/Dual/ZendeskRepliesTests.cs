@@ -124,11 +124,7 @@ public sealed class ZendeskRepliesTests(PostgresServer postgres, RedisServer red
         return result.Value!;
     }
 
-    private async Task<SyncState> SyncAsync(string conversationId, long after)
-    {
-        await _stack.Sync.RequestSyncAsync(new RequestSyncRequest { ConversationId = conversationId }, cancellationToken: Ct);
-        return await _stack.WaitForAttemptAsync(conversationId, Ct, after);
-    }
+    private Task<SyncState> SyncAsync(string conversationId, long after) => _stack.RequestAndWaitAsync(conversationId, after, Ct);
 
     /// <summary>The admin parts Ferry wrote (the conversation has no others here).</summary>
     private List<IcPart> FromZendesk(string conversationId)
