@@ -203,9 +203,8 @@ public sealed class JobStoreTests(PostgresServer postgres) : IAsyncLifetime
         Assert.False(await _queue.RenewLeaseAsync(stalled, TimeSpan.FromMinutes(1), Ct));
         await Assert.ThrowsAsync<LeaseLostException>(async () =>
         {
-            await using var connection = await _db.DataSource.OpenConnectionAsync(Ct);
-            await using var tx = await connection.BeginTransactionAsync(Ct);
-            await JobStore.EnsureOwnedAsync(connection, tx, stalled, Ct);
+            await using var tx = new AttemptTransaction(_db.DataSource, stalled);
+            await tx.CommitAsync(Ct);
         });
         Assert.False(await CompleteAsync(stalled));
         Assert.True(await CompleteAsync(rerun));
@@ -294,10 +293,8 @@ public sealed class JobStoreTests(PostgresServer postgres) : IAsyncLifetime
 
     private async Task<JobState?> FinishAsync(ClaimedJob job, JobTransition transition, TimeSpan window, bool progress = false, string error = "boom")
     {
-        await using var connection = await _db.DataSource.OpenConnectionAsync(Ct);
-        await using var tx = await connection.BeginTransactionAsync(Ct);
-        var state = await JobStore.FinishAsync(connection, tx, job, transition, error, TimeSpan.Zero, progress, DateTimeOffset.UtcNow, window, Ct);
-        await tx.CommitAsync(Ct);
-        return state;
+        await using var tx = new AttemptTransaction(_db.DataSource, job);
+        return await tx.FinishAsync(JobStore.Finish(job, transition, error, TimeSpan.Zero, progress, DateTimeOffset.UtcNow, window,
+            new AttemptRecord(0, job.JobId, job.Attempt, job.ConversationId, null, job.Trigger, AttemptOutcome.Skipped, error, AttemptLog.IntercomToZendesk, 0, 0, DateTimeOffset.UtcNow)), Ct);
     }
 }
