@@ -39,33 +39,32 @@ public sealed class DualLedger(NpgsqlDataSource db)
     }
 
     /// <summary>Before the Intercom call: the comment is on its way (a retry looks for the part before sending again).</summary>
-    public static Task SendingAsync(AttemptTransaction tx, long ticketId, long commentId) =>
-        UpsertAsync(tx, ticketId, commentId, "sending", null, null);
+    public static void Sending(AttemptTransaction tx, long ticketId, long commentId) =>
+        Upsert(tx, ticketId, commentId, "sending", null, null);
 
     /// <summary>The comment became this Intercom part; the part goes into synced_parts, so it never comes back as a comment.</summary>
-    public static async Task CarriedAsync(AttemptTransaction tx, long ticketId, long commentId, bool note, IntercomPart part)
+    public static void Carried(AttemptTransaction tx, long ticketId, long commentId, bool note, IntercomPart part)
     {
-        await UpsertAsync(tx, ticketId, commentId, note ? "note" : "reply", part.Id, null);
-        await tx.RecordPartsAsync(ticketId, [new LedgerPart(part.Id, note ? "zendesk-note" : "zendesk-reply", DateTimeOffset.FromUnixTimeSeconds(part.CreatedAt), commentId)], CancellationToken.None);
+        Upsert(tx, ticketId, commentId, note ? "note" : "reply", part.Id, null);
+        tx.RecordParts(ticketId, [new LedgerPart(part.Id, note ? "zendesk-note" : "zendesk-reply", DateTimeOffset.FromUnixTimeSeconds(part.CreatedAt), commentId)]);
     }
 
-    public static Task SkippedAsync(AttemptTransaction tx, long ticketId, long commentId, string reason) =>
-        UpsertAsync(tx, ticketId, commentId, "skipped", null, reason);
+    public static void Skipped(AttemptTransaction tx, long ticketId, long commentId, string reason) =>
+        Upsert(tx, ticketId, commentId, "skipped", null, reason);
 
-    public static async Task ScannedAsync(AttemptTransaction tx, long ticketId, long lastCommentId)
+    public static void Scanned(AttemptTransaction tx, long ticketId, long lastCommentId)
     {
-        await using var scan = tx.Command("""
+        var scan = tx.Command("""
             INSERT INTO sync.zendesk_scans (ticket_id, conversation_id, last_comment_id) VALUES (@ticket_id, @conversation_id, @last)
             ON CONFLICT (ticket_id) DO UPDATE SET last_comment_id = GREATEST(sync.zendesk_scans.last_comment_id, EXCLUDED.last_comment_id)
             """);
         scan.Parameters.AddWithValue("ticket_id", ticketId);
         scan.Parameters.AddWithValue("last", lastCommentId);
-        await scan.ExecuteNonQueryAsync(CancellationToken.None);
     }
 
-    private static async Task UpsertAsync(AttemptTransaction tx, long ticketId, long commentId, string outcome, string? partId, string? reason)
+    private static void Upsert(AttemptTransaction tx, long ticketId, long commentId, string outcome, string? partId, string? reason)
     {
-        await using var upsert = tx.Command("""
+        var upsert = tx.Command("""
             INSERT INTO sync.zendesk_comments (ticket_id, zendesk_comment_id, conversation_id, outcome, intercom_part_id, reason)
             VALUES (@ticket_id, @comment_id, @conversation_id, @outcome, @part_id, @reason)
             ON CONFLICT (ticket_id, zendesk_comment_id) DO UPDATE SET outcome = EXCLUDED.outcome, intercom_part_id = EXCLUDED.intercom_part_id,
@@ -76,6 +75,5 @@ public sealed class DualLedger(NpgsqlDataSource db)
         upsert.Parameters.AddWithValue("outcome", outcome);
         upsert.Parameters.AddWithValue("part_id", NpgsqlDbType.Text, (object?)partId ?? DBNull.Value);
         upsert.Parameters.AddWithValue("reason", NpgsqlDbType.Text, (object?)reason ?? DBNull.Value);
-        await upsert.ExecuteNonQueryAsync(CancellationToken.None);
     }
 }

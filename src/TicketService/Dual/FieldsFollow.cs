@@ -33,7 +33,8 @@ public sealed partial class FieldsFollow(
 
         var cancellationToken = attempt.Cancellation;
         var (desired, values) = await DesiredAsync(plan, cancellationToken);
-        var last = await LastAsync(attempt.ConversationId, ticket.Id, cancellationToken);
+        var recorded = await LastAsync(attempt.ConversationId, ticket.Id, cancellationToken);
+        var last = recorded;
         if (last is null)
         {
             // First time for this ticket: the fields it has now, as far as Ferry would have set them.
@@ -52,7 +53,12 @@ public sealed partial class FieldsFollow(
             LogApplied(logger, attempt.ConversationId, ticket.Id, changes.Keys);
         }
 
-        await attempt.WriteAsync(tx => RecordAsync(tx, ticket.Id, desired));
+        // Records compare their lists by reference: the stored JSON is what must be compared.
+        if (recorded is null || JsonSerializer.Serialize(recorded) != JsonSerializer.Serialize(desired))
+        {
+            await attempt.WriteAsync(tx => Record(tx, ticket.Id, desired));
+        }
+
         return changes.Count;
     }
 
@@ -128,15 +134,14 @@ public sealed partial class FieldsFollow(
         return await command.ExecuteScalarAsync(cancellationToken) is string json ? JsonSerializer.Deserialize<FollowedFields>(json) : null;
     }
 
-    private static async Task RecordAsync(AttemptTransaction tx, long ticketId, FollowedFields fields)
+    private static void Record(AttemptTransaction tx, long ticketId, FollowedFields fields)
     {
-        await using var upsert = tx.Command("""
+        var upsert = tx.Command("""
             INSERT INTO sync.ticket_fields (conversation_id, ticket_id, fields) VALUES (@conversation_id, @ticket_id, @fields)
             ON CONFLICT (conversation_id) DO UPDATE SET ticket_id = EXCLUDED.ticket_id, fields = EXCLUDED.fields
             """);
         upsert.Parameters.AddWithValue("ticket_id", ticketId);
         upsert.Parameters.AddWithValue("fields", NpgsqlDbType.Jsonb, JsonSerializer.Serialize(fields));
-        await upsert.ExecuteNonQueryAsync(CancellationToken.None);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Conversation {ConversationId} / ticket {TicketId}: fields followed the conversation ({Fields})")]

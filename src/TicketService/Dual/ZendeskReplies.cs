@@ -39,7 +39,8 @@ public sealed partial class ZendeskReplies(
     /// Before planning: comments an interrupted attempt was sending whose part is in the conversation are recorded as
     /// carried. Cheap when nothing was interrupted (one query).
     /// </summary>
-    public async Task RecoverAsync(SyncAttempt attempt, IntercomConversation conversation, TicketLink? link)
+    /// <param name="synced">The ledger's part ids as the attempt read them; a recovered part is added.</param>
+    public async Task RecoverAsync(SyncAttempt attempt, IntercomConversation conversation, TicketLink? link, HashSet<string> synced)
     {
         if (options.Value.Replies == RepliesPolicy.Off || link is null)
         {
@@ -52,7 +53,6 @@ public sealed partial class ZendeskReplies(
             return;
         }
 
-        var synced = await store.SyncedPartIdsAsync(attempt.ConversationId, attempt.Cancellation);
         var sending = state.Sending.ToHashSet();
         var authors = new ZendeskAuthors(users, intercom, fallback);
         await foreach (var page in zendesk.CommentPagesAsync(link.TicketId, newest: true, attempt.Cancellation))
@@ -67,7 +67,7 @@ public sealed partial class ZendeskReplies(
                 if (FindPart(conversation, writer.AdminId, !comment.Public, comment.CreatedAt, synced) is { } landed)
                 {
                     synced.Add(landed.Id);
-                    await attempt.WriteAsync(tx => DualLedger.CarriedAsync(tx, link.TicketId, comment.Id, !comment.Public, landed));
+                    await attempt.WriteAsync(tx => DualLedger.Carried(tx, link.TicketId, comment.Id, !comment.Public, landed));
                     LogRecovered(logger, attempt.ConversationId, link.TicketId, comment.Id, landed.Id);
                 }
             }
@@ -110,25 +110,25 @@ public sealed partial class ZendeskReplies(
                 : null;
             if (skip is not null)
             {
-                await attempt.WriteAsync(tx => DualLedger.SkippedAsync(tx, ticketId, comment.Id, skip));
+                await attempt.WriteAsync(tx => DualLedger.Skipped(tx, ticketId, comment.Id, skip));
                 continue;
             }
 
             var writer = await authors.WriterAsync(author!, cancellationToken);
             attempt.BeforeVendorWrite();
-            await attempt.WriteAsync(tx => DualLedger.SendingAsync(tx, ticketId, comment.Id));
+            await attempt.WriteAsync(tx => DualLedger.Sending(tx, ticketId, comment.Id));
             var answer = await intercom.ReplyAsync(attempt.ConversationId, new IntercomReply(
                 note ? "note" : "comment", "admin", writer.AdminId, Body(comment, writer.Byline), comment.CreatedAt?.ToUnixTimeSeconds()), cancellationToken);
             // The answer is the conversation: the new part is this admin's newest not in the ledger (at the comment's time, if Intercom kept it).
             var part = FindPart(answer, writer.AdminId, note, comment.CreatedAt, synced) ?? FindPart(answer, writer.AdminId, note, null, synced)
                 ?? throw new InvalidOperationException($"Intercom accepted the reply for Zendesk comment {comment.Id} but its answer shows no such part.");
             synced.Add(part.Id);
-            await attempt.WriteAsync(tx => DualLedger.CarriedAsync(tx, ticketId, comment.Id, note, part));
+            await attempt.WriteAsync(tx => DualLedger.Carried(tx, ticketId, comment.Id, note, part));
             LogCarried(logger, attempt.ConversationId, ticketId, comment.Id, note ? "note" : "reply", part.Id);
             _ = note ? notes++ : replies++;
         }
 
-        await attempt.WriteAsync(tx => DualLedger.ScannedAsync(tx, ticketId, unaccounted[^1].Id));
+        await attempt.WriteAsync(tx => DualLedger.Scanned(tx, ticketId, unaccounted[^1].Id));
         Activity.Current?.SetTag("ferry.dual.carried", replies + notes);
         return new RepliesOutcome(replies, notes);
     }

@@ -23,7 +23,11 @@ public sealed partial class TicketTarget(
     TicketTelemetry telemetry,
     ILogger<TicketTarget> logger)
 {
-    public async Task<TargetTicket> ResolveAsync(SyncAttempt attempt, SyncPlan plan)
+    /// <summary>Parts whose files are copied at the same time while an import is built.</summary>
+    private const int ConcurrentCopies = 4;
+
+    /// <param name="adoptable">Without a link: what <see cref="FindAdoptableAsync"/> found (looked up while the plan was made).</param>
+    public async Task<TargetTicket> ResolveAsync(SyncAttempt attempt, SyncPlan plan, ZendeskTicket? adoptable)
     {
         if (plan.Link is { } link)
         {
@@ -35,7 +39,7 @@ public sealed partial class TicketTarget(
             return new TargetTicket(linked, toAppend, Created: false);
         }
 
-        if (await AdoptAsync(attempt) is { } adopted)
+        if (adoptable is { } adopted)
         {
             // The crashed attempt imported the thread it saw: keep what is already there.
             var found = new TicketState(adopted.Id, adopted.Status, adopted);
@@ -50,7 +54,8 @@ public sealed partial class TicketTarget(
         return new TargetTicket(new TicketState(created.Id, created.Status, created), [], Created: true);
     }
 
-    private async Task<ZendeskTicket?> AdoptAsync(SyncAttempt attempt)
+    /// <summary>A ticket an earlier attempt created for the conversation (found by its external_id), the open one first.</summary>
+    public async Task<ZendeskTicket?> FindAdoptableAsync(SyncAttempt attempt)
     {
         var found = await zendesk.FindByExternalIdAsync(TicketPlanner.ExternalId(attempt.ConversationId), attempt.Cancellation);
         return found.Where(t => t.Status != "closed").OrderByDescending(t => t.Id).FirstOrDefault()
@@ -68,9 +73,15 @@ public sealed partial class TicketTarget(
             imported.Add(new ImportComment(null, first, TicketPlanner.GapNote(plan.Gap, plan.Total), Public: false, null));
         }
 
-        foreach (var item in plan.Thread.Where(i => !i.IsEvent))
+        // Comments are built at once (authors are resolved already; copying files is the slow part), in thread order.
+        var items = plan.Thread.Where(i => !i.IsEvent).ToList();
+        var built = new (NewComment Comment, ThreadItem? Note)[items.Count];
+        await Parallel.ForEachAsync(
+            Enumerable.Range(0, items.Count),
+            new ParallelOptions { MaxDegreeOfParallelism = ConcurrentCopies, CancellationToken = attempt.Cancellation },
+            async (i, _) => built[i] = await comments.BuildAsync(attempt, plan, items[i]));
+        foreach (var (item, (comment, note)) in items.Zip(built))
         {
-            var (comment, note) = await comments.BuildAsync(attempt, plan, item);
             imported.Add(new ImportComment(comment.AuthorId, item.CreatedAt, comment.HtmlBody, comment.Public, comment.Uploads));
             if (note is not null)
             {
