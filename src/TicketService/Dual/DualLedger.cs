@@ -10,7 +10,7 @@ namespace Ferry.TicketService.Dual;
 /// <param name="ImportedComments">How many comments the ticket's creation made (its oldest; they are Ferry's).</param>
 public sealed record CommentLedger(HashSet<long> Known, IReadOnlyList<long> Sending, long? ScannedUpTo, int? ImportedComments);
 
-/// <summary>Reads and fenced writes of sync.zendesk_comments and sync.zendesk_scans (migration 0007).</summary>
+/// <summary>Reads and fenced writes of sync.zendesk_comments and sync.zendesk_scans (migration 0008).</summary>
 public sealed class DualLedger(NpgsqlDataSource db)
 {
     public async Task<CommentLedger> ReadAsync(string conversationId, long ticketId, CancellationToken cancellationToken)
