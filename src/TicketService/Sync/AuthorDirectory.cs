@@ -16,6 +16,9 @@ public sealed class AuthorDirectory(IntercomClient intercom, Identity.IdentityCl
 
     public int IdentityCalls { get; private set; }
 
+    /// <summary>A contact resolved beforehand (a backfill batch resolves its contacts in one call).</summary>
+    public void Known(string contactId, long zendeskUserId) => _cache[$"contact:{contactId}"] = new ZendeskAuthor(zendeskUserId, null);
+
     public async Task<long> ResolveContactAsync(string contactId, CancellationToken cancellationToken)
     {
         var key = $"contact:{contactId}";

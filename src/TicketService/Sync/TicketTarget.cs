@@ -60,40 +60,11 @@ public sealed partial class TicketTarget(
     /// <returns>The ticket and how many comments the import created (they are the ticket's oldest).</returns>
     private async Task<(ZendeskTicket Ticket, int Comments)> ImportAsync(SyncAttempt attempt, SyncPlan plan)
     {
-        var conversation = plan.Conversation;
-        var imported = new List<ImportComment>();
-        if (plan.Gap > 0)
-        {
-            var first = plan.Thread.Count > 0 ? plan.Thread[0].CreatedAt : TicketPlanner.FromUnix(conversation.CreatedAt);
-            imported.Add(new ImportComment(null, first, TicketPlanner.GapNote(plan.Gap, plan.Total), Public: false, null));
-        }
-
-        foreach (var item in plan.Thread.Where(i => !i.IsEvent))
-        {
-            var (comment, note) = await comments.BuildAsync(attempt, plan, item);
-            imported.Add(new ImportComment(comment.AuthorId, item.CreatedAt, comment.HtmlBody, comment.Public, comment.Uploads));
-            if (note is not null)
-            {
-                // The import is one request: the note right after its part is written exactly when the part is.
-                imported.Add(new ImportComment(null, item.CreatedAt, note.Body!, Public: false, null));
-            }
-        }
-
-        var import = new TicketImport(
-            plan.Requester.UserId,
-            plan.Assignment.AssigneeId,
-            plan.Assignment.GroupId,
-            TicketPlanner.Subject(conversation),
-            TicketPlanner.Tags(conversation, options.Value),
-            TicketPlanner.ExternalId(attempt.ConversationId),
-            plan.Status,
-            TicketPlanner.FromUnix(conversation.CreatedAt),
-            plan.Status == "solved" ? TicketPlanner.FromUnix(conversation.UpdatedAt) : null,
-            imported);
+        var import = await TicketImports.BuildAsync(attempt.ConversationId, plan, options.Value, item => comments.BuildAsync(attempt, plan, item));
         attempt.BeforeVendorWrite();
-        var ticket = await zendesk.ImportAsync(plan.Routing.Apply(import), $"ferry-import-{attempt.ConversationId}", attempt.Cancellation);
-        telemetry.CommentsWritten.Add(imported.Count);
-        return (ticket, imported.Count);
+        var ticket = await zendesk.ImportAsync(import, $"ferry-import-{attempt.ConversationId}", attempt.Cancellation);
+        telemetry.CommentsWritten.Add(import.Comments.Count);
+        return (ticket, import.Comments.Count);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Conversation {ConversationId} → new ticket {TicketId} ({Parts} parts)")]
