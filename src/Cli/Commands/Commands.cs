@@ -172,55 +172,6 @@ internal sealed class RetryCommand : GatewayCommand<RetrySettings>
     }
 }
 
-internal sealed class BackfillSettings : GatewaySettings
-{
-    [CommandOption("--since <DATE>")]
-    [Description("Conversations updated at or after this date (ISO 8601).")]
-    public DateTimeOffset? Since { get; init; }
-
-    [CommandOption("--before <DATE>")]
-    public DateTimeOffset? Before { get; init; }
-
-    [CommandOption("--dry-run")]
-    public bool DryRun { get; init; }
-
-    [CommandOption("--resume <TOKEN>")]
-    public string? ResumeToken { get; init; }
-
-    [CommandOption("--limit <N>")]
-    public int Limit { get; init; }
-}
-
-internal sealed class BackfillCommand : GatewayCommand<BackfillSettings>
-{
-    protected override async Task RunAsync(V1.Sync.SyncClient client, BackfillSettings settings, CancellationToken cancellationToken)
-    {
-        var request = new BackfillRequest { DryRun = settings.DryRun, ResumeToken = settings.ResumeToken ?? "", Limit = settings.Limit };
-        if (settings.Since is { } since)
-        {
-            request.UpdatedSince = Timestamp.FromDateTimeOffset(since);
-        }
-
-        if (settings.Before is { } before)
-        {
-            request.UpdatedBefore = Timestamp.FromDateTimeOffset(before);
-        }
-
-        using var call = client.Backfill(request, cancellationToken: cancellationToken);
-        BackfillProgress? last = null;
-        await foreach (var progress in call.ResponseStream.ReadAllAsync(cancellationToken))
-        {
-            last = progress;
-            AnsiConsole.MarkupLineInterpolated(System.Globalization.CultureInfo.InvariantCulture, $"seen {progress.Seen}, queued {progress.Queued}, skipped {progress.Skipped}");
-        }
-
-        if (last is { Done: false })
-        {
-            AnsiConsole.MarkupLineInterpolated(System.Globalization.CultureInfo.InvariantCulture, $"[yellow]Stopped early[/]; resume with --resume {last.ResumeToken}");
-        }
-    }
-}
-
 internal sealed class WatchSettings : GatewaySettings
 {
     [CommandOption("--conversation <ID>")]

@@ -34,9 +34,10 @@ public sealed class BatchRequesterResolver(
         var results = new Dictionary<string, ResolvedRequester>(StringComparer.Ordinal);
         var work = new List<ContactInput>();
         var now = time.GetUtcNow();
+        var known = await links.GetManyAsync([.. contacts.Select(c => c.ContactId)], ct);
         foreach (var contact in contacts.DistinctBy(c => c.ContactId))
         {
-            var link = await links.GetAsync(contact.ContactId, ct);
+            var link = known.GetValueOrDefault(contact.ContactId);
             if (link is not null && (dryRun || !requesters.NeedsWork(link, contact, false, now)))
             {
                 results[contact.ContactId] = new ResolvedRequester(link.ZendeskUserId, MatchMethod.ExistingLink, null, 0);
@@ -63,14 +64,18 @@ public sealed class BatchRequesterResolver(
         return ([.. contacts.Select(c => results[c.ContactId])], calls.Count);
     }
 
-    /// <summary>The dry run: the same lookups, no writes; a contact to create answers user 0.</summary>
+    /// <summary>
+    /// The dry run: the real run's lookups, no writes. A contact the real run would send to create_many
+    /// counts as created (user 0): only the creation itself would tell that its address is taken.
+    /// </summary>
     private async Task<Dictionary<string, ResolvedRequester>> PlanAsync(List<ContactInput> work, CancellationToken ct)
     {
         var byExternalId = await UsersByExternalIdAsync(work, ct);
         var results = new Dictionary<string, ResolvedRequester>(StringComparer.Ordinal);
         foreach (var contact in work)
         {
-            var (decision, _) = Shortcut(contact, byExternalId) is { } quick ? (quick, null) : await requesters.LookupAsync(contact, ct);
+            var decision = Shortcut(contact, byExternalId)
+                ?? (ToCreate(contact, byExternalId) ? new MatchDecision(null, MatchMethod.Created, null) : (await requesters.LookupAsync(contact, ct)).Decision);
             results[contact.ContactId] = new ResolvedRequester(decision.User?.Id ?? 0, decision.Method, decision.Conflict, 0);
         }
 
@@ -105,7 +110,7 @@ public sealed class BatchRequesterResolver(
                 await tx.UpsertAsync(contact.ContactId, user.Id, decision.Method, contact.Emails, contact.ZendeskExternalId, ct);
                 results[contact.ContactId] = new ResolvedRequester(user.Id, decision.Method, null, 0);
             }
-            else if (contact.Emails.Count <= 1 && (contact.ZendeskExternalId is null || !byExternalId.ContainsKey(contact.ZendeskExternalId)))
+            else if (ToCreate(contact, byExternalId))
             {
                 toCreate.Add(contact);
             }
@@ -147,6 +152,10 @@ public sealed class BatchRequesterResolver(
         await tx.CommitAsync(ct);
         return results;
     }
+
+    /// <summary>No user holds its external_id and it has at most one address: create_many, which refuses a taken address.</summary>
+    private static bool ToCreate(ContactInput contact, Dictionary<string, ZendeskUser> byExternalId) =>
+        contact.Emails.Count <= 1 && (contact.ZendeskExternalId is null || !byExternalId.ContainsKey(contact.ZendeskExternalId));
 
     private async Task<Dictionary<string, ZendeskUser>> UsersByExternalIdAsync(List<ContactInput> contacts, CancellationToken ct)
     {

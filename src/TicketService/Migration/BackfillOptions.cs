@@ -19,5 +19,5 @@ public sealed class BackfillOptions
 
     /// <summary>Conversations (and contacts) read from Intercom at once.</summary>
     [Range(1, 64)]
-    public int IntercomConcurrency { get; set; } = 8;
+    public int IntercomConcurrency { get; set; } = 16;
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Ferry.TicketService.RoundTrip;
 using Ferry.TicketService.Rules;
 using Ferry.TicketService.Sync;
@@ -29,6 +28,9 @@ public sealed partial class BulkBatch(
 {
     /// <summary>Job-status polls a dry run assumes per bulk job (Zendesk's jobs answer "queued" at first).</summary>
     public const int EstimatedPollsPerJob = 2;
+
+    /// <summary>Ledger transactions at once when a chunk's tickets are recorded.</summary>
+    private const int RecordConcurrency = 4;
 
     public async Task<BackfillFigures> RunAsync(string runId, BulkPlan plan, IReadOnlyList<IntercomConversation> page, BackfillPace pace, CancellationToken cancellationToken)
     {
@@ -205,25 +207,32 @@ public sealed partial class BulkBatch(
     /// </summary>
     private async Task RecordAsync(string runId, IReadOnlyList<(IntercomConversation Conversation, SyncPlan Plan, TicketImport Import)> chunk, IReadOnlyList<ZendeskJobResult> results, Dictionary<string, ClaimedJob> held)
     {
+        var imported = new List<(IntercomConversation Conversation, SyncPlan Plan, TicketImport Import, long TicketId, ClaimedJob Hold)>();
         foreach (var (item, index) in chunk.Select((c, i) => (c, i)))
         {
-            if (results.FirstOrDefault(r => r.Index == index) is not { Success: not false, Id: { } ticketId and > 0 })
+            if (results.FirstOrDefault(r => r.Index == index) is { Success: not false, Id: { } ticketId and > 0 })
             {
-                // Left to live sync: its hold is handed over when the batch ends.
-                LogImportFailed(logger, runId, item.Conversation.Id, results.FirstOrDefault(r => r.Index == index)?.Details ?? "no result");
-                held.Remove(item.Conversation.Id, out var job);
-                await store.ReleaseAsync(job is null ? [] : [job], handToLiveSync: true, CancellationToken.None);
+                imported.Add((item.Conversation, item.Plan, item.Import, ticketId, held[item.Conversation.Id]));
                 continue;
             }
 
-            var plan = item.Plan;
-            await using var tx = await AttemptTransaction.BeginAsync(db, held[item.Conversation.Id], CancellationToken.None);
-            await tx.RecordTicketAsync(ticketId, item.Import.Status, plan.Total, plan.Gap, item.Import.Comments.Count, CancellationToken.None);
-            await tx.RecordPartsAsync(ticketId, [.. plan.Thread.Select(i => new LedgerPart(i.PartId, i.IsEvent ? "event" : i.IsPrivate ? "note" : "comment", i.CreatedAt, null))], CancellationToken.None);
-            await tx.RecordStatusAsync(ticketId, item.Conversation.State ?? "open", item.Import.Status, null, [], CancellationToken.None);
-            await tx.CommitAsync(CancellationToken.None);
-            Activity.Current?.AddEvent(new ActivityEvent("ferry.backfill.imported"));
+            // Left to live sync: its hold is handed over now.
+            LogImportFailed(logger, runId, item.Conversation.Id, results.FirstOrDefault(r => r.Index == index)?.Details ?? "no result");
+            if (held.Remove(item.Conversation.Id, out var job))
+            {
+                await store.ReleaseAsync([job], handToLiveSync: true, CancellationToken.None);
+            }
         }
+
+        // Not cancelled with the run: once Zendesk holds the tickets, recording them is what keeps them single.
+        await Parallel.ForEachAsync(imported, new ParallelOptions { MaxDegreeOfParallelism = RecordConcurrency }, async (item, _) =>
+        {
+            await using var tx = await AttemptTransaction.BeginAsync(db, item.Hold, CancellationToken.None);
+            await tx.RecordTicketAsync(item.TicketId, item.Import.Status, item.Plan.Total, item.Plan.Gap, item.Import.Comments.Count, CancellationToken.None);
+            await tx.RecordPartsAsync(item.TicketId, [.. item.Plan.Thread.Select(i => new LedgerPart(i.PartId, i.IsEvent ? "event" : i.IsPrivate ? "note" : "comment", i.CreatedAt, null))], CancellationToken.None);
+            await tx.RecordStatusAsync(item.TicketId, item.Conversation.State ?? "open", item.Import.Status, null, [], CancellationToken.None);
+            await tx.CommitAsync(CancellationToken.None);
+        });
     }
 
     private static IEnumerable<string> ContactIds(IntercomConversation conversation) =>
