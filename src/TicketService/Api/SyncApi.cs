@@ -15,7 +15,7 @@ namespace Ferry.TicketService.Api;
 /// <summary>The public Sync API (reached through the Gateway). Thin: validation and mapping only.</summary>
 public sealed partial class SyncApi(
     JobStore queue, AttemptLog attempts, AttemptFeed feed, SyncStore tickets, IntercomClient intercom, Backfill backfill, OperatorStatus status, Reconciler reconciler,
-    Migration.BulkBackfill bulk)
+    Migration.BulkBackfill bulk, Migration.PhaseReporter phase)
     : V1.Sync.SyncBase
 {
     private const int DefaultPageSize = 50;

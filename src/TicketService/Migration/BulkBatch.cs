@@ -29,6 +29,9 @@ public sealed partial class BulkBatch(
     /// <summary>Job-status polls a dry run assumes per bulk job (Zendesk's jobs answer "queued" at first).</summary>
     public const int EstimatedPollsPerJob = 2;
 
+    /// <summary>429s an import waits out before the batch gives up (and the run stops, resumable).</summary>
+    private const int MaxRateLimitWaits = 10;
+
     /// <summary>Ledger transactions at once when a chunk's tickets are recorded.</summary>
     private const int RecordConcurrency = 4;
 
@@ -124,7 +127,7 @@ public sealed partial class BulkBatch(
                     continue;
                 }
 
-                var (results, calls) = await zendesk.ImportManyAsync([.. chunk.Select(c => c.Import)], archiveImmediately: group.Key, cancellationToken);
+                var (results, calls) = await ImportWaitingOutRateLimitsAsync([.. chunk.Select(c => c.Import)], archiveImmediately: group.Key, cancellationToken);
                 figures = figures with { ZendeskCalls = figures.ZendeskCalls + calls };
                 await pace.SpendAsync(calls, cancellationToken);
                 await RecordAsync(runId, chunk, results, held);
@@ -132,6 +135,25 @@ public sealed partial class BulkBatch(
         }
 
         return figures;
+    }
+
+    /// <summary>
+    /// A 429 means Zendesk did not take the import: waiting its Retry-After and sending again cannot double it
+    /// (any other failure might have, so it ends the batch and live sync adopts what was made).
+    /// </summary>
+    private async Task<(IReadOnlyList<ZendeskJobResult> Results, int Calls)> ImportWaitingOutRateLimitsAsync(IReadOnlyList<TicketImport> imports, bool archiveImmediately, CancellationToken cancellationToken)
+    {
+        for (var refused = 0; ; refused++)
+        {
+            try
+            {
+                return await zendesk.ImportManyAsync(imports, archiveImmediately, cancellationToken);
+            }
+            catch (Vendors.VendorRateLimitedException limited) when (refused < MaxRateLimitWaits)
+            {
+                await Task.Delay(limited.RetryAfter, cancellationToken);
+            }
+        }
     }
 
     /// <summary>Every contact of the batch in IdentityService calls of ≤ 100; the answers seed the batch's author directory.</summary>

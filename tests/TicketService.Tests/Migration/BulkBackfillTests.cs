@@ -107,6 +107,30 @@ public sealed class BulkBackfillTests(PostgresServer postgres, RedisServer redis
         }
     }
 
+    [Fact]
+    public async Task The_phase_report_counts_new_synced_and_open_conversations_per_day_and_says_when_intercom_went_quiet()
+    {
+        var today = DateOnly.FromDateTime(DateTime.UtcNow);
+        var admin = Sandbox.Intercom.AddAdmin("Ada Agent", "ada@company.example");
+        long At(int daysAgo) => new DateTimeOffset(today.AddDays(-daysAgo).ToDateTime(new TimeOnly(12, 0)), TimeSpan.Zero).ToUnixTimeSeconds();
+        foreach (var daysAgo in new[] { 5, 5, 4 })
+        {
+            var contact = Sandbox.Intercom.AddContact("user", $"c-{Guid.NewGuid():N}@customers.example", "Cam Example");
+            Sandbox.Intercom.CreateConversation(contact, "Old question", "<p>Old question</p>", createdAt: At(daysAgo));
+        }
+
+        var closed = Sandbox.Intercom.Conversations()[0].Id;
+        Sandbox.Intercom.AddPart(closed, "close", IntercomState.AuthorFor(admin), null, at: At(5) + 60);
+        await LastAsync(new BackfillRequest { Bulk = true, States = { "closed" } });
+
+        var report = await _stack.Sync.GetPhaseReportAsync(new PhaseReportRequest { Days = 7, QuietDays = 3 }, cancellationToken: Ct);
+        Assert.Equal(
+            [(5, 2, 1, 1), (4, 1, 0, 1), (3, 0, 0, 0), (2, 0, 0, 0), (1, 0, 0, 0), (0, 0, 0, 0)],
+            report.Days.Skip(1).Select(d => (today.DayNumber - DateOnly.ParseExact(d.Date, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture).DayNumber, d.Created, d.Synced, d.StillOpen)));
+        Assert.Equal((4, true, today.AddDays(-3).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)), (report.QuietDays, report.IntercomQuiet, report.QuietSince));
+        Assert.False((await _stack.Sync.GetPhaseReportAsync(new PhaseReportRequest { Days = 7, QuietDays = 5 }, cancellationToken: Ct)).IntercomQuiet);
+    }
+
     /// <summary>Half the customers are new; half are returning (a Zendesk user with their address and external_id already exists). Every fourth conversation is closed.</summary>
     private List<IcConversation> Seed(int count)
     {
