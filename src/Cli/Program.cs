@@ -11,6 +11,13 @@ app.Configure(config =>
     config.AddCommand<RetryCommand>("retry").WithDescription("Re-queue a failed or dead sync (--dead: every dead job).");
     config.AddCommand<BackfillCommand>("backfill").WithDescription("Queue (or with --bulk import in batches) every conversation updated in a window; progress bar, --json, --resume.");
     config.AddCommand<PhaseCommand>("phase").WithDescription("Phased migration: Intercom's new conversations per day, synced and open; says when new volume has stopped.");
+    config.AddCommand<LinksCommand>("links").WithDescription("List contact ↔ Zendesk user links (--conflicts: only those waiting for a decision).");
+    config.AddBranch("link", link =>
+    {
+        link.SetDescription("One contact's link: show it, or point it at another Zendesk user.");
+        link.AddCommand<LinkShowCommand>("show").WithDescription("Show a contact's link and its conflicts.");
+        link.AddCommand<LinkOverrideCommand>("override").WithDescription("Point a contact at the chosen Zendesk user (resolves its conflicts).");
+    });
     config.AddCommand<WatchCommand>("watch").WithDescription("Stream attempt outcomes as they happen.");
     config.AddCommand<ReconcileCommand>("reconcile").WithDescription("Run one reconciler pass now and print its findings (--dry-run: queue nothing).");
     config.AddCommand<PauseCommand>("pause").WithDescription("Stop syncing on every replica (deliveries are still queued).");

@@ -64,28 +64,27 @@ internal sealed class BackfillCommand : AsyncCommand<BackfillSettings>
 
     public override async Task<int> ExecuteAsync(CommandContext context, BackfillSettings settings, CancellationToken cancellationToken)
     {
-        var client = settings.CreateClient(out var channel);
-        using (channel)
+        using var channel = settings.CreateChannel();
+        var client = new V1.Sync.SyncClient(channel);
+        BackfillProgress? last = null;
+        try
         {
-            BackfillProgress? last = null;
-            try
+            using var call = client.Backfill(Request(settings), cancellationToken: cancellationToken);
+            var steps = call.ResponseStream.ReadAllAsync(cancellationToken);
+            last = settings.Json ? await WriteJsonAsync(steps) : await ShowProgressAsync(steps, settings.Bulk);
+            if (!settings.Json)
             {
-                using var call = client.Backfill(Request(settings), cancellationToken: cancellationToken);
-                var steps = call.ResponseStream.ReadAllAsync(cancellationToken);
-                last = settings.Json ? await WriteJsonAsync(steps) : await ShowProgressAsync(steps, settings.Bulk);
-                if (!settings.Json)
-                {
-                    WriteSummary(last, settings.DryRun);
-                }
+                WriteSummary(last, settings.DryRun);
+            }
 
-                return last is { Done: false } ? Resumable(last.ResumeToken, "stopped early") : Finished;
-            }
-            catch (RpcException error)
-            {
-                var token = last?.ResumeToken is { Length: > 0 } t ? t : settings.ResumeToken;
-                Console.Error.WriteLine($"{error.StatusCode}: {error.Status.Detail}");
-                return last is null && token is null ? Refused : Resumable(token, "interrupted");
-            }
+            return last is { Done: false } ? Resumable(last.ResumeToken, "stopped early") : Finished;
+        }
+        catch (RpcException error)
+        {
+            // A failure after the run started stored its checkpoint: say how to continue.
+            var token = last?.ResumeToken is { Length: > 0 } t ? t : settings.ResumeToken;
+            Console.Error.WriteLine($"{error.StatusCode}: {error.Status.Detail}");
+            return last is null && token is null ? Refused : Resumable(token, "interrupted");
         }
     }
 

@@ -12,20 +12,8 @@ internal abstract class GatewayCommand<TSettings> : AsyncCommand<TSettings> wher
 {
     public sealed override async Task<int> ExecuteAsync(CommandContext context, TSettings settings, CancellationToken cancellationToken)
     {
-        var client = settings.CreateClient(out var channel);
-        using (channel)
-        {
-            try
-            {
-                await RunAsync(client, settings, cancellationToken);
-                return 0;
-            }
-            catch (RpcException error)
-            {
-                AnsiConsole.MarkupLineInterpolated(System.Globalization.CultureInfo.InvariantCulture, $"[red]{error.StatusCode}[/]: {error.Status.Detail}");
-                return 1;
-            }
-        }
+        using var channel = settings.CreateChannel();
+        return await GatewayCall.ExitCodeAsync(() => RunAsync(new V1.Sync.SyncClient(channel), settings, cancellationToken));
     }
 
     protected abstract Task RunAsync(V1.Sync.SyncClient client, TSettings settings, CancellationToken cancellationToken);

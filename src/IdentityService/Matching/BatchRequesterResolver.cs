@@ -65,8 +65,9 @@ public sealed class BatchRequesterResolver(
     }
 
     /// <summary>
-    /// The dry run: the real run's lookups, no writes. A contact the real run would send to create_many
-    /// counts as created (user 0): only the creation itself would tell that its address is taken.
+    /// The dry run: the real run's lookups, no writes. For a contact the real run would send to create_many,
+    /// the search create_many stands in for (its address's owner, else created, user 0). Two contacts of one
+    /// person in the same batch both count as created: the real run creates one and matches the other.
     /// </summary>
     private async Task<Dictionary<string, ResolvedRequester>> PlanAsync(List<ContactInput> work, CancellationToken ct)
     {
@@ -74,8 +75,9 @@ public sealed class BatchRequesterResolver(
         var results = new Dictionary<string, ResolvedRequester>(StringComparer.Ordinal);
         foreach (var contact in work)
         {
-            var decision = Shortcut(contact, byExternalId)
-                ?? (ToCreate(contact, byExternalId) ? new MatchDecision(null, MatchMethod.Created, null) : (await requesters.LookupAsync(contact, ct)).Decision);
+            var decision = Shortcut(contact, byExternalId) ?? (ToCreate(contact, byExternalId)
+                ? MatchRules.Decide(contact.ExternalId, contact.PrimaryEmail is { } email ? await requesters.FindOwnerAsync(email, ct) : null, contact.PrimaryEmail, null)
+                : (await requesters.LookupAsync(contact, ct)).Decision);
             results[contact.ContactId] = new ResolvedRequester(decision.User?.Id ?? 0, decision.Method, decision.Conflict, 0);
         }
 

@@ -195,7 +195,7 @@ public sealed partial class RequesterResolver(
     /// A search hit is only a candidate; at most <see cref="MaxCandidates"/> are checked identity by identity
     /// (missing the owner then is safe: create_or_update matches by email and answers with the existing user).
     /// </summary>
-    private async Task<ZendeskUser?> FindOwnerAsync(string email, CancellationToken ct)
+    internal async Task<ZendeskUser?> FindOwnerAsync(string email, CancellationToken ct)
     {
         var candidates = await ZendeskClient.SearchByEmailAsync(email, ct);
         if (candidates.FirstOrDefault(u => EmailAddress.Normalize(u.Email) == email) is { } primaryOwner)
