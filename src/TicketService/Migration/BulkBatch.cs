@@ -26,8 +26,8 @@ public sealed partial class BulkBatch(
     IOptions<BackfillOptions> options,
     ILogger<BulkBatch> logger)
 {
-    /// <summary>Job-status polls a dry run assumes per bulk job (Zendesk's jobs answer "queued" at first).</summary>
-    public const int EstimatedPollsPerJob = 2;
+    /// <summary>Job-status polls a dry run assumes per bulk job (Zendesk's jobs answer "queued", then "working").</summary>
+    public const int EstimatedPollsPerJob = 3;
 
     /// <summary>429s an import waits out before the batch gives up (and the run stops, resumable).</summary>
     private const int MaxRateLimitWaits = 10;
