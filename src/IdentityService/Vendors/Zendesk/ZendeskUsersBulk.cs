@@ -42,8 +42,8 @@ public sealed partial class ZendeskUsersClient
                 ?? throw new ZendeskException("create_many answered without a job_status.", transient: true);
         }
 
-        // Zendesk runs the job in the background: poll with a short, growing pause.
-        for (var pause = TimeSpan.FromMilliseconds(50); !job.Finished; pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.TicksPerSecond)))
+        // Zendesk runs the job in the background: poll with a short pause doubling up to 1 s (a batch waits on it).
+        for (var pause = TimeSpan.FromMilliseconds(20); !job.Finished; pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.TicksPerSecond)))
         {
             await Task.Delay(pause, time, ct);
             job = (await GetAsync<JobStatusEnvelope>($"api/v2/job_statuses/{Uri.EscapeDataString(job.Id)}", ct))?.JobStatus

@@ -33,8 +33,8 @@ public sealed partial class ZendeskTicketsClient
             job = (await response.Content.ReadFromJsonAsync<ZendeskJobStatusEnvelope>(VendorResponses.Json, cancellationToken))!.JobStatus;
         }
 
-        // The job runs in the background: poll with a short, growing pause.
-        for (var pause = TimeSpan.FromMilliseconds(50); !job.Finished; pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.TicksPerSecond)))
+        // The job runs in the background: poll with a short pause doubling up to 1 s (the batch waits on it).
+        for (var pause = TimeSpan.FromMilliseconds(20); !job.Finished; pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.TicksPerSecond)))
         {
             await Task.Delay(pause, cancellationToken);
             calls++;
