@@ -92,8 +92,10 @@ var failures = new ConcurrentBag<string>();
 
 // Ferry: the gateway's hand-over of a verified webhook (SyncInbox.Enqueue, unique delivery id).
 var enqueueLatencies = new ConcurrentBag<double>();
+var handedOver = new ConcurrentDictionary<string, DateTimeOffset>(StringComparer.Ordinal);
 async Task FerryArriveAsync(Seeded conversation)
 {
+    handedOver[conversation.Id] = DateTimeOffset.UtcNow;
     var started = Stopwatch.GetTimestamp();
     await inbox.EnqueueAsync(new EnqueueRequest
     {
@@ -119,6 +121,21 @@ var ferryWall = await RunArrivalsAsync(ferryMeasured, "intercom-conversation-", 
 var attempts = await WaitForJobsAsync(ferryMeasured);
 var ferryStats = await StatsAsync();
 var ferry = Summarise("Ferry (TicketService)", ferryMeasured, "intercom-conversation-", ferryWall, ferryStats);
+
+// Where the time goes, per conversation (wall clock, one machine): hand-over → its attempt started (Enqueue
+// committed, NOTIFY, claim), attempt start → ticket complete in Zendesk (the sync's reads, lookups and the
+// import), ticket complete → attempt recorded (the ledger, status pair, attempt row and job transition).
+var phases = ferryMeasured.Select(c => (Conversation: c.Id, Latency: watcher.Latencies.GetValueOrDefault("intercom-conversation-" + c.Id, double.NaN), Attempt: attempts.Where(a => a.ConversationId == c.Id).MinBy(a => a.StartedAt.ToDateTimeOffset())))
+    .Where(p => !double.IsNaN(p.Latency) && p.Attempt is not null && handedOver.ContainsKey(p.Conversation))
+    .Select(p =>
+    {
+        var queued = (p.Attempt!.StartedAt.ToDateTimeOffset() - handedOver[p.Conversation]).TotalMilliseconds;
+        return (Queue: queued, ToVisible: p.Latency - queued, AfterVisible: queued + p.Attempt.DurationMs - p.Latency);
+    })
+    .ToList();
+double P50(IEnumerable<double> values) => values.Order().ToArray() is { Length: > 0 } sorted ? Percentile(sorted, 0.5) : double.NaN;
+var (queueP50, toVisibleP50, afterVisibleP50) = (P50(phases.Select(p => p.Queue)), P50(phases.Select(p => p.ToVisible)), P50(phases.Select(p => p.AfterVisible)));
+
 var commits = await CommitLatenciesAsync();
 var resolves = await ResolveLatenciesAsync();
 
@@ -171,8 +188,9 @@ Console.WriteLine(string.Create(inv, $"At a Zendesk plan limit of 700 requests/m
 Console.WriteLine(string.Create(inv, $"TicketService's own attempt log: {attempts.Count} attempts for {ferryMeasured.Count} conversations, {attempts.Sum(a => a.VendorCalls) / (double)ferryMeasured.Count:0.00} vendor calls per conversation (its Intercom + Zendesk requests; IdentityService's are not in it)."));
 var enqueued = enqueueLatencies.Order().ToArray();
 var durations = attempts.Select(a => (double)a.DurationMs).Order().ToArray();
-Console.WriteLine(string.Create(inv, $"Ferry's latency, parts: Enqueue answered (inbox + job committed) p50 {Percentile(enqueued, 0.5):0.0} / p99 {Percentile(enqueued, 0.99):0.0} ms; sync attempt (claim → ticket imported → ledger committed) p50 {Percentile(durations, 0.5):0.0} / p99 {Percentile(durations, 0.99):0.0} ms (the ticket is visible from the import on, before the ledger commit ends the attempt)."));
-Console.WriteLine(string.Create(inv, $"Context: one durable Postgres commit (single-row INSERT, fsync) on this machine right after the Ferry phase: p50 {Percentile(commits, 0.5):0.0} / p99 {Percentile(commits, 0.99):0.0} ms; a Ferry sync makes several (inbox + job, claim, identity link, ledger, attempt + completion)."));
+Console.WriteLine(string.Create(inv, $"Ferry's latency, parts: Enqueue answered (inbox + job committed) p50 {Percentile(enqueued, 0.5):0.0} / p99 {Percentile(enqueued, 0.99):0.0} ms; sync attempt (claim → ticket imported → outcome recorded) p50 {Percentile(durations, 0.5):0.0} / p99 {Percentile(durations, 0.99):0.0} ms (the ticket is visible from the import on, before the bookkeeping ends the attempt)."));
+Console.WriteLine(string.Create(inv, $"Ferry's latency by phase (p50 of each, {phases.Count} conversations): hand-over → attempt started (Enqueue commit, NOTIFY, claim) {queueP50:0.0} ms; attempt started → ticket complete in Zendesk (reads, identity, lookups, import) {toVisibleP50:0.0} ms; then the attempt's bookkeeping until it is recorded (ledger, status pair, attempt row, job transition) {afterVisibleP50:0.0} ms."));
+Console.WriteLine(string.Create(inv, $"Context: one durable Postgres commit (single-row INSERT, fsync) on this machine right after the Ferry phase: p50 {Percentile(commits, 0.5):0.0} / p99 {Percentile(commits, 0.99):0.0} ms; a Ferry sync makes four (inbox + job, claim, identity link, ledger) and one more with its outcome (status pair, attempt row, job transition)."));
 Console.WriteLine(string.Create(inv, $"Context: IdentityService.ResolveRequester for a new customer (the call a Ferry sync makes for it; 3 Zendesk calls), 20 sequential calls after the Ferry phase: p50 {Percentile(resolves, 0.5):0.0} / p99 {Percentile(resolves, 0.99):0.0} ms."));
 foreach (var s in new[] { ferry, naiveSummary })
 {
@@ -187,6 +205,8 @@ foreach (var s in new[] { ferry, naiveSummary })
 Console.WriteLine();
 Console.WriteLine(failures.IsEmpty ? "Checks: every conversation → exactly one ticket with every message, on both paths." : $"FAILURES ({failures.Count}):\n  {string.Join("\n  ", failures.Take(20))}");
 Console.WriteLine(string.Create(inv, $"Total run time {total.Elapsed.TotalSeconds:0} s."));
+Console.WriteLine(string.Create(inv,
+    $"RESULT ferry_p50_ms={ferry.P50:0.0} ferry_p99_ms={ferry.P99:0.0} naive_p50_ms={naiveSummary.P50:0.0} naive_p99_ms={naiveSummary.P99:0.0} ferry_p90_ms={ferry.P90:0.0} naive_p90_ms={naiveSummary.P90:0.0} p50_ratio={ferry.P50 / naiveSummary.P50:0.00} p99_ratio={ferry.P99 / naiveSummary.P99:0.00} enqueue_p50_ms={Percentile(enqueued, 0.5):0.0} attempt_p50_ms={Percentile(durations, 0.5):0.0} queue_p50_ms={queueP50:0.0} to_visible_p50_ms={toVisibleP50:0.0} after_visible_p50_ms={afterVisibleP50:0.0} vendor_latency_ms={vendorLatency} conversations={conversations} failures={failures.Count} load1={LoadAverage().Split(' ')[0]}"));
 
 await stop.CancelAsync();
 try

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -43,34 +42,48 @@ public sealed class AttemptLog(NpgsqlDataSource db)
     public const string IntercomToZendesk = "intercom->zendesk";
     public const string ZendeskToIntercom = "zendesk->intercom";
 
-    /// <summary>Writes the attempt inside the caller's transaction (with the job's completion or failure).</summary>
+    /// <summary>Writes the attempt inside the caller's transaction (with the job's completion or failure), and announces it.</summary>
     public static async Task<long> RecordAsync(NpgsqlConnection connection, NpgsqlTransaction tx, AttemptRecord attempt, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand("""
-            INSERT INTO sync.attempts (job_id, attempt_number, conversation_id, ticket_id, trigger, outcome, reason, direction, vendor_calls, duration_ms, started_at, origin, vendor_writes)
-            VALUES (@job_id, @attempt_number, @conversation_id, @ticket_id, @trigger, @outcome, @reason, @direction, @vendor_calls, @duration_ms, @started_at, @origin, @vendor_writes)
-            RETURNING attempt_id
+        await using var command = new NpgsqlCommand($"""
+            WITH logged AS ({InsertSql("")})
+            SELECT attempt_id, {NotifySql} FROM logged
             """, connection, tx);
-        command.Parameters.AddWithValue("job_id", NpgsqlDbType.Bigint, (object?)attempt.JobId ?? DBNull.Value);
-        command.Parameters.AddWithValue("attempt_number", attempt.AttemptNumber);
-        command.Parameters.AddWithValue("conversation_id", attempt.ConversationId);
-        command.Parameters.AddWithValue("ticket_id", NpgsqlDbType.Bigint, (object?)attempt.TicketId ?? DBNull.Value);
-        command.Parameters.AddWithValue("trigger", attempt.Trigger.ToDb());
-        command.Parameters.AddWithValue("outcome", attempt.Outcome.ToDb());
-        command.Parameters.AddWithValue("reason", attempt.Reason);
-        command.Parameters.AddWithValue("direction", attempt.Direction);
-        command.Parameters.AddWithValue("vendor_calls", attempt.VendorCalls);
-        command.Parameters.AddWithValue("duration_ms", attempt.DurationMs);
-        command.Parameters.AddWithValue("started_at", attempt.StartedAt);
-        command.Parameters.AddWithValue("origin", attempt.Origin);
-        command.Parameters.AddWithValue("vendor_writes", attempt.VendorWrites);
-        var id = (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+        Bind(command.Parameters, attempt);
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
 
-        await using var notify = new NpgsqlCommand("SELECT pg_notify(@channel, @id)", connection, tx);
-        notify.Parameters.AddWithValue("channel", NotifyChannel);
-        notify.Parameters.AddWithValue("id", id.ToString(CultureInfo.InvariantCulture));
-        await notify.ExecuteNonQueryAsync(cancellationToken);
-        return id;
+    /// <summary>
+    /// The INSERT of one attempt row (parameters bound by <see cref="Bind"/>, each named attempt_*), written
+    /// once per row of <paramref name="from"/> ("FROM finished": only when that statement changed a row;
+    /// empty: once). It returns attempt_id; <see cref="NotifySql"/> announces it.
+    /// </summary>
+    public static string InsertSql(string from) => $"""
+        INSERT INTO sync.attempts (job_id, attempt_number, conversation_id, ticket_id, trigger, outcome, reason, direction, vendor_calls, duration_ms, started_at, origin, vendor_writes)
+        SELECT @attempt_job_id, @attempt_number, @attempt_conversation_id, @attempt_ticket_id, @attempt_trigger, @attempt_outcome, @attempt_reason, @attempt_direction,
+               @attempt_vendor_calls, @attempt_duration_ms, @attempt_started_at, @attempt_origin, @attempt_vendor_writes
+        {from}
+        RETURNING attempt_id
+        """;
+
+    /// <summary>The NOTIFY (sent at commit) for an attempt_id column in scope, for WatchSyncs.</summary>
+    public const string NotifySql = $"pg_notify('{NotifyChannel}', attempt_id::text)";
+
+    public static void Bind(NpgsqlParameterCollection parameters, AttemptRecord attempt)
+    {
+        parameters.AddWithValue("attempt_job_id", NpgsqlDbType.Bigint, (object?)attempt.JobId ?? DBNull.Value);
+        parameters.AddWithValue("attempt_number", attempt.AttemptNumber);
+        parameters.AddWithValue("attempt_conversation_id", attempt.ConversationId);
+        parameters.AddWithValue("attempt_ticket_id", NpgsqlDbType.Bigint, (object?)attempt.TicketId ?? DBNull.Value);
+        parameters.AddWithValue("attempt_trigger", attempt.Trigger.ToDb());
+        parameters.AddWithValue("attempt_outcome", attempt.Outcome.ToDb());
+        parameters.AddWithValue("attempt_reason", attempt.Reason);
+        parameters.AddWithValue("attempt_direction", attempt.Direction);
+        parameters.AddWithValue("attempt_vendor_calls", attempt.VendorCalls);
+        parameters.AddWithValue("attempt_duration_ms", attempt.DurationMs);
+        parameters.AddWithValue("attempt_started_at", attempt.StartedAt);
+        parameters.AddWithValue("attempt_origin", attempt.Origin);
+        parameters.AddWithValue("attempt_vendor_writes", attempt.VendorWrites);
     }
 
     /// <summary>Newest first, keyset-paged by attempt id.</summary>

@@ -12,40 +12,28 @@ public sealed record LedgerPart(string PartId, string Kind, DateTimeOffset Creat
 public sealed record StatusChangeRow(string Direction, string OriginStatus, DateTimeOffset? OriginAt, string AppliedStatus, DateTimeOffset? AppliedVersion);
 
 /// <summary>
-/// The writes an attempt makes to sync.* between two vendor calls, in one transaction that first checks
-/// the job's fencing token (and holds the job row shared): a worker that lost its job cannot write, and
-/// what it did write commits with nothing half-done.
+/// The writes an attempt makes to sync.* between two vendor calls, sent to Postgres as one batch (one
+/// round trip, one implicit transaction) led by the job's fence (<see cref="JobStore.Fence"/>): a worker
+/// that lost its job cannot write, and what it did write commits with nothing half-done. The attempt's
+/// last writes commit with its outcome (<see cref="FinishAsync"/>).
 /// </summary>
 public sealed class AttemptTransaction : IAsyncDisposable
 {
-    private readonly NpgsqlConnection _connection;
-    private readonly NpgsqlTransaction _tx;
+    private readonly NpgsqlBatch _batch;
     private readonly ClaimedJob _job;
 
-    private AttemptTransaction(NpgsqlConnection connection, NpgsqlTransaction tx, ClaimedJob job) => (_connection, _tx, _job) = (connection, tx, job);
-
-    /// <exception cref="LeaseLostException">The job is no longer this attempt's.</exception>
-    public static async Task<AttemptTransaction> BeginAsync(NpgsqlDataSource db, ClaimedJob job, CancellationToken cancellationToken)
+    public AttemptTransaction(NpgsqlDataSource db, ClaimedJob job)
     {
-        var connection = await db.OpenConnectionAsync(cancellationToken);
-        try
-        {
-            var tx = await connection.BeginTransactionAsync(cancellationToken);
-            await JobStore.EnsureOwnedAsync(connection, tx, job, cancellationToken);
-            return new AttemptTransaction(connection, tx, job);
-        }
-        catch
-        {
-            await connection.DisposeAsync();
-            throw;
-        }
+        _batch = db.CreateBatch();
+        _job = job;
+        _batch.BatchCommands.Add(JobStore.Fence(job));
     }
 
     /// <summary>Links the conversation to the ticket (creating or updating sync.tickets).</summary>
     /// <param name="importedComments">How many comments the import that created the ticket made (they are its oldest).</param>
-    public async Task RecordTicketAsync(long ticketId, string? status, int partsTotal, int partsGap, int? importedComments, CancellationToken cancellationToken)
+    public void RecordTicket(long ticketId, string? status, int partsTotal, int partsGap, int? importedComments)
     {
-        await using var upsert = Command("""
+        var upsert = Command("""
             INSERT INTO sync.tickets (conversation_id, ticket_id, status, parts_total, parts_gap, imported_comments)
             VALUES (@conversation_id, @ticket_id, @status, @total, @gap, @imported_comments)
             ON CONFLICT (conversation_id) DO UPDATE SET ticket_id = EXCLUDED.ticket_id, status = COALESCE(EXCLUDED.status, sync.tickets.status),
@@ -57,18 +45,17 @@ public sealed class AttemptTransaction : IAsyncDisposable
         upsert.Parameters.AddWithValue("total", partsTotal);
         upsert.Parameters.AddWithValue("gap", partsGap);
         upsert.Parameters.AddWithValue("imported_comments", NpgsqlDbType.Integer, (object?)importedComments ?? DBNull.Value);
-        await upsert.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    /// <summary>Adds parts to the ledger; returns how many were new.</summary>
-    public async Task<int> RecordPartsAsync(long ticketId, IReadOnlyList<LedgerPart> parts, CancellationToken cancellationToken)
+    /// <summary>Adds parts to the ledger (a part it holds already is left as it is).</summary>
+    public void RecordParts(long ticketId, IReadOnlyList<LedgerPart> parts)
     {
         if (parts.Count == 0)
         {
-            return 0;
+            return;
         }
 
-        await using var ledger = Command("""
+        var ledger = Command("""
             INSERT INTO sync.synced_parts (conversation_id, part_id, ticket_id, kind, part_created_at, zendesk_comment_id)
             SELECT @conversation_id, part_id, @ticket_id, kind, created_at, comment_id
             FROM unnest(@part_ids, @kinds, @created_ats, @comment_ids) AS p(part_id, kind, created_at, comment_id)
@@ -79,42 +66,36 @@ public sealed class AttemptTransaction : IAsyncDisposable
         ledger.Parameters.AddWithValue("kinds", parts.Select(p => p.Kind).ToArray());
         ledger.Parameters.AddWithValue("created_ats", parts.Select(p => p.CreatedAt).ToArray());
         ledger.Parameters.AddWithValue("comment_ids", NpgsqlDbType.Array | NpgsqlDbType.Bigint, parts.Select(p => p.CommentId).ToArray());
-        return await ledger.ExecuteNonQueryAsync(cancellationToken);
     }
 
     /// <summary>The conversation continues in a follow-up of a closed ticket: a new status history.</summary>
     /// <param name="createdComments">Comments the follow-up's creation made that the ledger accounts for (1: the reply that created it; 0: adopted, so all are to be recognised).</param>
-    public async Task MoveToFollowUpAsync(long closedTicketId, long followUpId, int createdComments, CancellationToken cancellationToken)
+    public void MoveToFollowUp(long closedTicketId, long followUpId, int createdComments)
     {
-        await using var move = Command("""
+        var move = Command("""
             UPDATE sync.tickets SET ticket_id = @follow_up, status = NULL, zendesk_status = NULL, imported_comments = @created_comments
             WHERE conversation_id = @conversation_id AND ticket_id = @closed
             """);
         move.Parameters.AddWithValue("follow_up", followUpId);
         move.Parameters.AddWithValue("closed", closedTicketId);
         move.Parameters.AddWithValue("created_comments", createdComments);
-        await move.ExecuteNonQueryAsync(cancellationToken);
     }
 
     /// <summary>The new in-step status pair, the change Ferry applied (if any), and the deliveries this attempt weighed.</summary>
-    public async Task RecordStatusAsync(
-        long ticketId, string intercomState, string zendeskStatus, StatusChangeRow? change, IReadOnlyList<UncheckedDelivery> weighed, CancellationToken cancellationToken)
+    public void RecordStatus(long ticketId, string intercomState, string zendeskStatus, StatusChangeRow? change, IReadOnlyList<UncheckedDelivery> weighed)
     {
-        await using (var known = Command("""
+        var known = Command("""
             UPDATE sync.tickets SET intercom_state = @intercom_state, zendesk_status = @zendesk_status, status = @zendesk_status,
                 status_synced_at = now(), last_synced_at = now()
             WHERE conversation_id = @conversation_id AND ticket_id = @ticket_id
-            """))
-        {
-            known.Parameters.AddWithValue("intercom_state", intercomState);
-            known.Parameters.AddWithValue("zendesk_status", zendeskStatus);
-            known.Parameters.AddWithValue("ticket_id", ticketId);
-            await known.ExecuteNonQueryAsync(cancellationToken);
-        }
+            """);
+        known.Parameters.AddWithValue("intercom_state", intercomState);
+        known.Parameters.AddWithValue("zendesk_status", zendeskStatus);
+        known.Parameters.AddWithValue("ticket_id", ticketId);
 
         if (change is not null)
         {
-            await using var insert = Command("""
+            var insert = Command("""
                 INSERT INTO sync.status_changes (conversation_id, ticket_id, direction, origin_status, origin_at, applied_status, applied_version, job_id, attempt_number)
                 VALUES (@conversation_id, @ticket_id, @direction, @origin_status, @origin_at, @applied_status, @applied_version, @job_id, @attempt)
                 """);
@@ -126,35 +107,70 @@ public sealed class AttemptTransaction : IAsyncDisposable
             insert.Parameters.AddWithValue("applied_version", NpgsqlDbType.TimestampTz, (object?)change.AppliedVersion ?? DBNull.Value);
             insert.Parameters.AddWithValue("job_id", _job.JobId);
             insert.Parameters.AddWithValue("attempt", _job.Attempt);
-            await insert.ExecuteNonQueryAsync(cancellationToken);
         }
 
         if (weighed.Count > 0)
         {
-            await using var consumed = Command("""
+            var consumed = Command("""
                 UPDATE sync.inbox SET status_checked = true
                 FROM unnest(@sources, @delivery_ids) AS d(source, delivery_id)
                 WHERE inbox.source = d.source AND inbox.delivery_id = d.delivery_id
                 """);
             consumed.Parameters.AddWithValue("sources", weighed.Select(d => d.Source).ToArray());
             consumed.Parameters.AddWithValue("delivery_ids", weighed.Select(d => d.DeliveryId).ToArray());
-            await consumed.ExecuteNonQueryAsync(cancellationToken);
         }
     }
 
-    public Task CommitAsync(CancellationToken cancellationToken) => _tx.CommitAsync(cancellationToken);
-
-    public async ValueTask DisposeAsync()
+    /// <summary>Writes everything, or nothing.</summary>
+    /// <exception cref="LeaseLostException">The job is no longer this attempt's: nothing was written.</exception>
+    public async Task CommitAsync(CancellationToken cancellationToken)
     {
-        await _tx.DisposeAsync();
-        await _connection.DisposeAsync();
+        try
+        {
+            await _batch.ExecuteNonQueryAsync(cancellationToken);
+        }
+        catch (PostgresException fenced) when (fenced.SqlState == JobStore.FencedOutState)
+        {
+            throw new LeaseLostException(_job.JobId);
+        }
     }
 
-    /// <summary>A command in this transaction with @conversation_id bound to the job's conversation.</summary>
-    private NpgsqlCommand Command(string sql)
+    /// <summary>
+    /// Writes everything with the attempt's end (<see cref="JobStore.Finish"/>: the job's transition and
+    /// the attempt row), or nothing. Returns the job's new state, or null when the job is no longer this
+    /// attempt's (nothing was written).
+    /// </summary>
+    public async Task<JobState?> FinishAsync(NpgsqlBatchCommand finish, CancellationToken cancellationToken)
     {
-        var command = new NpgsqlCommand(sql, _connection, _tx);
+        _batch.BatchCommands.Add(finish);
+        try
+        {
+            await using var reader = await _batch.ExecuteReaderAsync(cancellationToken);
+            do
+            {
+                if (reader.FieldCount > 0 && reader.GetName(0) == "state" && await reader.ReadAsync(cancellationToken))
+                {
+                    return DbNames.Parse<JobState>(reader.GetString(0));
+                }
+            }
+            while (await reader.NextResultAsync(cancellationToken));
+
+            return null;
+        }
+        catch (PostgresException fenced) when (fenced.SqlState == JobStore.FencedOutState)
+        {
+            return null;
+        }
+    }
+
+    public ValueTask DisposeAsync() => _batch.DisposeAsync();
+
+    /// <summary>A statement of this batch with @conversation_id bound to the job's conversation.</summary>
+    private NpgsqlBatchCommand Command(string sql)
+    {
+        var command = new NpgsqlBatchCommand(sql);
         command.Parameters.AddWithValue("conversation_id", _job.ConversationId);
+        _batch.BatchCommands.Add(command);
         return command;
     }
 }

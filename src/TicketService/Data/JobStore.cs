@@ -10,20 +10,19 @@ namespace Ferry.TicketService.Data;
 /// </summary>
 public sealed class JobStore(NpgsqlDataSource db, TimeProvider clock)
 {
+    /// <summary>SQLSTATE raised by sync.ensure_owned: the job is no longer the attempt's.</summary>
+    public const string FencedOutState = "FY001";
+
     /// <summary>
-    /// Fences a write made during an attempt: locks the job row if this attempt still owns it, else
-    /// throws <see cref="LeaseLostException"/> and the caller's transaction rolls back.
+    /// The fence of an attempt's writes, first in their batch: locks the job row shared if this attempt
+    /// still owns it, else fails the whole batch with <see cref="FencedOutState"/> (nothing in it is written).
     /// </summary>
-    public static async Task EnsureOwnedAsync(NpgsqlConnection connection, NpgsqlTransaction tx, ClaimedJob job, CancellationToken cancellationToken)
+    public static NpgsqlBatchCommand Fence(ClaimedJob job)
     {
-        await using var fence = new NpgsqlCommand(
-            "SELECT 1 FROM sync.jobs WHERE job_id = @job_id AND fence = @fence AND state = 'running' FOR SHARE", connection, tx);
+        var fence = new NpgsqlBatchCommand("SELECT sync.ensure_owned(@job_id, @fence)");
         fence.Parameters.AddWithValue("job_id", job.JobId);
         fence.Parameters.AddWithValue("fence", job.Fence);
-        if (await fence.ExecuteScalarAsync(cancellationToken) is null)
-        {
-            throw new LeaseLostException(job.JobId);
-        }
+        return fence;
     }
 
     public const string NotifyChannel = "ferry_sync_jobs";
@@ -109,42 +108,45 @@ public sealed class JobStore(NpgsqlDataSource db, TimeProvider clock)
     }
 
     /// <summary>
-    /// Records how the attempt ended, inside the caller's transaction (with the attempt row). Returns the
-    /// job's new state, or null when the lease was lost (the caller rolls back). Whatever the transition,
-    /// a job that received events during the attempt goes back to pending: such an event is never dropped,
-    /// not even by a job that dies. A transient failure without progress counts towards the retry window
-    /// (dead once <paramref name="retryWindow"/> has passed since the first of them); progress resets it.
+    /// How the attempt ended, with its attempt row, as one statement for the attempt's last batch: the
+    /// row and the NOTIFY only when the transition happened. It returns the job's new state (column
+    /// "state"), or no row when the lease was lost. Whatever the transition, a job that received events
+    /// during the attempt goes back to pending: such an event is never dropped, not even by a job that
+    /// dies. A transient failure without progress counts towards the retry window (dead once
+    /// <paramref name="retryWindow"/> has passed since the first of them); progress resets it.
     /// </summary>
-    public static async Task<JobState?> FinishAsync(
-        NpgsqlConnection connection, NpgsqlTransaction tx, ClaimedJob job, JobTransition transition, string? error, TimeSpan delay, bool progress,
-        DateTimeOffset attemptStarted, TimeSpan retryWindow, CancellationToken cancellationToken)
+    public static NpgsqlBatchCommand Finish(
+        ClaimedJob job, JobTransition transition, string? error, TimeSpan delay, bool progress, DateTimeOffset attemptStarted, TimeSpan retryWindow, AttemptRecord attempt)
     {
-        await using var command = new NpgsqlCommand("""
+        var command = new NpgsqlBatchCommand($"""
             WITH current AS (
                 SELECT job_id, rerun, failures, failing_since,
                        @kind = 'dead' OR (@kind = 'retry' AND NOT @progress AND COALESCE(failing_since, @started) <= now() - @window) AS dies
                 FROM sync.jobs
                 WHERE job_id = @job_id AND fence = @fence AND state = 'running'
-                FOR UPDATE)
-            UPDATE sync.jobs j
-            SET state = CASE WHEN @kind = 'completed' AND NOT c.rerun THEN 'done'
-                             WHEN c.dies AND NOT c.rerun THEN 'dead'
-                             ELSE 'pending' END,
-                attempt = CASE WHEN @kind = 'completed' AND c.rerun THEN 0 ELSE j.attempt END,
-                failures = CASE WHEN @kind = 'completed' OR (@kind = 'retry' AND @progress) THEN 0
-                                WHEN @kind = 'retry' THEN c.failures + 1
-                                ELSE c.failures END,
-                failing_since = CASE WHEN @kind = 'completed' OR (@kind = 'retry' AND @progress) OR (c.dies AND c.rerun) THEN NULL
-                                     WHEN @kind = 'retry' THEN COALESCE(c.failing_since, @started)
-                                     ELSE c.failing_since END,
-                dead_at = CASE WHEN c.dies AND NOT c.rerun THEN now() END,
-                death = CASE WHEN c.dies AND NOT c.rerun THEN CASE WHEN @kind = 'dead' THEN 'permanent' ELSE 'window' END END,
-                rerun = false, run_after = now() + @delay, lease_owner = NULL, lease_until = NULL, claims_without_outcome = 0,
-                last_error = CASE WHEN @kind = 'completed' THEN NULL ELSE @error END, updated_at = now()
-            FROM current c
-            WHERE j.job_id = c.job_id
-            RETURNING j.state
-            """, connection, tx);
+                FOR UPDATE),
+            finished AS (
+                UPDATE sync.jobs j
+                SET state = CASE WHEN @kind = 'completed' AND NOT c.rerun THEN 'done'
+                                 WHEN c.dies AND NOT c.rerun THEN 'dead'
+                                 ELSE 'pending' END,
+                    attempt = CASE WHEN @kind = 'completed' AND c.rerun THEN 0 ELSE j.attempt END,
+                    failures = CASE WHEN @kind = 'completed' OR (@kind = 'retry' AND @progress) THEN 0
+                                    WHEN @kind = 'retry' THEN c.failures + 1
+                                    ELSE c.failures END,
+                    failing_since = CASE WHEN @kind = 'completed' OR (@kind = 'retry' AND @progress) OR (c.dies AND c.rerun) THEN NULL
+                                         WHEN @kind = 'retry' THEN COALESCE(c.failing_since, @started)
+                                         ELSE c.failing_since END,
+                    dead_at = CASE WHEN c.dies AND NOT c.rerun THEN now() END,
+                    death = CASE WHEN c.dies AND NOT c.rerun THEN CASE WHEN @kind = 'dead' THEN 'permanent' ELSE 'window' END END,
+                    rerun = false, run_after = now() + @delay, lease_owner = NULL, lease_until = NULL, claims_without_outcome = 0,
+                    last_error = CASE WHEN @kind = 'completed' THEN NULL ELSE @error END, updated_at = now()
+                FROM current c
+                WHERE j.job_id = c.job_id
+                RETURNING j.state),
+            logged AS ({AttemptLog.InsertSql("FROM finished")})
+            SELECT f.state, (SELECT {AttemptLog.NotifySql} FROM logged) FROM finished f
+            """);
         command.Parameters.AddWithValue("kind", transition switch
         {
             JobTransition.Completed => "completed",
@@ -161,8 +163,8 @@ public sealed class JobStore(NpgsqlDataSource db, TimeProvider clock)
         command.Parameters.AddWithValue("error", NpgsqlDbType.Text, (object?)error ?? DBNull.Value);
         command.Parameters.AddWithValue("job_id", job.JobId);
         command.Parameters.AddWithValue("fence", job.Fence);
-        var state = await command.ExecuteScalarAsync(cancellationToken);
-        return state is string s ? DbNames.Parse<JobState>(s) : null;
+        AttemptLog.Bind(command.Parameters, attempt);
+        return command;
     }
 
     /// <summary>Dead jobs whose conversation has had no job since, newest first: what still needs an operator.</summary>

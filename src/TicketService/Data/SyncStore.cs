@@ -10,6 +10,12 @@ public sealed record LastStatusChange(string AppliedStatus, DateTimeOffset? Vers
 /// <summary>A recorded delivery whose status claim no attempt has weighed yet.</summary>
 public sealed record UncheckedDelivery(string Source, string DeliveryId, string Topic, byte[] Payload, DateTimeOffset? EventAt);
 
+/// <summary>What the status round-trip weighs from Ferry's records.</summary>
+/// <param name="IntercomState">The status Ferry last saw in step on the Intercom side (null: never); likewise <paramref name="ZendeskStatus"/>.</param>
+/// <param name="LastChanges">The last change Ferry applied in each direction ("intercom->zendesk", "zendesk->intercom").</param>
+public sealed record StatusRecords(
+    string? IntercomState, string? ZendeskStatus, IReadOnlyList<UncheckedDelivery> Deliveries, IReadOnlyDictionary<string, LastStatusChange> LastChanges);
+
 /// <summary>
 /// Reads of the sync state: sync.tickets (conversation ↔ ticket, the in-step status pair), the
 /// sync.synced_parts ledger, status changes and unweighed deliveries. Writes made during an attempt go
@@ -17,23 +23,31 @@ public sealed record UncheckedDelivery(string Source, string DeliveryId, string 
 /// </summary>
 public sealed class SyncStore(NpgsqlDataSource db)
 {
+    private const string LinkSql = """
+        SELECT t.conversation_id, t.ticket_id, t.status, t.parts_total, t.parts_gap,
+               (SELECT count(*) FROM sync.synced_parts p WHERE p.conversation_id = t.conversation_id)::int,
+               t.last_synced_at
+        FROM sync.tickets t WHERE t.conversation_id = @conversation_id
+        """;
+
+    private const string SyncedPartIdsSql = "SELECT part_id FROM sync.synced_parts WHERE conversation_id = @conversation_id";
+
     public async Task<TicketLink?> GetAsync(string conversationId, CancellationToken cancellationToken)
     {
-        await using var command = db.CreateCommand("""
-            SELECT t.conversation_id, t.ticket_id, t.status, t.parts_total, t.parts_gap,
-                   (SELECT count(*) FROM sync.synced_parts p WHERE p.conversation_id = t.conversation_id)::int,
-                   t.last_synced_at
-            FROM sync.tickets t WHERE t.conversation_id = @conversation_id
-            """);
+        await using var command = db.CreateCommand(LinkSql);
         command.Parameters.AddWithValue("conversation_id", conversationId);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        if (!await reader.ReadAsync(cancellationToken))
-        {
-            return null;
-        }
+        return await ReadLinkAsync(reader, cancellationToken);
+    }
 
-        return new TicketLink(reader.GetString(0), reader.GetInt64(1), reader.IsDBNull(2) ? null : reader.GetString(2),
-            reader.GetInt32(3), reader.GetInt32(4), reader.GetInt32(5), reader.GetFieldValue<DateTimeOffset>(6));
+    /// <summary>The conversation's ticket link and the ledger's part ids, in one round trip (what an attempt plans from).</summary>
+    public async Task<(TicketLink? Link, HashSet<string> Synced)> GetWithSyncedPartsAsync(string conversationId, CancellationToken cancellationToken)
+    {
+        await using var batch = Batch(conversationId, LinkSql, SyncedPartIdsSql);
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        var link = await ReadLinkAsync(reader, cancellationToken);
+        await reader.NextResultAsync(cancellationToken);
+        return (link, await ReadPartIdsAsync(reader, cancellationToken));
     }
 
     public async Task<string?> FindConversationAsync(long ticketId, CancellationToken cancellationToken)
@@ -59,64 +73,82 @@ public sealed class SyncStore(NpgsqlDataSource db)
 
     public async Task<HashSet<string>> SyncedPartIdsAsync(string conversationId, CancellationToken cancellationToken)
     {
-        await using var command = db.CreateCommand("SELECT part_id FROM sync.synced_parts WHERE conversation_id = @conversation_id");
-        command.Parameters.AddWithValue("conversation_id", conversationId);
-        var ids = new HashSet<string>(StringComparer.Ordinal);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            ids.Add(reader.GetString(0));
-        }
-
-        return ids;
-    }
-
-    /// <summary>The statuses Ferry last saw in step on each side (null: never).</summary>
-    public async Task<(string? IntercomState, string? ZendeskStatus)> KnownStatusAsync(string conversationId, CancellationToken cancellationToken)
-    {
-        await using var command = db.CreateCommand("SELECT intercom_state, zendesk_status FROM sync.tickets WHERE conversation_id = @conversation_id");
+        await using var command = db.CreateCommand(SyncedPartIdsSql);
         command.Parameters.AddWithValue("conversation_id", conversationId);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken)
-            ? (reader.IsDBNull(0) ? null : reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1))
-            : (null, null);
+        return await ReadPartIdsAsync(reader, cancellationToken);
     }
 
-    /// <summary>The last change Ferry applied in each direction ("intercom->zendesk", "zendesk->intercom").</summary>
-    public async Task<IReadOnlyDictionary<string, LastStatusChange>> LastStatusChangesAsync(string conversationId, CancellationToken cancellationToken)
+    /// <summary>
+    /// In one round trip: the statuses Ferry last saw in step on each side, the deliveries whose status
+    /// claim no attempt has weighed (oldest first), and the last change Ferry applied in each direction.
+    /// </summary>
+    public async Task<StatusRecords> GetStatusRecordsAsync(string conversationId, CancellationToken cancellationToken)
     {
-        await using var command = db.CreateCommand("""
+        await using var batch = Batch(
+            conversationId,
+            "SELECT intercom_state, zendesk_status FROM sync.tickets WHERE conversation_id = @conversation_id",
+            """
+            SELECT source, delivery_id, topic, payload, event_at FROM sync.inbox
+            WHERE conversation_id = @conversation_id AND NOT status_checked
+            ORDER BY received_at
+            """,
+            """
             SELECT DISTINCT ON (direction) direction, applied_status, applied_version
             FROM sync.status_changes WHERE conversation_id = @conversation_id
             ORDER BY direction, change_id DESC
             """);
-        command.Parameters.AddWithValue("conversation_id", conversationId);
-        var changes = new Dictionary<string, LastStatusChange>(StringComparer.Ordinal);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            changes[reader.GetString(0)] = new LastStatusChange(reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetFieldValue<DateTimeOffset>(2));
-        }
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        var (intercomState, zendeskStatus) = await reader.ReadAsync(cancellationToken)
+            ? (reader.IsDBNull(0) ? null : reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1))
+            : (null, null);
 
-        return changes;
-    }
-
-    public async Task<IReadOnlyList<UncheckedDelivery>> UncheckedDeliveriesAsync(string conversationId, CancellationToken cancellationToken)
-    {
-        await using var command = db.CreateCommand("""
-            SELECT source, delivery_id, topic, payload, event_at FROM sync.inbox
-            WHERE conversation_id = @conversation_id AND NOT status_checked
-            ORDER BY received_at
-            """);
-        command.Parameters.AddWithValue("conversation_id", conversationId);
+        await reader.NextResultAsync(cancellationToken);
         var deliveries = new List<UncheckedDelivery>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
             deliveries.Add(new UncheckedDelivery(reader.GetString(0), reader.GetString(1), reader.GetString(2),
                 reader.IsDBNull(3) ? [] : reader.GetFieldValue<byte[]>(3), reader.IsDBNull(4) ? null : reader.GetFieldValue<DateTimeOffset>(4)));
         }
 
-        return deliveries;
+        await reader.NextResultAsync(cancellationToken);
+        var changes = new Dictionary<string, LastStatusChange>(StringComparer.Ordinal);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            changes[reader.GetString(0)] = new LastStatusChange(reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetFieldValue<DateTimeOffset>(2));
+        }
+
+        return new StatusRecords(intercomState, zendeskStatus, deliveries, changes);
+    }
+
+    /// <summary>Reads of one conversation sent together (one implicit transaction: one snapshot).</summary>
+    private NpgsqlBatch Batch(string conversationId, params string[] queries)
+    {
+        var batch = db.CreateBatch();
+        foreach (var sql in queries)
+        {
+            var command = new NpgsqlBatchCommand(sql);
+            command.Parameters.AddWithValue("conversation_id", conversationId);
+            batch.BatchCommands.Add(command);
+        }
+
+        return batch;
+    }
+
+    private static async Task<TicketLink?> ReadLinkAsync(NpgsqlDataReader reader, CancellationToken cancellationToken) =>
+        await reader.ReadAsync(cancellationToken)
+            ? new TicketLink(reader.GetString(0), reader.GetInt64(1), reader.IsDBNull(2) ? null : reader.GetString(2),
+                reader.GetInt32(3), reader.GetInt32(4), reader.GetInt32(5), reader.GetFieldValue<DateTimeOffset>(6))
+            : null;
+
+    private static async Task<HashSet<string>> ReadPartIdsAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
+    {
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            ids.Add(reader.GetString(0));
+        }
+
+        return ids;
     }
 }

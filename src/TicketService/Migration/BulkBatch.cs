@@ -112,7 +112,7 @@ public sealed partial class BulkBatch(
 
             var import = await TicketImports.BuildAsync(conversation.Id, syncPlan, syncOptions.Value, item => plan.DryRun
                 ? Task.FromResult<(NewComment, ThreadItem?)>((new NewComment(null, item.Body ?? "", !item.IsPrivate, null), null))
-                : comments.BuildAsync(conversation.Id, syncPlan, item, cancellationToken));
+                : comments.BuildAsync(conversation.Id, syncPlan, item, cancellationToken), cancellationToken);
             imports.Add((conversation, syncPlan, import));
             figures = figures with { Tickets = figures.Tickets + 1, Comments = figures.Comments + import.Comments.Count, ZendeskCalls = figures.ZendeskCalls + files.Count };
         }
@@ -249,10 +249,10 @@ public sealed partial class BulkBatch(
         // Not cancelled with the run: once Zendesk holds the tickets, recording them is what keeps them single.
         await Parallel.ForEachAsync(imported, new ParallelOptions { MaxDegreeOfParallelism = RecordConcurrency }, async (item, _) =>
         {
-            await using var tx = await AttemptTransaction.BeginAsync(db, item.Hold, CancellationToken.None);
-            await tx.RecordTicketAsync(item.TicketId, item.Import.Status, item.Plan.Total, item.Plan.Gap, item.Import.Comments.Count, CancellationToken.None);
-            await tx.RecordPartsAsync(item.TicketId, [.. item.Plan.Thread.Select(i => new LedgerPart(i.PartId, i.IsEvent ? "event" : i.IsPrivate ? "note" : "comment", i.CreatedAt, null))], CancellationToken.None);
-            await tx.RecordStatusAsync(item.TicketId, item.Conversation.State ?? "open", item.Import.Status, null, [], CancellationToken.None);
+            await using var tx = new AttemptTransaction(db, item.Hold);
+            tx.RecordTicket(item.TicketId, item.Import.Status, item.Plan.Total, item.Plan.Gap, item.Import.Comments.Count);
+            tx.RecordParts(item.TicketId, [.. item.Plan.Thread.Select(i => new LedgerPart(i.PartId, i.IsEvent ? "event" : i.IsPrivate ? "note" : "comment", i.CreatedAt, null))]);
+            tx.RecordStatus(item.TicketId, item.Conversation.State ?? "open", item.Import.Status, null, []);
             await tx.CommitAsync(CancellationToken.None);
         });
     }

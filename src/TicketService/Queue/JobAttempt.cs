@@ -5,9 +5,20 @@ namespace Ferry.TicketService.Queue;
 /// <param name="stopping">Fires when the service is stopping: finish the step in flight, start no new vendor write.</param>
 public sealed class JobAttempt(ClaimedJob job, CancellationToken cancellation, CancellationToken stopping)
 {
+    private readonly List<Action<AttemptTransaction>> _withOutcome = [];
+
     public ClaimedJob Job => job;
 
+    /// <summary>Writes that commit with the attempt's outcome, in its one last transaction (none if the lease is lost).</summary>
+    public IReadOnlyList<Action<AttemptTransaction>> WithOutcome => _withOutcome;
+
     public CancellationToken Cancellation => cancellation;
+
+    /// <summary>
+    /// Records <paramref name="write"/> with the attempt's outcome instead of in a transaction of its own:
+    /// for the attempt's last writes, after which nothing but the outcome is recorded.
+    /// </summary>
+    public void RecordWithOutcome(Action<AttemptTransaction> write) => _withOutcome.Add(write);
 
     /// <summary>Called before each vendor write: while stopping, the rest of the job is handed back instead.</summary>
     public void ThrowIfStopping()

@@ -85,12 +85,13 @@ public sealed partial class JobWorker(
         using var renewal = new CancellationTokenSource();
         var renewing = lease.KeepAsync(renewal.Token);
 
+        var current = new JobAttempt(job, abort.Token, stoppingToken);
         JobOutcome outcome;
         try
         {
             await using var scope = scopes.CreateAsyncScope();
             var handler = scope.ServiceProvider.GetRequiredService<IJobHandler>();
-            outcome = await handler.HandleAsync(new JobAttempt(job, abort.Token, stoppingToken));
+            outcome = await handler.HandleAsync(current);
         }
         catch (Exception ex) when (lease.Lost && ex is LeaseLostException or OperationCanceledException)
         {
@@ -145,7 +146,7 @@ public sealed partial class JobWorker(
 
         var attempt = new AttemptRecord(0, job.JobId, job.Attempt, job.ConversationId, outcome.TicketId, job.Trigger, outcome.Outcome, outcome.Reason,
             outcome.Direction, calls.Count, duration, started, outcome.Origin, calls.Writes);
-        var state = await FinishAsync(job, outcome, attempt, delay, started);
+        var state = await FinishAsync(current, outcome, attempt, delay, started);
         if (state is null)
         {
             return;
@@ -192,24 +193,29 @@ public sealed partial class JobWorker(
         }
     }
 
-    /// <summary>The attempt row and the job transition commit together, or not at all (lease lost).</summary>
-    private async Task<JobState?> FinishAsync(ClaimedJob job, JobOutcome outcome, AttemptRecord attempt, TimeSpan delay, DateTimeOffset started)
+    /// <summary>
+    /// The writes recorded with the outcome, the job's transition and the attempt row commit together in
+    /// one round trip, or not at all (lease lost).
+    /// </summary>
+    private async Task<JobState?> FinishAsync(JobAttempt current, JobOutcome outcome, AttemptRecord attempt, TimeSpan delay, DateTimeOffset started)
     {
+        var job = current.Job;
         try
         {
             // Not the attempt's cancellation: a stopping worker still records what it did.
-            await using var connection = await db.OpenConnectionAsync();
-            await using var tx = await connection.BeginTransactionAsync();
-            var state = await JobStore.FinishAsync(connection, tx, job, outcome.Transition, outcome.Reason, delay, outcome.Progressed, started, options.Value.RetryWindow, CancellationToken.None);
-            if (state is null)
+            await using var tx = new AttemptTransaction(db, job);
+            foreach (var write in current.WithOutcome)
             {
-                await tx.RollbackAsync();
-                LogLeaseLost(logger, job.JobId, job.ConversationId);
-                return null;
+                write(tx);
             }
 
-            await AttemptLog.RecordAsync(connection, tx, attempt, CancellationToken.None);
-            await tx.CommitAsync();
+            var state = await tx.FinishAsync(
+                JobStore.Finish(job, outcome.Transition, outcome.Reason, delay, outcome.Progressed, started, options.Value.RetryWindow, attempt), CancellationToken.None);
+            if (state is null)
+            {
+                LogLeaseLost(logger, job.JobId, job.ConversationId);
+            }
+
             return state;
         }
         catch (Exception ex) when (ex is NpgsqlException or TimeoutException)

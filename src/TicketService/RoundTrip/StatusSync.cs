@@ -33,10 +33,10 @@ public sealed partial class StatusSync(
     {
         var cancellationToken = attempt.Cancellation;
         var job = attempt.Job;
-        var (knownIntercom, knownZendesk) = await store.KnownStatusAsync(job.ConversationId, cancellationToken);
-        var known = new KnownStatus(knownIntercom, knownZendesk);
-        var deliveries = (await store.UncheckedDeliveriesAsync(job.ConversationId, cancellationToken)).Select(StatusDelivery.From).ToList();
-        var lastChanges = await store.LastStatusChangesAsync(job.ConversationId, cancellationToken);
+        var records = await store.GetStatusRecordsAsync(job.ConversationId, cancellationToken);
+        var known = new KnownStatus(records.IntercomState, records.ZendeskStatus);
+        var deliveries = records.Deliveries.Select(StatusDelivery.From).ToList();
+        var lastChanges = records.LastChanges;
 
         // A write this attempt made already returned the ticket's current state; otherwise read it.
         var ticket = lastSeen is { } seen && seen.Id == ticketId ? seen
@@ -81,7 +81,8 @@ public sealed partial class StatusSync(
             ? new StatusChangeRow(direction, fromIntercom ? intercomSide.Status : zendeskSide.Status, fromIntercom ? intercomSide.ChangedAt : zendeskSide.ChangedAt,
                 fromIntercom ? zendeskStatus : intercomState, appliedVersion)
             : null;
-        await attempt.WriteAsync(tx => tx.RecordStatusAsync(ticketId, intercomState, zendeskStatus, change, deliveries.Select(d => d.Row).ToList(), CancellationToken.None));
+        // The attempt's last write: it commits with the attempt's outcome.
+        attempt.WriteWithOutcome(tx => tx.RecordStatus(ticketId, intercomState, zendeskStatus, change, [.. deliveries.Select(d => d.Row)]));
 
         if (applied)
         {

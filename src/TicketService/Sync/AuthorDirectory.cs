@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Ferry.V1;
 
 namespace Ferry.TicketService.Sync;
@@ -8,43 +9,34 @@ public sealed record ZendeskAuthor(long? UserId, string? Byline);
 /// <summary>
 /// Resolves Intercom authors to Zendesk users for one attempt (cached per attempt): users and leads
 /// through IdentityService.ResolveRequester, admins through ResolveAgent (never created), bots and
-/// teams to the fallback agent with a byline.
+/// teams to the fallback agent with a byline. The cache holds each author's lookup, not its answer, so
+/// lookups started together (<see cref="WarmAsync"/>) run concurrently and every author is asked once.
 /// </summary>
 public sealed class AuthorDirectory(IntercomClient intercom, Identity.IdentityClient identity)
 {
-    private readonly Dictionary<string, ZendeskAuthor> _cache = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<Task<ZendeskAuthor>>> _cache = new(StringComparer.Ordinal);
+    private int _identityCalls;
 
-    public int IdentityCalls { get; private set; }
+    public int IdentityCalls => _identityCalls;
 
     /// <summary>A contact resolved beforehand (a backfill batch resolves its contacts in one call).</summary>
-    public void Known(string contactId, long zendeskUserId) => _cache[$"contact:{contactId}"] = new ZendeskAuthor(zendeskUserId, null);
+    public void Known(string contactId, long zendeskUserId) =>
+        _cache[$"contact:{contactId}"] = new Lazy<Task<ZendeskAuthor>>(Task.FromResult(new ZendeskAuthor(zendeskUserId, null)));
 
-    public async Task<long> ResolveContactAsync(string contactId, CancellationToken cancellationToken)
-    {
-        var key = $"contact:{contactId}";
-        if (_cache.TryGetValue(key, out var cached) && cached.UserId is { } known)
-        {
-            return known;
-        }
+    public async Task<long> ResolveContactAsync(string contactId, CancellationToken cancellationToken) =>
+        (await Cached($"contact:{contactId}", () => ResolveContactCoreAsync(contactId, cancellationToken))).UserId!.Value;
 
-        var contact = await intercom.GetContactAsync(contactId, cancellationToken)
-            ?? throw new InvalidOperationException($"Intercom contact {contactId} no longer exists.");
-        var request = new ResolveRequesterRequest
+    /// <summary>
+    /// Starts every lookup the authors of <paramref name="authors"/> need, at once (the requester is
+    /// resolved by the caller); <see cref="ResolveAsync"/> then answers from them in thread order.
+    /// </summary>
+    public Task WarmAsync(IEnumerable<IntercomAuthor?> authors, string requesterContactId, CancellationToken cancellationToken) =>
+        Task.WhenAll(authors.OfType<IntercomAuthor>().DistinctBy(a => (a.Type, a.Id)).Select(author => author.Type switch
         {
-            Contact = new Contact
-            {
-                IntercomContactId = contact.Id,
-                Role = contact.Role ?? "user",
-                Name = contact.Name ?? "",
-                Email = contact.Email ?? "",
-                ExternalId = contact.ExternalId ?? "",
-            },
-        };
-        IdentityCalls++;
-        var reply = await identity.ResolveRequesterAsync(request, cancellationToken: cancellationToken);
-        _cache[key] = new ZendeskAuthor(reply.ZendeskUserId, null);
-        return reply.ZendeskUserId;
-    }
+            "user" or "lead" or "contact" when author.Id is not null && author.Id != requesterContactId => ResolveContactAsync(author.Id, cancellationToken),
+            "admin" => AdminAsync(author, cancellationToken),
+            _ => Task.CompletedTask,
+        }));
 
     /// <summary>The assignee for the conversation's admin, or null for no assignee.</summary>
     public async Task<(long? AgentId, long? GroupId)> ResolveAssigneeAsync(string? adminId, CancellationToken cancellationToken)
@@ -81,26 +73,48 @@ public sealed class AuthorDirectory(IntercomClient intercom, Identity.IdentityCl
 
                 return new ZendeskAuthor(await ResolveContactAsync(author.Id, cancellationToken), null);
             case "admin":
-                var key = $"admin:{author.Id}";
-                if (!_cache.TryGetValue(key, out var resolved))
-                {
-                    var reply = await ResolveAgentAsync(author.Id ?? "", author.Name, author.Email, cancellationToken);
-                    resolved = reply.Matched
-                        ? new ZendeskAuthor(reply.ZendeskAgentId, null)
-                        : new ZendeskAuthor(reply.ZendeskAgentId == 0 ? null : reply.ZendeskAgentId, $"{author.Name ?? "An Intercom teammate"} (Intercom teammate) wrote:");
-                    _cache[key] = resolved;
-                }
-
-                return resolved;
+                return await AdminAsync(author, cancellationToken);
             default:
                 // Bots and teams have no Zendesk user: the fallback author with a byline saying who wrote it.
                 return new ZendeskAuthor(null, $"{author.Name ?? author.Type} (Intercom {author.Type}) wrote:");
         }
     }
 
+    private Task<ZendeskAuthor> Cached(string key, Func<Task<ZendeskAuthor>> lookup) =>
+        _cache.GetOrAdd(key, _ => new Lazy<Task<ZendeskAuthor>>(lookup)).Value;
+
+    private async Task<ZendeskAuthor> ResolveContactCoreAsync(string contactId, CancellationToken cancellationToken)
+    {
+        var contact = await intercom.GetContactAsync(contactId, cancellationToken)
+            ?? throw new InvalidOperationException($"Intercom contact {contactId} no longer exists.");
+        var request = new ResolveRequesterRequest
+        {
+            Contact = new Contact
+            {
+                IntercomContactId = contact.Id,
+                Role = contact.Role ?? "user",
+                Name = contact.Name ?? "",
+                Email = contact.Email ?? "",
+                ExternalId = contact.ExternalId ?? "",
+            },
+        };
+        Interlocked.Increment(ref _identityCalls);
+        var reply = await identity.ResolveRequesterAsync(request, cancellationToken: cancellationToken);
+        return new ZendeskAuthor(reply.ZendeskUserId, null);
+    }
+
+    private Task<ZendeskAuthor> AdminAsync(IntercomAuthor author, CancellationToken cancellationToken) =>
+        Cached($"admin:{author.Id}", async () =>
+        {
+            var reply = await ResolveAgentAsync(author.Id ?? "", author.Name, author.Email, cancellationToken);
+            return reply.Matched
+                ? new ZendeskAuthor(reply.ZendeskAgentId, null)
+                : new ZendeskAuthor(reply.ZendeskAgentId == 0 ? null : reply.ZendeskAgentId, $"{author.Name ?? "An Intercom teammate"} (Intercom teammate) wrote:");
+        });
+
     private async Task<ResolveAgentReply> ResolveAgentAsync(string adminId, string? name, string? email, CancellationToken cancellationToken)
     {
-        IdentityCalls++;
+        Interlocked.Increment(ref _identityCalls);
         return await identity.ResolveAgentAsync(new ResolveAgentRequest
         {
             Admin = new Admin { IntercomAdminId = adminId, Name = name ?? "", Email = email ?? "" },

@@ -53,7 +53,7 @@ public sealed partial class CommentAppender(
             {
                 // An interrupted attempt created the follow-up already: continue there, keeping what it holds.
                 var closedId = ticket.Id;
-                await attempt.WriteAsync(tx => tx.MoveToFollowUpAsync(closedId, existing.Id, createdComments: 0, CancellationToken.None));
+                await attempt.WriteAsync(tx => tx.MoveToFollowUp(closedId, existing.Id, createdComments: 0));
                 LogFollowUp(logger, attempt.ConversationId, closedId, existing.Id);
                 ticket = new TicketState(existing.Id, existing.Status, existing);
                 pending = new Queue<ThreadItem>(await contents.WithoutItemsInTicketAsync(attempt, plan, ticket, [item, .. pending], adopting: false));

@@ -35,11 +35,15 @@ public sealed class ConversationSync(
 {
     public async Task<SyncResult> SyncAsync(SyncAttempt attempt)
     {
-        var conversation = await intercom.GetConversationAsync(attempt.ConversationId, attempt.Cancellation)
+        // The conversation and what Ferry holds for it (link, ledger) are independent reads: made at once.
+        var reading = intercom.GetConversationAsync(attempt.ConversationId, attempt.Cancellation);
+        var holding = store.GetWithSyncedPartsAsync(attempt.ConversationId, attempt.Cancellation);
+        await Task.WhenAll(reading, holding);
+        var conversation = await reading
             ?? throw new PermanentSyncException("Conversation not found in Intercom (deleted, or another workspace); its ticket, if any, keeps its history.");
+        var (link, synced) = await holding;
 
         // Rules: a conversation they keep out gets no ticket; one that already has a ticket keeps syncing.
-        var link = await store.GetAsync(attempt.ConversationId, attempt.Cancellation);
         var routing = rules.Evaluate(conversation);
         if (routing.Skip && link is null)
         {
@@ -47,13 +51,18 @@ public sealed class ConversationSync(
             return new SyncResult(AttemptOutcome.Skipped, null, $"Skipped by rules: {routing.SkipReason}");
         }
 
-        var plan = await PlanAsync(attempt, conversation, routing, link);
-        if (plan is null)
+        if (conversation.Contacts?.Contacts is not [var requester, ..])
         {
             return new SyncResult(AttemptOutcome.Skipped, null, "Conversation has no contact to be the ticket's requester.");
         }
 
-        var found = await target.ResolveAsync(attempt, plan);
+        // Without a link, looking for a ticket a crashed attempt made needs nothing the plan resolves: it runs alongside.
+        var adopting = link is null ? target.FindAdoptableAsync(attempt) : Task.FromResult<ZendeskTicket?>(null);
+        var planning = PlanAsync(attempt, conversation, requester.Id, routing, link, synced);
+        await Task.WhenAll(adopting, planning);
+        var plan = await planning;
+
+        var found = await target.ResolveAsync(attempt, plan, await adopting);
         Activity.Current?.SetTag("ferry.ticket_id", found.Ticket.Id);
         var (ticket, written) = found.Created ? (found.Ticket, 0) : await appender.AppendAsync(attempt, plan, found.Ticket, found.ToAppend);
 
@@ -65,28 +74,31 @@ public sealed class ConversationSync(
         return Result(comments, found.Created ? 1 : written, status);
     }
 
-    private async Task<SyncPlan?> PlanAsync(SyncAttempt attempt, IntercomConversation conversation, RoutingDecision routing, TicketLink? link)
+    /// <summary>
+    /// Resolves who is who with the lookups at once (they are independent): the requester (Intercom
+    /// contact, then IdentityService), the assignee, and every other author of the parts to write; the
+    /// comments later take them from the directory in thread order.
+    /// </summary>
+    private async Task<SyncPlan> PlanAsync(
+        SyncAttempt attempt, IntercomConversation conversation, string requesterContactId, RoutingDecision routing, TicketLink? link, HashSet<string> synced)
     {
-        var requesterContactId = conversation.Contacts?.Contacts is [var first, ..] ? first.Id : null;
-        if (requesterContactId is null)
-        {
-            return null;
-        }
-
-        var authors = new AuthorDirectory(intercom, identity);
-        var requesterId = await authors.ResolveContactAsync(requesterContactId, attempt.Cancellation);
-        var (assigneeId, groupId) = await authors.ResolveAssigneeAsync(conversation.AdminAssigneeId, attempt.Cancellation);
-        var synced = await store.SyncedPartIdsAsync(attempt.ConversationId, attempt.Cancellation);
         var thread = TicketPlanner.WithoutFerrysClosingNote(TicketPlanner.Thread(conversation), statusOptions.Value.ClosingNote);
         var fresh = thread.Where(i => !synced.Contains(i.PartId)).ToList();
         Activity.Current?.SetTag("ferry.parts.new", fresh.Count);
+
+        var authors = new AuthorDirectory(intercom, identity);
+        var requester = authors.ResolveContactAsync(requesterContactId, attempt.Cancellation);
+        var assignee = authors.ResolveAssigneeAsync(conversation.AdminAssigneeId, attempt.Cancellation);
+        var others = authors.WarmAsync(fresh.Where(i => !i.IsEvent).Select(i => i.Author), requesterContactId, attempt.Cancellation);
+        await Task.WhenAll(requester, assignee, others);
+        var (assigneeId, groupId) = await assignee;
         return new SyncPlan(
             conversation,
             thread,
             fresh,
             Total: (conversation.ConversationParts?.TotalCount ?? 0) + (conversation.Source is null ? 0 : 1),
             Gap: TicketPlanner.Missing(conversation, synced),
-            new Requester(requesterId, requesterContactId),
+            new Requester(await requester, requesterContactId),
             routing.Assign(assigneeId, groupId),
             routing,
             authors,

@@ -29,10 +29,10 @@ public sealed class SyncAttempt(JobAttempt attempt, NpgsqlDataSource db)
     /// <param name="commentIds">The Zendesk comment each item became, when known.</param>
     /// <param name="importedComments">How many comments the import that created the ticket made.</param>
     public Task RecordAsync(SyncPlan plan, long ticketId, string? status, IReadOnlyList<ThreadItem> items, IReadOnlyList<long>? commentIds = null, int? importedComments = null) =>
-        WriteAsync(async tx =>
+        WriteAsync(tx =>
         {
-            await tx.RecordTicketAsync(ticketId, status, plan.Total, plan.Gap, importedComments, CancellationToken.None);
-            await tx.RecordPartsAsync(ticketId, [.. items.Select((item, i) => Ledger(item, commentIds is not null && i < commentIds.Count ? commentIds[i] : null))], CancellationToken.None);
+            tx.RecordTicket(ticketId, status, plan.Total, plan.Gap, importedComments);
+            tx.RecordParts(ticketId, [.. items.Select((item, i) => Ledger(item, commentIds is not null && i < commentIds.Count ? commentIds[i] : null))]);
         });
 
     /// <summary>
@@ -40,19 +40,29 @@ public sealed class SyncAttempt(JobAttempt attempt, NpgsqlDataSource db)
     /// created the follow-up is recorded in the same transaction, so a retry neither loses nor repeats it.
     /// </summary>
     public Task RecordFollowUpAsync(SyncPlan plan, long closedTicketId, ZendeskTicket followUp, ThreadItem item) =>
-        WriteAsync(async tx =>
+        WriteAsync(tx =>
         {
-            await tx.MoveToFollowUpAsync(closedTicketId, followUp.Id, createdComments: 1, CancellationToken.None);
-            await tx.RecordTicketAsync(followUp.Id, followUp.Status, plan.Total, plan.Gap, null, CancellationToken.None);
-            await tx.RecordPartsAsync(followUp.Id, [Ledger(item, null)], CancellationToken.None);
+            tx.MoveToFollowUp(closedTicketId, followUp.Id, createdComments: 1);
+            tx.RecordTicket(followUp.Id, followUp.Status, plan.Total, plan.Gap, null);
+            tx.RecordParts(followUp.Id, [Ledger(item, null)]);
         });
 
-    /// <summary>A fenced write (see <see cref="AttemptTransaction"/>); counts as progress.</summary>
-    public async Task WriteAsync(Func<AttemptTransaction, Task> write)
+    /// <summary>A fenced write (see <see cref="AttemptTransaction"/>), committed now; counts as progress.</summary>
+    public async Task WriteAsync(Action<AttemptTransaction> write)
     {
-        await using var tx = await AttemptTransaction.BeginAsync(db, Job, CancellationToken.None);
-        await write(tx);
+        await using var tx = new AttemptTransaction(db, Job);
+        write(tx);
         await tx.CommitAsync(CancellationToken.None);
+        Progressed = true;
+    }
+
+    /// <summary>
+    /// A fenced write committed with the attempt's outcome, in the same transaction (one commit fewer):
+    /// for the attempt's last write, after which no vendor call is made. Counts as progress.
+    /// </summary>
+    public void WriteWithOutcome(Action<AttemptTransaction> write)
+    {
+        attempt.RecordWithOutcome(write);
         Progressed = true;
     }
 

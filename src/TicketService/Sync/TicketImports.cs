@@ -3,8 +3,12 @@ namespace Ferry.TicketService.Sync;
 /// <summary>The ticket import for a conversation's whole thread: what a sync attempt and a backfill batch both send.</summary>
 public static class TicketImports
 {
+    /// <summary>Parts whose files are copied at the same time while an import is built.</summary>
+    private const int ConcurrentCopies = 4;
+
     /// <param name="build">The comment for a part, and the private note about its refused files (written right after it).</param>
-    public static async Task<TicketImport> BuildAsync(string conversationId, SyncPlan plan, SyncOptions options, Func<ThreadItem, Task<(NewComment Comment, ThreadItem? Note)>> build)
+    public static async Task<TicketImport> BuildAsync(
+        string conversationId, SyncPlan plan, SyncOptions options, Func<ThreadItem, Task<(NewComment Comment, ThreadItem? Note)>> build, CancellationToken cancellationToken)
     {
         var conversation = plan.Conversation;
         var imported = new List<ImportComment>();
@@ -14,9 +18,15 @@ public static class TicketImports
             imported.Add(new ImportComment(null, first, TicketPlanner.GapNote(plan.Gap, plan.Total), Public: false, null));
         }
 
-        foreach (var item in plan.Thread.Where(i => !i.IsEvent))
+        // Comments are built at once (authors are resolved already; copying files is the slow part), in thread order.
+        var items = plan.Thread.Where(i => !i.IsEvent).ToList();
+        var built = new (NewComment Comment, ThreadItem? Note)[items.Count];
+        await Parallel.ForEachAsync(
+            Enumerable.Range(0, items.Count),
+            new ParallelOptions { MaxDegreeOfParallelism = ConcurrentCopies, CancellationToken = cancellationToken },
+            async (i, _) => built[i] = await build(items[i]));
+        foreach (var (item, (comment, note)) in items.Zip(built))
         {
-            var (comment, note) = await build(item);
             imported.Add(new ImportComment(comment.AuthorId, item.CreatedAt, comment.HtmlBody, comment.Public, comment.Uploads));
             if (note is not null)
             {

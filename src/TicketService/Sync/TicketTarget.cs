@@ -23,7 +23,8 @@ public sealed partial class TicketTarget(
     TicketTelemetry telemetry,
     ILogger<TicketTarget> logger)
 {
-    public async Task<TargetTicket> ResolveAsync(SyncAttempt attempt, SyncPlan plan)
+    /// <param name="adoptable">Without a link: what <see cref="FindAdoptableAsync"/> found (looked up while the plan was made).</param>
+    public async Task<TargetTicket> ResolveAsync(SyncAttempt attempt, SyncPlan plan, ZendeskTicket? adoptable)
     {
         if (plan.Link is { } link)
         {
@@ -35,7 +36,7 @@ public sealed partial class TicketTarget(
             return new TargetTicket(linked, toAppend, Created: false);
         }
 
-        if (await AdoptAsync(attempt) is { } adopted)
+        if (adoptable is { } adopted)
         {
             // The crashed attempt imported the thread it saw: keep what is already there.
             var found = new TicketState(adopted.Id, adopted.Status, adopted);
@@ -50,7 +51,8 @@ public sealed partial class TicketTarget(
         return new TargetTicket(new TicketState(created.Id, created.Status, created), [], Created: true);
     }
 
-    private async Task<ZendeskTicket?> AdoptAsync(SyncAttempt attempt)
+    /// <summary>A ticket an earlier attempt created for the conversation (found by its external_id), the open one first.</summary>
+    public async Task<ZendeskTicket?> FindAdoptableAsync(SyncAttempt attempt)
     {
         var found = await zendesk.FindByExternalIdAsync(TicketPlanner.ExternalId(attempt.ConversationId), attempt.Cancellation);
         return found.Where(t => t.Status != "closed").OrderByDescending(t => t.Id).FirstOrDefault()
@@ -60,7 +62,7 @@ public sealed partial class TicketTarget(
     /// <returns>The ticket and how many comments the import created (they are the ticket's oldest).</returns>
     private async Task<(ZendeskTicket Ticket, int Comments)> ImportAsync(SyncAttempt attempt, SyncPlan plan)
     {
-        var import = await TicketImports.BuildAsync(attempt.ConversationId, plan, options.Value, item => comments.BuildAsync(attempt, plan, item));
+        var import = await TicketImports.BuildAsync(attempt.ConversationId, plan, options.Value, item => comments.BuildAsync(attempt, plan, item), attempt.Cancellation);
         attempt.BeforeVendorWrite();
         var ticket = await zendesk.ImportAsync(import, $"ferry-import-{attempt.ConversationId}", attempt.Cancellation);
         telemetry.CommentsWritten.Add(import.Comments.Count);

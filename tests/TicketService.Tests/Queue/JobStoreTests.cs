@@ -1,5 +1,6 @@
 using Ferry.Testing;
 using Ferry.TicketService.Data;
+using Npgsql;
 
 namespace Ferry.TicketService.Tests.Queue;
 
@@ -203,9 +204,8 @@ public sealed class JobStoreTests(PostgresServer postgres) : IAsyncLifetime
         Assert.False(await _queue.RenewLeaseAsync(stalled, TimeSpan.FromMinutes(1), Ct));
         await Assert.ThrowsAsync<LeaseLostException>(async () =>
         {
-            await using var connection = await _db.DataSource.OpenConnectionAsync(Ct);
-            await using var tx = await connection.BeginTransactionAsync(Ct);
-            await JobStore.EnsureOwnedAsync(connection, tx, stalled, Ct);
+            await using var tx = new AttemptTransaction(_db.DataSource, stalled);
+            await tx.CommitAsync(Ct);
         });
         Assert.False(await CompleteAsync(stalled));
         Assert.True(await CompleteAsync(rerun));
@@ -284,6 +284,137 @@ public sealed class JobStoreTests(PostgresServer postgres) : IAsyncLifetime
         Assert.Equal(scripts, Convert.ToInt32(await command.ExecuteScalarAsync(Ct), System.Globalization.CultureInfo.InvariantCulture));
     }
 
+    // An attempt's fenced writes go to Postgres as one batch (fence first), and its last writes commit in
+    // the batch that records its outcome: all of a batch is written, or none of it.
+
+    [Fact]
+    public async Task A_worker_that_lost_its_job_writes_nothing_of_its_batch_and_the_owner_writes_all_of_it()
+    {
+        var (stale, owner) = await TakenOverAsync();
+
+        await using (var tx = new AttemptTransaction(_db.DataSource, stale))
+        {
+            RecordTicket(tx);
+            await Assert.ThrowsAsync<LeaseLostException>(() => tx.CommitAsync(Ct));
+        }
+
+        Assert.Equal(0, await _db.ScalarAsync("SELECT count(*) FROM sync.tickets"));
+        Assert.Equal(0, await _db.ScalarAsync("SELECT count(*) FROM sync.synced_parts"));
+
+        await CommitTicketAsync(owner);
+        Assert.Equal(1, await _db.ScalarAsync("SELECT count(*) FROM sync.tickets WHERE ticket_id = 7001"));
+        Assert.Equal(2, await _db.ScalarAsync("SELECT count(*) FROM sync.synced_parts"));
+    }
+
+    [Fact]
+    public async Task A_statement_refused_in_the_middle_of_a_batch_leaves_none_of_the_batch_written()
+    {
+        var job = await ClaimNewJobAsync();
+
+        await using (var tx = new AttemptTransaction(_db.DataSource, job))
+        {
+            RecordTicket(tx);
+            tx.RecordStatus(7001, "closed", "solved", RefusedChange, []);
+            await Assert.ThrowsAsync<PostgresException>(() => tx.CommitAsync(Ct));
+        }
+
+        Assert.Equal(0, await _db.ScalarAsync("SELECT count(*) FROM sync.tickets"));
+        Assert.Equal(0, await _db.ScalarAsync("SELECT count(*) FROM sync.synced_parts"));
+    }
+
+    [Fact]
+    public async Task The_last_writes_commit_with_the_outcome_and_the_attempt_row()
+    {
+        var job = await ClaimNewJobAsync();
+        await CommitTicketAsync(job);
+
+        await using (var tx = new AttemptTransaction(_db.DataSource, job))
+        {
+            tx.RecordStatus(7001, "closed", "solved", new StatusChangeRow(AttemptLog.IntercomToZendesk, "closed", DateTimeOffset.UtcNow, "solved", DateTimeOffset.UtcNow), []);
+            Assert.Equal(JobState.Done, await tx.FinishAsync(Finish(job), Ct));
+        }
+
+        Assert.Equal(1, await _db.ScalarAsync("SELECT count(*) FROM sync.tickets WHERE intercom_state = 'closed' AND zendesk_status = 'solved'"));
+        Assert.Equal(1, await _db.ScalarAsync("SELECT count(*) FROM sync.status_changes"));
+        Assert.Equal(1, await _db.ScalarAsync($"SELECT count(*) FROM sync.attempts WHERE job_id = {job.JobId} AND attempt_number = {job.Attempt}"));
+    }
+
+    [Fact]
+    public async Task A_last_write_refused_records_no_outcome_and_leaves_the_job_to_its_lease()
+    {
+        var job = await ClaimNewJobAsync();
+        await CommitTicketAsync(job);
+
+        await using (var tx = new AttemptTransaction(_db.DataSource, job))
+        {
+            tx.RecordStatus(7001, "closed", "solved", RefusedChange, []);
+            await Assert.ThrowsAsync<PostgresException>(() => tx.FinishAsync(Finish(job), Ct));
+        }
+
+        // Nothing acknowledged: no attempt row, no status pair, the job still running until its lease runs out.
+        Assert.Equal(0, await _db.ScalarAsync("SELECT count(*) FROM sync.attempts"));
+        Assert.Equal(0, await _db.ScalarAsync("SELECT count(*) FROM sync.tickets WHERE intercom_state IS NOT NULL"));
+        Assert.Equal(1, await _db.ScalarAsync($"SELECT count(*) FROM sync.jobs WHERE job_id = {job.JobId} AND state = 'running' AND fence = {job.Fence}"));
+    }
+
+    [Fact]
+    public async Task A_worker_that_lost_its_job_records_neither_its_last_writes_nor_its_outcome()
+    {
+        var (stale, owner) = await TakenOverAsync();
+        await CommitTicketAsync(owner);
+
+        await using (var tx = new AttemptTransaction(_db.DataSource, stale))
+        {
+            tx.RecordStatus(7001, "closed", "solved", null, []);
+            Assert.Null(await tx.FinishAsync(Finish(stale), Ct));
+        }
+
+        Assert.Equal(0, await _db.ScalarAsync("SELECT count(*) FROM sync.attempts"));
+        Assert.Equal(0, await _db.ScalarAsync("SELECT count(*) FROM sync.tickets WHERE intercom_state IS NOT NULL"));
+        Assert.Equal(1, await _db.ScalarAsync($"SELECT count(*) FROM sync.jobs WHERE state = 'running' AND fence = {owner.Fence}"));
+    }
+
+    /// <summary>sync.status_changes only takes the two directions: Postgres refuses this row.</summary>
+    private static readonly StatusChangeRow RefusedChange = new("sideways", "closed", null, "solved", null);
+
+    private async Task CommitTicketAsync(ClaimedJob job)
+    {
+        await using var tx = new AttemptTransaction(_db.DataSource, job);
+        RecordTicket(tx);
+        await tx.CommitAsync(Ct);
+    }
+
+    private static void RecordTicket(AttemptTransaction tx)
+    {
+        tx.RecordTicket(7001, "open", partsTotal: 2, partsGap: 0, importedComments: 2);
+        tx.RecordParts(7001, [new LedgerPart("source", "comment", DateTimeOffset.UtcNow, null), new LedgerPart("p1", "comment", DateTimeOffset.UtcNow, null)]);
+    }
+
+    private static NpgsqlBatchCommand Finish(ClaimedJob job) =>
+        JobStore.Finish(job, JobTransition.Completed, "Created ticket", TimeSpan.Zero, progress: true, DateTimeOffset.UtcNow, TimeSpan.FromDays(1),
+            new AttemptRecord(0, job.JobId, job.Attempt, job.ConversationId, 7001, job.Trigger, AttemptOutcome.Success, "Created ticket", AttemptLog.IntercomToZendesk, 2, 5, DateTimeOffset.UtcNow));
+
+    private async Task<ClaimedJob> ClaimNewJobAsync(TimeSpan? lease = null)
+    {
+        await _queue.RequestAsync("c1", SyncTrigger.Api, null, Ct);
+        return (await ClaimAsync("w1", lease ?? TimeSpan.FromMinutes(1), Ct))!;
+    }
+
+    /// <summary>A job whose lease ran out and that another worker claimed: the first claim is stale.</summary>
+    private async Task<(ClaimedJob Stale, ClaimedJob Owner)> TakenOverAsync()
+    {
+        var stale = await ClaimNewJobAsync(TimeSpan.FromMilliseconds(1));
+        for (var deadline = DateTime.UtcNow.AddSeconds(30); ; await Task.Delay(20, Ct))
+        {
+            if (await ClaimAsync("w2", TimeSpan.FromMinutes(1), Ct) is { } owner)
+            {
+                return (stale, owner);
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, "the expired lease was never taken over");
+        }
+    }
+
     private const int MaxClaims = 5;
 
     private Task<ClaimedJob?> ClaimAsync(string worker, TimeSpan lease, CancellationToken cancellationToken) =>
@@ -294,10 +425,8 @@ public sealed class JobStoreTests(PostgresServer postgres) : IAsyncLifetime
 
     private async Task<JobState?> FinishAsync(ClaimedJob job, JobTransition transition, TimeSpan window, bool progress = false, string error = "boom")
     {
-        await using var connection = await _db.DataSource.OpenConnectionAsync(Ct);
-        await using var tx = await connection.BeginTransactionAsync(Ct);
-        var state = await JobStore.FinishAsync(connection, tx, job, transition, error, TimeSpan.Zero, progress, DateTimeOffset.UtcNow, window, Ct);
-        await tx.CommitAsync(Ct);
-        return state;
+        await using var tx = new AttemptTransaction(_db.DataSource, job);
+        return await tx.FinishAsync(JobStore.Finish(job, transition, error, TimeSpan.Zero, progress, DateTimeOffset.UtcNow, window,
+            new AttemptRecord(0, job.JobId, job.Attempt, job.ConversationId, null, job.Trigger, AttemptOutcome.Skipped, error, AttemptLog.IntercomToZendesk, 0, 0, DateTimeOffset.UtcNow)), Ct);
     }
 }
