@@ -39,6 +39,12 @@ public sealed class SyncStack : IAsyncDisposable
             ["ConnectionStrings:ferry"] = await postgres.CreateDatabaseAsync($"{name}_identity"),
             ["ConnectionStrings:redis"] = redis.ConnectionString,
         };
+        // The vendor rate budget is shared by both services.
+        foreach (var (key, value) in ticketSettings.Where(s => s.Key.StartsWith("RateLimits:", StringComparison.Ordinal)))
+        {
+            identitySettings[key] = value;
+        }
+
         var identity = new ServiceHost<IdentityApi>(identitySettings).Start();
 
         var settings = new Dictionary<string, string?>(sandbox.VendorSettings)

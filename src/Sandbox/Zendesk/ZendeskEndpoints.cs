@@ -31,6 +31,7 @@ public static class ZendeskEndpoints
         api.MapPost("/api/v2/users/create_or_update", CreateOrUpdateUser);
         api.MapPost("/api/v2/users", CreateUser);
         api.MapPost("/api/v2/users/create_or_update_many", CreateOrUpdateMany);
+        api.MapZendeskBulkUsers();
         api.MapGet("/api/v2/users/search", SearchUsers);
         api.MapGet("/api/v2/users", ListUsers);
         api.MapGet("/api/v2/users/{id:long}", GetUser);

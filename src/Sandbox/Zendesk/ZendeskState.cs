@@ -791,7 +791,10 @@ public sealed partial class ZendeskState(SandboxClock clock, SandboxOptions opti
         }
     }
 
-    /// <summary>Jobs run at once but report "queued" until first polled, so clients must poll.</summary>
+    /// <summary>
+    /// Jobs run at once but, like Zendesk's background jobs, report their way there: "queued" on the first
+    /// poll, "working" (half done, no results yet) on the second, "completed" with the results after that.
+    /// </summary>
     public ZdJobStatus? PollJob(string id)
     {
         lock (_gate)
@@ -802,7 +805,7 @@ public sealed partial class ZendeskState(SandboxClock clock, SandboxOptions opti
             }
 
             var seen = new ZdJobStatus { Id = job.Id, JobType = job.JobType, Status = job.Status, Results = job.Results, Total = job.Total };
-            job.Status = "completed";
+            job.Status = job.Status == "queued" ? "working" : "completed";
             return seen;
         }
     }

@@ -2,6 +2,7 @@ using Ferry.ServiceDefaults.Redis;
 using Ferry.TicketService.Api;
 using Ferry.TicketService.Attempts;
 using Ferry.TicketService.Dual;
+using Ferry.TicketService.Migration;
 using Ferry.TicketService.Operations;
 using Ferry.TicketService.Queue;
 using Ferry.TicketService.Reconcile;
@@ -36,6 +37,11 @@ internal static class Extensions
         builder.Services.AddSingleton<AttemptFeed>();
         builder.Services.AddHostedService(services => services.GetRequiredService<AttemptFeed>());
         builder.Services.AddSingleton<Backfill>();
+        builder.Services.AddValidatedOptions<BackfillOptions>(BackfillOptions.Section);
+        builder.Services.AddSingleton<BackfillStore>();
+        builder.Services.AddTransient<BulkBatch>();
+        builder.Services.AddTransient<BulkBackfill>();
+        builder.Services.AddTransient<PhaseReporter>();
         // Stopping waits for in-flight attempts to drain (Queue:DrainTimeout) and record what they did.
         builder.Services.AddOptions<HostOptions>().Configure<IOptions<QueueOptions>>((host, queue) =>
             host.ShutdownTimeout = queue.Value.DrainTimeout + TimeSpan.FromSeconds(5));

@@ -4,7 +4,7 @@ using System.Net.Http.Json;
 namespace Ferry.TicketService.Vendors.Intercom;
 
 /// <summary>The Intercom endpoints TicketService uses (conversations, contacts, admins, parts).</summary>
-public sealed class IntercomClient(HttpClient http)
+public sealed partial class IntercomClient(HttpClient http)
 {
     private const string Vendor = "Intercom";
 
@@ -83,11 +83,6 @@ public sealed class IntercomClient(HttpClient http)
         }
 
         object query = filters.Count == 1 ? filters[0] : new { @operator = "AND", value = filters };
-        var pagination = startingAfter is null
-            ? (object)new { per_page = perPage }
-            : new { per_page = perPage, starting_after = startingAfter };
-        using var response = await http.PostAsJsonAsync(new Uri("conversations/search", UriKind.Relative), new { query, pagination }, cancellationToken);
-        await response.EnsureSuccessAsync(Vendor, "search conversations", cancellationToken);
-        return (await response.Content.ReadFromJsonAsync<IntercomSearchPage>(VendorResponses.Json, cancellationToken))!;
+        return await SearchAsync(query, startingAfter, perPage, "search conversations", cancellationToken);
     }
 }
