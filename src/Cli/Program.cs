@@ -1,5 +1,4 @@
 using Ferry.Cli.Commands;
-using Spectre.Console.Cli;
 
 var app = new CommandApp();
 app.Configure(config =>

@@ -1,10 +1,3 @@
-using System.ComponentModel;
-using Ferry.V1;
-using Google.Protobuf.WellKnownTypes;
-using Grpc.Core;
-using Spectre.Console;
-using Spectre.Console.Cli;
-
 namespace Ferry.Cli.Commands;
 
 /// <summary>Runs a gRPC call and turns an RpcException into a readable message and exit code 1.</summary>

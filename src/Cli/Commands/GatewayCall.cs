@@ -1,6 +1,3 @@
-using Grpc.Core;
-using Spectre.Console;
-
 namespace Ferry.Cli.Commands;
 
 /// <summary>The exit code of a gateway call: 0, or 1 with the status and its detail when the call was refused.</summary>

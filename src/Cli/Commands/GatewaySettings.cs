@@ -1,7 +1,4 @@
-using System.ComponentModel;
-using Grpc.Core;
 using Grpc.Net.Client;
-using Spectre.Console.Cli;
 
 namespace Ferry.Cli.Commands;
 

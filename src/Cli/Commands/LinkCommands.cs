@@ -1,10 +1,3 @@
-using System.ComponentModel;
-using System.Globalization;
-using Ferry.V1;
-using Google.Protobuf;
-using Spectre.Console;
-using Spectre.Console.Cli;
-
 namespace Ferry.Cli.Commands;
 
 /// <summary>An identity operator call through the gateway (it routes ListLinks, GetLink and OverrideLink only).</summary>
