@@ -5,8 +5,12 @@ using Grpc.Core;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.AspNetCore.DataProtection.StackExchangeRedis;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
+using StackExchange.Redis;
 
 namespace Ferry.Gateway.StatusPage;
 
@@ -21,6 +25,7 @@ public static partial class StatusPageEndpoints
     public const string CookieScheme = "Operator";
     public const string OperatorPolicy = "operator";
     private const string PagePath = "/operator";
+    private const string KeyRingKey = "ferry:gateway:data-protection-keys";
     private static readonly TimeSpan ReadDeadline = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan ReconcileDeadline = TimeSpan.FromMinutes(2);
 
@@ -32,6 +37,12 @@ public static partial class StatusPageEndpoints
         services.AddGrpcServiceClient<Sync.SyncClient>("tickets");
         services.AddGrpcServiceClient<Identity.IdentityClient>("identity");
 
+        // The session cookie and the form tokens are encrypted with the data-protection key ring. Behind a load
+        // balancer the next request may reach another replica, and a restarted pod would forget a key ring kept
+        // on its own disk: every replica keeps it in Redis under one application name. (Redis flushed: operators sign in again.)
+        services.AddDataProtection().SetApplicationName("ferry-gateway");
+        services.AddOptions<KeyManagementOptions>().Configure<IServiceProvider>((keys, provider) =>
+            keys.XmlRepository = new RedisXmlRepository(() => provider.GetRequiredService<IConnectionMultiplexer>().GetDatabase(), KeyRingKey));
         services.AddAntiforgery(antiforgery =>
         {
             antiforgery.Cookie.Name = "ferry-operator-antiforgery";

@@ -111,6 +111,13 @@ public sealed class SharedRateBudget
                 [(RedisKey)$"ferry:budget:{account}", PauseKey(account)], [perMinute]), cancellationToken);
             if (!available || waitMs == 0)
             {
+                // The answer can come late on a busy machine (or not at all): a 429 this process saw meanwhile
+                // still holds the request, though its token was taken before the pause.
+                if (PausedFor(account) > TimeSpan.Zero)
+                {
+                    continue;
+                }
+
                 return TimeSpan.Zero;
             }
 

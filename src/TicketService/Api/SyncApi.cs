@@ -149,25 +149,25 @@ public sealed partial class SyncApi(
     public override async Task<SyncStatus> GetStatus(GetStatusRequest request, ServerCallContext context)
     {
         var report = await status.ReadAsync(context.CancellationToken);
-        var figures = report.Figures;
+        var (figures, health) = (report.Figures, report.Health);
         var reply = new SyncStatus
         {
             Paused = figures.Paused,
             PausedReason = figures.PausedReason,
-            QueueDepth = report.QueueDepth,
-            OldestJobAgeSeconds = report.OldestJobAge.TotalSeconds,
+            QueueDepth = health.Depth,
+            OldestJobAgeSeconds = health.OldestAgeSeconds,
             LagP50Seconds = figures.LagP50Seconds,
             LagP95Seconds = figures.LagP95Seconds,
             SyncsPerMinute = { figures.SyncsPerMinute },
             FailuresPerMinute = { figures.FailuresPerMinute },
             LatestFailures = { report.LatestFailures.Select(ToProto) },
             DeadJobs = { report.DeadJobs.Select(ToProto) },
-            DeadJobsTotal = report.DeadJobsTotal,
+            DeadJobsTotal = (int)health.DeadJobs,
             LatestFindings = { report.LatestFindings.Select(ToFinding) },
             Vendors = { report.Vendors.Select(ToProto) },
-            LastReconcileAt = ToProto(figures.LastReconcileAt),
-            LastIntercomWebhookAt = ToProto(figures.LastIntercomWebhookAt),
-            LastZendeskWebhookAt = ToProto(figures.LastZendeskWebhookAt),
+            LastReconcileAt = ToProto(health.LastReconcileAt),
+            LastIntercomWebhookAt = ToProto(health.LastIntercomWebhookAt),
+            LastZendeskWebhookAt = ToProto(health.LastZendeskWebhookAt),
         };
         return reply;
     }

@@ -9,12 +9,9 @@ public sealed record StatusFigures(
     double LagP50Seconds,
     double LagP95Seconds,
     IReadOnlyList<int> SyncsPerMinute,
-    IReadOnlyList<int> FailuresPerMinute,
-    DateTimeOffset? LastReconcileAt,
-    DateTimeOffset? LastIntercomWebhookAt,
-    DateTimeOffset? LastZendeskWebhookAt);
+    IReadOnlyList<int> FailuresPerMinute);
 
-/// <summary>The operator's figures that only aggregate queries give: the pause switch, lag percentiles, throughput, last runs and deliveries.</summary>
+/// <summary>The operator's figures that only aggregate queries give: the pause switch, lag percentiles, throughput.</summary>
 public sealed class StatusReport(NpgsqlDataSource db)
 {
     public const int Minutes = 60;
@@ -23,11 +20,7 @@ public sealed class StatusReport(NpgsqlDataSource db)
     {
         await using var batch = db.CreateBatch();
         batch.BatchCommands.Add(new NpgsqlBatchCommand("""
-            SELECT c.paused, c.paused_reason,
-                   (SELECT max(last_run_at) FROM sync.reconciler),
-                   (SELECT max(received_at) FROM sync.inbox WHERE source = 'intercom'),
-                   (SELECT max(received_at) FROM sync.inbox WHERE source = 'zendesk')
-            FROM sync.control c
+            SELECT c.paused, c.paused_reason FROM sync.control c
             """));
         // Lag as ferry.sync.lag measures it: from the job's first event to the attempt that brought the ticket up to date.
         batch.BatchCommands.Add(new NpgsqlBatchCommand("""
@@ -48,9 +41,6 @@ public sealed class StatusReport(NpgsqlDataSource db)
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
         var (paused, reason) = (reader.GetBoolean(0), reader.GetString(1));
-        var lastReconcile = Optional(reader, 2);
-        var lastIntercom = Optional(reader, 3);
-        var lastZendesk = Optional(reader, 4);
 
         await reader.NextResultAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
@@ -66,9 +56,6 @@ public sealed class StatusReport(NpgsqlDataSource db)
             failures[slot] += reader.GetInt32(2);
         }
 
-        return new StatusFigures(paused, reason, p50, p95, syncs, failures, lastReconcile, lastIntercom, lastZendesk);
+        return new StatusFigures(paused, reason, p50, p95, syncs, failures);
     }
-
-    private static DateTimeOffset? Optional(NpgsqlDataReader reader, int ordinal) =>
-        reader.IsDBNull(ordinal) ? null : reader.GetFieldValue<DateTimeOffset>(ordinal);
 }

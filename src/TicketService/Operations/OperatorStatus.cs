@@ -1,4 +1,5 @@
 using Ferry.ServiceDefaults.Vendors;
+using Ferry.TicketService.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace Ferry.TicketService.Operations;
@@ -6,11 +7,9 @@ namespace Ferry.TicketService.Operations;
 /// <summary>Everything the operator's status page shows, read at once.</summary>
 public sealed record OperatorStatusReport(
     StatusFigures Figures,
-    long QueueDepth,
-    TimeSpan OldestJobAge,
+    HealthSample Health,
     IReadOnlyList<AttemptRecord> LatestFailures,
     IReadOnlyList<DeadJob> DeadJobs,
-    int DeadJobsTotal,
     IReadOnlyList<AttemptRecord> LatestFindings,
     IReadOnlyList<VendorHealthSnapshot> Vendors);
 
@@ -32,6 +31,6 @@ public sealed class OperatorStatus(
             await vendors.ReadAsync(VendorNames.Intercom, intercom.Value.BaseUrl, cancellationToken),
             await vendors.ReadAsync(VendorNames.Zendesk, zendesk.Value.BaseUrl, cancellationToken),
         ];
-        return new OperatorStatusReport(figures, sample.Depth, TimeSpan.FromSeconds(sample.OldestAgeSeconds), failures, dead, (int)sample.DeadJobs, findings, vendorHealth);
+        return new OperatorStatusReport(figures, sample, failures, dead, findings, vendorHealth);
     }
 }

@@ -3,11 +3,11 @@ using System.Diagnostics.Metrics;
 
 namespace Ferry.TicketService.Telemetry;
 
-/// <summary>One sample of the health gauges.</summary>
-/// <param name="ReconcileAgeSeconds">Null before the first scan pass: no measurement (alert rules also fire on absence).</param>
-public sealed record HealthSample(long Depth, double OldestAgeSeconds, long DeadJobs, IReadOnlyList<Measurement<double>> WebhookAges, double? ReconcileAgeSeconds)
+/// <summary>One sample of the health gauges. The times are null until the first delivery or scan pass.</summary>
+public sealed record HealthSample(
+    long Depth, double OldestAgeSeconds, long DeadJobs, DateTimeOffset? LastIntercomWebhookAt, DateTimeOffset? LastZendeskWebhookAt, DateTimeOffset? LastReconcileAt)
 {
-    public static HealthSample None { get; } = new(0, 0, 0, [], null);
+    public static HealthSample None { get; } = new(0, 0, 0, null, null, null);
 }
 
 /// <summary>The service's ActivitySource and Meter ("Ferry.TicketService").</summary>
@@ -60,15 +60,23 @@ public sealed class TicketTelemetry : IDisposable
 
     public Counter<long> ReconcileFindings { get; }
 
-    /// <summary>The health gauges, sampled by <see cref="Queue.QueueSampler"/> (not on every scrape).</summary>
-    public void ObserveHealth(Func<HealthSample> read)
+    /// <summary>
+    /// The health gauges, sampled by <see cref="Queue.QueueSampler"/> (not on every scrape). Ages are taken when
+    /// observed, so they keep growing while the database cannot be sampled. No delivery or pass yet: no
+    /// measurement (the alert rules also fire on absence).
+    /// </summary>
+    public void ObserveHealth(Func<HealthSample> read, TimeProvider clock)
     {
+        IEnumerable<Measurement<double>> Age(DateTimeOffset? since, string? vendor = null) =>
+            since is { } at ? [new Measurement<double>((clock.GetUtcNow() - at).TotalSeconds, vendor is null ? [] : [new("vendor", vendor)])] : [];
+
         _meter.CreateObservableGauge("ferry.sync.queue.depth", () => read().Depth, description: "Pending and running jobs");
         _meter.CreateObservableGauge("ferry.sync.queue.oldest_age", () => read().OldestAgeSeconds, unit: "s", description: "Age of the oldest active job");
         _meter.CreateObservableGauge("ferry.sync.dead_jobs", () => read().DeadJobs, description: "Dead jobs waiting for an operator (no newer job for their conversation)");
-        _meter.CreateObservableGauge("ferry.webhooks.last_received_age", () => read().WebhookAges, unit: "s",
+        _meter.CreateObservableGauge("ferry.webhooks.last_received_age", () =>
+            Age(read().LastIntercomWebhookAt, "intercom").Concat(Age(read().LastZendeskWebhookAt, "zendesk")), unit: "s",
             description: "Seconds since the last delivery recorded from each vendor (tag: vendor)");
-        _meter.CreateObservableGauge("ferry.reconcile.last_run_age", () => read().ReconcileAgeSeconds is { } age ? [new Measurement<double>(age)] : Array.Empty<Measurement<double>>(), unit: "s", description: "Seconds since the last completed scan pass");
+        _meter.CreateObservableGauge("ferry.reconcile.last_run_age", () => Age(read().LastReconcileAt), unit: "s", description: "Seconds since the last completed scan pass");
     }
 
     public void Dispose() => _meter.Dispose();

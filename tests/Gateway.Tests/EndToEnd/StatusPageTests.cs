@@ -16,6 +16,11 @@ public sealed class StatusPageBackend(PostgresServer postgres, RedisServer redis
 
     public GatewayHost Gateway { get; private set; } = null!;
 
+    /// <summary>A second gateway replica, in a process of its own, on the same Redis: a browser's session must work on either.</summary>
+    public Uri ReplicaAddress { get; } = new($"http://127.0.0.1:{GatewayHost.FreePort()}");
+
+    private ServiceProcess _replica = null!;
+
     public NpgsqlDataSource Database { get; private set; } = null!;
 
     private ServiceProcess _tickets = null!;
@@ -25,18 +30,21 @@ public sealed class StatusPageBackend(PostgresServer postgres, RedisServer redis
         var database = await postgres.CreateDatabaseAsync("statuspage");
         _tickets = await TicketServiceProcess.StartAsync(GatewayHost.FreePort(), database, redis.ConnectionString);
         Database = NpgsqlDataSource.Create(database);
-        Gateway = await GatewayHost.StartAsync(redis.ConnectionString, _tickets.GrpcAddress!, new Dictionary<string, string?>
+        var settings = new Dictionary<string, string?>
         {
             [$"{OperatorOptions.KeysSection}:{Operator}"] = ApiKeyStore.Hash(OperatorKey),
             ["services:identity:grpc:0"] = GatewayHost.NowhereAddress().ToString(),
             ["Operator:ZendeskTicketUrl"] = "https://acme.zendesk.example/agent/tickets/{id}",
             ["Operator:IntercomConversationUrl"] = "https://app.intercom.example/conversations/{id}",
-        });
+        };
+        Gateway = await GatewayHost.StartAsync(redis.ConnectionString, _tickets.GrpcAddress!, settings);
+        _replica = await GatewayHost.StartProcessAsync(ReplicaAddress, redis.ConnectionString, _tickets.GrpcAddress!, settings);
     }
 
     public async ValueTask DisposeAsync()
     {
         await Gateway.DisposeAsync();
+        await _replica.DisposeAsync();
         await Database.DisposeAsync();
         await _tickets.DisposeAsync();
     }
@@ -158,13 +166,36 @@ public sealed partial class StatusPageTests(StatusPageBackend backend) : IClassF
         Assert.Equal("/operator?done=resumed&count=0", resumed.Headers.Location!.OriginalString);
     }
 
+    [Fact]
+    public async Task A_session_and_its_form_tokens_from_one_gateway_replica_work_on_another()
+    {
+        // Behind a load balancer consecutive requests reach different replicas: they must share the cookie keys.
+        var conversationId = $"s{Random.Shared.Next(1_000_000, 9_999_999)}";
+        var jobId = await DeadJobAsync(conversationId, "replica");
+        using var first = Browser(out var cookies);
+        var token = await TokenAsync(first, "/operator/login");
+        using var signedIn = await PostAsync(first, "/operator/login", token, ("key", StatusPageBackend.OperatorKey));
+        Assert.Equal(HttpStatusCode.Redirect, signedIn.StatusCode);
+        var html = await first.GetStringAsync(new Uri("/operator", UriKind.Relative), Ct);
+        using var second = Browser(cookies, backend.ReplicaAddress);
+
+        using var page = await second.GetAsync(new Uri("/operator", UriKind.Relative), Ct);
+        using var retried = await PostAsync(second, "/operator/retry", Token(html), ("jobId", jobId.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Equal("/operator?done=retried&count=1", retried.Headers.Location?.OriginalString);
+    }
+
     private HttpClient Browser() => Browser(out _);
 
     private HttpClient Browser(out CookieContainer cookies)
     {
         cookies = new CookieContainer();
-        return new HttpClient(new HttpClientHandler { CookieContainer = cookies, AllowAutoRedirect = false }) { BaseAddress = backend.Gateway.HttpAddress };
+        return Browser(cookies, backend.Gateway.HttpAddress);
     }
+
+    private static HttpClient Browser(CookieContainer cookies, Uri gateway) =>
+        new(new HttpClientHandler { CookieContainer = cookies, AllowAutoRedirect = false }) { BaseAddress = gateway };
 
     private async Task<HttpClient> SignedInAsync()
     {

@@ -44,6 +44,39 @@ public sealed class GatewayHost : IAsyncDisposable
     /// <param name="ticketsGrpc">TicketService's gRPC address; an address where nothing listens means "TicketService down".</param>
     public static Task<GatewayHost> StartAsync(string redisConnectionString, Uri ticketsGrpc, IDictionary<string, string?>? settings = null, CapturingLoggerProvider? logs = null)
     {
+        var host = new ServiceHost<ApiKeyStore>(Settings(redisConnectionString, ticketsGrpc, settings), web => web.ConfigureLogging(logging =>
+        {
+            if (logs is not null)
+            {
+                logging.AddProvider(logs);
+            }
+        }));
+        return Task.FromResult(new GatewayHost(host.Start()));
+    }
+
+    /// <summary>
+    /// The same gateway as another machine runs it: its built dll in a process of its own, with its own home
+    /// directory (where ASP.NET Core would otherwise keep its data-protection keys). Serving at <paramref name="httpAddress"/>.
+    /// </summary>
+    public static async Task<ServiceProcess> StartProcessAsync(Uri httpAddress, string redisConnectionString, Uri ticketsGrpc, IDictionary<string, string?>? settings = null)
+    {
+        var home = Directory.CreateTempSubdirectory("ferry-gateway-home-").FullName;
+        var gateway = ServiceProcess.Start("Gateway", new Dictionary<string, string?>(Settings(redisConnectionString, ticketsGrpc, settings))
+        {
+            ["HOME"] = home,
+            ["DOTNET_ENVIRONMENT"] = Environments.Production,
+            ["ASPNETCORE_ENVIRONMENT"] = Environments.Production,
+            ["Kestrel:Endpoints:http:Url"] = httpAddress.ToString(),
+            ["Kestrel:Endpoints:grpc:Url"] = $"http://127.0.0.1:{FreePort()}",
+            ["Logging:LogLevel:Default"] = "Warning",
+        });
+        using var probe = new HttpClient { BaseAddress = httpAddress };
+        await gateway.WaitUntilReadyAsync<HttpRequestException>(async () => (await probe.GetAsync(new Uri("/alive", UriKind.Relative))).EnsureSuccessStatusCode(), TimeSpan.FromSeconds(60));
+        return gateway;
+    }
+
+    private static Dictionary<string, string?> Settings(string redisConnectionString, Uri ticketsGrpc, IDictionary<string, string?>? settings)
+    {
         var values = new Dictionary<string, string?>
         {
             ["environment"] = Environments.Production,
@@ -61,14 +94,7 @@ public sealed class GatewayHost : IAsyncDisposable
             values[key] = value;
         }
 
-        var host = new ServiceHost<ApiKeyStore>(values, web => web.ConfigureLogging(logging =>
-        {
-            if (logs is not null)
-            {
-                logging.AddProvider(logs);
-            }
-        }));
-        return Task.FromResult(new GatewayHost(host.Start()));
+        return values;
     }
 
     public GrpcChannel GrpcChannel() => global::Grpc.Net.Client.GrpcChannel.ForAddress(GrpcAddress);

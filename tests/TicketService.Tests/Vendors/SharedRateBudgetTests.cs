@@ -62,6 +62,23 @@ public sealed class SharedRateBudgetTests(RedisServer redis) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_429_seen_while_the_budget_answer_is_on_its_way_still_holds_the_request()
+    {
+        // A busy machine: Redis (here: paused) answers the token request late, and meanwhile another request of
+        // this process gets a 429. The token came from before the pause; the request must not go out on it.
+        var budget = Budget(_redis.First);
+        await using var admin = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString + ",allowAdmin=true");
+        await admin.GetDatabase().ExecuteAsync("CLIENT", "PAUSE", "400", "ALL");
+
+        var acquiring = budget.AcquireAsync(_account, 6000, TestContext.Current.CancellationToken);
+        await Task.Delay(100, TestContext.Current.CancellationToken);
+        var pausing = budget.PauseAsync(_account, TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+
+        Assert.InRange(await acquiring, TimeSpan.FromSeconds(25), TimeSpan.FromSeconds(30));
+        await pausing;
+    }
+
+    [Fact]
     public async Task Without_Redis_requests_go_ahead_unpaced()
     {
         var budget = Budget(_redis.Down);
