@@ -15,6 +15,9 @@ using static Ferry.Testing.Benchmarking;
 //   intercom→zendesk: a teammate closes the conversation → Intercom webhook → … → the ticket is solved;
 //   floor:            what a connector that already holds the webhook must still do, measured directly
 //                     against the same sandbox: read the ticket, close the conversation.
+//   reply zendesk→intercom (dual mode, on in sandbox mode): an agent replies in Zendesk → comment webhook → … →
+//                     the admin reply is in the conversation; its floor: read the ticket's newest comments, post
+//                     the reply to Intercom.
 // BENCH_ROUNDTRIPS (30 per path) and BENCH_WARMUP (3) tune it.
 var inv = CultureInfo.InvariantCulture;
 var count = EnvInt("BENCH_ROUNDTRIPS", 30);
@@ -60,6 +63,9 @@ using var sandbox = app.CreateHttpClient("sandbox", "http");
 using var intercom = VendorClient("intercom/", IntercomToken);
 using var zendesk = VendorClient("zendesk/", ZendeskToken);
 var admin = (await PostAsync("/admin/intercom/admins", new { name = "Bench Closer", email = "bench.closer@ferry.example" }))["id"]!.GetValue<string>();
+var agent = (await PostAsync("/admin/zendesk/users", new { name = "Bench Closer", email = "bench.closer@ferry.example", role = "agent" }))["user"]!["id"]!.GetValue<long>();
+var replies = new List<(string ConversationId, long TicketId)>();
+var directReplies = new List<(string ConversationId, long TicketId)>();
 
 var zendeskToIntercom = await MeasureAsync("zendesk→intercom", async c =>
 {
@@ -84,23 +90,60 @@ var floor = await MeasureAsync("floor (direct calls)", async c =>
     close.EnsureSuccessStatusCode();
     return Stopwatch.GetElapsedTime(started);
 });
+var replyToIntercom = await MeasureAsync("reply zendesk→intercom", async c =>
+{
+    replies.Add(c);
+    var started = Stopwatch.GetTimestamp();
+    await PostAsync($"/admin/zendesk/tickets/{c.TicketId}/agent-comments", new { authorId = agent, body = "<p>Fixed, please retry.</p>", @public = true });
+    await UntilAsync(async () => AdminComments(await ConversationAsync(c.ConversationId)) == 1);
+    return Stopwatch.GetElapsedTime(started);
+});
+var replyFloor = await MeasureAsync("reply floor (direct calls)", async c =>
+{
+    directReplies.Add(c);
+    var started = Stopwatch.GetTimestamp();
+    using (var comments = await zendesk.GetAsync(new Uri($"api/v2/tickets/{c.TicketId}/comments?sort_order=desc&per_page=100", UriKind.Relative)))
+    {
+        comments.EnsureSuccessStatusCode();
+    }
+
+    using var reply = await intercom.PostAsJsonAsync(new Uri($"conversations/{c.ConversationId}/reply", UriKind.Relative),
+        new Dictionary<string, string> { ["message_type"] = "comment", ["type"] = "admin", ["admin_id"] = admin, ["body"] = "<p>Fixed, please retry.</p>" });
+    reply.EnsureSuccessStatusCode();
+    return Stopwatch.GetElapsedTime(started);
+});
 
 Console.WriteLine();
-Console.WriteLine($"{"path",-24} {"p50 ms",9} {"p99 ms",9} {"max ms",9} {"p50 / floor",12}");
-foreach (var (name, samples) in new[] { ("zendesk→intercom", zendeskToIntercom), ("intercom→zendesk", intercomToZendesk), ("floor (direct calls)", floor) })
+Console.WriteLine($"{"path",-28} {"p50 ms",9} {"p99 ms",9} {"max ms",9} {"p50 / floor",12}");
+foreach (var (name, samples, pathFloor) in new[]
 {
-    Console.WriteLine(string.Create(inv, $"{name,-24} {Percentile(samples, 0.50),9:0.0} {Percentile(samples, 0.99),9:0.0} {samples.Max(),9:0.0} {Percentile(samples, 0.50) / Percentile(floor, 0.50),11:0.0}x"));
+    ("zendesk→intercom", zendeskToIntercom, floor), ("intercom→zendesk", intercomToZendesk, floor), ("floor (direct calls)", floor, floor),
+    ("reply zendesk→intercom", replyToIntercom, replyFloor), ("reply floor (direct calls)", replyFloor, replyFloor),
+})
+{
+    Console.WriteLine(string.Create(inv, $"{name,-28} {Percentile(samples, 0.50),9:0.0} {Percentile(samples, 0.99),9:0.0} {samples.Max(),9:0.0} {Percentile(samples, 0.50) / Percentile(pathFloor, 0.50),11:0.0}x"));
+}
+
+// No echo: every carried reply is once in the conversation and never came back to the ticket (opening + reply).
+await Task.Delay(1000);
+var echoed = 0;
+foreach (var c in replies)
+{
+    var comments = (await zendesk.GetFromJsonAsync<JsonObject>(new Uri($"api/v2/tickets/{c.TicketId}/comments", UriKind.Relative)))!["comments"]!.AsArray().Count;
+    echoed += AdminComments(await ConversationAsync(c.ConversationId)) == 1 && comments == 2 ? 0 : 1;
 }
 
 // No ping-pong: every conversation Ferry closed has exactly one close part, and no reopen.
 var flapped = 0;
-foreach (var c in Conversations.All)
+foreach (var c in Conversations.All.Where(c => !replies.Contains(c) && !directReplies.Contains(c)))
 {
     var parts = (await ConversationAsync(c.ConversationId))["conversation_parts"]!["conversation_parts"]!.AsArray().Select(p => p!["part_type"]!.GetValue<string>()).ToList();
     flapped += parts.Count(p => p == "close") == 1 && !parts.Contains("open") ? 0 : 1;
 }
 
-Console.WriteLine(string.Create(inv, $"Conversations with more than one close or any reopen (ping-pong): {flapped} of {Conversations.All.Count}"));
+Console.WriteLine(string.Create(inv, $"Conversations with more than one close or any reopen (ping-pong): {flapped} of {Conversations.All.Count - replies.Count - directReplies.Count}; carried replies echoed or doubled: {echoed} of {replies.Count}"));
+Console.WriteLine(string.Create(inv,
+    $"RESULT status_z2i_p50_ms={Percentile(zendeskToIntercom, 0.5):0.0} status_i2z_p50_ms={Percentile(intercomToZendesk, 0.5):0.0} status_floor_p50_ms={Percentile(floor, 0.5):0.0} reply_z2i_p50_ms={Percentile(replyToIntercom, 0.5):0.0} reply_z2i_p99_ms={Percentile(replyToIntercom, 0.99):0.0} reply_floor_p50_ms={Percentile(replyFloor, 0.5):0.0} reply_p50_ratio={Percentile(replyToIntercom, 0.5) / Percentile(replyFloor, 0.5):0.0} ping_pong={flapped} echoed={echoed} load_average={LoadAverage()}"));
 try
 {
     dataDirectory.Delete(recursive: true);
@@ -109,7 +152,7 @@ catch (IOException)
 {
 }
 
-return flapped == 0 ? 0 : 1;
+return flapped == 0 && echoed == 0 ? 0 : 1;
 
 async Task<List<double>> MeasureAsync(string name, Func<(string ConversationId, long TicketId), Task<TimeSpan>> change)
 {
@@ -147,6 +190,9 @@ async Task<(string ConversationId, long TicketId)> SyncedConversationAsync(strin
     Conversations.All.Add((conversationId, ticketId));
     return (conversationId, ticketId);
 }
+
+static int AdminComments(JsonObject conversation) =>
+    conversation["conversation_parts"]!["conversation_parts"]!.AsArray().Count(p => p!["part_type"]!.GetValue<string>() == "comment" && p["author"]!["type"]!.GetValue<string>() == "admin");
 
 async Task<JsonObject> ConversationAsync(string id) => (await sandbox.GetFromJsonAsync<JsonObject>(new Uri($"/admin/intercom/conversations/{id}", UriKind.Relative)))!;
 

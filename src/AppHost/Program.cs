@@ -38,6 +38,7 @@ var tickets = builder.AddProject<Projects.TicketService>("tickets")
     .WithReference(attachments).WaitFor(attachments)
     // The Intercom admin Ferry closes (and, by policy, reopens) conversations as when Zendesk solves a ticket.
     .WithEnvironment("Status__IntercomAdminEmail", vendors.IntercomAdminEmail)
+    .WithDualMode(vendors)
     .WithHttpHealthCheck("/health")
     // Dashboard buttons: retry dead jobs, run the reconciler, pause and resume syncing.
     .WithSyncCommands();
@@ -73,6 +74,8 @@ vendors.Sandbox?
     .WithEnvironment("Sandbox__Intercom__WebhookUrl", ReferenceExpression.Create($"{gateway.GetEndpoint("http")}/webhooks/intercom"))
     .WithEnvironment("Sandbox__Zendesk__WebhookUrl", ReferenceExpression.Create($"{gateway.GetEndpoint("http")}/webhooks/zendesk"))
     .WithEnvironment("Sandbox__DemoTraffic__Enabled", builder.Configuration["Ferry:DemoTraffic"] ?? "true")
-    .WithEnvironment("Sandbox__DemoTraffic__PerMinute", builder.Configuration["Ferry:DemoTrafficPerMinute"] ?? "6");
+    .WithEnvironment("Sandbox__DemoTraffic__PerMinute", builder.Configuration["Ferry:DemoTrafficPerMinute"] ?? "6")
+    // The emulated "notify requester of comment update" trigger with the condition docs/DUAL.md asks for.
+    .WithEnvironment("Sandbox__Zendesk__NotifyRequesterUnlessTags__0", "ferry");
 
 builder.Build().Run();

@@ -62,6 +62,39 @@ public sealed class WebhookTests
     }
 
     [Fact]
+    public async Task An_agents_comment_sends_the_comment_webhook_and_the_requester_trigger_counts_public_updates_only()
+    {
+        await using var receiver = await Receiver.StartAsync(failFirst: 0);
+        await using var sandbox = await SandboxServer.CreateAsync(new Dictionary<string, string?> { ["Sandbox:Zendesk:WebhookUrl"] = receiver.Url });
+        using var zendesk = sandbox.CreateZendeskClient();
+        var requester = sandbox.Zendesk.AddUser("R", "r@x.example");
+        var agent = sandbox.Zendesk.AddUser("A", "a@x.example", "agent");
+        var (_, created) = await zendesk.PostJsonAsync("api/v2/tickets", new { ticket = new { requester_id = requester.Id, external_id = "intercom-conversation-7", comment = new { body = "x" } } });
+        var id = created["ticket"]!["id"]!.GetValue<long>();
+
+        // Through the API (Ferry): the trigger emails the requester about the public comment, no comment webhook.
+        await zendesk.PutJsonAsync($"api/v2/tickets/{id}", new { ticket = new { comment = new { author_id = requester.Id, html_body = "<p>copy</p>", @public = true } } });
+        // In the agent workspace: a reply (webhook with its comment id, email) and a note (webhook, no email).
+        var reply = sandbox.AgentDesk.Comment(id, agent.Id, "<p>reply</p>", isPublic: true).Value!;
+        var note = sandbox.AgentDesk.Comment(id, agent.Id, "<p>note</p>", isPublic: false).Value!;
+        Assert.False(sandbox.AgentDesk.Comment(id, requester.Id, "<p>not an agent</p>", isPublic: true).Error is null);
+
+        // The API comment moved the ticket from new to open: that one is the status trigger's (no comment_id).
+        var deliveries = (await receiver.WaitForAsync(3)).Select(d => JsonNode.Parse(d.Body)!).ToList();
+        Assert.Single(deliveries, d => d["comment_id"] is null);
+        Assert.Equal([reply.Id, note.Id], deliveries.Where(d => d["comment_id"] is not null)
+            .Select(d => long.Parse(d["comment_id"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture)).Order());
+        Assert.Equal(2, sandbox.Notifications.Sent.Count(e => e.TicketId == id));
+        Assert.DoesNotContain(sandbox.Notifications.Sent, e => e.CommentId == note.Id);
+
+        // With the condition docs/DUAL.md asks for, a tagged ticket's requester gets nothing.
+        sandbox.Options.Zendesk.NotifyRequesterUnlessTags.Add("ferry");
+        await zendesk.PutJsonAsync($"api/v2/tickets/{id}", new { ticket = new { tags = new[] { "ferry" } } });
+        sandbox.AgentDesk.Comment(id, agent.Id, "<p>again</p>", isPublic: true);
+        Assert.Equal(2, sandbox.Notifications.Sent.Count(e => e.TicketId == id));
+    }
+
+    [Fact]
     public async Task Duplicate_fault_delivers_the_same_notification_twice()
     {
         await using var receiver = await Receiver.StartAsync(failFirst: 0);

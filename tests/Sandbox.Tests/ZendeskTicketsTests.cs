@@ -107,8 +107,11 @@ public sealed class ZendeskTicketsTests(SandboxServer sandbox)
         var jobId = job["job_status"]!["id"]!.GetValue<string>();
 
         var (_, first) = await zendesk.GetJsonAsync($"api/v2/job_statuses/{jobId}");
+        var (_, working) = await zendesk.GetJsonAsync($"api/v2/job_statuses/{jobId}");
         var (_, done) = await zendesk.GetJsonAsync($"api/v2/job_statuses/{jobId}.json");
         Assert.Equal("queued", first["job_status"]!["status"]!.GetValue<string>());
+        Assert.Equal(("working", 1), (working["job_status"]!["status"]!.GetValue<string>(), working["job_status"]!["progress"]!.GetValue<int>()));
+        Assert.Null(working["job_status"]!["results"]);
         Assert.Equal("completed", done["job_status"]!["status"]!.GetValue<string>());
         Assert.Equal(3, done["job_status"]!["results"]!.AsArray().Count);
     }

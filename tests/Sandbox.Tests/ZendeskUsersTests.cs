@@ -22,6 +22,46 @@ public sealed class ZendeskUsersTests(SandboxServer sandbox)
     }
 
     [Fact]
+    public async Task Show_many_by_external_ids_and_create_many_as_a_polled_job_that_refuses_taken_addresses_and_external_ids()
+    {
+        using var zendesk = sandbox.CreateZendeskClient();
+        var takenEmail = $"{TestJson.Unique("taken")}@corp.example";
+        var takenExternalId = TestJson.Unique("ext");
+        var existing = sandbox.Zendesk.AddUser("Existing", takenEmail, externalId: takenExternalId);
+
+        var (_, shown) = await zendesk.GetJsonAsync($"api/v2/users/show_many?external_ids={takenExternalId},{TestJson.Unique("missing")}");
+        Assert.Equal([existing.Id], shown["users"]!.AsArray().Select(u => u!["id"]!.GetValue<long>()));
+        var (tooMany, _) = await zendesk.GetJsonAsync($"api/v2/users/show_many?ids={string.Join(',', Enumerable.Range(1, 101))}");
+        Assert.Equal(HttpStatusCode.BadRequest, tooMany.StatusCode);
+
+        var freshEmail = $"{TestJson.Unique("fresh")}@corp.example";
+        var (accepted, job) = await zendesk.PostJsonAsync("api/v2/users/create_many", new
+        {
+            users = new object[]
+            {
+                new { name = "Fresh", email = freshEmail, external_id = TestJson.Unique("ext") },
+                new { name = "Same address", email = takenEmail },
+                new { name = "Same external id", email = $"{TestJson.Unique("other")}@corp.example", external_id = takenExternalId },
+            },
+        });
+        Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
+        Assert.Equal("queued", job["job_status"]!["status"]!.GetValue<string>());
+        var id = job["job_status"]!["id"]!.GetValue<string>();
+
+        // Runs in the background: "queued", then "working", then "completed" with the results.
+        var (_, first) = await zendesk.GetJsonAsync($"api/v2/job_statuses/{id}");
+        var (_, working) = await zendesk.GetJsonAsync($"api/v2/job_statuses/{id}");
+        Assert.Equal(("queued", "working"), (first["job_status"]!["status"]!.GetValue<string>(), working["job_status"]!["status"]!.GetValue<string>()));
+        var (_, done) = await zendesk.GetJsonAsync($"api/v2/job_statuses/{id}");
+        Assert.Equal("completed", done["job_status"]!["status"]!.GetValue<string>());
+        var results = done["job_status"]!["results"]!.AsArray();
+        Assert.Equal([true, false, false], results.Select(r => r!["success"]!.GetValue<bool>()));
+        Assert.Equal(1, sandbox.Zendesk.Users().Count(u => u.HasEmail(freshEmail)));
+        Assert.Equal(results[0]!["id"]!.GetValue<long>(), sandbox.Zendesk.Users().Single(u => u.HasEmail(freshEmail)).Id);
+        Assert.Equal(1, sandbox.Zendesk.Users().Count(u => u.ExternalId == takenExternalId));
+    }
+
+    [Fact]
     public async Task Search_finds_users_by_secondary_email_and_external_id_with_or_without_json_suffix()
     {
         using var zendesk = sandbox.CreateZendeskClient();

@@ -120,6 +120,12 @@ public sealed class SandboxServer : IAsyncLifetime
     /// <summary>Vendor API requests received, per vendor and route (what GET /admin/stats answers); Reset() between measured phases.</summary>
     public RequestStats Stats => Services.GetRequiredService<RequestStats>();
 
+    /// <summary>What agents do in Zendesk's own UI: Comment(ticket, agent, html, public) runs the triggers (webhook, requester email).</summary>
+    public AgentDesk AgentDesk => Services.GetRequiredService<AgentDesk>();
+
+    /// <summary>The requester emails the emulated "Notify requester and CCs of comment update" trigger sent.</summary>
+    public RequesterNotifications Notifications => Services.GetRequiredService<RequesterNotifications>();
+
     /// <summary>Renders Intercom JSON and pre-signed attachment URLs.</summary>
     public IntercomRenderer IntercomRenderer => Services.GetRequiredService<IntercomRenderer>();
 

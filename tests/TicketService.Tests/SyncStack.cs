@@ -39,6 +39,12 @@ public sealed class SyncStack : IAsyncDisposable
             ["ConnectionStrings:ferry"] = await postgres.CreateDatabaseAsync($"{name}_identity"),
             ["ConnectionStrings:redis"] = redis.ConnectionString,
         };
+        // The vendor rate budget is shared by both services.
+        foreach (var (key, value) in ticketSettings.Where(s => s.Key.StartsWith("RateLimits:", StringComparison.Ordinal)))
+        {
+            identitySettings[key] = value;
+        }
+
         var identity = new ServiceHost<IdentityApi>(identitySettings).Start();
 
         var settings = new Dictionary<string, string?>(sandbox.VendorSettings)
@@ -63,6 +69,13 @@ public sealed class SyncStack : IAsyncDisposable
         replica.Start();
         _replicas.Add(replica);
         return replica;
+    }
+
+    /// <summary>Requests a sync of the conversation and waits for its next successful or skipped attempt after <paramref name="after"/>.</summary>
+    public async Task<SyncState> RequestAndWaitAsync(string conversationId, long after, CancellationToken cancellationToken)
+    {
+        await Sync.RequestSyncAsync(new RequestSyncRequest { ConversationId = conversationId }, cancellationToken: cancellationToken);
+        return await WaitForAttemptAsync(conversationId, cancellationToken, after);
     }
 
     /// <summary>The conversation's next successful or skipped sync attempt after <paramref name="after"/>.</summary>

@@ -12,20 +12,8 @@ internal abstract class GatewayCommand<TSettings> : AsyncCommand<TSettings> wher
 {
     public sealed override async Task<int> ExecuteAsync(CommandContext context, TSettings settings, CancellationToken cancellationToken)
     {
-        var client = settings.CreateClient(out var channel);
-        using (channel)
-        {
-            try
-            {
-                await RunAsync(client, settings, cancellationToken);
-                return 0;
-            }
-            catch (RpcException error)
-            {
-                AnsiConsole.MarkupLineInterpolated(System.Globalization.CultureInfo.InvariantCulture, $"[red]{error.StatusCode}[/]: {error.Status.Detail}");
-                return 1;
-            }
-        }
+        using var channel = settings.CreateChannel();
+        return await GatewayCall.ExitCodeAsync(() => RunAsync(new V1.Sync.SyncClient(channel), settings, cancellationToken));
     }
 
     protected abstract Task RunAsync(V1.Sync.SyncClient client, TSettings settings, CancellationToken cancellationToken);
@@ -169,55 +157,6 @@ internal sealed class RetryCommand : GatewayCommand<RetrySettings>
         AnsiConsole.MarkupLine(settings.Dead
             ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Re-queued [bold]{reply.Requeued}[/] dead job(s).")
             : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Re-queued as job [bold]{reply.JobId}[/]."));
-    }
-}
-
-internal sealed class BackfillSettings : GatewaySettings
-{
-    [CommandOption("--since <DATE>")]
-    [Description("Conversations updated at or after this date (ISO 8601).")]
-    public DateTimeOffset? Since { get; init; }
-
-    [CommandOption("--before <DATE>")]
-    public DateTimeOffset? Before { get; init; }
-
-    [CommandOption("--dry-run")]
-    public bool DryRun { get; init; }
-
-    [CommandOption("--resume <TOKEN>")]
-    public string? ResumeToken { get; init; }
-
-    [CommandOption("--limit <N>")]
-    public int Limit { get; init; }
-}
-
-internal sealed class BackfillCommand : GatewayCommand<BackfillSettings>
-{
-    protected override async Task RunAsync(V1.Sync.SyncClient client, BackfillSettings settings, CancellationToken cancellationToken)
-    {
-        var request = new BackfillRequest { DryRun = settings.DryRun, ResumeToken = settings.ResumeToken ?? "", Limit = settings.Limit };
-        if (settings.Since is { } since)
-        {
-            request.UpdatedSince = Timestamp.FromDateTimeOffset(since);
-        }
-
-        if (settings.Before is { } before)
-        {
-            request.UpdatedBefore = Timestamp.FromDateTimeOffset(before);
-        }
-
-        using var call = client.Backfill(request, cancellationToken: cancellationToken);
-        BackfillProgress? last = null;
-        await foreach (var progress in call.ResponseStream.ReadAllAsync(cancellationToken))
-        {
-            last = progress;
-            AnsiConsole.MarkupLineInterpolated(System.Globalization.CultureInfo.InvariantCulture, $"seen {progress.Seen}, queued {progress.Queued}, skipped {progress.Skipped}");
-        }
-
-        if (last is { Done: false })
-        {
-            AnsiConsole.MarkupLineInterpolated(System.Globalization.CultureInfo.InvariantCulture, $"[yellow]Stopped early[/]; resume with --resume {last.ResumeToken}");
-        }
     }
 }
 

@@ -16,7 +16,8 @@ internal class GatewaySettings : CommandSettings
     [Description("API key for the Sync API (default: $FERRY_API_KEY).")]
     public string? ApiKey { get; init; }
 
-    public V1.Sync.SyncClient CreateClient(out GrpcChannel channel)
+    /// <summary>A channel to the gateway carrying the API key (the Sync API and the identity operator calls).</summary>
+    public GrpcChannel CreateChannel()
     {
         var address = Gateway ?? Environment.GetEnvironmentVariable("FERRY_GATEWAY") ?? "http://localhost:5101";
         var apiKey = ApiKey ?? Environment.GetEnvironmentVariable("FERRY_API_KEY");
@@ -34,7 +35,6 @@ internal class GatewaySettings : CommandSettings
             options.UnsafeUseInsecureChannelCallCredentials = !https;
         }
 
-        channel = GrpcChannel.ForAddress(address, options);
-        return new V1.Sync.SyncClient(channel);
+        return GrpcChannel.ForAddress(address, options);
     }
 }

@@ -5,12 +5,21 @@ using Ferry.ServiceDefaults.Vendors;
 namespace Ferry.Gateway.Webhooks;
 
 /// <summary>
-/// The body of Ferry's Zendesk webhook (docs/WEBHOOKS.md):
-/// <c>{"ticket_id":"{{ticket.id}}","external_id":"{{ticket.external_id}}","status":"{{ticket.status}}","updated_at":"{{ticket.updated_at_with_timestamp}}"}</c>.
+/// The body of Ferry's Zendesk webhooks (docs/WEBHOOKS.md):
+/// <c>{"ticket_id":"{{ticket.id}}","external_id":"{{ticket.external_id}}","status":"{{ticket.status}}","updated_at":"{{ticket.updated_at_with_timestamp}}"}</c>,
+/// and for the comment trigger the same with <c>"comment_id":"{{ticket.latest_comment.id}}"</c>.
 /// </summary>
-public sealed record ZendeskTicketEvent(long TicketId, string? ExternalId, string Status, DateTimeOffset? UpdatedAt)
+public sealed record ZendeskTicketEvent(long TicketId, string? ExternalId, string Status, DateTimeOffset? UpdatedAt, string? CommentId = null)
 {
-    public const string Topic = "ticket.status_changed";
+    public const string StatusTopic = "ticket.status_changed";
+
+    public const string CommentTopic = "ticket.comment_added";
+
+    /// <summary>
+    /// A comment delivery wakes the conversation's sync like a status one; its comment id also makes two comments
+    /// in the same second two deliveries (the delivery id hashes the body).
+    /// </summary>
+    public string Topic => string.IsNullOrEmpty(CommentId) ? StatusTopic : CommentTopic;
 
     /// <summary>The Intercom conversation behind a ticket Ferry created, from its <c>external_id</c>.</summary>
     public string? ConversationId => VendorEvents.ConversationIdFromExternalId(ExternalId);
@@ -37,7 +46,7 @@ public sealed record ZendeskTicketEvent(long TicketId, string? ExternalId, strin
             }
 
             return Ok(new ZendeskTicketEvent(
-                ticketId, Json.Id(root, "external_id"), status, Json.Iso8601(root, "updated_at")));
+                ticketId, Json.Id(root, "external_id"), status, Json.Iso8601(root, "updated_at"), Json.Id(root, "comment_id")));
         });
     }
 

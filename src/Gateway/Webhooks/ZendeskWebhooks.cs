@@ -51,7 +51,7 @@ public sealed class ZendeskWebhooks(IOptions<ZendeskWebhookOptions> options, IOp
         // other header (the invocation id) would let a captured delivery be replayed in the window as a "new" one.
         string timestamp = headers[ZendeskSignature.TimestampHeader]!;
         DateTimeOffset? sentAt = ZendeskSignature.TryParseTimestamp(timestamp, out var signedAt) ? signedAt : null;
-        return WebhookRead.Queue(new WebhookDelivery(V1.Vendor.Zendesk, ContentDeliveryId(timestamp, body.Span), ZendeskTicketEvent.Topic,
+        return WebhookRead.Queue(new WebhookDelivery(V1.Vendor.Zendesk, ContentDeliveryId(timestamp, body.Span), ticketEvent.Topic,
             ticketEvent.ConversationId, ticketEvent.TicketId, ticketEvent.UpdatedAt ?? sentAt, body));
     }
 

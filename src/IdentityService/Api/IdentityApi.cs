@@ -8,6 +8,7 @@ namespace Ferry.IdentityService.Api;
 /// <summary>ferry.v1.Identity: thin, maps protobuf ↔ domain; failures become status codes in <see cref="IdentityErrorMap"/>.</summary>
 public sealed class IdentityApi(
     RequesterResolver requesters,
+    BatchRequesterResolver batch,
     AgentResolver agents,
     LinkStore links,
     LinkOverrides overrides) : Identity.IdentityBase
@@ -28,6 +29,22 @@ public sealed class IdentityApi(
             ConflictDetail = result.Conflict?.Detail ?? "",
             ZendeskCalls = result.ZendeskCalls,
         };
+    }
+
+    public override async Task<ResolveRequestersReply> ResolveRequesters(ResolveRequestersRequest request, ServerCallContext context)
+    {
+        var contacts = request.Contacts.Select(c => ContactInput.Create(c.IntercomContactId, c.Role, c.Name, c.Email, c.OtherEmails, c.ExternalId)).ToList();
+        var (results, calls) = await batch.ResolveAsync(contacts, request.DryRun, context.CancellationToken);
+        var reply = new ResolveRequestersReply { ZendeskCalls = calls };
+        reply.Contacts.AddRange(contacts.Zip(results, (contact, result) => new ResolvedContact
+        {
+            IntercomContactId = contact.ContactId,
+            ZendeskUserId = result.ZendeskUserId,
+            Method = ProtoMapping.ToProto(result.Method),
+            Conflict = result.Conflict is not null,
+            ConflictDetail = result.Conflict?.Detail ?? "",
+        }));
+        return reply;
     }
 
     public override async Task<ResolveAgentReply> ResolveAgent(ResolveAgentRequest request, ServerCallContext context)

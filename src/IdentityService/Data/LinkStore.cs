@@ -25,6 +25,22 @@ public sealed class LinkStore(NpgsqlDataSource db, IOptions<IdentityOptions> opt
         return await reader.ReadAsync(ct) ? ReadLink(reader) : null;
     }
 
+    /// <summary>The links of many contacts in one query (a backfill batch), by contact id.</summary>
+    public async Task<Dictionary<string, LinkRecord>> GetManyAsync(IReadOnlyList<string> contactIds, CancellationToken ct)
+    {
+        await using var command = db.CreateCommand($"SELECT {LinkColumns} FROM identity.contact_links WHERE intercom_contact_id = ANY($1)");
+        command.Parameters.Add(new NpgsqlParameter { Value = contactIds.ToArray() });
+        var links = new Dictionary<string, LinkRecord>(StringComparer.Ordinal);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            var link = ReadLink(reader);
+            links[link.ContactId] = link;
+        }
+
+        return links;
+    }
+
     public async Task<LinkView?> GetViewAsync(string contactId, CancellationToken ct)
     {
         var link = await GetAsync(contactId, ct);

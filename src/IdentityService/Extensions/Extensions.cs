@@ -23,6 +23,7 @@ internal static class Extensions
         builder.Services.AddSingleton<LinkStore>();
         builder.Services.AddSingleton<RedisResolveLock>();
         builder.Services.AddScoped<RequesterResolver>();
+        builder.Services.AddScoped<BatchRequesterResolver>();
         builder.Services.AddScoped<LinkOverrides>();
         builder.Services.AddSingleton<AgentDirectory>();
         builder.Services.AddScoped<AgentResolver>();

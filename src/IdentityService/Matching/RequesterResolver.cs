@@ -88,7 +88,7 @@ public sealed partial class RequesterResolver(
     }
 
     /// <summary>A revalidation asked for at <paramref name="started"/> is satisfied by any verification since then.</summary>
-    private bool NeedsWork(LinkRecord link, ContactInput contact, bool revalidate, DateTimeOffset started) =>
+    internal bool NeedsWork(LinkRecord link, ContactInput contact, bool revalidate, DateTimeOffset started) =>
         (revalidate && link.VerifiedAt < started)
         || link.VerifiedAt + options.Value.LinkVerifyAfter <= time.GetUtcNow()
         || contact.Emails.Any(e => !link.EmailsSeen.Contains(e, StringComparer.Ordinal));
@@ -120,7 +120,8 @@ public sealed partial class RequesterResolver(
         return (link.ZendeskUserId, MatchMethod.ExistingLink, conflict);
     }
 
-    private async Task<(long, MatchMethod, LinkConflict?)> MatchOrCreateAsync(ContactInput contact, ResolveTransaction tx, LinkRecord? previous, CancellationToken ct)
+    /// <summary>The lookups in matching order (every address, then external_id) and the decision; no writes.</summary>
+    internal async Task<(MatchDecision Decision, string? MatchedEmail)> LookupAsync(ContactInput contact, CancellationToken ct)
     {
         ZendeskUser? byEmail = null;
         string? matchedEmail = null;
@@ -141,7 +142,14 @@ public sealed partial class RequesterResolver(
             byExternalId = await ZendeskClient.FindByExternalIdAsync(externalId, ct);
         }
 
-        var decision = MatchRules.Decide(contact.ExternalId, byEmail, matchedEmail, byExternalId);
+        return (MatchRules.Decide(contact.ExternalId, byEmail, matchedEmail, byExternalId), matchedEmail);
+    }
+
+    /// <summary>Under the caller's locks: links the user the lookups find, or creates one (create_or_update) when all missed.</summary>
+    internal async Task<(long, MatchMethod, LinkConflict?)> MatchOrCreateAsync(ContactInput contact, ResolveTransaction tx, LinkRecord? previous, CancellationToken ct)
+    {
+        var (decision, matchedEmail) = await LookupAsync(contact, ct);
+        var externalId = contact.ZendeskExternalId;
         long userId;
         var method = decision.Method;
         IEnumerable<string> toAdd;
@@ -187,7 +195,7 @@ public sealed partial class RequesterResolver(
     /// A search hit is only a candidate; at most <see cref="MaxCandidates"/> are checked identity by identity
     /// (missing the owner then is safe: create_or_update matches by email and answers with the existing user).
     /// </summary>
-    private async Task<ZendeskUser?> FindOwnerAsync(string email, CancellationToken ct)
+    internal async Task<ZendeskUser?> FindOwnerAsync(string email, CancellationToken ct)
     {
         var candidates = await ZendeskClient.SearchByEmailAsync(email, ct);
         if (candidates.FirstOrDefault(u => EmailAddress.Normalize(u.Email) == email) is { } primaryOwner)
@@ -267,7 +275,7 @@ public sealed partial class RequesterResolver(
         return first;
     }
 
-    private static IEnumerable<string> LockKeys(ContactInput contact)
+    internal static IEnumerable<string> LockKeys(ContactInput contact)
     {
         yield return "contact:" + contact.ContactId;
         foreach (var email in contact.Emails)

@@ -26,9 +26,10 @@ public static class AdminEndpoints
             zendesk = new { users = z.Users().Count, tickets = z.Tickets().Count, uploads = z.Uploads().Count },
             webhooks = new { pending = w.Pending, attempts = w.Attempts.Count },
         }));
-        admin.MapPost("/reset", (IntercomState i, ZendeskState z, RateLimits limits, WebhookDispatcher w, RequestStats stats, FaultState f) =>
+        admin.MapPost("/reset", (IntercomState i, ZendeskState z, RateLimits limits, WebhookDispatcher w, RequestStats stats, FaultState f, RequesterNotifications n) =>
         {
             i.Reset();
+            n.Clear();
             f.ResetInjected();
             z.Reset();
             limits.Intercom.Reset();

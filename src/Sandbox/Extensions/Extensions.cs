@@ -24,6 +24,8 @@ public static class Extensions
         builder.Services.AddSingleton<RequestStats>();
         builder.Services.AddSingleton<SandboxUrls>();
         builder.Services.AddSingleton<ZendeskState>();
+        builder.Services.AddSingleton<RequesterNotifications>();
+        builder.Services.AddSingleton<AgentDesk>();
         builder.Services.AddSingleton<IntercomState>();
         builder.Services.AddSingleton<IntercomRenderer>();
         builder.Services.AddSingleton<ScenarioSeeder>();
@@ -62,6 +64,8 @@ public static class Extensions
         app.MapZendesk();
         app.MapIntercom();
         app.MapAdmin();
+        app.MapAgentDesk();
+        app.MapConversationAttributes();
         app.MapSandboxPage();
     }
 }

@@ -79,6 +79,12 @@ public sealed class ZendeskSandboxOptions
     public long KeepUploadBytesUpTo { get; set; } = 1024 * 1024;
 
     public TimeSpan IdempotencyKeyLifetime { get; set; } = TimeSpan.FromHours(2);
+
+    /// <summary>
+    /// The emulated "Notify requester and CCs of comment update" trigger skips tickets with any of these tags
+    /// (the condition docs/DUAL.md tells admins to add, e.g. <c>ferry</c>); empty: Zendesk's default trigger as shipped.
+    /// </summary>
+    public List<string> NotifyRequesterUnlessTags { get; set; } = [];
 }
 
 public sealed class WebhookDeliveryOptions

@@ -265,7 +265,8 @@ public static class IntercomEndpoints
             return VendorErrors.IntercomBadRequest("body is required.");
         }
 
-        state.AddPart(id, messageType == "note" ? "note" : "comment", author, text);
+        // created_at may be set (an admin reply keeping another tool's time); the part is still the newest in the list.
+        state.AddPart(id, messageType == "note" ? "note" : "comment", author, text, at: body.Number("created_at"));
         var topic = messageType == "note" ? "conversation.admin.noted" : type == "admin" ? "conversation.admin.replied" : "conversation.user.replied";
         webhooks.IntercomConversation(topic, id);
         return GetConversation(id, request, state, renderer);

@@ -17,6 +17,13 @@ public sealed class IcContact
 
     public string? Phone { get; set; }
 
+    // The email-status flags Intercom's Node client declares required on a contact.
+    public bool HasHardBounced { get; set; }
+
+    public bool MarkedEmailAsSpam { get; set; }
+
+    public bool UnsubscribedFromEmails { get; set; }
+
     public long CreatedAt { get; init; }
 
     public long UpdatedAt { get; set; }

@@ -46,11 +46,7 @@ public sealed class IntercomRenderer(SandboxOptions options, SandboxClock clock)
                 type = "contact.list",
                 contacts = c.ContactIds.Select(id => new { type = "contact", id }),
             },
-            ["teammates"] = new
-            {
-                type = "admin.list",
-                teammates = c.Parts.Where(p => p.Author.Type == "admin").Select(p => p.Author.Id).Distinct().Select(id => new { type = "admin", id }),
-            },
+            ["teammates"] = Teammates(c),
             ["custom_attributes"] = c.CustomAttributes,
             ["statistics"] = new { type = "conversation_statistics", count_reopens = c.Parts.Count(p => p.PartType == "open"), count_conversation_parts = c.Parts.Count + 1 },
         };
@@ -60,6 +56,16 @@ public sealed class IntercomRenderer(SandboxOptions options, SandboxClock clock)
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// The admins who wrote a part. The OpenAPI names the list <c>teammates</c>; Intercom's official Node client
+    /// declares it <c>admins</c> (required), and real answers carry that: both, so either reader works.
+    /// </summary>
+    private static object Teammates(IcConversation c)
+    {
+        var admins = c.Parts.Where(p => p.Author.Type == "admin").Select(p => p.Author.Id).Distinct().Select(id => new { type = "admin", id }).ToList();
+        return new { type = "admin.list", teammates = admins, admins };
     }
 
     public object Part(IcPart p, string root)
@@ -117,6 +123,9 @@ public sealed class IntercomRenderer(SandboxOptions options, SandboxClock clock)
         ["email"] = c.Email ?? "",
         ["phone"] = c.Phone,
         ["name"] = c.Name,
+        ["has_hard_bounced"] = c.HasHardBounced,
+        ["marked_email_as_spam"] = c.MarkedEmailAsSpam,
+        ["unsubscribed_from_emails"] = c.UnsubscribedFromEmails,
         ["created_at"] = c.CreatedAt,
         ["updated_at"] = c.UpdatedAt,
         ["custom_attributes"] = new Dictionary<string, object?>(),

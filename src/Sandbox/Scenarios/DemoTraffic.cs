@@ -1,11 +1,16 @@
 using Ferry.Sandbox.Extensions;
 using Ferry.Sandbox.Intercom;
 using Ferry.Sandbox.Webhooks;
+using Ferry.Sandbox.Zendesk;
 
 namespace Ferry.Sandbox.Scenarios;
 
-/// <summary>Sandbox:DemoTraffic: keeps creating conversations and replies at the chosen rate, with webhooks.</summary>
-public sealed partial class DemoTraffic(SandboxOptions options, ScenarioSeeder seeder, IntercomState intercom, WebhookDispatcher webhooks, ILogger<DemoTraffic> logger) : BackgroundService
+/// <summary>
+/// Sandbox:DemoTraffic: keeps creating conversations and replies at the chosen rate, with webhooks; some replies are
+/// written by an agent in Zendesk (on the conversation's ticket), so dual mode's way back is part of the demo.
+/// </summary>
+public sealed partial class DemoTraffic(
+    SandboxOptions options, ScenarioSeeder seeder, IntercomState intercom, ZendeskState zendesk, AgentDesk desk, WebhookDispatcher webhooks, ILogger<DemoTraffic> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -48,12 +53,24 @@ public sealed partial class DemoTraffic(SandboxOptions options, ScenarioSeeder s
                 intercom.AddPart(conversation.Id, "close", IntercomState.AuthorFor(admin), null);
                 webhooks.IntercomConversation("conversation.admin.closed", conversation.Id);
             }
+            else if (random.Next(2) == 0 && AgentReply(conversation.Id, admin.Email, $"<p>Reply #{tick} from <b>{admin.Name}</b>, written in Zendesk</p>"))
+            {
+                continue;
+            }
             else
             {
                 intercom.AddPart(conversation.Id, "comment", IntercomState.AuthorFor(admin), $"<p>Reply #{tick} from <b>{admin.Name}</b></p>");
                 webhooks.IntercomConversation("conversation.admin.replied", conversation.Id);
             }
         }
+    }
+
+    /// <summary>The admin's Zendesk agent replies on the conversation's open ticket, if Ferry has made one.</summary>
+    private bool AgentReply(string conversationId, string agentEmail, string html)
+    {
+        var ticket = zendesk.TicketsByExternalId($"intercom-conversation-{conversationId}").LastOrDefault(t => t.Status != "closed");
+        var agent = zendesk.SearchUsers($"email:{agentEmail}", null) is [var first, ..] ? first : null;
+        return ticket is not null && agent is not null && desk.Comment(ticket.Id, agent.Id, html, isPublic: true).Error is null;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Demo traffic: {PerMinute} events per minute")]

@@ -101,23 +101,38 @@ public sealed partial class WebhookDispatcher(
     /// The status-change trigger's webhook with the template Ferry documents (docs/WEBHOOKS.md):
     /// <c>{"ticket_id":"{{ticket.id}}","external_id":"{{ticket.external_id}}","status":"{{ticket.status}}","updated_at":"{{ticket.updated_at_with_timestamp}}"}</c>.
     /// </summary>
-    public void ZendeskStatusChanged(ZdTicket ticket)
+    public void ZendeskStatusChanged(ZdTicket ticket) => ZendeskTicketEvent(ticket, "ticket.status_changed", null);
+
+    /// <summary>
+    /// The comment trigger's webhook (docs/WEBHOOKS.md: the same body plus <c>"comment_id":"{{ticket.latest_comment.id}}"</c>;
+    /// conditions "comment is present" and "current user is not Ferry's API user"): sent for comments agents write in
+    /// Zendesk, never for the API's.
+    /// </summary>
+    public void ZendeskCommentAdded(ZdTicket ticket, ZdComment comment) => ZendeskTicketEvent(ticket, "ticket.comment_added", comment.Id);
+
+    private void ZendeskTicketEvent(ZdTicket ticket, string topic, long? commentId)
     {
         if (options.Zendesk.WebhookUrl.Length == 0)
         {
             return;
         }
 
-        var payload = JsonSerializer.SerializeToUtf8Bytes(new
+        // Zendesk renders every placeholder as text: the id arrives as a string, an empty external_id as "".
+        var body = new Dictionary<string, string>
         {
-            // Zendesk renders every placeholder as text: the id arrives as a string, an empty external_id as "".
-            ticket_id = ticket.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            external_id = ticket.ExternalId ?? "",
-            status = ticket.Status,
-            updated_at = SandboxJson.Iso(ticket.UpdatedAt),
-        }, SandboxJson.Options);
+            ["ticket_id"] = ticket.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["external_id"] = ticket.ExternalId ?? "",
+            ["status"] = ticket.Status,
+            ["updated_at"] = SandboxJson.Iso(ticket.UpdatedAt),
+        };
+        if (commentId is { } comment)
+        {
+            body["comment_id"] = comment.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        var payload = JsonSerializer.SerializeToUtf8Bytes(body, SandboxJson.Options);
         var id = Guid.NewGuid().ToString("N");
-        Enqueue(new WebhookEvent("zendesk", options.Zendesk.WebhookUrl, id, "ticket.status_changed", (_, _) =>
+        Enqueue(new WebhookEvent("zendesk", options.Zendesk.WebhookUrl, id, topic, (_, _) =>
         {
             var timestamp = SandboxJson.Iso(clock.GetUtcNow());
             var signed = Encoding.UTF8.GetBytes(timestamp).Concat(payload).ToArray();

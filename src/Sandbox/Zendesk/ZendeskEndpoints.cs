@@ -31,6 +31,7 @@ public static class ZendeskEndpoints
         api.MapPost("/api/v2/users/create_or_update", CreateOrUpdateUser);
         api.MapPost("/api/v2/users", CreateUser);
         api.MapPost("/api/v2/users/create_or_update_many", CreateOrUpdateMany);
+        api.MapZendeskBulkUsers();
         api.MapGet("/api/v2/users/search", SearchUsers);
         api.MapGet("/api/v2/users", ListUsers);
         api.MapGet("/api/v2/users/{id:long}", GetUser);
@@ -319,7 +320,7 @@ public static class ZendeskEndpoints
         }
     }
 
-    private static async Task<IResult> UpdateTicket(long id, HttpRequest request, ZendeskState state, WebhookDispatcher webhooks, CancellationToken ct)
+    private static async Task<IResult> UpdateTicket(long id, HttpRequest request, ZendeskState state, WebhookDispatcher webhooks, RequesterNotifications notifications, CancellationToken ct)
     {
         var (ticket, error) = await ReadWrapped(request, "ticket", ct);
         if (error is not null)
@@ -347,6 +348,7 @@ public static class ZendeskEndpoints
             {
                 var comment = updated.Comments[^1];
                 events.Add(new { id = comment.Id, type = "Comment", body = comment.Body });
+                notifications.OnUpdate(updated, comment);
             }
 
             if (oldStatus is not null)

@@ -122,9 +122,9 @@ public static class ZendeskJson
             url = $"{b}/api/v2/job_statuses/{j.Id}.json",
             job_type = j.JobType,
             total = j.Total,
-            progress = j.Status == "completed" ? j.Total : 0,
+            progress = j.Status switch { "completed" => j.Total, "working" => j.Total / 2, _ => 0 },
             status = j.Status,
-            message = j.Status == "completed" ? "Completed" : null,
+            message = j.Status switch { "completed" => "Completed", "working" => "Working", _ => null },
             results = j.Status == "completed" ? j.Results : null,
         },
     };

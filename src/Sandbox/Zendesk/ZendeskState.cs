@@ -669,6 +669,18 @@ public sealed partial class ZendeskState(SandboxClock clock, SandboxOptions opti
             ticket.Tags = [.. tags.Select(t => t?.ToString() ?? "").Where(t => t.Length > 0).Distinct()];
         }
 
+        // Updates only: add or remove some tags, keeping the others (as Zendesk's additional_tags / remove_tags).
+        if (input["additional_tags"] is JsonArray added)
+        {
+            ticket.Tags = [.. ticket.Tags.Concat(added.Select(t => t?.ToString() ?? "").Where(t => t.Length > 0)).Distinct()];
+        }
+
+        if (input["remove_tags"] is JsonArray removed)
+        {
+            var gone = removed.Select(t => t?.ToString()).ToHashSet();
+            ticket.Tags = [.. ticket.Tags.Where(t => !gone.Contains(t))];
+        }
+
         if (input["custom_fields"] is JsonArray fields)
         {
             var merged = ticket.CustomFields.ToDictionary(f => f.Id);
@@ -779,7 +791,10 @@ public sealed partial class ZendeskState(SandboxClock clock, SandboxOptions opti
         }
     }
 
-    /// <summary>Jobs run at once but report "queued" until first polled, so clients must poll.</summary>
+    /// <summary>
+    /// Jobs run at once but, like Zendesk's background jobs, report their way there: "queued" on the first
+    /// poll, "working" (half done, no results yet) on the second, "completed" with the results after that.
+    /// </summary>
     public ZdJobStatus? PollJob(string id)
     {
         lock (_gate)
@@ -790,7 +805,7 @@ public sealed partial class ZendeskState(SandboxClock clock, SandboxOptions opti
             }
 
             var seen = new ZdJobStatus { Id = job.Id, JobType = job.JobType, Status = job.Status, Results = job.Results, Total = job.Total };
-            job.Status = "completed";
+            job.Status = job.Status == "queued" ? "working" : "completed";
             return seen;
         }
     }

@@ -14,7 +14,8 @@ namespace Ferry.TicketService.Api;
 
 /// <summary>The public Sync API (reached through the Gateway). Thin: validation and mapping only.</summary>
 public sealed partial class SyncApi(
-    JobStore queue, AttemptLog attempts, AttemptFeed feed, SyncStore tickets, IntercomClient intercom, Backfill backfill, OperatorStatus status, Reconciler reconciler)
+    JobStore queue, AttemptLog attempts, AttemptFeed feed, SyncStore tickets, IntercomClient intercom, Backfill backfill, OperatorStatus status, Reconciler reconciler,
+    Migration.BulkBackfill bulk, Migration.PhaseReporter phase)
     : V1.Sync.SyncBase
 {
     private const int DefaultPageSize = 50;
@@ -182,6 +183,12 @@ public sealed partial class SyncApi(
         if (request.Limit < 0)
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument, "limit must be positive (0: no limit)."));
+        }
+
+        if (request.Bulk)
+        {
+            await BulkBackfillStream.WriteAsync(bulk, request, responseStream, context);
+            return;
         }
 
         var plan = new BackfillPlan(

@@ -166,7 +166,7 @@ public sealed class AttemptTransaction : IAsyncDisposable
     public ValueTask DisposeAsync() => _batch.DisposeAsync();
 
     /// <summary>A statement of this batch with @conversation_id bound to the job's conversation.</summary>
-    private NpgsqlBatchCommand Command(string sql)
+    internal NpgsqlBatchCommand Command(string sql)
     {
         var command = new NpgsqlBatchCommand(sql);
         command.Parameters.AddWithValue("conversation_id", _job.ConversationId);

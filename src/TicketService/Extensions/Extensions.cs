@@ -1,6 +1,8 @@
 using Ferry.ServiceDefaults.Redis;
 using Ferry.TicketService.Api;
 using Ferry.TicketService.Attempts;
+using Ferry.TicketService.Dual;
+using Ferry.TicketService.Migration;
 using Ferry.TicketService.Operations;
 using Ferry.TicketService.Queue;
 using Ferry.TicketService.Reconcile;
@@ -35,6 +37,11 @@ internal static class Extensions
         builder.Services.AddSingleton<AttemptFeed>();
         builder.Services.AddHostedService(services => services.GetRequiredService<AttemptFeed>());
         builder.Services.AddSingleton<Backfill>();
+        builder.Services.AddValidatedOptions<BackfillOptions>(BackfillOptions.Section);
+        builder.Services.AddSingleton<BackfillStore>();
+        builder.Services.AddTransient<BulkBatch>();
+        builder.Services.AddTransient<BulkBackfill>();
+        builder.Services.AddTransient<PhaseReporter>();
         // Stopping waits for in-flight attempts to drain (Queue:DrainTimeout) and record what they did.
         builder.Services.AddOptions<HostOptions>().Configure<IOptions<QueueOptions>>((host, queue) =>
             host.ShutdownTimeout = queue.Value.DrainTimeout + TimeSpan.FromSeconds(5));
@@ -52,6 +59,10 @@ internal static class Extensions
         builder.Services.AddTransient<TicketContents>();
         builder.Services.AddTransient<TicketTarget>();
         builder.Services.AddTransient<CommentAppender>();
+        builder.Services.AddValidatedOptions<DualOptions>(DualOptions.Section);
+        builder.Services.AddSingleton<DualLedger>();
+        builder.Services.AddTransient<ZendeskReplies>();
+        builder.Services.AddTransient<FieldsFollow>();
         builder.Services.AddTransient<ConversationSync>();
         builder.Services.AddTransient<IJobHandler, SyncJobHandler>();
         builder.Services.AddHostedService<JobWorker>();
@@ -74,6 +85,8 @@ internal static class Extensions
         builder.AddIntercomHttpClient<IntercomClient>()
             .AddHttpMessageHandler<VendorCalls.CountingHandler>();
         builder.AddZendeskHttpClient<ZendeskTicketsClient>()
+            .AddHttpMessageHandler<VendorCalls.CountingHandler>();
+        builder.AddZendeskHttpClient<ZendeskAccountClient>()
             .AddHttpMessageHandler<VendorCalls.CountingHandler>();
         builder.Services.AddGrpcServiceClient<Identity.IdentityClient>("identity");
         builder.Services.AddGrpcServiceClient<Attachments.AttachmentsClient>("attachments");

@@ -19,6 +19,10 @@ public sealed class AuthorDirectory(IntercomClient intercom, Identity.IdentityCl
 
     public int IdentityCalls => _identityCalls;
 
+    /// <summary>A contact resolved beforehand (a backfill batch resolves its contacts in one call).</summary>
+    public void Known(string contactId, long zendeskUserId) =>
+        _cache[$"contact:{contactId}"] = new Lazy<Task<ZendeskAuthor>>(Task.FromResult(new ZendeskAuthor(zendeskUserId, null)));
+
     public async Task<long> ResolveContactAsync(string contactId, CancellationToken cancellationToken) =>
         (await Cached($"contact:{contactId}", () => ResolveContactCoreAsync(contactId, cancellationToken))).UserId!.Value;
 

@@ -27,9 +27,14 @@ public sealed partial class CommentAppender(
             // More parts fell out of Intercom's 500-part window before Ferry saw them: say so, once per increase.
             attempt.BeforeVendorWrite();
             var note = new NewComment(null, TicketPlanner.GapNote(plan.Gap - knownGap, plan.Total), Public: false, null);
-            var updated = (await zendesk.UpdateAsync(ticket.Id, new TicketUpdate(note, null, null, null), attempt.Cancellation)).Ticket;
-            ticket = new TicketState(ticket.Id, updated.Status, updated);
+            var answer = await zendesk.UpdateAsync(ticket.Id, new TicketUpdate(note, null, null, null), attempt.Cancellation);
+            ticket = new TicketState(ticket.Id, answer.Ticket.Status, answer.Ticket);
             await attempt.RecordAsync(plan, ticket.Id, ticket.Status, []);
+            if (answer.CommentId is { } noteId)
+            {
+                // Ferry's own note: dual mode must not carry it to Intercom as an agent's.
+                await attempt.WriteAsync(tx => Dual.DualLedger.Skipped(tx, ticket.Id, noteId, "Ferry's note about unreachable parts"));
+            }
             written++;
         }
 

@@ -6,9 +6,11 @@ namespace Ferry.TicketService.Sync;
 public sealed class CommentBuilder(Attachments.AttachmentsClient attachments, AttachmentNoteWriter attachmentNotes)
 {
     /// <summary>The comment Ferry writes for <paramref name="item"/>, before attachments: what recognition compares.</summary>
-    public async Task<ExpectedComment> ExpectedAsync(SyncAttempt attempt, SyncPlan plan, ThreadItem item)
+    public Task<ExpectedComment> ExpectedAsync(SyncAttempt attempt, SyncPlan plan, ThreadItem item) => ExpectedAsync(plan, item, attempt.Cancellation);
+
+    private static async Task<ExpectedComment> ExpectedAsync(SyncPlan plan, ThreadItem item, CancellationToken cancellationToken)
     {
-        var author = await plan.Authors.ResolveAsync(item.Author, plan.Requester.UserId, plan.Requester.ContactId, attempt.Cancellation);
+        var author = await plan.Authors.ResolveAsync(item.Author, plan.Requester.UserId, plan.Requester.ContactId, cancellationToken);
         return new ExpectedComment(item, author.UserId, TicketPlanner.CommentHtml(item, author.Byline));
     }
 
@@ -20,16 +22,28 @@ public sealed class CommentBuilder(Attachments.AttachmentsClient attachments, At
     /// </summary>
     public async Task<(NewComment Comment, ThreadItem? Note)> BuildAsync(SyncAttempt attempt, SyncPlan plan, ThreadItem item, TicketState? appendTo = null)
     {
-        var expected = await ExpectedAsync(attempt, plan, item);
+        var (comment, note) = await BuildAsync(attempt.ConversationId, plan, item, attempt.Cancellation);
+        if (note is not null && appendTo is not null)
+        {
+            await attachmentNotes.WriteOnceAsync(attempt, plan, appendTo, note);
+        }
+
+        return (comment, note);
+    }
+
+    /// <summary>The part's comment for an import (the note, if any, goes right after it); also what a backfill batch builds.</summary>
+    public async Task<(NewComment Comment, ThreadItem? Note)> BuildAsync(string conversationId, SyncPlan plan, ThreadItem item, CancellationToken cancellationToken)
+    {
+        var expected = await ExpectedAsync(plan, item, cancellationToken);
         if (item.Attachments.Count == 0)
         {
             return (new NewComment(expected.AuthorId, expected.Html, Public: !item.IsPrivate, null), null);
         }
 
-        var request = new CopyRequest { ConversationId = attempt.ConversationId, PartId = item.PartId };
+        var request = new CopyRequest { ConversationId = conversationId, PartId = item.PartId };
         request.Attachments.AddRange(item.Attachments.Select(a => new SourceAttachment { Url = a.Url, Name = a.Name, ContentType = a.ContentType ?? "", Size = a.Filesize ?? 0 }));
-        var copy = await attachments.CopyAsync(request, cancellationToken: attempt.Cancellation);
-        var refused = AttachmentNotes.Refused(attempt.ConversationId, item.PartId, copy.Files);
+        var copy = await attachments.CopyAsync(request, cancellationToken: cancellationToken);
+        var refused = AttachmentNotes.Refused(conversationId, item.PartId, copy.Files);
         IReadOnlyList<string>? uploads = string.IsNullOrEmpty(copy.UploadToken) ? null : [copy.UploadToken];
         if (refused.Count == 0 || item.IsPrivate)
         {
@@ -37,12 +51,6 @@ public sealed class CommentBuilder(Attachments.AttachmentsClient attachments, At
             return (new NewComment(expected.AuthorId, html, Public: !item.IsPrivate, uploads), null);
         }
 
-        var note = AttachmentNotes.Note(item, refused);
-        if (appendTo is not null)
-        {
-            await attachmentNotes.WriteOnceAsync(attempt, plan, appendTo, note);
-        }
-
-        return (new NewComment(expected.AuthorId, expected.Html, Public: true, uploads), note);
+        return (new NewComment(expected.AuthorId, expected.Html, Public: true, uploads), AttachmentNotes.Note(item, refused));
     }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Ferry.TicketService.Dual;
 using Ferry.TicketService.RoundTrip;
 using Ferry.TicketService.Rules;
 using Ferry.V1;
@@ -29,6 +30,8 @@ public sealed class ConversationSync(
     TicketTarget target,
     CommentAppender appender,
     StatusSync statusSync,
+    ZendeskReplies replies,
+    FieldsFollow fields,
     IOptions<SyncOptions> options,
     IOptions<StatusOptions> statusOptions,
     RuleEngine rules)
@@ -51,6 +54,8 @@ public sealed class ConversationSync(
             return new SyncResult(AttemptOutcome.Skipped, null, $"Skipped by rules: {routing.SkipReason}");
         }
 
+        // A reply to Intercom whose recording was lost is found first, so it is not taken for a new Intercom message.
+        await replies.RecoverAsync(attempt, conversation, link, synced);
         if (conversation.Contacts?.Contacts is not [var requester, ..])
         {
             return new SyncResult(AttemptOutcome.Skipped, null, "Conversation has no contact to be the ticket's requester.");
@@ -65,13 +70,18 @@ public sealed class ConversationSync(
         var found = await target.ResolveAsync(attempt, plan, await adopting);
         Activity.Current?.SetTag("ferry.ticket_id", found.Ticket.Id);
         var (ticket, written) = found.Created ? (found.Ticket, 0) : await appender.AppendAsync(attempt, plan, found.Ticket, found.ToAppend);
+        var carried = await replies.CarryAsync(attempt, conversation, ticket.Id);
+        await fields.ApplyAsync(attempt, plan, ticket);
 
         // Status both ways (with assignee and group when the ticket's status follows the conversation).
         var status = await statusSync.ReconcileAsync(attempt, conversation, ticket.Seen, ticket.Id, plan.Assignment);
         var comments = found.Created ? Describe("Created ticket", plan.Thread.Count(i => !i.IsEvent), plan.Gap)
             : written == 0 ? "Up to date"
             : Describe("Appended", written, plan.Gap);
-        return Result(comments, found.Created ? 1 : written, status);
+        return carried.Carried > 0 && !status.Applied
+            ? new SyncResult(AttemptOutcome.Success, ticket.Id, $"{comments}; carried {carried.Replies} Zendesk reply(ies) and {carried.Notes} note(s) to Intercom",
+                AttemptLog.ZendeskToIntercom, StatusOrigin.Zendesk)
+            : Result(comments, found.Created ? 1 : written, status);
     }
 
     /// <summary>

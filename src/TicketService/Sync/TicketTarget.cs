@@ -23,9 +23,6 @@ public sealed partial class TicketTarget(
     TicketTelemetry telemetry,
     ILogger<TicketTarget> logger)
 {
-    /// <summary>Parts whose files are copied at the same time while an import is built.</summary>
-    private const int ConcurrentCopies = 4;
-
     /// <param name="adoptable">Without a link: what <see cref="FindAdoptableAsync"/> found (looked up while the plan was made).</param>
     public async Task<TargetTicket> ResolveAsync(SyncAttempt attempt, SyncPlan plan, ZendeskTicket? adoptable)
     {
@@ -65,46 +62,11 @@ public sealed partial class TicketTarget(
     /// <returns>The ticket and how many comments the import created (they are the ticket's oldest).</returns>
     private async Task<(ZendeskTicket Ticket, int Comments)> ImportAsync(SyncAttempt attempt, SyncPlan plan)
     {
-        var conversation = plan.Conversation;
-        var imported = new List<ImportComment>();
-        if (plan.Gap > 0)
-        {
-            var first = plan.Thread.Count > 0 ? plan.Thread[0].CreatedAt : TicketPlanner.FromUnix(conversation.CreatedAt);
-            imported.Add(new ImportComment(null, first, TicketPlanner.GapNote(plan.Gap, plan.Total), Public: false, null));
-        }
-
-        // Comments are built at once (authors are resolved already; copying files is the slow part), in thread order.
-        var items = plan.Thread.Where(i => !i.IsEvent).ToList();
-        var built = new (NewComment Comment, ThreadItem? Note)[items.Count];
-        await Parallel.ForEachAsync(
-            Enumerable.Range(0, items.Count),
-            new ParallelOptions { MaxDegreeOfParallelism = ConcurrentCopies, CancellationToken = attempt.Cancellation },
-            async (i, _) => built[i] = await comments.BuildAsync(attempt, plan, items[i]));
-        foreach (var (item, (comment, note)) in items.Zip(built))
-        {
-            imported.Add(new ImportComment(comment.AuthorId, item.CreatedAt, comment.HtmlBody, comment.Public, comment.Uploads));
-            if (note is not null)
-            {
-                // The import is one request: the note right after its part is written exactly when the part is.
-                imported.Add(new ImportComment(null, item.CreatedAt, note.Body!, Public: false, null));
-            }
-        }
-
-        var import = new TicketImport(
-            plan.Requester.UserId,
-            plan.Assignment.AssigneeId,
-            plan.Assignment.GroupId,
-            TicketPlanner.Subject(conversation),
-            TicketPlanner.Tags(conversation, options.Value),
-            TicketPlanner.ExternalId(attempt.ConversationId),
-            plan.Status,
-            TicketPlanner.FromUnix(conversation.CreatedAt),
-            plan.Status == "solved" ? TicketPlanner.FromUnix(conversation.UpdatedAt) : null,
-            imported);
+        var import = await TicketImports.BuildAsync(attempt.ConversationId, plan, options.Value, item => comments.BuildAsync(attempt, plan, item), attempt.Cancellation);
         attempt.BeforeVendorWrite();
-        var ticket = await zendesk.ImportAsync(plan.Routing.Apply(import), $"ferry-import-{attempt.ConversationId}", attempt.Cancellation);
-        telemetry.CommentsWritten.Add(imported.Count);
-        return (ticket, imported.Count);
+        var ticket = await zendesk.ImportAsync(import, $"ferry-import-{attempt.ConversationId}", attempt.Cancellation);
+        telemetry.CommentsWritten.Add(import.Comments.Count);
+        return (ticket, import.Comments.Count);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Conversation {ConversationId} → new ticket {TicketId} ({Parts} parts)")]

@@ -62,6 +62,19 @@ public sealed class SyncApiGatewayTests(RedisServer redis) : IAsyncLifetime
         Assert.Equal(StatusCode.Unavailable, error.StatusCode);
     }
 
+    [Fact]
+    public async Task Identity_operator_calls_need_a_key_and_are_proxied_while_the_internal_ones_are_not_routed()
+    {
+        // IdentityService is not there either: a proxied call is answered Unavailable by the proxy.
+        using var channel = _gateway.GrpcChannel();
+        var identity = new Identity.IdentityClient(channel);
+        var anonymous = await Assert.ThrowsAsync<RpcException>(() => identity.ListLinksAsync(new ListLinksRequest(), cancellationToken: Ct).ResponseAsync);
+        var proxied = await Assert.ThrowsAsync<RpcException>(() => identity.ListLinksAsync(new ListLinksRequest(), Key(GatewayHost.OtherApiKey), cancellationToken: Ct).ResponseAsync);
+        var internalCall = await Assert.ThrowsAsync<RpcException>(() =>
+            identity.ResolveRequesterAsync(new ResolveRequesterRequest { Contact = new Contact { IntercomContactId = "1" } }, Key(GatewayHost.OtherApiKey), cancellationToken: Ct).ResponseAsync);
+        Assert.Equal((StatusCode.Unauthenticated, StatusCode.Unavailable, StatusCode.Unimplemented), (anonymous.StatusCode, proxied.StatusCode, internalCall.StatusCode));
+    }
+
     /// <summary>The status of each of <paramref name="calls"/> GetSync calls (TicketService is down: none succeeds).</summary>
     private async Task<List<StatusCode>> GetSyncStatusesAsync(int calls, Func<int, string> key)
     {

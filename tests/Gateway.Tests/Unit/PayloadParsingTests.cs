@@ -76,6 +76,18 @@ public sealed class PayloadParsingTests
     }
 
     [Fact]
+    public void Zendesk_comment_template_is_a_comment_delivery_and_an_empty_comment_id_a_status_one()
+    {
+        var comment = ZendeskTicketEvent.Parse(Utf8("""
+            {"ticket_id": "123", "external_id": "intercom-conversation-456", "status": "open", "updated_at": "2026-11-25T14:00:00Z", "comment_id": "9001"}
+            """)).Value!;
+        Assert.Equal(("ticket.comment_added", "9001", "456"), (comment.Topic, comment.CommentId, comment.ConversationId));
+
+        var rendered = ZendeskTicketEvent.Parse(Utf8("""{"ticket_id":"123","external_id":"","status":"open","comment_id":""}""")).Value!;
+        Assert.Equal("ticket.status_changed", rendered.Topic);
+    }
+
+    [Fact]
     public void Zendesk_minute_precision_timestamps_and_numeric_ids_parse()
     {
         // {{ticket.updated_at_with_timestamp}} renders e.g. 2013-12-12T05:35Z (no seconds).

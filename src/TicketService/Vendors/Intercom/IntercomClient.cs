@@ -4,7 +4,7 @@ using System.Net.Http.Json;
 namespace Ferry.TicketService.Vendors.Intercom;
 
 /// <summary>The Intercom endpoints TicketService uses (conversations, contacts, admins, parts).</summary>
-public sealed class IntercomClient(HttpClient http)
+public sealed partial class IntercomClient(HttpClient http)
 {
     private const string Vendor = "Intercom";
 
@@ -25,6 +25,13 @@ public sealed class IntercomClient(HttpClient http)
         return (await response.Content.ReadFromJsonAsync<IntercomAdminList>(VendorResponses.Json, cancellationToken))?.Admins ?? [];
     }
 
+    public async Task<IReadOnlyList<IntercomTeam>> ListTeamsAsync(CancellationToken cancellationToken)
+    {
+        using var response = await http.GetAsync(new Uri("teams", UriKind.Relative), cancellationToken);
+        await response.EnsureSuccessAsync(Vendor, "list teams", cancellationToken);
+        return (await response.Content.ReadFromJsonAsync<IntercomTeamList>(VendorResponses.Json, cancellationToken))?.Teams ?? [];
+    }
+
     /// <summary>Closes the conversation as <paramref name="adminId"/>; <paramref name="note"/> becomes the close part's body (teammates only).</summary>
     public Task<IntercomConversation> CloseAsync(string conversationId, string adminId, string? note, CancellationToken cancellationToken)
     {
@@ -39,6 +46,14 @@ public sealed class IntercomClient(HttpClient http)
 
     public Task<IntercomConversation> ReopenAsync(string conversationId, string adminId, CancellationToken cancellationToken) =>
         ManageAsync(conversationId, new Dictionary<string, string> { ["message_type"] = "open", ["admin_id"] = adminId }, "reopen conversation", cancellationToken);
+
+    /// <summary>An admin reply or note; Intercom answers with the conversation, whose newest part is the one written.</summary>
+    public async Task<IntercomConversation> ReplyAsync(string conversationId, IntercomReply reply, CancellationToken cancellationToken)
+    {
+        using var response = await http.PostAsJsonAsync(new Uri($"conversations/{Uri.EscapeDataString(conversationId)}/reply", UriKind.Relative), reply, VendorResponses.Json, cancellationToken);
+        await response.EnsureSuccessAsync(Vendor, "reply to conversation", cancellationToken);
+        return (await response.Content.ReadFromJsonAsync<IntercomConversation>(VendorResponses.Json, cancellationToken))!;
+    }
 
     /// <summary>POST /conversations/{id}/parts with a state change; Intercom answers with the conversation.</summary>
     private async Task<IntercomConversation> ManageAsync(string conversationId, Dictionary<string, string> body, string operation, CancellationToken cancellationToken)
@@ -68,11 +83,6 @@ public sealed class IntercomClient(HttpClient http)
         }
 
         object query = filters.Count == 1 ? filters[0] : new { @operator = "AND", value = filters };
-        var pagination = startingAfter is null
-            ? (object)new { per_page = perPage }
-            : new { per_page = perPage, starting_after = startingAfter };
-        using var response = await http.PostAsJsonAsync(new Uri("conversations/search", UriKind.Relative), new { query, pagination }, cancellationToken);
-        await response.EnsureSuccessAsync(Vendor, "search conversations", cancellationToken);
-        return (await response.Content.ReadFromJsonAsync<IntercomSearchPage>(VendorResponses.Json, cancellationToken))!;
+        return await SearchAsync(query, startingAfter, perPage, "search conversations", cancellationToken);
     }
 }

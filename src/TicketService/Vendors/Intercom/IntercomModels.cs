@@ -70,7 +70,19 @@ public sealed record IntercomContact(
     string? ExternalId,
     string? Name);
 
+/// <summary>POST /conversations/{id}/reply as an admin; <see cref="CreatedAt"/> keeps the time the message was written elsewhere.</summary>
+public sealed record IntercomReply(
+    string MessageType,
+    string Type,
+    string AdminId,
+    string Body,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? CreatedAt);
+
 public sealed record IntercomAdmin([property: JsonConverter(typeof(FlexibleStringConverter))] string Id, string? Name, string? Email);
+
+public sealed record IntercomTeam([property: JsonConverter(typeof(FlexibleStringConverter))] string Id, string Name);
+
+public sealed record IntercomTeamList(IReadOnlyList<IntercomTeam>? Teams);
 
 public sealed record IntercomAdminList(IReadOnlyList<IntercomAdmin>? Admins);
 

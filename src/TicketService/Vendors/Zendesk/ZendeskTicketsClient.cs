@@ -5,7 +5,7 @@ using System.Net.Http.Json;
 namespace Ferry.TicketService.Vendors.Zendesk;
 
 /// <summary>The Zendesk ticket endpoints TicketService uses.</summary>
-public sealed class ZendeskTicketsClient(HttpClient http)
+public sealed partial class ZendeskTicketsClient(HttpClient http)
 {
     private const string Vendor = "Zendesk";
 

@@ -1,0 +1,48 @@
+using System.ComponentModel;
+using System.Globalization;
+using Ferry.V1;
+using Google.Protobuf;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace Ferry.Cli.Commands;
+
+internal sealed class PhaseSettings : GatewaySettings
+{
+    [CommandOption("--days <N>")]
+    [Description("Days reported, today (UTC) included (default 30, at most 366).")]
+    public int Days { get; init; }
+
+    [CommandOption("--quiet-days <N>")]
+    [Description("Days in a row without a new Intercom conversation that make Intercom retirable (default 14).")]
+    public int QuietDays { get; init; }
+
+    [CommandOption("--json")]
+    [Description("The report as JSON (PhaseReport in proto3 JSON), for scripts.")]
+    public bool Json { get; init; }
+}
+
+/// <summary>ferry phase: the phased-migration report, per day, and whether Intercom's new-conversation volume has stopped.</summary>
+internal sealed class PhaseCommand : GatewayCommand<PhaseSettings>
+{
+    protected override async Task RunAsync(V1.Sync.SyncClient client, PhaseSettings settings, CancellationToken cancellationToken)
+    {
+        var report = await client.GetPhaseReportAsync(new PhaseReportRequest { Days = settings.Days, QuietDays = settings.QuietDays }, cancellationToken: cancellationToken);
+        if (settings.Json)
+        {
+            Console.Out.WriteLine(JsonFormatter.Default.Format(report));
+            return;
+        }
+
+        var table = new Table().AddColumns("Day (UTC)", "New in Intercom", "With their ticket", "Still open");
+        foreach (var day in report.Days)
+        {
+            table.AddRow(day.Date, day.Created.ToString(CultureInfo.InvariantCulture), day.Synced.ToString(CultureInfo.InvariantCulture), day.StillOpen.ToString(CultureInfo.InvariantCulture));
+        }
+
+        AnsiConsole.Write(table);
+        AnsiConsole.MarkupLine(report.IntercomQuiet
+            ? $"[green]No new Intercom conversation for {report.QuietDays} day(s), since {report.QuietSince}[/]: Intercom can be retired once the open ones are closed."
+            : $"New conversations still arrive in Intercom ({report.QuietDays} quiet day(s) up to today).");
+    }
+}

@@ -1,0 +1,52 @@
+using System.Globalization;
+using System.Net.Http.Json;
+using Ferry.TicketService.Vendors;
+
+namespace Ferry.TicketService.Dual;
+
+/// <summary>A Zendesk user as a comment's author: only what choosing the Intercom author needs.</summary>
+public sealed record ZendeskUser(long Id, string? Name, string? Email, string? Role)
+{
+    public bool IsAgent => Role is "agent" or "admin";
+}
+
+public sealed record ZendeskUserEnvelope(ZendeskUser User);
+
+public sealed record ZendeskGroup(long Id, string Name, bool Deleted);
+
+public sealed record ZendeskGroupPage(IReadOnlyList<ZendeskGroup> Groups, string? NextPage);
+
+/// <summary>The Zendesk reads and writes dual mode adds: comment authors, groups by name, a ticket's followed fields.</summary>
+public sealed class ZendeskAccountClient(HttpClient http)
+{
+    private const string Vendor = "Zendesk";
+
+    public async Task<ZendeskUser?> GetUserAsync(long userId, CancellationToken cancellationToken) =>
+        (await http.GetOrNullAsync<ZendeskUserEnvelope>(string.Create(CultureInfo.InvariantCulture, $"api/v2/users/{userId}"), Vendor, "get user", cancellationToken))?.User;
+
+    /// <summary>Every group, page by page (numbered here, so the credentials never follow a host the answer names).</summary>
+    public async Task<IReadOnlyList<ZendeskGroup>> ListGroupsAsync(CancellationToken cancellationToken)
+    {
+        var groups = new List<ZendeskGroup>();
+        for (var page = 1; ; page++)
+        {
+            using var response = await http.GetAsync(new Uri(string.Create(CultureInfo.InvariantCulture, $"api/v2/groups?per_page=100&page={page}"), UriKind.Relative), cancellationToken);
+            await response.EnsureSuccessAsync(Vendor, "list groups", cancellationToken);
+            var answer = (await response.Content.ReadFromJsonAsync<ZendeskGroupPage>(VendorResponses.Json, cancellationToken))!;
+            groups.AddRange(answer.Groups);
+            if (answer.NextPage is null || answer.Groups.Count == 0)
+            {
+                return groups;
+            }
+        }
+    }
+
+    /// <summary>PUT /api/v2/tickets/{id} with only the given fields (a null value clears the field, e.g. unassigns).</summary>
+    public async Task<ZendeskTicket> UpdateFieldsAsync(long ticketId, IReadOnlyDictionary<string, object?> fields, CancellationToken cancellationToken)
+    {
+        using var response = await http.PutAsJsonAsync(new Uri(string.Create(CultureInfo.InvariantCulture, $"api/v2/tickets/{ticketId}"), UriKind.Relative),
+            new { ticket = fields }, VendorResponses.Json, cancellationToken);
+        await response.EnsureSuccessAsync(Vendor, "update ticket fields", cancellationToken);
+        return (await response.Content.ReadFromJsonAsync<ZendeskTicketEnvelope>(VendorResponses.Json, cancellationToken))!.Ticket;
+    }
+}

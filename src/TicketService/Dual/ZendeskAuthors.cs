@@ -1,0 +1,39 @@
+using Ferry.TicketService.RoundTrip;
+
+namespace Ferry.TicketService.Dual;
+
+/// <summary>The Intercom admin a Zendesk agent writes as, and whether it is the agent's own.</summary>
+/// <param name="Byline">Set when the fallback admin writes for an agent without an Intercom admin of their own.</param>
+public sealed record IntercomWriter(string AdminId, string? Byline);
+
+/// <summary>
+/// Zendesk agent → Intercom admin, for one attempt: the admin with the agent's email (GET /admins, read once per
+/// attempt), else the configured fallback admin (Status:IntercomAdminId / IntercomAdminEmail, the one the status
+/// round-trip closes conversations as) with a byline naming the agent.
+/// </summary>
+public sealed class ZendeskAuthors(ZendeskAccountClient users, IntercomClient intercom, FerryAdmin fallback)
+{
+    private readonly Dictionary<long, ZendeskUser?> _users = [];
+    private IReadOnlyList<IntercomAdmin>? _admins;
+
+    public async Task<ZendeskUser?> UserAsync(long userId, CancellationToken cancellationToken)
+    {
+        if (!_users.TryGetValue(userId, out var user))
+        {
+            user = _users[userId] = await users.GetUserAsync(userId, cancellationToken);
+        }
+
+        return user;
+    }
+
+    public async Task<IntercomWriter> WriterAsync(ZendeskUser agent, CancellationToken cancellationToken)
+    {
+        _admins ??= await intercom.ListAdminsAsync(cancellationToken);
+        var own = agent.Email is { Length: > 0 } email
+            ? _admins.FirstOrDefault(a => string.Equals(a.Email, email, StringComparison.OrdinalIgnoreCase))
+            : null;
+        return own is not null
+            ? new IntercomWriter(own.Id, null)
+            : new IntercomWriter(await fallback.IdAsync(intercom, cancellationToken), $"{agent.Name ?? "A Zendesk agent"} (Zendesk agent) wrote:");
+    }
+}

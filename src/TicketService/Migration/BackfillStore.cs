@@ -1,0 +1,125 @@
+using System.Text.Json;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Ferry.TicketService.Migration;
+
+/// <summary>A stored run: its selection, the cursor of the page to work on next, and its figures so far.</summary>
+public sealed record BackfillRun(string RunId, BulkPlan Plan, string? Cursor, BackfillFigures Figures, string State);
+
+/// <summary>
+/// sync.backfill_runs (the checkpoint), and the per-conversation hold a batch takes in sync.jobs: a
+/// running job owned by the run, so a live webhook for a held conversation coalesces into it (rerun) and
+/// runs after the import is recorded, appending to the imported ticket instead of creating one.
+/// </summary>
+public sealed class BackfillStore(NpgsqlDataSource db)
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public async Task<BackfillRun> CreateAsync(BulkPlan plan, CancellationToken cancellationToken)
+    {
+        var run = new BackfillRun($"bulk-{Guid.NewGuid():N}", plan, null, new BackfillFigures(), "running");
+        await using var command = db.CreateCommand("INSERT INTO sync.backfill_runs (run_id, plan) VALUES (@run_id, @plan)");
+        command.Parameters.AddWithValue("run_id", run.RunId);
+        command.Parameters.AddWithValue("plan", NpgsqlDbType.Jsonb, JsonSerializer.Serialize(plan, Json));
+        await command.ExecuteNonQueryAsync(cancellationToken);
+        return run;
+    }
+
+    public async Task<BackfillRun?> GetAsync(string runId, CancellationToken cancellationToken)
+    {
+        await using var command = db.CreateCommand("SELECT plan::text, cursor, figures::text, state FROM sync.backfill_runs WHERE run_id = @run_id");
+        command.Parameters.AddWithValue("run_id", runId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken)
+            ? new BackfillRun(runId, JsonSerializer.Deserialize<BulkPlan>(reader.GetString(0), Json)!, reader.IsDBNull(1) ? null : reader.GetString(1),
+                JsonSerializer.Deserialize<BackfillFigures>(reader.GetString(2), Json) ?? new BackfillFigures(), reader.GetString(3))
+            : null;
+    }
+
+    /// <summary>Moves the checkpoint (after the page's conversations are in the ledger) and stores the figures.</summary>
+    public async Task SaveAsync(string runId, string? cursor, BackfillFigures figures, string state, string? error, CancellationToken cancellationToken)
+    {
+        await using var command = db.CreateCommand("""
+            UPDATE sync.backfill_runs SET cursor = @cursor, figures = @figures, state = @state, last_error = @error, updated_at = now()
+            WHERE run_id = @run_id
+            """);
+        command.Parameters.AddWithValue("run_id", runId);
+        command.Parameters.AddWithValue("cursor", NpgsqlDbType.Text, (object?)cursor ?? DBNull.Value);
+        command.Parameters.AddWithValue("figures", NpgsqlDbType.Jsonb, JsonSerializer.Serialize(figures, Json));
+        command.Parameters.AddWithValue("state", state);
+        command.Parameters.AddWithValue("error", NpgsqlDbType.Text, (object?)error ?? DBNull.Value);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Of <paramref name="conversationIds"/>, those with a ticket already (synced live or by an earlier run).</summary>
+    public Task<HashSet<string>> LinkedAsync(IReadOnlyList<string> conversationIds, CancellationToken cancellationToken) =>
+        IdsAsync("SELECT conversation_id FROM sync.tickets WHERE conversation_id = ANY(@ids)", conversationIds, cancellationToken);
+
+    /// <summary>Of <paramref name="conversationIds"/>, those a live job is queued or running for (the dry run's view of what a hold would miss).</summary>
+    public Task<HashSet<string>> ActiveAsync(IReadOnlyList<string> conversationIds, CancellationToken cancellationToken) =>
+        IdsAsync("SELECT conversation_id FROM sync.jobs WHERE conversation_id = ANY(@ids) AND state IN ('pending', 'running')", conversationIds, cancellationToken);
+
+    /// <summary>
+    /// Holds each conversation that has no active job, as a running job of the run's (lease
+    /// <paramref name="lease"/>: a run that dies hands its held conversations to live sync when it
+    /// expires, which adopts an imported ticket by external_id). Those with an active job are live sync's.
+    /// </summary>
+    public async Task<Dictionary<string, ClaimedJob>> HoldAsync(IReadOnlyList<string> conversationIds, string runId, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        await using var command = db.CreateCommand("""
+            INSERT INTO sync.jobs (conversation_id, trigger, state, attempt, fence, lease_owner, lease_until)
+            SELECT id, 'backfill', 'running', 1, 1, @owner, now() + @lease FROM unnest(@ids) AS c(id)
+            ON CONFLICT (conversation_id) WHERE state IN ('pending', 'running') DO NOTHING
+            RETURNING job_id, conversation_id
+            """);
+        command.Parameters.AddWithValue("ids", conversationIds.ToArray());
+        command.Parameters.AddWithValue("owner", runId);
+        command.Parameters.AddWithValue("lease", lease);
+        var held = new Dictionary<string, ClaimedJob>(StringComparer.Ordinal);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            held[reader.GetString(1)] = new ClaimedJob(reader.GetInt64(0), reader.GetString(1), 1, 1, SyncTrigger.Backfill, null, null);
+        }
+
+        return held;
+    }
+
+    /// <summary>
+    /// Ends the holds: done, or pending at once when a live event arrived meanwhile (it then appends to the
+    /// imported ticket) or when <paramref name="handToLiveSync"/> (the batch did not record it).
+    /// </summary>
+    public async Task ReleaseAsync(IEnumerable<ClaimedJob> jobs, bool handToLiveSync, CancellationToken cancellationToken)
+    {
+        var ids = jobs.Select(j => j.JobId).ToArray();
+        if (ids.Length == 0)
+        {
+            return;
+        }
+
+        await using var command = db.CreateCommand("""
+            UPDATE sync.jobs
+            SET state = CASE WHEN rerun OR @hand_over THEN 'pending' ELSE 'done' END, attempt = 0, rerun = false,
+                claims_without_outcome = 0, lease_owner = NULL, lease_until = NULL, run_after = now(), updated_at = now()
+            WHERE job_id = ANY(@ids) AND fence = 1 AND state = 'running'
+            """);
+        command.Parameters.AddWithValue("ids", ids);
+        command.Parameters.AddWithValue("hand_over", handToLiveSync);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private async Task<HashSet<string>> IdsAsync(string sql, IReadOnlyList<string> conversationIds, CancellationToken cancellationToken)
+    {
+        await using var command = db.CreateCommand(sql);
+        command.Parameters.AddWithValue("ids", conversationIds.ToArray());
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            ids.Add(reader.GetString(0));
+        }
+
+        return ids;
+    }
+}

@@ -1,0 +1,137 @@
+using Ferry.Sandbox.Intercom;
+using Ferry.Sandbox.Zendesk;
+using Ferry.Testing;
+using Ferry.V1;
+using Npgsql;
+
+namespace Ferry.TicketService.Tests.Dual;
+
+/// <summary>
+/// Dual-tool mode through the real TicketService, IdentityService, Postgres and the sandbox: agents' replies and
+/// notes written in Zendesk reach the Intercom conversation once, as the right admin, at Zendesk's time; nothing
+/// comes back; a reply whose recording was lost is recognised, not sent again; the requester is emailed by nobody.
+/// </summary>
+public sealed class ZendeskRepliesTests(PostgresServer postgres, RedisServer redis) : IAsyncLifetime
+{
+    private const string FallbackAdminEmail = "ferry-bot@sandbox.example";
+
+    private SyncStack _stack = null!;
+    private SandboxServer _sandbox = null!;
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public async ValueTask InitializeAsync()
+    {
+        _stack = await SyncStack.CreateAsync(postgres, redis, "dual_replies", new Dictionary<string, string?>
+        {
+            ["Dual:RepliesToIntercom"] = "public-and-notes",
+            ["Status:IntercomAdminEmail"] = FallbackAdminEmail,
+        }, Ct);
+        _sandbox = _stack.Sandbox;
+        _sandbox.Options.Zendesk.NotifyRequesterUnlessTags.Add("ferry");
+    }
+
+    public async ValueTask DisposeAsync() => await _stack.DisposeAsync();
+
+    [Fact]
+    public async Task Zendesk_replies_and_notes_reach_Intercom_once_and_nothing_echoes()
+    {
+        var (ada, _, _) = _sandbox.Scenarios.EnsureStaff();
+        var bot = _sandbox.Intercom.AddAdmin("Ferry Bot", FallbackAdminEmail);
+        var adaAgent = Assert.Single(_sandbox.Zendesk.Users(), u => u.HasEmail(ada.Email));
+        var zoe = _sandbox.Zendesk.AddUser("Zoe Zendesk-only", $"zoe-{Guid.NewGuid():N}@sandbox.example", "agent");
+        var (conversation, ticketId, first) = await ConversationWithTicketAsync();
+
+        var reply = Comment(ticketId, adaAgent.Id, "<p>We found the bug, a fix ships today.</p>", isPublic: true);
+        var note = Comment(ticketId, zoe.Id, "<p>Root cause: stale cache.</p>", isPublic: false);
+        var carried = await SyncAsync(conversation.Id, first);
+        Assert.Equal(Outcome.Success, carried.LastAttempt.Outcome);
+        Assert.EndsWith("carried 1 Zendesk reply(ies) and 1 note(s) to Intercom", carried.LastAttempt.Reason);
+
+        var parts = FromZendesk(conversation.Id);
+        Assert.Equal(2, parts.Count);
+        Assert.Equal(("comment", "admin", ada.Id, reply.CreatedAt.ToUnixTimeSeconds()), (parts[0].PartType, parts[0].Author.Type, parts[0].Author.Id, parts[0].CreatedAt));
+        Assert.Equal("<p>We found the bug, a fix ships today.</p>", parts[0].Body);
+        Assert.Equal(("note", bot.Id, note.CreatedAt.ToUnixTimeSeconds()), (parts[1].PartType, parts[1].Author.Id, parts[1].CreatedAt));
+        Assert.Equal("<p><em>Zoe Zendesk-only (Zendesk agent) wrote:</em></p><p>Root cause: stale cache.</p>", parts[1].Body);
+
+        // Intercom's webhooks for those parts (and any later sync) bring nothing back to Zendesk.
+        var commentsBefore = _sandbox.Zendesk.Ticket(ticketId)!.Comments.Count;
+        var again = await SyncAsync(conversation.Id, carried.LastAttempt.AttemptId);
+        Assert.Equal("Up to date", again.LastAttempt.Reason);
+        Assert.Equal(commentsBefore, _sandbox.Zendesk.Ticket(ticketId)!.Comments.Count);
+        Assert.Equal(2, FromZendesk(conversation.Id).Count);
+
+        // The customer answers in Intercom: one new comment in Zendesk, nothing new in Intercom.
+        var customer = _sandbox.Intercom.Contacts().Single(c => c.Id == conversation.ContactIds[0]);
+        _sandbox.Intercom.AddPart(conversation.Id, "comment", _sandbox.Intercom.AuthorFor(customer), "<p>Thanks, I will wait.</p>");
+        var answered = await SyncAsync(conversation.Id, again.LastAttempt.AttemptId);
+        Assert.Equal("Appended 1 comment(s)", answered.LastAttempt.Reason);
+        Assert.Equal(commentsBefore + 1, _sandbox.Zendesk.Ticket(ticketId)!.Comments.Count);
+        Assert.Equal(2, FromZendesk(conversation.Id).Count);
+
+        // Every message reached the customer once, in Intercom: the trigger (with the "tags contain none of ferry"
+        // condition docs/DUAL.md asks for) emailed nothing for this ticket.
+        Assert.DoesNotContain(_sandbox.Notifications.Sent, e => e.TicketId == ticketId);
+    }
+
+    [Fact]
+    public async Task A_reply_that_reached_Intercom_before_its_recording_was_lost_is_recognised_not_sent_again()
+    {
+        var (ada, _, _) = _sandbox.Scenarios.EnsureStaff();
+        var adaAgent = Assert.Single(_sandbox.Zendesk.Users(), u => u.HasEmail(ada.Email));
+        var (conversation, ticketId, first) = await ConversationWithTicketAsync();
+        var reply = Comment(ticketId, adaAgent.Id, "<p>Please try again now.</p>", isPublic: true);
+        var carried = await SyncAsync(conversation.Id, first);
+        var part = Assert.Single(FromZendesk(conversation.Id));
+
+        // As if the attempt had stopped right after Intercom's answer: the comment is "sending", the part unknown.
+        await using (var db = new NpgsqlConnection(_stack.TicketsConnectionString))
+        {
+            await db.OpenAsync(Ct);
+            await using var forget = new NpgsqlCommand("""
+                UPDATE sync.zendesk_comments SET outcome = 'sending', intercom_part_id = NULL WHERE zendesk_comment_id = @comment;
+                DELETE FROM sync.synced_parts WHERE part_id = @part AND conversation_id = @conversation;
+                DELETE FROM sync.zendesk_scans WHERE ticket_id = @ticket;
+                """, db);
+            forget.Parameters.AddWithValue("comment", reply.Id);
+            forget.Parameters.AddWithValue("part", part.Id);
+            forget.Parameters.AddWithValue("conversation", conversation.Id);
+            forget.Parameters.AddWithValue("ticket", ticketId);
+            await forget.ExecuteNonQueryAsync(Ct);
+        }
+
+        var commentsBefore = _sandbox.Zendesk.Ticket(ticketId)!.Comments.Count;
+        var retried = await SyncAsync(conversation.Id, carried.LastAttempt.AttemptId);
+        Assert.Equal("Up to date", retried.LastAttempt.Reason);
+        Assert.Equal(part.Id, Assert.Single(FromZendesk(conversation.Id)).Id);
+        Assert.Equal(commentsBefore, _sandbox.Zendesk.Ticket(ticketId)!.Comments.Count);
+    }
+
+    private async Task<(IcConversation Conversation, long TicketId, long AttemptId)> ConversationWithTicketAsync()
+    {
+        var contact = _sandbox.Intercom.AddContact("user", $"cy-{Guid.NewGuid():N}@customers.example", "Cy Customer");
+        var conversation = _sandbox.Intercom.CreateConversation(contact, "Export broken", "<p>The export is empty.</p>");
+        var created = await SyncAsync(conversation.Id, 0);
+        Assert.Equal(Outcome.Success, created.LastAttempt.Outcome);
+        return (conversation, created.TicketId, created.LastAttempt.AttemptId);
+    }
+
+    private ZdComment Comment(long ticketId, long agentId, string html, bool isPublic)
+    {
+        var result = _sandbox.AgentDesk.Comment(ticketId, agentId, html, isPublic);
+        Assert.Null(result.Error);
+        return result.Value!;
+    }
+
+    private Task<SyncState> SyncAsync(string conversationId, long after) => _stack.RequestAndWaitAsync(conversationId, after, Ct);
+
+    /// <summary>The admin parts Ferry wrote (the conversation has no others here).</summary>
+    private List<IcPart> FromZendesk(string conversationId)
+    {
+        lock (_sandbox.Intercom.Gate)
+        {
+            return [.. _sandbox.Intercom.Conversation(conversationId)!.Parts.Where(p => p.Author.Type == "admin")];
+        }
+    }
+}
