@@ -101,18 +101,18 @@ public sealed class LinkStore(NpgsqlDataSource db, IOptions<IdentityOptions> opt
         {
             connection = await db.OpenConnectionAsync(ct);
             var transaction = await connection.BeginTransactionAsync(ct);
-            await using (var timeout = new NpgsqlCommand(
-                string.Create(CultureInfo.InvariantCulture, $"SET LOCAL lock_timeout = {(long)options.Value.DatabaseLockTimeout.TotalMilliseconds}"),
-                connection, transaction))
-            {
-                await timeout.ExecuteNonQueryAsync(ct);
-            }
 
-            foreach (var key in lockKeys.Select(LockKey).Distinct().Order())
+            // One round trip: the lock timeout, then the locks in order (a batch runs its statements in sequence).
+            await using (var locks = new NpgsqlBatch(connection, transaction))
             {
-                await using var take = new NpgsqlCommand("SELECT pg_advisory_xact_lock($1)", connection, transaction);
-                take.Parameters.Add(new NpgsqlParameter { Value = key });
-                await take.ExecuteNonQueryAsync(ct);
+                locks.BatchCommands.Add(new NpgsqlBatchCommand(
+                    string.Create(CultureInfo.InvariantCulture, $"SET LOCAL lock_timeout = {(long)options.Value.DatabaseLockTimeout.TotalMilliseconds}")));
+                foreach (var key in lockKeys.Select(LockKey).Distinct().Order())
+                {
+                    locks.BatchCommands.Add(new NpgsqlBatchCommand("SELECT pg_advisory_xact_lock($1)") { Parameters = { new NpgsqlParameter { Value = key } } });
+                }
+
+                await locks.ExecuteNonQueryAsync(ct);
             }
 
             return new ResolveTransaction(connection, transaction, () => _resolveSlots.Release());
