@@ -52,6 +52,9 @@ public sealed class FaultScenario(FerryApp ferry, FaultScale scale, Action<strin
     /// <summary>The sandbox's counter of vendor requests sent while a Retry-After was still running (GET /admin/stats).</summary>
     public const string RequestsBeforeRetryAfterField = "requestsBeforeRetryAfter";
 
+    /// <summary>How the problem of requests sent inside a Retry-After pause begins.</summary>
+    public const string EarlyRequestsProblem = "requests sent before a Retry-After expired";
+
     /// <summary>20 % 503 on both vendors, 429 storms with a short Retry-After, 2 % of answers cut mid-body, 0–5 ms latency.</summary>
     public static readonly object Faults = new
     {
@@ -353,7 +356,7 @@ public sealed class FaultScenario(FerryApp ferry, FaultScale scale, Action<strin
         var early = Vendors.Select(v => RequestsBeforeRetryAfter(stats, v)).ToList();
         if (early.Any(n => n > 0))
         {
-            problems.Add($"requests sent before a Retry-After expired: intercom {early[0]}, zendesk {early[1]}; latest: {stats["intercom"]?["earlyRequests"]?.ToJsonString()} {stats["zendesk"]?["earlyRequests"]?.ToJsonString()}");
+            problems.Add($"{EarlyRequestsProblem}: intercom {early[0]}, zendesk {early[1]}; latest: {stats["intercom"]?["earlyRequests"]?.ToJsonString()} {stats["zendesk"]?["earlyRequests"]?.ToJsonString()}");
         }
 
         return new FaultReport
