@@ -47,6 +47,8 @@ public sealed class StatusPageEndToEndTests(FerryApp ferry)
             await page.GotoAsync(new Uri(ferry.App.GetEndpoint("gateway", "http"), "/operator").ToString());
             await page.FillAsync("input[name=key]", FerryApp.OperatorKey);
             await page.ClickAsync("button:has-text('Sign in')");
+            // Signing in posts the form and redirects: reloading before that navigation ends finds no page.
+            await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/operator");
 
             var row = page.Locator($"#dead-jobs tr[data-conversation-id=\"{refused}\"]");
             await FerryApp.EventuallyAsync(async () =>
