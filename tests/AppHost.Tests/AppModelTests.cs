@@ -8,7 +8,7 @@ namespace Ferry.AppHost.Tests;
 
 public sealed class AppModelTests
 {
-    private static readonly TimeSpan StartupTimeout = TimeSpan.FromMinutes(3);
+    private static readonly TimeSpan StartupTimeout = TimeSpan.FromMinutes(6);
 
     [Fact]
     public async Task Every_resource_becomes_healthy_and_every_service_serves_grpc_health()
