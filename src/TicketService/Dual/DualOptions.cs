@@ -20,6 +20,9 @@ public sealed class DualOptions
 {
     public const string Section = "Dual";
 
+    /// <summary>Zendesk's per-file upload limit: no Zendesk attachment is larger.</summary>
+    public const long ZendeskMaxFileBytes = 50L * 1024 * 1024;
+
     /// <summary>Zendesk → Intercom comments: <c>off</c>, <c>public</c> or <c>public-and-notes</c>.</summary>
     [RegularExpression("^(?i)(off|public|public-and-notes)$", ErrorMessage = "Dual:RepliesToIntercom must be off, public or public-and-notes.")]
     public string RepliesToIntercom { get; set; } = "off";
@@ -29,6 +32,14 @@ public sealed class DualOptions
     /// ticket, one update per sync with only what changed.
     /// </summary>
     public bool FieldsFollow { get; set; }
+
+    /// <summary>
+    /// Largest Zendesk attachment carried into an Intercom reply (bytes). Intercom takes reply files inside the JSON
+    /// body (base64, ≤ 10 per reply), so each travels whole in memory and in one request; a larger file is named, with
+    /// a link to it in Zendesk, in a note instead.
+    /// </summary>
+    [Range(1, ZendeskMaxFileBytes, ErrorMessage = "Dual:MaxAttachmentBytes must be between 1 and 52428800 (Zendesk's per-file limit).")]
+    public long MaxAttachmentBytes { get; set; } = 10L * 1024 * 1024;
 
     /// <summary>
     /// Intercom priority → Zendesk priority when no rule sets one (Rules:Routes … Set:Priority wins). Intercom 2.16

@@ -61,12 +61,12 @@ public sealed partial class StatusSync(
                 appliedVersion = ticket.UpdatedAt;
                 break;
             case StatusAction.CloseIntercom:
-                var closed = await intercom.CloseAsync(job.ConversationId, await admin.IdAsync(intercom, cancellationToken), settings.ClosingNote, cancellationToken);
+                var closed = await intercom.CloseAsync(job.ConversationId, await admin.IdAsync(cancellationToken), settings.ClosingNote, cancellationToken);
                 intercomState = closed.State ?? "closed";
                 appliedVersion = TicketPlanner.FromUnix(closed.UpdatedAt);
                 break;
             case StatusAction.ReopenIntercom:
-                var reopened = await intercom.ReopenAsync(job.ConversationId, await admin.IdAsync(intercom, cancellationToken), cancellationToken);
+                var reopened = await intercom.ReopenAsync(job.ConversationId, await admin.IdAsync(cancellationToken), cancellationToken);
                 intercomState = reopened.State ?? "open";
                 appliedVersion = TicketPlanner.FromUnix(reopened.UpdatedAt);
                 break;

@@ -21,7 +21,10 @@ public sealed record ZendeskAuditEvent(long Id, string? Type);
 
 public sealed record ZendeskTicketList(IReadOnlyList<ZendeskTicket> Tickets);
 
-public sealed record ZendeskComment(long Id, long? AuthorId, string? Body, string? HtmlBody, bool Public, DateTimeOffset? CreatedAt);
+public sealed record ZendeskComment(long Id, long? AuthorId, string? Body, string? HtmlBody, bool Public, DateTimeOffset? CreatedAt, IReadOnlyList<ZendeskAttachment>? Attachments = null);
+
+/// <summary>A comment's file; <see cref="ContentUrl"/> is where Zendesk serves it (and what an agent opens).</summary>
+public sealed record ZendeskAttachment(long Id, string FileName, string ContentUrl, string? ContentType, long Size);
 
 public sealed record ZendeskCommentList(IReadOnlyList<ZendeskComment> Comments, string? NextPage);
 
