@@ -1,3 +1,6 @@
+extern alias AttachmentService;
+
+using AttachmentService::Ferry.AttachmentService.Api;
 using Ferry.IdentityService.Api;
 using Ferry.Testing;
 using Ferry.V1;
@@ -11,12 +14,13 @@ namespace Ferry.TicketService.Tests;
 public sealed class SyncStack : IAsyncDisposable
 {
     private readonly ServiceHost<IdentityApi> _identity;
+    private readonly ServiceHost<AttachmentsApi>? _attachments;
     private readonly Dictionary<string, string?> _ticketSettings;
     private readonly List<TicketServiceHost> _replicas = [];
 
-    private SyncStack(SandboxServer sandbox, ServiceHost<IdentityApi> identity, Dictionary<string, string?> ticketSettings)
+    private SyncStack(SandboxServer sandbox, ServiceHost<IdentityApi> identity, ServiceHost<AttachmentsApi>? attachments, Dictionary<string, string?> ticketSettings)
     {
-        (Sandbox, _identity, _ticketSettings) = (sandbox, identity, ticketSettings);
+        (Sandbox, _identity, _attachments, _ticketSettings) = (sandbox, identity, attachments, ticketSettings);
         Tickets = AddReplica();
         Sync = new V1.Sync.SyncClient(Tickets.CreateGrpcChannel());
     }
@@ -31,7 +35,9 @@ public sealed class SyncStack : IAsyncDisposable
 
     /// <param name="name">Prefix of the stack's two databases.</param>
     /// <param name="ticketSettings">TicketService configuration on top of the vendors, databases and services.</param>
-    public static async Task<SyncStack> CreateAsync(PostgresServer postgres, RedisServer redis, string name, IReadOnlyDictionary<string, string?> ticketSettings, CancellationToken cancellationToken)
+    /// <param name="withAttachments">Also runs the real AttachmentService (else its address is a closed port), allowed the sandbox's loopback host.</param>
+    public static async Task<SyncStack> CreateAsync(PostgresServer postgres, RedisServer redis, string name, IReadOnlyDictionary<string, string?> ticketSettings, CancellationToken cancellationToken,
+        bool withAttachments = false)
     {
         var sandbox = await SandboxServer.CreateAsync();
         var identitySettings = new Dictionary<string, string?>(sandbox.VendorSettings)
@@ -47,19 +53,27 @@ public sealed class SyncStack : IAsyncDisposable
 
         var identity = new ServiceHost<IdentityApi>(identitySettings).Start();
 
+        var attachments = withAttachments
+            ? new ServiceHost<AttachmentsApi>(new Dictionary<string, string?>(sandbox.VendorSettings)
+            {
+                ["ConnectionStrings:redis"] = redis.ConnectionString,
+                ["Attachments:AllowLoopback"] = "true",
+                ["Attachments:AllowInsecureHttpForHosts:0"] = sandbox.BaseAddress.Host,
+            }).Start()
+            : null;
         var settings = new Dictionary<string, string?>(sandbox.VendorSettings)
         {
             ["ConnectionStrings:ferry"] = await postgres.CreateDatabaseAsync($"{name}_tickets"),
             ["ConnectionStrings:redis"] = redis.ConnectionString,
             ["services:identity:grpc:0"] = identity.GrpcAddress.ToString(),
-            ["services:attachments:grpc:0"] = "http://127.0.0.1:9",
+            ["services:attachments:grpc:0"] = attachments?.GrpcAddress.ToString() ?? "http://127.0.0.1:9",
         };
         foreach (var (key, value) in ticketSettings)
         {
             settings[key] = value;
         }
 
-        return new SyncStack(sandbox, identity, settings);
+        return new SyncStack(sandbox, identity, attachments, settings);
     }
 
     /// <summary>Another TicketService process on the same database (a replica), started.</summary>
@@ -114,6 +128,11 @@ public sealed class SyncStack : IAsyncDisposable
         }
 
         await _identity.DisposeAsync();
+        if (_attachments is not null)
+        {
+            await _attachments.DisposeAsync();
+        }
+
         await Sandbox.DisposeAsync();
     }
 }
