@@ -28,6 +28,14 @@ public sealed class DualOptions
     public string RepliesToIntercom { get; set; } = "off";
 
     /// <summary>
+    /// The tag on every ticket Ferry writes (imports, follow-ups, every update): the condition the requester
+    /// notification triggers key on so the customer is not emailed what Intercom already showed (docs/DUAL.md).
+    /// </summary>
+    [Required(AllowEmptyStrings = false)]
+    [RegularExpression("^[a-z0-9_:/-]+$", ErrorMessage = "Dual:Tag must be a Zendesk tag: lower case letters, digits, _ - : / and no spaces.")]
+    public string Tag { get; set; } = "ferry";
+
+    /// <summary>
     /// Tags, assignee, team (as group), priority and rule-mapped custom fields follow the conversation onto its existing
     /// ticket, one update per sync with only what changed.
     /// </summary>

@@ -59,12 +59,10 @@ public sealed record NewComment(
     bool Public,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Uploads);
 
-/// <summary>PUT /api/v2/tickets/{id}: at most one comment per update.</summary>
+/// <summary>PUT /api/v2/tickets/{id} with one comment (at most one per update); field changes: ZendeskAccountClient.UpdateFieldsAsync.</summary>
 public sealed record TicketUpdate(
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] NewComment? Comment,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Status,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? AssigneeId,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? GroupId);
+    NewComment Comment,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? AdditionalTags = null);
 
 /// <summary>POST /api/v2/tickets for a follow-up of a closed ticket.</summary>
 public sealed record FollowUpTicket(
