@@ -114,15 +114,9 @@ public sealed class ZendeskRepliesTests(PostgresServer postgres, RedisServer red
     [Fact]
     public async Task Files_reach_Intercom_inside_the_reply_and_one_over_the_cap_is_linked_in_one_note()
     {
-        var (ada, _, _) = _sandbox.Scenarios.EnsureStaff();
-        var adaAgent = Assert.Single(_sandbox.Zendesk.Users(), u => u.HasEmail(ada.Email));
-        var (conversation, ticketId, first) = await ConversationWithTicketAsync();
-        var small = FileBytes(300, 1);
-        var (smallToken, _) = Upload("screenshot.png", "image/png", small);
-        var (largeToken, large) = Upload("trace.log", "text/plain", FileBytes(MaxAttachmentBytes + 1, 2));
-        var reply = Comment(ticketId, adaAgent.Id, "<p>Here is what I see.</p>", isPublic: true, [smallToken, largeToken]);
-        var (noteToken, noteLarge) = Upload("dump.bin", "application/octet-stream", FileBytes(MaxAttachmentBytes * 2, 3));
-        Comment(ticketId, adaAgent.Id, "<p>Full dump attached.</p>", isPublic: false, [noteToken]);
+        var (conversation, ticketId, first, agentId, reply, small, large) = await ReplyWithFilesAsync(("screenshot.png", "image/png", 300), ("trace.log", "text/plain", MaxAttachmentBytes + 1));
+        var (noteToken, noteLarge) = Upload("dump.bin", "application/octet-stream", FileBytes(MaxAttachmentBytes * 2));
+        Comment(ticketId, agentId, "<p>Full dump attached.</p>", isPublic: false, [noteToken]);
 
         var carried = await SyncAsync(conversation.Id, first);
         Assert.Equal(Outcome.Success, carried.LastAttempt.Outcome);
@@ -152,13 +146,7 @@ public sealed class ZendeskRepliesTests(PostgresServer postgres, RedisServer red
     [Fact]
     public async Task A_reply_whose_answer_was_cut_is_not_sent_again_and_its_links_note_is_sent_once()
     {
-        var (ada, _, _) = _sandbox.Scenarios.EnsureStaff();
-        var adaAgent = Assert.Single(_sandbox.Zendesk.Users(), u => u.HasEmail(ada.Email));
-        var (conversation, ticketId, first) = await ConversationWithTicketAsync();
-        var small = FileBytes(500, 4);
-        var (smallToken, _) = Upload("invoice.pdf", "application/pdf", small);
-        var (largeToken, _) = Upload("video.mp4", "video/mp4", FileBytes(MaxAttachmentBytes + 10, 5));
-        Comment(ticketId, adaAgent.Id, "<p>Invoice and recording attached.</p>", isPublic: true, [smallToken, largeToken]);
+        var (conversation, _, first, _, _, small, _) = await ReplyWithFilesAsync(("invoice.pdf", "application/pdf", 500), ("video.mp4", "video/mp4", MaxAttachmentBytes + 10));
 
         // Intercom takes the reply, then its answer is cut: the attempt fails after the reply landed, before the links note.
         _sandbox.Faults.Current = new Sandbox.Common.FaultSettings { Scope = "intercom", PathContains = "/reply", Method = "POST", CutFirst = 1 };
@@ -175,12 +163,21 @@ public sealed class ZendeskRepliesTests(PostgresServer postgres, RedisServer red
         Assert.Equal(2, FromZendesk(conversation.Id).Count);
     }
 
-    private static byte[] FileBytes(int size, int seed)
+    /// <summary>A ticket with an agent's public reply carrying a file under the cap and one over it.</summary>
+    private async Task<(IcConversation Conversation, long TicketId, long AttemptId, long AgentId, ZdComment Reply, byte[] Small, ZdAttachment Large)> ReplyWithFilesAsync(
+        (string Name, string Type, int Size) small, (string Name, string Type, int Size) large)
     {
-        var bytes = new byte[size];
-        new Random(seed).NextBytes(bytes);
-        return bytes;
+        var (ada, _, _) = _sandbox.Scenarios.EnsureStaff();
+        var agent = Assert.Single(_sandbox.Zendesk.Users(), u => u.HasEmail(ada.Email));
+        var (conversation, ticketId, first) = await ConversationWithTicketAsync();
+        var smallBytes = FileBytes(small.Size);
+        var (smallToken, _) = Upload(small.Name, small.Type, smallBytes);
+        var (largeToken, largeFile) = Upload(large.Name, large.Type, FileBytes(large.Size));
+        var reply = Comment(ticketId, agent.Id, $"<p>{small.Name} and {large.Name} attached.</p>", isPublic: true, [smallToken, largeToken]);
+        return (conversation, ticketId, first, agent.Id, reply, smallBytes, largeFile);
     }
+
+    private static byte[] FileBytes(int size) => System.Security.Cryptography.RandomNumberGenerator.GetBytes(size);
 
     private (string Token, ZdAttachment Attachment) Upload(string name, string contentType, byte[] bytes)
     {

@@ -9,10 +9,11 @@ namespace Ferry.TicketService.Vendors.Intercom;
 /// neither the status round-trip nor dual mode pays a vendor call per sync. Read on first use, not at start-up:
 /// a deployment that never needs an admin never calls. A failed read keeps the previous list.
 /// </summary>
-public sealed partial class IntercomAdminDirectory(IServiceScopeFactory scopes, IOptions<StatusOptions> options, TimeProvider time, ILogger<IntercomAdminDirectory> logger) : IDisposable
+public sealed partial class IntercomAdminDirectory(IServiceScopeFactory scopes, IOptions<StatusOptions> options, TimeProvider time, ILogger<IntercomAdminDirectory> logger)
 {
-    private readonly SemaphoreSlim _refresh = new(1, 1);
+    private readonly Lock _gate = new();
     private volatile Snapshot? _snapshot;
+    private Task<Snapshot>? _reading;
     private long _missRefreshedAt = long.MinValue;
 
     private sealed record Snapshot(IReadOnlyDictionary<string, IntercomAdmin> ByEmail, DateTimeOffset LoadedAt);
@@ -24,7 +25,7 @@ public sealed partial class IntercomAdminDirectory(IServiceScopeFactory scopes, 
         var snapshot = _snapshot;
         if (snapshot is null || time.GetUtcNow() - snapshot.LoadedAt >= interval)
         {
-            snapshot = await RefreshAsync(snapshot, cancellationToken);
+            snapshot = await RefreshAsync(snapshot).WaitAsync(cancellationToken);
         }
 
         if (snapshot.ByEmail.TryGetValue(email, out var admin))
@@ -41,54 +42,48 @@ public sealed partial class IntercomAdminDirectory(IServiceScopeFactory scopes, 
             return null;
         }
 
-        return (await RefreshAsync(snapshot, cancellationToken)).ByEmail.GetValueOrDefault(email);
+        return (await RefreshAsync(snapshot).WaitAsync(cancellationToken)).ByEmail.GetValueOrDefault(email);
     }
 
-    /// <summary>Re-reads the admins unless another caller did while this one waited for the lock.</summary>
-    private async Task<Snapshot> RefreshAsync(Snapshot? seen, CancellationToken cancellationToken)
+    /// <summary>One read at a time, shared by every caller waiting for it; none when another caller already replaced <paramref name="seen"/>.</summary>
+    private Task<Snapshot> RefreshAsync(Snapshot? seen)
     {
-        await _refresh.WaitAsync(cancellationToken);
+        lock (_gate)
+        {
+            return _snapshot is { } current && !ReferenceEquals(current, seen) ? Task.FromResult(current) : _reading ??= ReadAsync(seen);
+        }
+    }
+
+    private async Task<Snapshot> ReadAsync(Snapshot? seen)
+    {
+        // Runs after RefreshAsync has stored this task, so the finally below always clears it.
+        await Task.Yield();
         try
         {
-            if (_snapshot is { } current && !ReferenceEquals(current, seen))
-            {
-                return current;
-            }
-
-            IReadOnlyList<IntercomAdmin> admins;
-            try
-            {
-                using var scope = scopes.CreateScope();
-                admins = await scope.ServiceProvider.GetRequiredService<IntercomClient>().ListAdminsAsync(cancellationToken);
-            }
-            catch (Exception e) when (seen is not null && e is not OperationCanceledException)
-            {
-                LogRefreshFailed(logger, e);
-                return seen;
-            }
-
-            var byEmail = new Dictionary<string, IntercomAdmin>(StringComparer.OrdinalIgnoreCase);
-            foreach (var admin in admins.Where(a => a.Email is { Length: > 0 }))
-            {
-                byEmail.TryAdd(admin.Email!, admin);
-            }
-
-            var snapshot = new Snapshot(byEmail, time.GetUtcNow());
-            _snapshot = snapshot;
-            LogRefreshed(logger, byEmail.Count);
-            return snapshot;
+            using var scope = scopes.CreateScope();
+            var admins = await scope.ServiceProvider.GetRequiredService<IntercomClient>().ListAdminsAsync(CancellationToken.None);
+            var byEmail = admins.Where(a => a.Email is { Length: > 0 }).DistinctBy(a => a.Email, StringComparer.OrdinalIgnoreCase)
+                .ToDictionary(a => a.Email!, StringComparer.OrdinalIgnoreCase);
+            LogRead(logger, byEmail.Count);
+            return _snapshot = new Snapshot(byEmail, time.GetUtcNow());
+        }
+        catch (Exception e) when (seen is not null)
+        {
+            LogReadFailed(logger, e);
+            return seen;
         }
         finally
         {
-            _refresh.Release();
+            lock (_gate)
+            {
+                _reading = null;
+            }
         }
     }
 
-    public void Dispose() => _refresh.Dispose();
-
     [LoggerMessage(Level = LogLevel.Information, Message = "Intercom admin directory read: {Count} admins")]
-    private static partial void LogRefreshed(ILogger logger, int count);
+    private static partial void LogRead(ILogger logger, int count);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Intercom admin directory refresh failed; keeping the previous list")]
-    private static partial void LogRefreshFailed(ILogger logger, Exception exception);
+    private static partial void LogReadFailed(ILogger logger, Exception exception);
 }
