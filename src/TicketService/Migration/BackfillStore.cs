@@ -86,6 +86,36 @@ public sealed class BackfillStore(NpgsqlDataSource db)
         return held;
     }
 
+    /// <summary>The conversations <paramref name="runId"/> holds still (after its process died: its pages in flight then), while their lease lasts.</summary>
+    public async Task<IReadOnlyList<ClaimedJob>> HeldAsync(string runId, CancellationToken cancellationToken)
+    {
+        await using var command = db.CreateCommand("""
+            SELECT job_id, conversation_id FROM sync.jobs
+            WHERE lease_owner = @owner AND state = 'running' AND fence = 1 AND trigger = 'backfill' AND lease_until > now()
+            """);
+        command.Parameters.AddWithValue("owner", runId);
+        var held = new List<ClaimedJob>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            held.Add(new ClaimedJob(reader.GetInt64(0), reader.GetString(1), 1, 1, SyncTrigger.Backfill, null, null));
+        }
+
+        return held;
+    }
+
+    /// <summary>Extends the holds while their batch works (a batch may outlast one lease, e.g. waiting out 429s); a dead run stops renewing.</summary>
+    public async Task RenewAsync(IReadOnlyCollection<ClaimedJob> jobs, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        await using var command = db.CreateCommand("""
+            UPDATE sync.jobs SET lease_until = now() + @lease
+            WHERE job_id = ANY(@ids) AND fence = 1 AND state = 'running'
+            """);
+        command.Parameters.AddWithValue("ids", jobs.Select(j => j.JobId).ToArray());
+        command.Parameters.AddWithValue("lease", lease);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     /// <summary>
     /// Ends the holds: done, or pending at once when a live event arrived meanwhile (it then appends to the
     /// imported ticket) or when <paramref name="handToLiveSync"/> (the batch did not record it).
