@@ -71,6 +71,21 @@ public sealed class SyncStack : IAsyncDisposable
         return replica;
     }
 
+    /// <summary>
+    /// TicketService in a process of its own on the stack's database, with <paramref name="more"/> settings on top
+    /// (for tests that kill it); started and serving.
+    /// </summary>
+    public Task<ServiceProcess> StartProcessAsync(IReadOnlyDictionary<string, string?> more)
+    {
+        var settings = new Dictionary<string, string?>(_ticketSettings);
+        foreach (var (key, value) in more)
+        {
+            settings[key] = value;
+        }
+
+        return TicketServiceProcess.StartAsync(LocalServer.FreeLoopbackPort(), settings);
+    }
+
     /// <summary>Requests a sync of the conversation and waits for its next successful or skipped attempt after <paramref name="after"/>.</summary>
     public async Task<SyncState> RequestAndWaitAsync(string conversationId, long after, CancellationToken cancellationToken)
     {

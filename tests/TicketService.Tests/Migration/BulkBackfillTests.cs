@@ -131,32 +131,7 @@ public sealed class BulkBackfillTests(PostgresServer postgres, RedisServer redis
         Assert.False((await _stack.Sync.GetPhaseReportAsync(new PhaseReportRequest { Days = 7, QuietDays = 5 }, cancellationToken: Ct)).IntercomQuiet);
     }
 
-    /// <summary>Half the customers are new; half are returning (a Zendesk user with their address and external_id already exists). Every fourth conversation is closed.</summary>
-    private List<IcConversation> Seed(int count)
-    {
-        var admin = Sandbox.Intercom.AddAdmin("Ada Agent", "ada@company.example");
-        var conversations = new List<IcConversation>();
-        for (var i = 0; i < count; i++)
-        {
-            var email = $"customer-{i}-{Guid.NewGuid():N}@customers.example";
-            var contact = Sandbox.Intercom.AddContact("user", email, $"Customer {i}", externalId: $"ext-{email}");
-            if (i % 2 == 1)
-            {
-                Sandbox.Zendesk.AddUser($"Customer {i}", email, externalId: $"ext-{email}");
-            }
-
-            var conversation = Sandbox.Intercom.CreateConversation(contact, $"Question {i}", $"<p>Question {i}</p>");
-            Sandbox.Intercom.AddPart(conversation.Id, "comment", IntercomState.AuthorFor(admin), $"<p>Answer {i}</p>");
-            if (i % 4 == 0)
-            {
-                Sandbox.Intercom.AddPart(conversation.Id, "close", IntercomState.AuthorFor(admin), null);
-            }
-
-            conversations.Add(conversation);
-        }
-
-        return conversations;
-    }
+    private List<IcConversation> Seed(int count) => BulkScenario.Seed(Sandbox, count);
 
     private void ReplyFromCustomer(string conversationId)
     {
@@ -164,46 +139,14 @@ public sealed class BulkBackfillTests(PostgresServer postgres, RedisServer redis
         Sandbox.Intercom.AddPart(conversationId, "comment", Sandbox.Intercom.AuthorFor(contact), "<p>Any news?</p>");
     }
 
-    /// <summary>One ticket per conversation, holding every message of its thread once.</summary>
-    private void AssertEveryTicketComplete(IReadOnlyList<IcConversation> conversations)
-    {
-        foreach (var conversation in conversations)
-        {
-            var ticket = Assert.Single(Sandbox.Zendesk.TicketsByExternalId($"intercom-conversation-{conversation.Id}"));
-            var messages = Sandbox.Intercom.Conversation(conversation.Id)!.Parts.Count(p => !string.IsNullOrEmpty(p.Body)) + 1;
-            Assert.Equal(messages, ticket.Comments.Count);
-        }
-    }
+    private void AssertEveryTicketComplete(IReadOnlyList<IcConversation> conversations) => BulkScenario.AssertEveryTicketComplete(Sandbox, conversations);
 
     private string[] Writes() =>
         [.. Sandbox.Stats.Snapshot()["zendesk"].Requests.Keys.Where(k => !k.StartsWith("GET ", StringComparison.Ordinal))];
 
-    private async Task<BackfillProgress> LastAsync(BackfillRequest request)
-    {
-        BackfillProgress? last = null;
-        using var stream = _stack.Sync.Backfill(request, cancellationToken: Ct);
-        await foreach (var step in stream.ResponseStream.ReadAllAsync(Ct))
-        {
-            last = step;
-        }
+    private Task<BackfillProgress> LastAsync(BackfillRequest request) => BulkScenario.LastAsync(_stack.Sync, request);
 
-        return last!;
-    }
+    private Task WaitForQueueToDrainAsync() => BulkScenario.WaitForQueueToDrainAsync(_stack.TicketsConnectionString);
 
-    private async Task WaitForQueueToDrainAsync()
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
-        while (await CountAsync("SELECT count(*) FROM sync.jobs WHERE state IN ('pending', 'running')") > 0)
-        {
-            Assert.True(DateTime.UtcNow < deadline, "Live sync did not drain the queue in time.");
-            await Task.Delay(200, Ct);
-        }
-    }
-
-    private async Task<long> CountAsync(string sql)
-    {
-        await using var db = Npgsql.NpgsqlDataSource.Create(_stack.TicketsConnectionString);
-        await using var command = db.CreateCommand(sql);
-        return (long)(await command.ExecuteScalarAsync(Ct))!;
-    }
+    private Task<long> CountAsync(string sql) => BulkScenario.CountAsync(_stack.TicketsConnectionString, sql);
 }
