@@ -9,10 +9,6 @@ internal sealed class PhaseSettings : GatewaySettings
     [CommandOption("--quiet-days <N>")]
     [Description("Days in a row without a new Intercom conversation that make Intercom retirable (default 14).")]
     public int QuietDays { get; init; }
-
-    [CommandOption("--json")]
-    [Description("The report as JSON (PhaseReport in proto3 JSON), for scripts.")]
-    public bool Json { get; init; }
 }
 
 /// <summary>ferry phase: the phased-migration report, per day, and whether Intercom's new-conversation volume has stopped.</summary>
@@ -23,7 +19,7 @@ internal sealed class PhaseCommand : GatewayCommand<PhaseSettings>
         var report = await client.GetPhaseReportAsync(new PhaseReportRequest { Days = settings.Days, QuietDays = settings.QuietDays }, cancellationToken: cancellationToken);
         if (settings.Json)
         {
-            Console.Out.WriteLine(JsonFormatter.Default.Format(report));
+            GatewayCall.WriteJson(report);
             return;
         }
 

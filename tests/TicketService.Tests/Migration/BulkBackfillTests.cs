@@ -6,9 +6,10 @@ using Grpc.Core;
 namespace Ferry.TicketService.Tests.Migration;
 
 /// <summary>
-/// The bulk backfill through the Sync API of the real TicketService and IdentityService with the sandbox
-/// (rate limits raised so the tests measure the work, not the waits): new and returning customers, closed
-/// conversations, a dry run against the real run, a stop and resume, and live syncs of the same conversations.
+/// The bulk backfill through the Sync API of the real TicketService, IdentityService and AttachmentService with
+/// the sandbox (rate limits raised so the tests measure the work, not the waits): new
+/// and returning customers, closed conversations, files, a dry run against the real run, a stop and resume, and
+/// live syncs of the same conversations.
 /// </summary>
 public sealed class BulkBackfillTests(PostgresServer postgres, RedisServer redis) : IAsyncLifetime
 {
@@ -25,7 +26,7 @@ public sealed class BulkBackfillTests(PostgresServer postgres, RedisServer redis
             ["Reconcile:Interval"] = "00:00:00",
             ["RateLimits:ZendeskPerMinute"] = "1000000",
             ["RateLimits:IntercomPerMinute"] = "1000000",
-        }, Ct);
+        }, Ct, attachments: true);
         Sandbox.Options.Zendesk.RateLimitPerMinute = 1_000_000;
         Sandbox.Options.Intercom.RateLimitPer10Seconds = 1_000_000;
     }
@@ -36,6 +37,7 @@ public sealed class BulkBackfillTests(PostgresServer postgres, RedisServer redis
     public async Task A_dry_run_writes_nothing_and_the_real_run_imports_2000_conversations_with_its_figures()
     {
         var conversations = Seed(2000);
+        var files = WithFiles(conversations.Where((_, i) => i % 100 == 7));
         Sandbox.Stats.Reset();
 
         var plan = await LastAsync(new BackfillRequest { Bulk = true, DryRun = true, ArchiveClosed = true });
@@ -44,6 +46,7 @@ public sealed class BulkBackfillTests(PostgresServer postgres, RedisServer redis
         Assert.Equal(2000, plan.Bulk.Tickets);
         Assert.Equal(1000, plan.Bulk.UsersToCreate);
         Assert.Equal(1000, plan.Bulk.UsersMatched);
+        Assert.Equal((files.Count, files.Values.Sum()), (plan.Bulk.AttachmentFiles, plan.Bulk.AttachmentBytes));
 
         var run = await LastAsync(new BackfillRequest { Bulk = true, ArchiveClosed = true });
         Assert.True(run.Done);
@@ -52,6 +55,13 @@ public sealed class BulkBackfillTests(PostgresServer postgres, RedisServer redis
             (run.Seen, run.Bulk.Tickets, run.Bulk.Comments, run.Bulk.UsersToCreate, run.Bulk.UsersMatched, run.Bulk.UsersLinked, run.Bulk.UserConflicts, run.Bulk.AttachmentBytes));
         Assert.Equal(plan.Bulk.ZendeskCalls, run.Bulk.ZendeskCalls);
         AssertEveryTicketComplete(conversations);
+        foreach (var (conversationId, size) in files)
+        {
+            // Re-uploaded to Zendesk by AttachmentService, as live sync does: a file on the comment, never a link.
+            var comment = Assert.Single(Sandbox.Zendesk.TicketsByExternalId($"intercom-conversation-{conversationId}")[0].Comments, c => c.Attachments.Count > 0);
+            Assert.Equal(size, Assert.Single(comment.Attachments).Size);
+        }
+
         Assert.Equal(2000, Sandbox.Zendesk.Users().Count(u => u.Role == "end-user"));
         Assert.Equal(0, await CountAsync("SELECT count(*) FROM sync.jobs WHERE state IN ('pending', 'running')"));
 
@@ -132,6 +142,21 @@ public sealed class BulkBackfillTests(PostgresServer postgres, RedisServer redis
     }
 
     private List<IcConversation> Seed(int count) => BulkScenario.Seed(Sandbox, count);
+
+    /// <summary>The customer sends a file in each of <paramref name="conversations"/>; returns each one's size.</summary>
+    private Dictionary<string, long> WithFiles(IEnumerable<IcConversation> conversations)
+    {
+        var sizes = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var conversation in conversations)
+        {
+            var size = 1_000 + sizes.Count;
+            var contact = Sandbox.Intercom.Contact(conversation.ContactIds[0])!;
+            Sandbox.Intercom.AddPart(conversation.Id, "comment", Sandbox.Intercom.AuthorFor(contact), "<p>Here is the log.</p>", [new IcAttachment($"log-{sizes.Count}.txt", "text/plain", size, size)]);
+            sizes[conversation.Id] = size;
+        }
+
+        return sizes;
+    }
 
     private void ReplyFromCustomer(string conversationId)
     {
