@@ -1,3 +1,5 @@
+extern alias attachments;
+
 using Ferry.IdentityService.Api;
 using Ferry.Testing;
 using Ferry.V1;
@@ -11,11 +13,11 @@ namespace Ferry.TicketService.Tests;
 public sealed class SyncStack : IAsyncDisposable
 {
     private readonly ServiceHost<IdentityApi> _identity;
-    private readonly ServiceHost<AttachmentService.Api.AttachmentsApi>? _attachments;
+    private readonly ServiceHost<attachments::Ferry.AttachmentService.Api.AttachmentsApi>? _attachments;
     private readonly Dictionary<string, string?> _ticketSettings;
     private readonly List<TicketServiceHost> _replicas = [];
 
-    private SyncStack(SandboxServer sandbox, ServiceHost<IdentityApi> identity, ServiceHost<AttachmentService.Api.AttachmentsApi>? attachments, Dictionary<string, string?> ticketSettings)
+    private SyncStack(SandboxServer sandbox, ServiceHost<IdentityApi> identity, ServiceHost<attachments::Ferry.AttachmentService.Api.AttachmentsApi>? attachments, Dictionary<string, string?> ticketSettings)
     {
         (Sandbox, _identity, _attachments, _ticketSettings) = (sandbox, identity, attachments, ticketSettings);
         Tickets = AddReplica();
@@ -49,7 +51,7 @@ public sealed class SyncStack : IAsyncDisposable
         }
 
         var identity = new ServiceHost<IdentityApi>(identitySettings).Start();
-        var attachmentService = attachments ? new ServiceHost<AttachmentService.Api.AttachmentsApi>(AttachmentServiceSettings.For(sandbox, redis.ConnectionString)).Start() : null;
+        var attachmentService = attachments ? new ServiceHost<attachments::Ferry.AttachmentService.Api.AttachmentsApi>(AttachmentServiceSettings.For(sandbox, redis.ConnectionString)).Start() : null;
 
         var settings = new Dictionary<string, string?>(sandbox.VendorSettings)
         {
