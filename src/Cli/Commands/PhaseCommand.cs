@@ -23,10 +23,10 @@ internal sealed class PhaseCommand : GatewayCommand<PhaseSettings>
             return;
         }
 
-        var table = new Table().AddColumns("Day (UTC)", "New in Intercom", "With their ticket", "Still open");
+        var table = new Table().AddColumns("Day (UTC)", "New in Intercom", "With their ticket", "Imported in bulk", "Synced live", "Still open");
         foreach (var day in report.Days)
         {
-            table.AddRow(day.Date, day.Created.ToString(CultureInfo.InvariantCulture), day.Synced.ToString(CultureInfo.InvariantCulture), day.StillOpen.ToString(CultureInfo.InvariantCulture));
+            table.AddRow([day.Date, .. new[] { day.Created, day.Synced, day.Imported, day.SyncedLive, day.StillOpen }.Select(n => n.ToString(CultureInfo.InvariantCulture))]);
         }
 
         AnsiConsole.Write(table);

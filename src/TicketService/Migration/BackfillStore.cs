@@ -56,6 +56,21 @@ public sealed class BackfillStore(NpgsqlDataSource db)
     public Task<HashSet<string>> LinkedAsync(IReadOnlyList<string> conversationIds, CancellationToken cancellationToken) =>
         IdsAsync("SELECT conversation_id FROM sync.tickets WHERE conversation_id = ANY(@ids)", conversationIds, cancellationToken);
 
+    /// <summary>Of <paramref name="conversationIds"/>, those with a ticket: true when a bulk run imported it, false when live sync made it.</summary>
+    public async Task<Dictionary<string, bool>> ImportedAsync(IReadOnlyList<string> conversationIds, CancellationToken cancellationToken)
+    {
+        await using var command = db.CreateCommand("SELECT conversation_id, backfill_run IS NOT NULL FROM sync.tickets WHERE conversation_id = ANY(@ids)");
+        command.Parameters.AddWithValue("ids", conversationIds.ToArray());
+        var imported = new Dictionary<string, bool>(StringComparer.Ordinal);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            imported[reader.GetString(0)] = reader.GetBoolean(1);
+        }
+
+        return imported;
+    }
+
     /// <summary>Of <paramref name="conversationIds"/>, those a live job is queued or running for (the dry run's view of what a hold would miss).</summary>
     public Task<HashSet<string>> ActiveAsync(IReadOnlyList<string> conversationIds, CancellationToken cancellationToken) =>
         IdsAsync("SELECT conversation_id FROM sync.jobs WHERE conversation_id = ANY(@ids) AND state IN ('pending', 'running')", conversationIds, cancellationToken);

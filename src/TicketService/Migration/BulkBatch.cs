@@ -314,6 +314,7 @@ public sealed partial class BulkBatch(
             tx.RecordTicket(item.TicketId, item.Import.Status, item.Plan.Total, item.Plan.Gap, item.Import.Comments.Count);
             tx.RecordParts(item.TicketId, [.. item.Plan.Thread.Select(i => new LedgerPart(i.PartId, i.IsEvent ? "event" : i.IsPrivate ? "note" : "comment", i.CreatedAt, null))]);
             tx.RecordStatus(item.TicketId, item.Conversation.State ?? "open", item.Import.Status, null, []);
+            tx.Command("UPDATE sync.tickets SET backfill_run = @run_id WHERE conversation_id = @conversation_id").Parameters.AddWithValue("run_id", runId);
             await tx.CommitAsync(CancellationToken.None);
         });
     }

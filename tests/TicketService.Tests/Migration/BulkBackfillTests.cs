@@ -118,7 +118,7 @@ public sealed class BulkBackfillTests(PostgresServer postgres, RedisServer redis
     }
 
     [Fact]
-    public async Task The_phase_report_counts_new_synced_and_open_conversations_per_day_and_says_when_intercom_went_quiet()
+    public async Task The_phase_report_counts_new_imported_live_synced_and_open_conversations_per_day_and_says_when_intercom_went_quiet()
     {
         var today = DateOnly.FromDateTime(DateTime.UtcNow);
         var admin = Sandbox.Intercom.AddAdmin("Ada Agent", "ada@company.example");
@@ -132,11 +132,13 @@ public sealed class BulkBackfillTests(PostgresServer postgres, RedisServer redis
         var closed = Sandbox.Intercom.Conversations()[0].Id;
         Sandbox.Intercom.AddPart(closed, "close", IntercomState.AuthorFor(admin), null, at: At(5) + 60);
         await LastAsync(new BackfillRequest { Bulk = true, States = { "closed" } });
+        await _stack.RequestAndWaitAsync(Sandbox.Intercom.Conversations()[2].Id, 0, Ct);
 
         var report = await _stack.Sync.GetPhaseReportAsync(new PhaseReportRequest { Days = 7, QuietDays = 3 }, cancellationToken: Ct);
+        // (days ago, created, with their ticket, imported in bulk, synced live, still open)
         Assert.Equal(
-            [(5, 2, 1, 1), (4, 1, 0, 1), (3, 0, 0, 0), (2, 0, 0, 0), (1, 0, 0, 0), (0, 0, 0, 0)],
-            report.Days.Skip(1).Select(d => (today.DayNumber - DateOnly.ParseExact(d.Date, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture).DayNumber, d.Created, d.Synced, d.StillOpen)));
+            [(5, 2, 1, 1, 0, 1), (4, 1, 1, 0, 1, 1), (3, 0, 0, 0, 0, 0), (2, 0, 0, 0, 0, 0), (1, 0, 0, 0, 0, 0), (0, 0, 0, 0, 0, 0)],
+            report.Days.Skip(1).Select(d => (today.DayNumber - DateOnly.ParseExact(d.Date, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture).DayNumber, d.Created, d.Synced, d.Imported, d.SyncedLive, d.StillOpen)));
         Assert.Equal((4, true, today.AddDays(-3).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)), (report.QuietDays, report.IntercomQuiet, report.QuietSince));
         Assert.False((await _stack.Sync.GetPhaseReportAsync(new PhaseReportRequest { Days = 7, QuietDays = 5 }, cancellationToken: Ct)).IntercomQuiet);
     }
