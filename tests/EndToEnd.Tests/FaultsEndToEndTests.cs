@@ -17,14 +17,7 @@ public sealed class FaultsEndToEndTests(FaultyFerryApp ferry) : IClassFixture<Fa
         var report = await scenario.RunAsync(Timeout, TestContext.Current.CancellationToken);
 
         output?.WriteLine(report.Describe());
-        Assert.True(report.Problems.All(p => p.StartsWith(FaultScenario.EarlyRequestsProblem, StringComparison.Ordinal)),
-            $"Lost or doubled under faults:{Environment.NewLine}{report.Describe()}");
+        Assert.True(report.Problems.Count == 0, $"Lost, doubled or sent inside a Retry-After under faults:{Environment.NewLine}{report.Describe()}");
         Assert.NotNull(report.CompletedAfter);
-        // Requests inside a Retry-After pause are reported, not asserted, here. A process holds its requests once it
-        // has seen a 429, and every other process holds them once the pause is in Redis. On this 2-core CI machine,
-        // busy with the whole app and another test project, Redis calls can outlast their 250 ms timeout, and Ferry
-        // then goes ahead without Redis (it is an optimisation). Runs saw 0 to 15 such requests for 150 to 200
-        // 429s. eng/chaos.sh, on a machine of its own, fails on any (docs/RELIABILITY.md).
-        output?.WriteLine($"requests inside a Retry-After pause: {report.RequestsBeforeRetryAfter} for {report.InjectedCount("rate_limited")} injected 429s");
     }
 }

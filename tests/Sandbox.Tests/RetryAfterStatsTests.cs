@@ -35,6 +35,25 @@ public sealed class RetryAfterStatsTests
     }
 
     [Fact]
+    public void A_request_is_early_only_once_the_429_that_holds_it_could_have_reached_its_sender()
+    {
+        var watch = new RetryAfterWatch();
+        var start = DateTimeOffset.UnixEpoch;
+        watch.RateLimited(start, TimeSpan.FromSeconds(1));
+        watch.RateLimited(start + TimeSpan.FromMilliseconds(900), TimeSpan.FromSeconds(1));
+
+        // The first pause is over, and the 429 that extends it left only 150 ms ago: a client cannot know of it yet.
+        watch.Arrived(start + TimeSpan.FromMilliseconds(1050), "in flight");
+        Assert.Equal(0, watch.Early);
+
+        watch.Arrived(start + TimeSpan.FromMilliseconds(1300), "early");
+        watch.Arrived(start + TimeSpan.FromMilliseconds(1950), "after");
+        Assert.Equal(1, watch.Early);
+        var early = Assert.Single(watch.Latest);
+        Assert.Equal(("early", 1300), (early.Operation, early.AfterPauseMs));
+    }
+
+    [Fact]
     public async Task A_429_from_the_account_limiter_pauses_the_account_too()
     {
         await using var sandbox = await SandboxServer.CreateAsync(new Dictionary<string, string?> { ["Sandbox:Intercom:RateLimitPer10Seconds"] = "1" });

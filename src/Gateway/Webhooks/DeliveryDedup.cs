@@ -20,6 +20,7 @@ public sealed class DeliveryDedup(IConnectionMultiplexer redis, IOptions<Webhook
     public async Task<bool> SeenAsync(string vendor, string deliveryId) =>
         (await _redis.TryAsync(db => db.KeyExistsAsync(Key(vendor, deliveryId)), CancellationToken.None)).Value;
 
-    public Task MarkAsync(string vendor, string deliveryId) =>
-        _redis.TryAsync(db => db.StringSetAsync(Key(vendor, deliveryId), 1, options.Value.DedupTtl, When.NotExists), CancellationToken.None);
+    /// <summary>Marks an enqueued delivery without waiting for Redis: the mark only spares a redelivery its Enqueue, so the ack does not wait on it.</summary>
+    public void Mark(string vendor, string deliveryId) =>
+        _redis.Send(db => db.StringSet(Key(vendor, deliveryId), 1, options.Value.DedupTtl, When.NotExists, CommandFlags.FireAndForget));
 }

@@ -98,7 +98,7 @@ public sealed class InboxForwarder(
             return Unavailable(vendor, delivery.Topic);
         }
 
-        await dedup.MarkAsync(vendor, delivery.DeliveryId);
+        dedup.Mark(vendor, delivery.DeliveryId);
         Log.Queued(logger, vendor, delivery.DeliveryId, delivery.Topic, delivery.ConversationId, delivery.TicketId, reply.JobId, reply.Duplicate, reply.Ignored);
         var outcome = reply.Duplicate ? WebhookOutcome.Duplicate : reply.Ignored ? WebhookOutcome.Ignored : WebhookOutcome.Queued;
         telemetry.Webhook(vendor, outcome, delivery.Topic);

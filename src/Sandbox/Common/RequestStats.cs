@@ -78,28 +78,29 @@ public sealed class RequestStats(TimeProvider time)
 }
 
 /// <summary>
-/// One vendor account's pause: a 429 at time t with Retry-After r pauses the whole account until t + r (a
-/// storm 429 included, as Ferry treats every 429 as the account's). A request arriving before then counts
-/// as early, except within <see cref="Grace"/> of the pause's start: requests already in flight when the
-/// 429 left could not know of it.
+/// One vendor account's pauses: a 429 at time t with Retry-After r pauses the whole account until t + r (a
+/// storm 429 included, as Ferry treats every 429 as the account's). A request counts as early when a 429
+/// that left at least <see cref="Grace"/> before it still holds the account: a 429 younger than that may
+/// not have reached the request's sender yet, nor the replicas it shares the pause with.
 /// </summary>
 public sealed class RetryAfterWatch
 {
     /// <summary>
     /// A request sent before its client could know of the 429 is not ignoring it. The 429 has to reach
-    /// the client, be written to the pause the client's replicas share (Ferry bounds that Redis write by
-    /// RateLimits:RedisTimeout, 250 ms), and a request another replica sent just before that still has
-    /// to travel. On a quiet machine this takes a few milliseconds; on a loaded 2-core CI machine fault
-    /// runs saw such stragglers 50–130 ms after the 429 (an upload and an agent-directory read). 250 ms
-    /// covers them and still catches a client that ignores Retry-After: the shortest Retry-After is 1 s.
+    /// the client, be written to the pause the client's replicas share in Redis, and a request another
+    /// replica sent just before that still has to travel. On a quiet machine this takes a few milliseconds;
+    /// on a loaded 2-core CI machine fault runs saw such stragglers 50–130 ms after the 429 (an upload and
+    /// an agent-directory read). 250 ms covers them and still catches a client that ignores Retry-After:
+    /// the shortest Retry-After is 1 s.
     /// </summary>
     public static readonly TimeSpan Grace = TimeSpan.FromMilliseconds(250);
 
+    private const int Kept = 20;
     private readonly Lock _gate = new();
+    private readonly Queue<(DateTimeOffset Sent, DateTimeOffset Until)> _young = new();
+    private readonly Queue<EarlyRequest> _latest = new();
     private DateTimeOffset _pausedFrom = DateTimeOffset.MinValue;
     private DateTimeOffset _pausedUntil = DateTimeOffset.MinValue;
-    private const int Kept = 20;
-    private readonly Queue<EarlyRequest> _latest = new();
     private long _early;
 
     public long Early => Interlocked.Read(ref _early);
@@ -120,7 +121,22 @@ public sealed class RetryAfterWatch
     {
         lock (_gate)
         {
-            if (now >= _pausedFrom + Grace && now < _pausedUntil)
+            while (_young.TryPeek(out var limited) && limited.Sent <= now - Grace)
+            {
+                _young.Dequeue();
+                if (limited.Sent >= _pausedUntil)
+                {
+                    // A new pause; a 429 inside the current one extends it.
+                    _pausedFrom = limited.Sent;
+                }
+
+                if (limited.Until > _pausedUntil)
+                {
+                    _pausedUntil = limited.Until;
+                }
+            }
+
+            if (now < _pausedUntil)
             {
                 Interlocked.Increment(ref _early);
                 _latest.Enqueue(new EarlyRequest(operation, (long)(now - _pausedFrom).TotalMilliseconds, (long)(_pausedUntil - now).TotalMilliseconds));
@@ -136,16 +152,7 @@ public sealed class RetryAfterWatch
     {
         lock (_gate)
         {
-            if (now >= _pausedUntil)
-            {
-                // A new pause; a 429 inside the current one extends it without restarting the grace.
-                _pausedFrom = now;
-            }
-
-            if (now + retryAfter > _pausedUntil)
-            {
-                _pausedUntil = now + retryAfter;
-            }
+            _young.Enqueue((now, now + retryAfter));
         }
     }
 
@@ -154,6 +161,7 @@ public sealed class RetryAfterWatch
         lock (_gate)
         {
             _pausedFrom = _pausedUntil = DateTimeOffset.MinValue;
+            _young.Clear();
             _early = 0;
             _latest.Clear();
         }

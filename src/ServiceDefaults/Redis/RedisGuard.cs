@@ -40,6 +40,46 @@ public sealed partial class RedisGuard(IConnectionMultiplexer redis, TimeSpan ti
         }
     }
 
+    /// <summary>A write nobody waits for (sent with <see cref="CommandFlags.FireAndForget"/>); skipped while Redis is.</summary>
+    public void Send(Action<IDatabase> write)
+    {
+        if (time.GetUtcNow().UtcTicks < Volatile.Read(ref _skipUntilTicks) || !redis.IsConnected)
+        {
+            return;
+        }
+
+        try
+        {
+            write(redis.GetDatabase());
+        }
+        catch (RedisException e)
+        {
+            Trip(e.GetType().Name, e);
+        }
+    }
+
+    /// <summary>
+    /// A write other processes depend on (a pause after a 429): sent whenever Redis is connected, even while
+    /// reads are skipped, since skipping only saves this process a wait. Waits at most the timeout; the
+    /// command still reaches Redis after that.
+    /// </summary>
+    public async Task PublishAsync(Func<IDatabase, Task> write, CancellationToken cancellationToken)
+    {
+        if (!redis.IsConnected)
+        {
+            return;
+        }
+
+        try
+        {
+            await write(redis.GetDatabase()).WaitAsync(timeout, time, cancellationToken);
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            Trip(e.GetType().Name, e);
+        }
+    }
+
     private void Trip(string reason, Exception? exception)
     {
         var now = time.GetUtcNow().UtcTicks;

@@ -16,8 +16,12 @@ public sealed class RateLimitOptions
 
     public int IntercomPerMinute { get; set; } = 6000;
 
-    /// <summary>Longest wait for Redis per budget call; slower counts as Redis down (a vendor call never stalls on Redis).</summary>
-    public TimeSpan RedisTimeout { get; set; } = TimeSpan.FromMilliseconds(250);
+    /// <summary>
+    /// Longest wait for Redis per budget call. A slow Redis holds the request this long, so a pause another
+    /// replica published after a 429 still holds it; no answer by then counts as Redis down, and requests
+    /// go ahead unpaced rather than stall on Redis.
+    /// </summary>
+    public TimeSpan RedisTimeout { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>After a Redis failure the budget skips Redis this long (requests go unpaced; a 429's pause still holds locally).</summary>
     public TimeSpan RedisBackOff { get; set; } = TimeSpan.FromSeconds(5);
@@ -44,8 +48,8 @@ public static class VendorNames
 /// One request budget per vendor account shared by every worker of every service and replica: a token
 /// bucket in Redis (one Lua script, server time), plus a pause after a 429 until its Retry-After has
 /// passed — kept in this process (so it holds with Redis down) and in Redis (so every replica honours it).
-/// Redis is for pacing only: when it is down or slow (<see cref="RedisGuard"/>) requests go ahead
-/// unpaced, and a resulting 429 pauses this process and defers the work.
+/// Redis is for pacing only: when it is down, or gives no answer within <see cref="RateLimitOptions.RedisTimeout"/>
+/// (<see cref="RedisGuard"/>), requests go ahead unpaced, and a resulting 429 pauses this process and defers the work.
 /// </summary>
 public sealed class SharedRateBudget
 {
@@ -74,6 +78,11 @@ public sealed class SharedRateBudget
         if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], '1', 'PX', ARGV[1]) end
         return 0
         """;
+
+    /// <summary>A budget answer slower than this may be stale: another replica's 429 may have paused the account since.</summary>
+    private static readonly TimeSpan FreshAnswer = TimeSpan.FromMilliseconds(50);
+
+    private const int StaleChecks = 3;
 
     private readonly RedisGuard _redis;
     private readonly RateLimitOptions _options;
@@ -107,14 +116,22 @@ public sealed class SharedRateBudget
                 continue;
             }
 
+            var asked = _time.GetTimestamp();
             var (available, waitMs) = await _redis.TryAsync(async db => (long)await db.ScriptEvaluateAsync(TakeScript,
                 [(RedisKey)$"ferry:budget:{account}", PauseKey(account)], [perMinute]), cancellationToken);
             if (!available || waitMs == 0)
             {
                 // The answer can come late on a busy machine (or not at all): a 429 this process saw meanwhile
-                // still holds the request, though its token was taken before the pause.
+                // still holds the request, though its token was taken before the pause, and so does one another
+                // replica published meanwhile.
                 if (PausedFor(account) > TimeSpan.Zero)
                 {
+                    continue;
+                }
+
+                if (available && await PausedSinceAsync(account, asked, cancellationToken) is var since && since > TimeSpan.Zero)
+                {
+                    PauseLocally(account, since);
                     continue;
                 }
 
@@ -132,6 +149,31 @@ public sealed class SharedRateBudget
         }
     }
 
+    /// <summary>
+    /// The pause another replica published since a token was asked for at <paramref name="asked"/>, when its
+    /// answer took longer than <see cref="FreshAnswer"/>: asked again until an answer comes back fresh (or
+    /// Redis fails: then the token stands, as any other request's would with Redis down).
+    /// </summary>
+    private async Task<TimeSpan> PausedSinceAsync(string account, long asked, CancellationToken cancellationToken)
+    {
+        for (var check = 0; check < StaleChecks && _time.GetElapsedTime(asked) > FreshAnswer; check++)
+        {
+            asked = _time.GetTimestamp();
+            var (available, left) = await _redis.TryAsync(db => db.KeyTimeToLiveAsync(PauseKey(account)), cancellationToken);
+            if (!available)
+            {
+                break;
+            }
+
+            if (left > TimeSpan.Zero)
+            {
+                return left.Value;
+            }
+        }
+
+        return TimeSpan.Zero;
+    }
+
     /// <summary>No request to the account, from this process or (Redis permitting) any other, until <paramref name="retryAfter"/> has passed.</summary>
     public async Task PauseAsync(string account, TimeSpan retryAfter, CancellationToken cancellationToken = default)
     {
@@ -141,7 +183,7 @@ public sealed class SharedRateBudget
         }
 
         PauseLocally(account, retryAfter);
-        await _redis.TryAsync(db => db.ScriptEvaluateAsync(PauseScript, [PauseKey(account)], [(long)Math.Ceiling(retryAfter.TotalMilliseconds)]),
+        await _redis.PublishAsync(db => db.ScriptEvaluateAsync(PauseScript, [PauseKey(account)], [(long)Math.Ceiling(retryAfter.TotalMilliseconds)]),
             cancellationToken);
     }
 

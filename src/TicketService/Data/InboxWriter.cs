@@ -5,27 +5,34 @@ using NpgsqlTypes;
 namespace Ferry.TicketService.Data;
 
 /// <summary>
-/// Records vendor deliveries (sync.inbox) and their jobs with group commit: deliveries that arrive while a
-/// commit is in flight are written together in the next transaction (at most <see cref="MaxBatch"/>), with
-/// one NOTIFY, and each caller is answered only once its row is durable. No fixed batching window: at low
+/// Records vendor deliveries (sync.inbox) and their jobs with group commit: deliveries that arrive while the
+/// <see cref="Writers"/> are committing are written together in the next transaction (at most <see cref="MaxBatch"/>),
+/// with one NOTIFY, and each caller is answered only once its row is durable. No fixed batching window: at low
 /// load a batch is one delivery and costs what a single transaction does; under load the batches grow and
 /// the commits per second stay flat. A duplicate delivery id is a duplicate whether it was recorded in an
-/// earlier batch (the primary key) or earlier in the same one. A batch that fails is written again one
-/// delivery per transaction, so a row Postgres refuses fails its own caller only.
+/// earlier or concurrent batch (the primary key) or earlier in the same one. A batch that fails is written
+/// again one delivery per transaction, so a row Postgres refuses fails its own caller only.
 /// </summary>
 public sealed class InboxWriter : IAsyncDisposable
 {
     public const int MaxBatch = 256;
 
+    /// <summary>
+    /// Batches in flight at once: a delivery that arrives while one batch commits starts the next at once
+    /// instead of waiting a whole commit. Rows and jobs are written in key order, so two batches never
+    /// wait on each other in a cycle.
+    /// </summary>
+    public const int Writers = 2;
+
     private readonly NpgsqlDataSource _db;
-    private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>();
     private readonly Lazy<Task> _loop;
     private long _transactions;
 
     public InboxWriter(NpgsqlDataSource db)
     {
         _db = db;
-        _loop = new Lazy<Task>(() => Task.Run(WriteBatchesAsync));
+        _loop = new Lazy<Task>(() => Task.WhenAll(Enumerable.Range(0, Writers).Select(_ => Task.Run(WriteBatchesAsync))));
     }
 
     /// <summary>Transactions committed so far (each holds one batch).</summary>
@@ -113,7 +120,9 @@ public sealed class InboxWriter : IAsyncDisposable
 
         await using var connection = await _db.OpenConnectionAsync(cancellationToken);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
-        var inserted = await InsertAsync(connection, tx, [.. unique.Select(i => batch[i].Delivery)], cancellationToken);
+        var inserted = await InsertAsync(connection, tx,
+            [.. unique.Select(i => batch[i].Delivery).OrderBy(d => d.Source, StringComparer.Ordinal).ThenBy(d => d.DeliveryId, StringComparer.Ordinal)],
+            cancellationToken);
 
         var results = new EnqueueResult[batch.Count];
         var queued = new List<int>();
@@ -190,7 +199,7 @@ public sealed class InboxWriter : IAsyncDisposable
             return jobs;
         }
 
-        var conversations = deliveries.GroupBy(d => d.ConversationId!, StringComparer.Ordinal).ToList();
+        var conversations = deliveries.GroupBy(d => d.ConversationId!, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal).ToList();
         await using (var upserts = new NpgsqlBatch(connection, tx))
         {
             foreach (var conversation in conversations)

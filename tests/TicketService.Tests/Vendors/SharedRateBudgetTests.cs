@@ -79,6 +79,71 @@ public sealed class SharedRateBudgetTests(RedisServer redis) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_pause_another_replica_published_holds_requests_while_Redis_answers_slowly()
+    {
+        // A loaded machine: Redis answers, but slower than a quiet one. Another replica's 429 must still hold
+        // this replica's request; going ahead because the answer was late is a request inside Retry-After.
+        var ct = TestContext.Current.CancellationToken;
+        var replicaA = Budget(_redis.First);
+        var replicaB = Budget(_redis.Second);
+        await replicaB.PauseAsync(_account, TimeSpan.FromSeconds(2), ct);
+        var paused = Stopwatch.GetTimestamp();
+        await using var admin = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString + ",allowAdmin=true");
+        await admin.GetDatabase().ExecuteAsync("CLIENT", "PAUSE", "500", "ALL");
+
+        var left = await replicaA.AcquireAsync(_account, 6000, ct);
+
+        var after = Stopwatch.GetElapsedTime(paused);
+        Assert.True(left > TimeSpan.Zero || after >= TimeSpan.FromSeconds(1.9), $"went ahead {after} into a 2 s pause");
+    }
+
+    [Fact]
+    public async Task A_token_answered_late_is_checked_against_a_pause_set_meanwhile()
+    {
+        // Redis granted the token, then another replica's 429 paused the account before the answer got back
+        // (here Redis is kept busy for 300 ms right after the grant, as a loaded machine delays answers).
+        // A request sent on that stale token would go out inside the pause.
+        const string busyThenPause = """
+            local t = redis.call('TIME')
+            local start = tonumber(t[1]) * 1000000 + tonumber(t[2])
+            repeat t = redis.call('TIME') until tonumber(t[1]) * 1000000 + tonumber(t[2]) - start >= tonumber(ARGV[1]) * 1000
+            redis.call('SET', KEYS[1], '1', 'PX', ARGV[2])
+            return 0
+            """;
+        var ct = TestContext.Current.CancellationToken;
+        var budget = Budget(_redis.First);
+        var started = Stopwatch.GetTimestamp();
+
+        // One connection: Redis reads both commands at once and answers the first only after the second ran.
+        var acquiring = budget.AcquireAsync(_account, 6000, ct);
+        var pausing = _redis.First.GetDatabase().ScriptEvaluateAsync(busyThenPause, [(RedisKey)$"ferry:budget:{_account}:paused"], [300, 2000]);
+        var left = await acquiring;
+        await pausing;
+
+        var after = Stopwatch.GetElapsedTime(started);
+        Assert.True(left > TimeSpan.Zero || after >= TimeSpan.FromSeconds(2), $"went ahead after {after}, inside a 2 s pause set at 0.3 s");
+    }
+
+    [Fact]
+    public async Task A_429_seen_while_Redis_is_skipped_still_reaches_the_other_replicas()
+    {
+        // Replica B timed out on Redis and skips it for its back-off; Redis is back when B gets a 429. Skipping
+        // Redis saves B a wait, but the pause is what the other replicas need: it is published regardless.
+        var ct = TestContext.Current.CancellationToken;
+        var quick = new RateLimitOptions { RedisTimeout = TimeSpan.FromMilliseconds(100), RedisBackOff = TimeSpan.FromMinutes(1) };
+        var replicaA = Budget(_redis.First);
+        var replicaB = Budget(_redis.Second, quick);
+        await using var admin = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString + ",allowAdmin=true");
+        await admin.GetDatabase().ExecuteAsync("CLIENT", "PAUSE", "300", "ALL");
+        Assert.Equal(TimeSpan.Zero, await replicaB.AcquireAsync(_account, 6000, ct));
+        await Task.Delay(400, ct);
+
+        await replicaB.PauseAsync(_account, TimeSpan.FromSeconds(30), ct);
+
+        Assert.InRange(await replicaA.AcquireAsync(_account, 6000, ct), TimeSpan.FromSeconds(25), TimeSpan.FromSeconds(30));
+    }
+
+    [Fact]
     public async Task Without_Redis_requests_go_ahead_unpaced()
     {
         var budget = Budget(_redis.Down);

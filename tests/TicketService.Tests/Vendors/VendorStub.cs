@@ -42,6 +42,6 @@ internal sealed class VendorStub(params (HttpStatusCode Status, int RetryAfterSe
             BaseAddress = new Uri("http://vendor.test/"),
         };
 
-    public static SharedRateBudget Budget(IConnectionMultiplexer redis) =>
-        new(redis, Options.Create(new RateLimitOptions()), TimeProvider.System, NullLogger<SharedRateBudget>.Instance);
+    public static SharedRateBudget Budget(IConnectionMultiplexer redis, RateLimitOptions? options = null) =>
+        new(redis, Options.Create(options ?? new RateLimitOptions()), TimeProvider.System, NullLogger<SharedRateBudget>.Instance);
 }
