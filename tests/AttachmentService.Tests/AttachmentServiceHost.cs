@@ -28,23 +28,12 @@ public sealed class AttachmentServiceHost : IAsyncDisposable
     public IServiceProvider Services => _host.Services;
 
     /// <summary>Hosts the tests may name besides the sandbox: private literals are on the list so the address check is what refuses them.</summary>
-    public static readonly string[] TestHosts = ["127.0.0.1", "10.0.0.1", "169.254.169.254"];
+    public static readonly string[] TestHosts = AttachmentServiceSettings.TestHosts;
 
     public static Task<AttachmentServiceHost> StartAsync(SandboxServer sandbox, IDictionary<string, string?>? settings = null)
     {
-        var configuration = new Dictionary<string, string?>(sandbox.VendorSettings)
-        {
-            ["Attachments:AllowLoopback"] = "true",
-            ["Attachments:RetryBaseDelay"] = "00:00:00.050",
-            // No Redis here: the shared rate budget runs unpaced, as in a Redis outage (a free port is a closed one).
-            ["ConnectionStrings:redis"] = $"127.0.0.1:{LocalServer.FreeLoopbackPort()},abortConnect=false,connectTimeout=200",
-        };
-        for (var i = 0; i < TestHosts.Length; i++)
-        {
-            configuration[$"Attachments:AllowedHosts:{i}"] = TestHosts[i];
-            configuration[$"Attachments:AllowInsecureHttpForHosts:{i}"] = TestHosts[i];
-        }
-
+        // No Redis here: the shared rate budget runs unpaced, as in a Redis outage (a free port is a closed one).
+        var configuration = AttachmentServiceSettings.For(sandbox, $"127.0.0.1:{LocalServer.FreeLoopbackPort()},abortConnect=false,connectTimeout=200");
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             configuration[key] = value;

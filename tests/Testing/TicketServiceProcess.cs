@@ -12,10 +12,14 @@ namespace Ferry.Testing;
 public static class TicketServiceProcess
 {
     /// <summary>Started and serving (grpc.health.v1) on <paramref name="grpcPort"/>.</summary>
-    public static async Task<ServiceProcess> StartAsync(int grpcPort, string databaseConnectionString, string redisConnectionString)
+    public static Task<ServiceProcess> StartAsync(int grpcPort, string databaseConnectionString, string redisConnectionString) =>
+        StartAsync(grpcPort, WithoutVendors(databaseConnectionString, redisConnectionString));
+
+    /// <summary>Started with <paramref name="settings"/> (database, Redis, vendors, services) and serving on <paramref name="grpcPort"/>.</summary>
+    public static async Task<ServiceProcess> StartAsync(int grpcPort, IReadOnlyDictionary<string, string?> settings)
     {
         var grpc = new Uri($"http://127.0.0.1:{grpcPort}");
-        var tickets = ServiceProcess.Start("TicketService", new Dictionary<string, string?>(WithoutVendors(databaseConnectionString, redisConnectionString))
+        var tickets = ServiceProcess.Start("TicketService", new Dictionary<string, string?>(settings)
         {
             ["DOTNET_ENVIRONMENT"] = "Production",
             ["ASPNETCORE_ENVIRONMENT"] = "Production",

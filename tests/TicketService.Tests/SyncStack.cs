@@ -1,6 +1,5 @@
-extern alias AttachmentService;
+extern alias attachments;
 
-using AttachmentService::Ferry.AttachmentService.Api;
 using Ferry.IdentityService.Api;
 using Ferry.Testing;
 using Ferry.V1;
@@ -14,11 +13,11 @@ namespace Ferry.TicketService.Tests;
 public sealed class SyncStack : IAsyncDisposable
 {
     private readonly ServiceHost<IdentityApi> _identity;
-    private readonly ServiceHost<AttachmentsApi>? _attachments;
+    private readonly ServiceHost<attachments::Ferry.AttachmentService.Api.AttachmentsApi>? _attachments;
     private readonly Dictionary<string, string?> _ticketSettings;
     private readonly List<TicketServiceHost> _replicas = [];
 
-    private SyncStack(SandboxServer sandbox, ServiceHost<IdentityApi> identity, ServiceHost<AttachmentsApi>? attachments, Dictionary<string, string?> ticketSettings)
+    private SyncStack(SandboxServer sandbox, ServiceHost<IdentityApi> identity, ServiceHost<attachments::Ferry.AttachmentService.Api.AttachmentsApi>? attachments, Dictionary<string, string?> ticketSettings)
     {
         (Sandbox, _identity, _attachments, _ticketSettings) = (sandbox, identity, attachments, ticketSettings);
         Tickets = AddReplica();
@@ -35,9 +34,9 @@ public sealed class SyncStack : IAsyncDisposable
 
     /// <param name="name">Prefix of the stack's two databases.</param>
     /// <param name="ticketSettings">TicketService configuration on top of the vendors, databases and services.</param>
-    /// <param name="withAttachments">Also runs the real AttachmentService (else its address is a closed port), allowed the sandbox's loopback host.</param>
-    public static async Task<SyncStack> CreateAsync(PostgresServer postgres, RedisServer redis, string name, IReadOnlyDictionary<string, string?> ticketSettings, CancellationToken cancellationToken,
-        bool withAttachments = false)
+    /// <param name="attachments">Runs the real AttachmentService too (else its address is a closed port: no conversation may carry files).</param>
+    public static async Task<SyncStack> CreateAsync(
+        PostgresServer postgres, RedisServer redis, string name, IReadOnlyDictionary<string, string?> ticketSettings, CancellationToken cancellationToken, bool attachments = false)
     {
         var sandbox = await SandboxServer.CreateAsync();
         var identitySettings = new Dictionary<string, string?>(sandbox.VendorSettings)
@@ -52,28 +51,21 @@ public sealed class SyncStack : IAsyncDisposable
         }
 
         var identity = new ServiceHost<IdentityApi>(identitySettings).Start();
+        var attachmentService = attachments ? new ServiceHost<attachments::Ferry.AttachmentService.Api.AttachmentsApi>(AttachmentServiceSettings.For(sandbox, redis.ConnectionString)).Start() : null;
 
-        var attachments = withAttachments
-            ? new ServiceHost<AttachmentsApi>(new Dictionary<string, string?>(sandbox.VendorSettings)
-            {
-                ["ConnectionStrings:redis"] = redis.ConnectionString,
-                ["Attachments:AllowLoopback"] = "true",
-                ["Attachments:AllowInsecureHttpForHosts:0"] = sandbox.BaseAddress.Host,
-            }).Start()
-            : null;
         var settings = new Dictionary<string, string?>(sandbox.VendorSettings)
         {
             ["ConnectionStrings:ferry"] = await postgres.CreateDatabaseAsync($"{name}_tickets"),
             ["ConnectionStrings:redis"] = redis.ConnectionString,
             ["services:identity:grpc:0"] = identity.GrpcAddress.ToString(),
-            ["services:attachments:grpc:0"] = attachments?.GrpcAddress.ToString() ?? "http://127.0.0.1:9",
+            ["services:attachments:grpc:0"] = attachmentService?.GrpcAddress.ToString() ?? "http://127.0.0.1:9",
         };
         foreach (var (key, value) in ticketSettings)
         {
             settings[key] = value;
         }
 
-        return new SyncStack(sandbox, identity, attachments, settings);
+        return new SyncStack(sandbox, identity, attachmentService, settings);
     }
 
     /// <summary>Another TicketService process on the same database (a replica), started.</summary>
@@ -83,6 +75,21 @@ public sealed class SyncStack : IAsyncDisposable
         replica.Start();
         _replicas.Add(replica);
         return replica;
+    }
+
+    /// <summary>
+    /// TicketService in a process of its own on the stack's database, with <paramref name="more"/> settings on top
+    /// (for tests that kill it); started and serving.
+    /// </summary>
+    public Task<ServiceProcess> StartProcessAsync(IReadOnlyDictionary<string, string?> more)
+    {
+        var settings = new Dictionary<string, string?>(_ticketSettings);
+        foreach (var (key, value) in more)
+        {
+            settings[key] = value;
+        }
+
+        return TicketServiceProcess.StartAsync(LocalServer.FreeLoopbackPort(), settings);
     }
 
     /// <summary>Requests a sync of the conversation and waits for its next successful or skipped attempt after <paramref name="after"/>.</summary>
@@ -132,7 +139,6 @@ public sealed class SyncStack : IAsyncDisposable
         {
             await _attachments.DisposeAsync();
         }
-
         await Sandbox.DisposeAsync();
     }
 }

@@ -32,9 +32,6 @@ internal sealed class BackfillSettings : GatewaySettings
     [Description("With --bulk: closed conversations become closed tickets, archived at once.")]
     public bool ArchiveClosed { get; init; }
 
-    [CommandOption("--json")]
-    [Description("One JSON object per progress step on stdout (BackfillProgress in proto3 JSON), for scripts.")]
-    public bool Json { get; init; }
 
     public override ValidationResult Validate() =>
         !Bulk && (States.Length > 0 || ArchiveClosed)
@@ -74,7 +71,7 @@ internal sealed class BackfillCommand : AsyncCommand<BackfillSettings>
         {
             // A failure after the run started stored its checkpoint: say how to continue.
             var token = last?.ResumeToken is { Length: > 0 } t ? t : settings.ResumeToken;
-            Console.Error.WriteLine($"{error.StatusCode}: {error.Status.Detail}");
+            GatewayCall.WriteError(error, settings.Json);
             return last is null && token is null ? Refused : Resumable(token, "interrupted");
         }
     }
@@ -117,7 +114,7 @@ internal sealed class BackfillCommand : AsyncCommand<BackfillSettings>
         await foreach (var step in steps)
         {
             last = step;
-            Console.Out.WriteLine(JsonFormatter.Default.Format(step));
+            GatewayCall.WriteJson(step);
         }
 
         return last;

@@ -6,7 +6,7 @@ internal abstract class GatewayCommand<TSettings> : AsyncCommand<TSettings> wher
     public sealed override async Task<int> ExecuteAsync(CommandContext context, TSettings settings, CancellationToken cancellationToken)
     {
         using var channel = settings.CreateChannel();
-        return await GatewayCall.ExitCodeAsync(() => RunAsync(new V1.Sync.SyncClient(channel), settings, cancellationToken));
+        return await GatewayCall.ExitCodeAsync(() => RunAsync(new V1.Sync.SyncClient(channel), settings, cancellationToken), settings.Json);
     }
 
     protected abstract Task RunAsync(V1.Sync.SyncClient client, TSettings settings, CancellationToken cancellationToken);
@@ -29,6 +29,19 @@ internal abstract class GatewayCommand<TSettings> : AsyncCommand<TSettings> wher
         }
 
         AnsiConsole.Write(table);
+    }
+
+    /// <summary>A pause or resume: the reply with --json, else <paramref name="message"/>.</summary>
+    protected static void WritePaused(SetPausedReply reply, GatewaySettings settings, string message)
+    {
+        if (settings.Json)
+        {
+            GatewayCall.WriteJson(reply);
+        }
+        else
+        {
+            AnsiConsole.MarkupLine(message);
+        }
     }
 
     protected static void WriteDeadJobs(IEnumerable<DeadJob> jobs)
@@ -60,6 +73,12 @@ internal sealed class SyncCommand : GatewayCommand<ConversationSettings>
     protected override async Task RunAsync(V1.Sync.SyncClient client, ConversationSettings settings, CancellationToken cancellationToken)
     {
         var reply = await client.RequestSyncAsync(new RequestSyncRequest { ConversationId = settings.ConversationId }, cancellationToken: cancellationToken);
+        if (settings.Json)
+        {
+            GatewayCall.WriteJson(reply);
+            return;
+        }
+
         AnsiConsole.MarkupLineInterpolated(System.Globalization.CultureInfo.InvariantCulture, $"Queued as job [bold]{reply.JobId}[/]{(reply.Coalesced ? " (joined a pending job)" : "")}.");
     }
 }
@@ -69,6 +88,12 @@ internal sealed class StatusCommand : GatewayCommand<ConversationSettings>
     protected override async Task RunAsync(V1.Sync.SyncClient client, ConversationSettings settings, CancellationToken cancellationToken)
     {
         var state = await client.GetSyncAsync(new GetSyncRequest { ConversationId = settings.ConversationId }, cancellationToken: cancellationToken);
+        if (settings.Json)
+        {
+            GatewayCall.WriteJson(state);
+            return;
+        }
+
         AnsiConsole.MarkupLineInterpolated(System.Globalization.CultureInfo.InvariantCulture, $"Conversation [bold]{state.ConversationId}[/] → ticket {(state.TicketId == 0 ? "(none yet)" : state.TicketId.ToString(System.Globalization.CultureInfo.InvariantCulture))}");
         AnsiConsole.MarkupLineInterpolated(System.Globalization.CultureInfo.InvariantCulture, $"Job {state.JobId}: {state.JobState}; {state.SyncedParts} parts synced");
         if (state.LastAttempt is not null)
@@ -107,7 +132,15 @@ internal sealed class AttemptsCommand : GatewayCommand<AttemptsSettings>
         if (settings.Dead)
         {
             var dead = await client.ListDeadJobsAsync(new ListDeadJobsRequest { PageSize = settings.Limit }, cancellationToken: cancellationToken);
-            WriteDeadJobs(dead.Jobs);
+            if (settings.Json)
+            {
+                GatewayCall.WriteJson(dead.Jobs);
+            }
+            else
+            {
+                WriteDeadJobs(dead.Jobs);
+            }
+
             return;
         }
 
@@ -117,7 +150,14 @@ internal sealed class AttemptsCommand : GatewayCommand<AttemptsSettings>
             FailedOnly = settings.FailedOnly,
             PageSize = settings.Limit,
         }, cancellationToken: cancellationToken);
-        WriteAttempts(reply.Attempts);
+        if (settings.Json)
+        {
+            GatewayCall.WriteJson(reply.Attempts);
+        }
+        else
+        {
+            WriteAttempts(reply.Attempts);
+        }
     }
 }
 
@@ -147,6 +187,12 @@ internal sealed class RetryCommand : GatewayCommand<RetrySettings>
             : settings.JobId is { } jobId ? new RetryRequest { JobId = jobId }
             : new RetryRequest { ConversationId = settings.ConversationId };
         var reply = await client.RetryAsync(request, cancellationToken: cancellationToken);
+        if (settings.Json)
+        {
+            GatewayCall.WriteJson(reply);
+            return;
+        }
+
         AnsiConsole.MarkupLine(settings.Dead
             ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Re-queued [bold]{reply.Requeued}[/] dead job(s).")
             : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Re-queued as job [bold]{reply.JobId}[/]."));
@@ -169,7 +215,14 @@ internal sealed class WatchCommand : GatewayCommand<WatchSettings>
         using var call = client.WatchSyncs(new WatchSyncsRequest { ConversationId = settings.ConversationId ?? "", FailedOnly = settings.FailedOnly }, cancellationToken: cancellationToken);
         await foreach (var attempt in call.ResponseStream.ReadAllAsync(cancellationToken))
         {
-            WriteAttempts([attempt]);
+            if (settings.Json)
+            {
+                GatewayCall.WriteJson(attempt);
+            }
+            else
+            {
+                WriteAttempts([attempt]);
+            }
         }
     }
 }
@@ -190,6 +243,12 @@ internal sealed class ReconcileCommand : GatewayCommand<ReconcileSettings>
     protected override async Task RunAsync(V1.Sync.SyncClient client, ReconcileSettings settings, CancellationToken cancellationToken)
     {
         var reply = await client.ReconcileAsync(new ReconcileRequest { DryRun = settings.DryRun, Deep = settings.Deep }, cancellationToken: cancellationToken);
+        if (settings.Json)
+        {
+            GatewayCall.WriteJson(reply);
+            return;
+        }
+
         var table = new Table().AddColumns("Kind", "Conversation", "Ticket", settings.DryRun ? "Would queue" : "Job", "Detail");
         foreach (var f in reply.Findings)
         {
@@ -218,8 +277,8 @@ internal sealed class PauseCommand : GatewayCommand<PauseSettings>
 {
     protected override async Task RunAsync(V1.Sync.SyncClient client, PauseSettings settings, CancellationToken cancellationToken)
     {
-        await client.SetPausedAsync(new SetPausedRequest { Paused = true, Reason = settings.Reason }, cancellationToken: cancellationToken);
-        AnsiConsole.MarkupLine("Syncing paused on every replica: webhooks are still recorded and queued; [bold]ferry resume[/] continues.");
+        var reply = await client.SetPausedAsync(new SetPausedRequest { Paused = true, Reason = settings.Reason }, cancellationToken: cancellationToken);
+        WritePaused(reply, settings, "Syncing paused on every replica: webhooks are still recorded and queued; [bold]ferry resume[/] continues.");
     }
 }
 
@@ -227,7 +286,7 @@ internal sealed class ResumeCommand : GatewayCommand<GatewaySettings>
 {
     protected override async Task RunAsync(V1.Sync.SyncClient client, GatewaySettings settings, CancellationToken cancellationToken)
     {
-        await client.SetPausedAsync(new SetPausedRequest { Paused = false }, cancellationToken: cancellationToken);
-        AnsiConsole.MarkupLine("Syncing resumed.");
+        var reply = await client.SetPausedAsync(new SetPausedRequest { Paused = false }, cancellationToken: cancellationToken);
+        WritePaused(reply, settings, "Syncing resumed.");
     }
 }

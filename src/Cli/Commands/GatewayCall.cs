@@ -3,7 +3,7 @@ namespace Ferry.Cli.Commands;
 /// <summary>The exit code of a gateway call: 0, or 1 with the status and its detail when the call was refused.</summary>
 internal static class GatewayCall
 {
-    public static async Task<int> ExitCodeAsync(Func<Task> call)
+    public static async Task<int> ExitCodeAsync(Func<Task> call, bool json)
     {
         try
         {
@@ -12,8 +12,23 @@ internal static class GatewayCall
         }
         catch (RpcException error)
         {
-            AnsiConsole.MarkupLineInterpolated(System.Globalization.CultureInfo.InvariantCulture, $"[red]{error.StatusCode}[/]: {error.Status.Detail}");
+            WriteError(error, json);
             return 1;
+        }
+    }
+
+    /// <summary>On stderr: readable, or one JSON object (code, detail) with --json.</summary>
+    public static void WriteError(RpcException error, bool json) =>
+        Console.Error.WriteLine(json
+            ? System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string> { ["code"] = error.StatusCode.ToString(), ["detail"] = error.Status.Detail })
+            : $"{error.StatusCode}: {error.Status.Detail}");
+
+    /// <summary>Each message in proto3 JSON, one per line, on stdout.</summary>
+    public static void WriteJson(params IEnumerable<IMessage> messages)
+    {
+        foreach (var message in messages)
+        {
+            Console.Out.WriteLine(JsonFormatter.Default.Format(message));
         }
     }
 }

@@ -2,7 +2,10 @@ using Grpc.Net.Client;
 
 namespace Ferry.Cli.Commands;
 
-/// <summary>Where the gateway is and how to authenticate; flags override FERRY_GATEWAY / FERRY_API_KEY.</summary>
+/// <summary>
+/// What every command takes: where the gateway is and how to authenticate (flags override FERRY_GATEWAY /
+/// FERRY_API_KEY), and --json for scripts.
+/// </summary>
 internal class GatewaySettings : CommandSettings
 {
     [CommandOption("--gateway <URL>")]
@@ -12,6 +15,10 @@ internal class GatewaySettings : CommandSettings
     [CommandOption("--api-key <KEY>")]
     [Description("API key for the Sync API (default: $FERRY_API_KEY).")]
     public string? ApiKey { get; init; }
+
+    [CommandOption("--json")]
+    [Description("For scripts: the reply in proto3 JSON on stdout (one object per line for lists and streams); a refused call as {\"code\",\"detail\"} on stderr.")]
+    public bool Json { get; init; }
 
     /// <summary>A channel to the gateway carrying the API key (the Sync API and the identity operator calls).</summary>
     public GrpcChannel CreateChannel()

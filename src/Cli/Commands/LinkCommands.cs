@@ -6,7 +6,7 @@ internal abstract class IdentityCommand<TSettings> : AsyncCommand<TSettings> whe
     public sealed override async Task<int> ExecuteAsync(CommandContext context, TSettings settings, CancellationToken cancellationToken)
     {
         using var channel = settings.CreateChannel();
-        return await GatewayCall.ExitCodeAsync(() => RunAsync(new Identity.IdentityClient(channel), settings, cancellationToken));
+        return await GatewayCall.ExitCodeAsync(() => RunAsync(new Identity.IdentityClient(channel), settings, cancellationToken), settings.Json);
     }
 
     protected abstract Task RunAsync(Identity.IdentityClient client, TSettings settings, CancellationToken cancellationToken);
@@ -15,11 +15,7 @@ internal abstract class IdentityCommand<TSettings> : AsyncCommand<TSettings> whe
     {
         if (json)
         {
-            foreach (var link in links)
-            {
-                Console.Out.WriteLine(JsonFormatter.Default.Format(link));
-            }
-
+            GatewayCall.WriteJson(links);
             return;
         }
 
@@ -46,10 +42,6 @@ internal sealed class LinksSettings : GatewaySettings
 
     [CommandOption("--limit <N>")]
     public int Limit { get; init; } = 50;
-
-    [CommandOption("--json")]
-    [Description("One ContactLink per line in proto3 JSON, for scripts.")]
-    public bool Json { get; init; }
 }
 
 /// <summary>ferry links: contact ↔ Zendesk user links, the conflicts first when asked.</summary>
@@ -66,9 +58,6 @@ internal sealed class LinkSettings : GatewaySettings
 {
     [CommandArgument(0, "<CONTACT_ID>")]
     public required string ContactId { get; init; }
-
-    [CommandOption("--json")]
-    public bool Json { get; init; }
 }
 
 /// <summary>ferry link show: one contact's link and its conflicts.</summary>
@@ -89,9 +78,6 @@ internal sealed class LinkOverrideSettings : GatewaySettings
     [CommandOption("--reason <TEXT>")]
     [Description("Why, for the link's history.")]
     public string Reason { get; init; } = "";
-
-    [CommandOption("--json")]
-    public bool Json { get; init; }
 }
 
 /// <summary>ferry link override: points a contact at the chosen Zendesk user (resolves its conflicts).</summary>

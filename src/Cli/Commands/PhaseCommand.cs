@@ -9,10 +9,6 @@ internal sealed class PhaseSettings : GatewaySettings
     [CommandOption("--quiet-days <N>")]
     [Description("Days in a row without a new Intercom conversation that make Intercom retirable (default 14).")]
     public int QuietDays { get; init; }
-
-    [CommandOption("--json")]
-    [Description("The report as JSON (PhaseReport in proto3 JSON), for scripts.")]
-    public bool Json { get; init; }
 }
 
 /// <summary>ferry phase: the phased-migration report, per day, and whether Intercom's new-conversation volume has stopped.</summary>
@@ -23,14 +19,14 @@ internal sealed class PhaseCommand : GatewayCommand<PhaseSettings>
         var report = await client.GetPhaseReportAsync(new PhaseReportRequest { Days = settings.Days, QuietDays = settings.QuietDays }, cancellationToken: cancellationToken);
         if (settings.Json)
         {
-            Console.Out.WriteLine(JsonFormatter.Default.Format(report));
+            GatewayCall.WriteJson(report);
             return;
         }
 
-        var table = new Table().AddColumns("Day (UTC)", "New in Intercom", "With their ticket", "Still open");
+        var table = new Table().AddColumns("Day (UTC)", "New in Intercom", "With their ticket", "Imported in bulk", "Synced live", "Still open");
         foreach (var day in report.Days)
         {
-            table.AddRow(day.Date, day.Created.ToString(CultureInfo.InvariantCulture), day.Synced.ToString(CultureInfo.InvariantCulture), day.StillOpen.ToString(CultureInfo.InvariantCulture));
+            table.AddRow([day.Date, .. new[] { day.Created, day.Synced, day.Imported, day.SyncedLive, day.StillOpen }.Select(n => n.ToString(CultureInfo.InvariantCulture))]);
         }
 
         AnsiConsole.Write(table);

@@ -85,6 +85,12 @@ public sealed class ZendeskSandboxOptions
     /// (the condition docs/DUAL.md tells admins to add, e.g. <c>ferry</c>); empty: Zendesk's default trigger as shipped.
     /// </summary>
     public List<string> NotifyRequesterUnlessTags { get; set; } = [];
+
+    /// <summary>
+    /// Background jobs of these types (e.g. <c>bulk_import_tickets</c>) answer "working" to every poll while
+    /// listed, as a stalled Zendesk job queue does; their work is done already (the tickets exist).
+    /// </summary>
+    public List<string> StallJobTypes { get; set; } = [];
 }
 
 public sealed class WebhookDeliveryOptions

@@ -272,8 +272,8 @@ public static class ZendeskEndpoints
         return SandboxJson.Result(ZendeskJson.Job(state.AddJob("bulk_import_tickets", results), Base(request)));
     }
 
-    private static IResult GetJob(string id, HttpRequest request, ZendeskState state) =>
-        state.PollJob(id) is { } job ? SandboxJson.Result(ZendeskJson.Job(job, Base(request))) : VendorErrors.ZendeskNotFound();
+    private static IResult GetJob(string id, HttpRequest request, ZendeskState state, SandboxOptions options) =>
+        state.PollJob(id, [.. options.Zendesk.StallJobTypes]) is { } job ? SandboxJson.Result(ZendeskJson.Job(job, Base(request))) : VendorErrors.ZendeskNotFound();
 
     private static IResult ListTickets(HttpRequest request, ZendeskState state, string? external_id)
     {

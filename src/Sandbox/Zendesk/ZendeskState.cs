@@ -793,9 +793,10 @@ public sealed partial class ZendeskState(SandboxClock clock, SandboxOptions opti
 
     /// <summary>
     /// Jobs run at once but, like Zendesk's background jobs, report their way there: "queued" on the first
-    /// poll, "working" (half done, no results yet) on the second, "completed" with the results after that.
+    /// poll, "working" (half done, no results yet) on the second, "completed" with the results after that;
+    /// a job of a type in <paramref name="stalled"/> stays "working".
     /// </summary>
-    public ZdJobStatus? PollJob(string id)
+    public ZdJobStatus? PollJob(string id, IReadOnlyCollection<string> stalled)
     {
         lock (_gate)
         {
@@ -805,7 +806,7 @@ public sealed partial class ZendeskState(SandboxClock clock, SandboxOptions opti
             }
 
             var seen = new ZdJobStatus { Id = job.Id, JobType = job.JobType, Status = job.Status, Results = job.Results, Total = job.Total };
-            job.Status = job.Status == "queued" ? "working" : "completed";
+            job.Status = job.Status == "queued" || stalled.Contains(job.JobType) ? "working" : "completed";
             return seen;
         }
     }

@@ -26,7 +26,7 @@ public sealed partial class SyncApi
             QuietSince = figures.QuietSince is { } since ? Migration.PhaseReporter.Format(since) : "",
             IntercomCalls = figures.IntercomCalls,
         };
-        reply.Days.AddRange(figures.Days.Select(d => new V1.PhaseDay { Date = Migration.PhaseReporter.Format(d.Date), Created = d.Created, Synced = d.Synced, StillOpen = d.StillOpen }));
+        reply.Days.AddRange(figures.Days.Select(d => new V1.PhaseDay { Date = Migration.PhaseReporter.Format(d.Date), Created = d.Created, Synced = d.Imported + d.SyncedLive, StillOpen = d.StillOpen, Imported = d.Imported, SyncedLive = d.SyncedLive }));
         return reply;
     }
 }

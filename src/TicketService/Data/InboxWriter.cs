@@ -105,165 +105,158 @@ public sealed class InboxWriter : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// True for a row this transaction wrote (inserted or updated), false for one an earlier transaction
+    /// committed: how the batch's later statements tell new deliveries from redeliveries without a round trip
+    /// between them. (A raw xid recurs only after 2^32 transactions; inbox rows are purged long before.)
+    /// </summary>
+    private const string WrittenNow = "i.xmin = pg_current_xact_id_if_assigned()::xid";
+
     private async Task<EnqueueResult[]> CommitAsync(List<Pending> batch, CancellationToken cancellationToken)
     {
         // The first delivery of each id in the batch is the one written; later ones are its duplicates.
         var firstOf = new Dictionary<(string, string), int>();
-        var unique = new List<int>(batch.Count);
+        var unique = new List<Pending>(batch.Count);
         for (var i = 0; i < batch.Count; i++)
         {
-            if (firstOf.TryAdd((batch[i].Delivery.Source, batch[i].Delivery.DeliveryId), i))
+            if (firstOf.TryAdd(Key(batch[i]), i))
             {
-                unique.Add(i);
+                unique.Add(batch[i]);
             }
         }
 
-        await using var connection = await _db.OpenConnectionAsync(cancellationToken);
-        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
-        var inserted = await InsertAsync(connection, tx,
-            [.. unique.Select(i => batch[i].Delivery).OrderBy(d => d.Source, StringComparer.Ordinal).ThenBy(d => d.DeliveryId, StringComparer.Ordinal)],
-            cancellationToken);
+        // Key order: rows and jobs are locked in the same order by every writer (no deadlock between two batches).
+        unique.Sort((a, b) => string.CompareOrdinal(a.Delivery.Source, b.Delivery.Source) is var bySource and not 0
+            ? bySource : string.CompareOrdinal(a.Delivery.DeliveryId, b.Delivery.DeliveryId));
+        var queued = unique.Where(p => p.QueuesSync).ToList();
 
-        var results = new EnqueueResult[batch.Count];
-        var queued = new List<int>();
-        foreach (var i in unique.Where(i => inserted.Contains((batch[i].Delivery.Source, batch[i].Delivery.DeliveryId))))
+        // One round trip, one commit: without an explicit transaction Npgsql sends the batch with a single Sync,
+        // so its statements run as one implicit transaction, all committed or none.
+        await using var connection = await _db.OpenConnectionAsync(cancellationToken);
+        await using var write = new NpgsqlBatch(connection);
+        write.BatchCommands.Add(InsertCommand(unique));
+        if (queued.Count > 0)
         {
-            if (batch[i].QueuesSync)
+            write.BatchCommands.Add(UpsertJobsCommand(queued));
+            write.BatchCommands.Add(LinkJobsCommand(queued));
+            // Wakes idle workers on every replica as soon as the transaction commits.
+            write.BatchCommands.Add(new NpgsqlBatchCommand($"NOTIFY {JobStore.NotifyChannel}"));
+        }
+
+        foreach (var pending in unique.Where(p => !p.QueuesSync && p.Ignored is not null))
+        {
+            write.BatchCommands.Add(IgnoredAttemptCommand(pending));
+        }
+
+        write.BatchCommands.Add(RecordedCommand(unique));
+        var recorded = new Dictionary<(string, string), (long JobId, bool WrittenNow)>();
+        await using (var reader = await write.ExecuteReaderAsync(cancellationToken))
+        {
+            do
             {
-                queued.Add(i);
-            }
-            else
-            {
-                results[i] = new EnqueueResult(0, Duplicate: false, Ignored: true);
-                if (batch[i].Ignored is { } attempt)
+                if (reader.FieldCount > 0 && reader.GetName(0) == "recorded_source")
                 {
-                    await AttemptLog.RecordAsync(connection, tx, attempt, cancellationToken);
+                    while (await reader.ReadAsync(cancellationToken))
+                    {
+                        recorded[(reader.GetString(0), reader.GetString(1))] = (reader.GetInt64(2), reader.GetBoolean(3));
+                    }
                 }
             }
+            while (await reader.NextResultAsync(cancellationToken));
         }
 
-        var jobs = await UpsertJobsAsync(connection, tx, [.. queued.Select(i => batch[i].Delivery)], cancellationToken);
-        foreach (var i in queued)
-        {
-            results[i] = new EnqueueResult(jobs[batch[i].Delivery.ConversationId!], Duplicate: false, Ignored: false);
-        }
-
-        await tx.CommitAsync(cancellationToken);
-
-        var earlier = unique.Where(i => results[i] is null).ToList();
-        var recorded = await RecordedJobsAsync([.. earlier.Select(i => batch[i].Delivery)], cancellationToken);
-        foreach (var i in earlier)
-        {
-            results[i] = new EnqueueResult(recorded.GetValueOrDefault((batch[i].Delivery.Source, batch[i].Delivery.DeliveryId)), Duplicate: true, Ignored: false);
-        }
-
+        var results = new EnqueueResult[batch.Count];
         for (var i = 0; i < batch.Count; i++)
         {
-            results[i] ??= results[firstOf[(batch[i].Delivery.Source, batch[i].Delivery.DeliveryId)]] with { Duplicate = true, Ignored = false };
+            var (jobId, writtenNow) = recorded[Key(batch[i])];
+            results[i] = firstOf[Key(batch[i])] != i || !writtenNow ? new EnqueueResult(jobId, Duplicate: true, Ignored: false)
+                : batch[i].QueuesSync ? new EnqueueResult(jobId, Duplicate: false, Ignored: false)
+                : new EnqueueResult(0, Duplicate: false, Ignored: true);
         }
 
         return results;
     }
 
-    private static async Task<HashSet<(string, string)>> InsertAsync(NpgsqlConnection connection, NpgsqlTransaction tx, Delivery[] deliveries, CancellationToken cancellationToken)
+    private static (string, string) Key(Pending pending) => (pending.Delivery.Source, pending.Delivery.DeliveryId);
+
+    private static NpgsqlBatchCommand InsertCommand(List<Pending> batch) => new("""
+        INSERT INTO sync.inbox (source, delivery_id, topic, conversation_id, ticket_id, event_at, payload)
+        SELECT * FROM unnest(@sources, @delivery_ids, @topics, @conversation_ids, @ticket_ids, @event_ats, @payloads)
+        ON CONFLICT (source, delivery_id) DO NOTHING
+        """)
     {
-        await using var insert = new NpgsqlCommand("""
-            INSERT INTO sync.inbox (source, delivery_id, topic, conversation_id, ticket_id, event_at, payload)
-            SELECT * FROM unnest(@sources, @delivery_ids, @topics, @conversation_ids, @ticket_ids, @event_ats, @payloads)
-            ON CONFLICT (source, delivery_id) DO NOTHING
-            RETURNING source, delivery_id
-            """, connection, tx);
-        insert.Parameters.AddWithValue("sources", deliveries.Select(d => d.Source).ToArray());
-        insert.Parameters.AddWithValue("delivery_ids", deliveries.Select(d => d.DeliveryId).ToArray());
-        insert.Parameters.AddWithValue("topics", deliveries.Select(d => d.Topic).ToArray());
-        insert.Parameters.AddWithValue("conversation_ids", NpgsqlDbType.Array | NpgsqlDbType.Text, deliveries.Select(d => d.ConversationId).ToArray());
-        insert.Parameters.AddWithValue("ticket_ids", NpgsqlDbType.Array | NpgsqlDbType.Bigint, deliveries.Select(d => d.TicketId).ToArray());
-        insert.Parameters.AddWithValue("event_ats", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz, deliveries.Select(d => d.EventAt?.ToUniversalTime()).ToArray());
-        insert.Parameters.AddWithValue("payloads", NpgsqlDbType.Array | NpgsqlDbType.Bytea, deliveries.Select(d => d.Payload.ToArray()).ToArray());
-        var inserted = new HashSet<(string, string)>();
-        await using var reader = await insert.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
+        Parameters =
         {
-            inserted.Add((reader.GetString(0), reader.GetString(1)));
-        }
+            new("sources", batch.Select(p => p.Delivery.Source).ToArray()),
+            new("delivery_ids", batch.Select(p => p.Delivery.DeliveryId).ToArray()),
+            new("topics", batch.Select(p => p.Delivery.Topic).ToArray()),
+            new("conversation_ids", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = batch.Select(p => p.Delivery.ConversationId).ToArray() },
+            new("ticket_ids", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { Value = batch.Select(p => p.Delivery.TicketId).ToArray() },
+            new("event_ats", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { Value = batch.Select(p => p.Delivery.EventAt?.ToUniversalTime()).ToArray() },
+            new("payloads", NpgsqlDbType.Array | NpgsqlDbType.Bytea) { Value = batch.Select(p => p.Delivery.Payload.ToArray()).ToArray() },
+        },
+    };
 
-        return inserted;
-    }
-
-    /// <summary>One job per conversation (new, or the active one the deliveries fold into), the inbox rows linked to it, one NOTIFY.</summary>
-    private static async Task<Dictionary<string, long>> UpsertJobsAsync(NpgsqlConnection connection, NpgsqlTransaction tx, Delivery[] deliveries, CancellationToken cancellationToken)
+    /// <summary>One job per conversation with new deliveries: a new one, or the active one they fold into.</summary>
+    private static NpgsqlBatchCommand UpsertJobsCommand(List<Pending> queued) => new($"""
+        INSERT INTO sync.jobs (conversation_id, trigger, traceparent, first_event_at)
+        SELECT i.conversation_id, @trigger, min(d.traceparent), min(i.event_at)
+        FROM sync.inbox i JOIN unnest(@sources, @delivery_ids, @traceparents) AS d(source, delivery_id, traceparent)
+             ON i.source = d.source AND i.delivery_id = d.delivery_id
+        WHERE {WrittenNow}
+        GROUP BY i.conversation_id
+        ORDER BY i.conversation_id
+        {JobStore.FoldIntoActiveJobSql}
+        """)
     {
-        var jobs = new Dictionary<string, long>(StringComparer.Ordinal);
-        if (deliveries.Length == 0)
+        Parameters =
         {
-            return jobs;
-        }
+            new("trigger", SyncTrigger.Webhook.ToDb()),
+            new("sources", queued.Select(p => p.Delivery.Source).ToArray()),
+            new("delivery_ids", queued.Select(p => p.Delivery.DeliveryId).ToArray()),
+            new("traceparents", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = queued.Select(p => p.Delivery.TraceParent).ToArray() },
+        },
+    };
 
-        var conversations = deliveries.GroupBy(d => d.ConversationId!, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal).ToList();
-        await using (var upserts = new NpgsqlBatch(connection, tx))
-        {
-            foreach (var conversation in conversations)
-            {
-                upserts.BatchCommands.Add(JobStore.UpsertJobCommand(
-                    conversation.Key, SyncTrigger.Webhook, conversation.First().TraceParent, conversation.Min(d => d.EventAt)));
-            }
-
-            await using var reader = await upserts.ExecuteReaderAsync(cancellationToken);
-            foreach (var conversation in conversations)
-            {
-                await reader.ReadAsync(cancellationToken);
-                jobs[conversation.Key] = reader.GetInt64(0);
-                await reader.NextResultAsync(cancellationToken);
-            }
-        }
-
-        await using var link = new NpgsqlBatch(connection, tx)
-        {
-            BatchCommands =
-            {
-                new NpgsqlBatchCommand("""
-                    UPDATE sync.inbox SET job_id = d.job_id
-                    FROM unnest(@sources, @delivery_ids, @job_ids) AS d(source, delivery_id, job_id)
-                    WHERE inbox.source = d.source AND inbox.delivery_id = d.delivery_id
-                    """)
-                {
-                    Parameters =
-                    {
-                        new("sources", deliveries.Select(d => d.Source).ToArray()),
-                        new("delivery_ids", deliveries.Select(d => d.DeliveryId).ToArray()),
-                        new("job_ids", deliveries.Select(d => jobs[d.ConversationId!]).ToArray()),
-                    },
-                },
-                // Wakes idle workers on every replica as soon as the transaction commits.
-                new NpgsqlBatchCommand($"NOTIFY {JobStore.NotifyChannel}"),
-            },
-        };
-        await link.ExecuteNonQueryAsync(cancellationToken);
-        return jobs;
-    }
-
-    private async Task<Dictionary<(string, string), long>> RecordedJobsAsync(Delivery[] deliveries, CancellationToken cancellationToken)
+    private static NpgsqlBatchCommand LinkJobsCommand(List<Pending> queued) => new($"""
+        UPDATE sync.inbox i SET job_id = j.job_id
+        FROM unnest(@sources, @delivery_ids) AS d(source, delivery_id), sync.jobs j
+        WHERE i.source = d.source AND i.delivery_id = d.delivery_id AND {WrittenNow}
+          AND j.conversation_id = i.conversation_id AND j.state IN ('pending', 'running')
+        """)
     {
-        var jobs = new Dictionary<(string, string), long>();
-        if (deliveries.Length == 0)
+        Parameters =
         {
-            return jobs;
-        }
+            new("sources", queued.Select(p => p.Delivery.Source).ToArray()),
+            new("delivery_ids", queued.Select(p => p.Delivery.DeliveryId).ToArray()),
+        },
+    };
 
-        await using var command = _db.CreateCommand("""
-            SELECT i.source, i.delivery_id, COALESCE(i.job_id, 0)
-            FROM sync.inbox i JOIN unnest(@sources, @delivery_ids) AS d(source, delivery_id) ON i.source = d.source AND i.delivery_id = d.delivery_id
+    /// <summary>The attempt log's line for a delivery that queues nothing, written only with the delivery itself.</summary>
+    private static NpgsqlBatchCommand IgnoredAttemptCommand(Pending pending)
+    {
+        var command = new NpgsqlBatchCommand($"""
+            WITH logged AS ({AttemptLog.InsertSql($"FROM sync.inbox i WHERE i.source = @source AND i.delivery_id = @delivery_id AND {WrittenNow}")})
+            SELECT {AttemptLog.NotifySql} FROM logged
             """);
-        command.Parameters.AddWithValue("sources", deliveries.Select(d => d.Source).ToArray());
-        command.Parameters.AddWithValue("delivery_ids", deliveries.Select(d => d.DeliveryId).ToArray());
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            jobs[(reader.GetString(0), reader.GetString(1))] = reader.GetInt64(2);
-        }
-
-        return jobs;
+        AttemptLog.Bind(command.Parameters, pending.Ignored!);
+        command.Parameters.AddWithValue("source", pending.Delivery.Source);
+        command.Parameters.AddWithValue("delivery_id", pending.Delivery.DeliveryId);
+        return command;
     }
+
+    /// <summary>Every delivery of the batch as recorded now: its job, and whether this transaction wrote it.</summary>
+    private static NpgsqlBatchCommand RecordedCommand(List<Pending> batch) => new($"""
+        SELECT i.source AS recorded_source, i.delivery_id, COALESCE(i.job_id, 0), COALESCE({WrittenNow}, false)
+        FROM sync.inbox i JOIN unnest(@sources, @delivery_ids) AS d(source, delivery_id) ON i.source = d.source AND i.delivery_id = d.delivery_id
+        """)
+    {
+        Parameters =
+        {
+            new("sources", batch.Select(p => p.Delivery.Source).ToArray()),
+            new("delivery_ids", batch.Select(p => p.Delivery.DeliveryId).ToArray()),
+        },
+    };
 
     public async ValueTask DisposeAsync()
     {

@@ -29,13 +29,21 @@ public sealed class JobStore(NpgsqlDataSource db, TimeProvider clock)
 
     // Inserts the job, or folds the request into the conversation's active job. A job that is
     // running gets `rerun`, so the worker re-reads the conversation after it finishes.
-    private const string UpsertJobSql = """
-        INSERT INTO sync.jobs (conversation_id, trigger, traceparent, first_event_at)
-        VALUES (@conversation_id, @trigger, @traceparent, @event_at)
+    /// <summary>
+    /// The conflict clause of an insert into sync.jobs: events for a conversation fold into its active job,
+    /// and one arriving while that job runs sets <c>rerun</c>, so nothing is missed.
+    /// </summary>
+    internal const string FoldIntoActiveJobSql = """
         ON CONFLICT (conversation_id) WHERE state IN ('pending', 'running')
         DO UPDATE SET rerun = sync.jobs.rerun OR sync.jobs.state = 'running',
                       first_event_at = LEAST(sync.jobs.first_event_at, EXCLUDED.first_event_at),
                       updated_at = now()
+        """;
+
+    private const string UpsertJobSql = $"""
+        INSERT INTO sync.jobs (conversation_id, trigger, traceparent, first_event_at)
+        VALUES (@conversation_id, @trigger, @traceparent, @event_at)
+        {FoldIntoActiveJobSql}
         RETURNING job_id, (xmax = 0) AS inserted
         """;
 
@@ -268,7 +276,7 @@ public sealed class JobStore(NpgsqlDataSource db, TimeProvider clock)
     }
 
     /// <summary>The job upsert for one conversation, for a batch of them (<see cref="InboxWriter"/>); returns job_id, inserted.</summary>
-    internal static NpgsqlBatchCommand UpsertJobCommand(string conversationId, SyncTrigger trigger, string? traceParent, DateTimeOffset? eventAt) => new(UpsertJobSql)
+    private static NpgsqlBatchCommand UpsertJobCommand(string conversationId, SyncTrigger trigger, string? traceParent, DateTimeOffset? eventAt) => new(UpsertJobSql)
     {
         Parameters =
         {

@@ -56,6 +56,21 @@ public sealed class BackfillStore(NpgsqlDataSource db)
     public Task<HashSet<string>> LinkedAsync(IReadOnlyList<string> conversationIds, CancellationToken cancellationToken) =>
         IdsAsync("SELECT conversation_id FROM sync.tickets WHERE conversation_id = ANY(@ids)", conversationIds, cancellationToken);
 
+    /// <summary>Of <paramref name="conversationIds"/>, those with a ticket: true when a bulk run imported it, false when live sync made it.</summary>
+    public async Task<Dictionary<string, bool>> ImportedAsync(IReadOnlyList<string> conversationIds, CancellationToken cancellationToken)
+    {
+        await using var command = db.CreateCommand("SELECT conversation_id, backfill_run IS NOT NULL FROM sync.tickets WHERE conversation_id = ANY(@ids)");
+        command.Parameters.AddWithValue("ids", conversationIds.ToArray());
+        var imported = new Dictionary<string, bool>(StringComparer.Ordinal);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            imported[reader.GetString(0)] = reader.GetBoolean(1);
+        }
+
+        return imported;
+    }
+
     /// <summary>Of <paramref name="conversationIds"/>, those a live job is queued or running for (the dry run's view of what a hold would miss).</summary>
     public Task<HashSet<string>> ActiveAsync(IReadOnlyList<string> conversationIds, CancellationToken cancellationToken) =>
         IdsAsync("SELECT conversation_id FROM sync.jobs WHERE conversation_id = ANY(@ids) AND state IN ('pending', 'running')", conversationIds, cancellationToken);
@@ -84,6 +99,36 @@ public sealed class BackfillStore(NpgsqlDataSource db)
         }
 
         return held;
+    }
+
+    /// <summary>The conversations <paramref name="runId"/> holds still (after its process died: its pages in flight then), while their lease lasts.</summary>
+    public async Task<IReadOnlyList<ClaimedJob>> HeldAsync(string runId, CancellationToken cancellationToken)
+    {
+        await using var command = db.CreateCommand("""
+            SELECT job_id, conversation_id FROM sync.jobs
+            WHERE lease_owner = @owner AND state = 'running' AND fence = 1 AND trigger = 'backfill' AND lease_until > now()
+            """);
+        command.Parameters.AddWithValue("owner", runId);
+        var held = new List<ClaimedJob>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            held.Add(new ClaimedJob(reader.GetInt64(0), reader.GetString(1), 1, 1, SyncTrigger.Backfill, null, null));
+        }
+
+        return held;
+    }
+
+    /// <summary>Extends the holds while their batch works (a batch may outlast one lease, e.g. waiting out 429s); a dead run stops renewing.</summary>
+    public async Task RenewAsync(IReadOnlyCollection<ClaimedJob> jobs, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        await using var command = db.CreateCommand("""
+            UPDATE sync.jobs SET lease_until = now() + @lease
+            WHERE job_id = ANY(@ids) AND fence = 1 AND state = 'running'
+            """);
+        command.Parameters.AddWithValue("ids", jobs.Select(j => j.JobId).ToArray());
+        command.Parameters.AddWithValue("lease", lease);
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     /// <summary>

@@ -35,9 +35,33 @@ public sealed partial class BulkBatch(
     /// <summary>Ledger transactions at once when a chunk's tickets are recorded.</summary>
     private const int RecordConcurrency = 4;
 
+    /// <summary>The plan's state filter (the time range is the search's).</summary>
+    public static bool Selects(BulkPlan plan, IntercomConversation conversation) =>
+        plan.States.Count == 0 || plan.States.Contains(conversation.State ?? "open", StringComparer.Ordinal);
+
+    /// <summary>
+    /// After a crash, on resume: the conversations the run still holds (its pages in flight then). Those
+    /// whose ticket Zendesk has already (the import went through, its recording did not) go to live sync at
+    /// once, which adopts the ticket by external_id; the rest are released for the resumed run to import.
+    /// </summary>
+    public async Task RetakeAsync(string runId, CancellationToken cancellationToken)
+    {
+        var held = await store.HeldAsync(runId, cancellationToken);
+        var found = await InParallelAsync([.. held.Select(j => j.ConversationId)], async id =>
+            (await zendesk.FindByExternalIdAsync(TicketPlanner.ExternalId(id), cancellationToken)).Count > 0 ? id : null);
+        var imported = found.OfType<string>().ToHashSet(StringComparer.Ordinal);
+        await store.ReleaseAsync(held.Where(j => imported.Contains(j.ConversationId)), handToLiveSync: true, cancellationToken);
+        await store.ReleaseAsync(held.Where(j => !imported.Contains(j.ConversationId)), handToLiveSync: false, cancellationToken);
+        if (held.Count > 0)
+        {
+            LogRetaken(logger, runId, held.Count, imported.Count);
+        }
+    }
+
+    /// <param name="page">The page's selected conversations (<see cref="Selects"/>).</param>
     public async Task<BackfillFigures> RunAsync(string runId, BulkPlan plan, IReadOnlyList<IntercomConversation> page, BackfillPace pace, CancellationToken cancellationToken)
     {
-        var selected = page.Where(c => plan.States.Count == 0 || plan.States.Contains(c.State ?? "open", StringComparer.Ordinal)).Select(c => c.Id).ToList();
+        var selected = page.Select(c => c.Id).ToList();
         var linked = await store.LinkedAsync(selected, cancellationToken);
         var candidates = selected.Where(id => !linked.Contains(id)).ToList();
         Dictionary<string, ClaimedJob> held = [];
@@ -54,6 +78,8 @@ public sealed partial class BulkBatch(
         }
 
         var figures = new BackfillFigures { Seen = selected.Count, AlreadySynced = linked.Count, LeftToLiveSync = candidates.Count - chosen.Count };
+        using var renewal = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var renewing = RenewWhileRunningAsync([.. held.Values], renewal.Token);
         try
         {
             figures = await ImportAsync(runId, plan, chosen, held, figures, pace, cancellationToken);
@@ -66,6 +92,41 @@ public sealed partial class BulkBatch(
             LogBatchFailed(logger, runId, held.Count, error.Message);
             await store.ReleaseAsync(held.Values, handToLiveSync: true, CancellationToken.None);
             throw;
+        }
+        finally
+        {
+            await renewal.CancelAsync();
+            await renewing;
+        }
+    }
+
+    /// <summary>Renews the batch's holds every third of their lease until it ends; only a dead run's holds expire.</summary>
+    private async Task RenewWhileRunningAsync(IReadOnlyCollection<ClaimedJob> holds, CancellationToken cancellationToken)
+    {
+        if (holds.Count == 0)
+        {
+            return;
+        }
+
+        var lease = options.Value.HoldLease;
+        using var timer = new PeriodicTimer(lease / 3);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                try
+                {
+                    await store.RenewAsync(holds, lease, cancellationToken);
+                }
+                catch (NpgsqlException error)
+                {
+                    LogRenewFailed(logger, holds.Count, error.Message);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The batch ended.
         }
     }
 
@@ -253,6 +314,7 @@ public sealed partial class BulkBatch(
             tx.RecordTicket(item.TicketId, item.Import.Status, item.Plan.Total, item.Plan.Gap, item.Import.Comments.Count);
             tx.RecordParts(item.TicketId, [.. item.Plan.Thread.Select(i => new LedgerPart(i.PartId, i.IsEvent ? "event" : i.IsPrivate ? "note" : "comment", i.CreatedAt, null))]);
             tx.RecordStatus(item.TicketId, item.Conversation.State ?? "open", item.Import.Status, null, []);
+            tx.Command("UPDATE sync.tickets SET backfill_run = @run_id WHERE conversation_id = @conversation_id").Parameters.AddWithValue("run_id", runId);
             await tx.CommitAsync(CancellationToken.None);
         });
     }
@@ -267,6 +329,12 @@ public sealed partial class BulkBatch(
         await Parallel.ForAsync(0, ids.Count, new ParallelOptions { MaxDegreeOfParallelism = options.Value.IntercomConcurrency }, async (i, _) => results[i] = await read(ids[i]));
         return results;
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Backfill: renewing the hold on {Held} conversation(s) failed ({Error}); next try in a third of the lease")]
+    private static partial void LogRenewFailed(ILogger logger, int held, string error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Backfill {RunId} resumed: {Held} conversation(s) it held re-taken, {Imported} of them already in Zendesk (live sync adopts those)")]
+    private static partial void LogRetaken(ILogger logger, string runId, int held, int imported);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Backfill {RunId}: a batch failed ({Error}); its {Held} held conversation(s) go to live sync")]
     private static partial void LogBatchFailed(ILogger logger, string runId, int held, string error);

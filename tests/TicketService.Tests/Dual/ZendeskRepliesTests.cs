@@ -29,7 +29,7 @@ public sealed class ZendeskRepliesTests(PostgresServer postgres, RedisServer red
             ["Dual:RepliesToIntercom"] = "public-and-notes",
             ["Status:IntercomAdminEmail"] = FallbackAdminEmail,
             ["Dual:MaxAttachmentBytes"] = MaxAttachmentBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        }, Ct, withAttachments: true);
+        }, Ct, attachments: true);
         _sandbox = _stack.Sandbox;
         _sandbox.Options.Zendesk.NotifyRequesterUnlessTags.Add("ferry");
     }

@@ -6,9 +6,10 @@ using Grpc.Core;
 namespace Ferry.TicketService.Tests.Migration;
 
 /// <summary>
-/// The bulk backfill through the Sync API of the real TicketService and IdentityService with the sandbox
-/// (rate limits raised so the tests measure the work, not the waits): new and returning customers, closed
-/// conversations, a dry run against the real run, a stop and resume, and live syncs of the same conversations.
+/// The bulk backfill through the Sync API of the real TicketService, IdentityService and AttachmentService with
+/// the sandbox (rate limits raised so the tests measure the work, not the waits): new
+/// and returning customers, closed conversations, files, a dry run against the real run, a stop and resume, and
+/// live syncs of the same conversations.
 /// </summary>
 public sealed class BulkBackfillTests(PostgresServer postgres, RedisServer redis) : IAsyncLifetime
 {
@@ -25,7 +26,7 @@ public sealed class BulkBackfillTests(PostgresServer postgres, RedisServer redis
             ["Reconcile:Interval"] = "00:00:00",
             ["RateLimits:ZendeskPerMinute"] = "1000000",
             ["RateLimits:IntercomPerMinute"] = "1000000",
-        }, Ct);
+        }, Ct, attachments: true);
         Sandbox.Options.Zendesk.RateLimitPerMinute = 1_000_000;
         Sandbox.Options.Intercom.RateLimitPer10Seconds = 1_000_000;
     }
@@ -36,6 +37,7 @@ public sealed class BulkBackfillTests(PostgresServer postgres, RedisServer redis
     public async Task A_dry_run_writes_nothing_and_the_real_run_imports_2000_conversations_with_its_figures()
     {
         var conversations = Seed(2000);
+        var files = WithFiles(conversations.Where((_, i) => i % 100 == 7));
         Sandbox.Stats.Reset();
 
         var plan = await LastAsync(new BackfillRequest { Bulk = true, DryRun = true, ArchiveClosed = true });
@@ -44,6 +46,7 @@ public sealed class BulkBackfillTests(PostgresServer postgres, RedisServer redis
         Assert.Equal(2000, plan.Bulk.Tickets);
         Assert.Equal(1000, plan.Bulk.UsersToCreate);
         Assert.Equal(1000, plan.Bulk.UsersMatched);
+        Assert.Equal((files.Count, files.Values.Sum()), (plan.Bulk.AttachmentFiles, plan.Bulk.AttachmentBytes));
 
         var run = await LastAsync(new BackfillRequest { Bulk = true, ArchiveClosed = true });
         Assert.True(run.Done);
@@ -52,6 +55,13 @@ public sealed class BulkBackfillTests(PostgresServer postgres, RedisServer redis
             (run.Seen, run.Bulk.Tickets, run.Bulk.Comments, run.Bulk.UsersToCreate, run.Bulk.UsersMatched, run.Bulk.UsersLinked, run.Bulk.UserConflicts, run.Bulk.AttachmentBytes));
         Assert.Equal(plan.Bulk.ZendeskCalls, run.Bulk.ZendeskCalls);
         AssertEveryTicketComplete(conversations);
+        foreach (var (conversationId, size) in files)
+        {
+            // Re-uploaded to Zendesk by AttachmentService, as live sync does: a file on the comment, never a link.
+            var comment = Assert.Single(Sandbox.Zendesk.TicketsByExternalId($"intercom-conversation-{conversationId}")[0].Comments, c => c.Attachments.Count > 0);
+            Assert.Equal(size, Assert.Single(comment.Attachments).Size);
+        }
+
         Assert.Equal(2000, Sandbox.Zendesk.Users().Count(u => u.Role == "end-user"));
         Assert.Equal(0, await CountAsync("SELECT count(*) FROM sync.jobs WHERE state IN ('pending', 'running')"));
 
@@ -108,7 +118,7 @@ public sealed class BulkBackfillTests(PostgresServer postgres, RedisServer redis
     }
 
     [Fact]
-    public async Task The_phase_report_counts_new_synced_and_open_conversations_per_day_and_says_when_intercom_went_quiet()
+    public async Task The_phase_report_counts_new_imported_live_synced_and_open_conversations_per_day_and_says_when_intercom_went_quiet()
     {
         var today = DateOnly.FromDateTime(DateTime.UtcNow);
         var admin = Sandbox.Intercom.AddAdmin("Ada Agent", "ada@company.example");
@@ -122,40 +132,32 @@ public sealed class BulkBackfillTests(PostgresServer postgres, RedisServer redis
         var closed = Sandbox.Intercom.Conversations()[0].Id;
         Sandbox.Intercom.AddPart(closed, "close", IntercomState.AuthorFor(admin), null, at: At(5) + 60);
         await LastAsync(new BackfillRequest { Bulk = true, States = { "closed" } });
+        await _stack.RequestAndWaitAsync(Sandbox.Intercom.Conversations()[2].Id, 0, Ct);
 
         var report = await _stack.Sync.GetPhaseReportAsync(new PhaseReportRequest { Days = 7, QuietDays = 3 }, cancellationToken: Ct);
+        // (days ago, created, with their ticket, imported in bulk, synced live, still open)
         Assert.Equal(
-            [(5, 2, 1, 1), (4, 1, 0, 1), (3, 0, 0, 0), (2, 0, 0, 0), (1, 0, 0, 0), (0, 0, 0, 0)],
-            report.Days.Skip(1).Select(d => (today.DayNumber - DateOnly.ParseExact(d.Date, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture).DayNumber, d.Created, d.Synced, d.StillOpen)));
+            [(5, 2, 1, 1, 0, 1), (4, 1, 1, 0, 1, 1), (3, 0, 0, 0, 0, 0), (2, 0, 0, 0, 0, 0), (1, 0, 0, 0, 0, 0), (0, 0, 0, 0, 0, 0)],
+            report.Days.Skip(1).Select(d => (today.DayNumber - DateOnly.ParseExact(d.Date, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture).DayNumber, d.Created, d.Synced, d.Imported, d.SyncedLive, d.StillOpen)));
         Assert.Equal((4, true, today.AddDays(-3).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)), (report.QuietDays, report.IntercomQuiet, report.QuietSince));
         Assert.False((await _stack.Sync.GetPhaseReportAsync(new PhaseReportRequest { Days = 7, QuietDays = 5 }, cancellationToken: Ct)).IntercomQuiet);
     }
 
-    /// <summary>Half the customers are new; half are returning (a Zendesk user with their address and external_id already exists). Every fourth conversation is closed.</summary>
-    private List<IcConversation> Seed(int count)
+    private List<IcConversation> Seed(int count) => BulkScenario.Seed(Sandbox, count);
+
+    /// <summary>The customer sends a file in each of <paramref name="conversations"/>; returns each one's size.</summary>
+    private Dictionary<string, long> WithFiles(IEnumerable<IcConversation> conversations)
     {
-        var admin = Sandbox.Intercom.AddAdmin("Ada Agent", "ada@company.example");
-        var conversations = new List<IcConversation>();
-        for (var i = 0; i < count; i++)
+        var sizes = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var conversation in conversations)
         {
-            var email = $"customer-{i}-{Guid.NewGuid():N}@customers.example";
-            var contact = Sandbox.Intercom.AddContact("user", email, $"Customer {i}", externalId: $"ext-{email}");
-            if (i % 2 == 1)
-            {
-                Sandbox.Zendesk.AddUser($"Customer {i}", email, externalId: $"ext-{email}");
-            }
-
-            var conversation = Sandbox.Intercom.CreateConversation(contact, $"Question {i}", $"<p>Question {i}</p>");
-            Sandbox.Intercom.AddPart(conversation.Id, "comment", IntercomState.AuthorFor(admin), $"<p>Answer {i}</p>");
-            if (i % 4 == 0)
-            {
-                Sandbox.Intercom.AddPart(conversation.Id, "close", IntercomState.AuthorFor(admin), null);
-            }
-
-            conversations.Add(conversation);
+            var size = 1_000 + sizes.Count;
+            var contact = Sandbox.Intercom.Contact(conversation.ContactIds[0])!;
+            Sandbox.Intercom.AddPart(conversation.Id, "comment", Sandbox.Intercom.AuthorFor(contact), "<p>Here is the log.</p>", [new IcAttachment($"log-{sizes.Count}.txt", "text/plain", size, size)]);
+            sizes[conversation.Id] = size;
         }
 
-        return conversations;
+        return sizes;
     }
 
     private void ReplyFromCustomer(string conversationId)
@@ -164,46 +166,14 @@ public sealed class BulkBackfillTests(PostgresServer postgres, RedisServer redis
         Sandbox.Intercom.AddPart(conversationId, "comment", Sandbox.Intercom.AuthorFor(contact), "<p>Any news?</p>");
     }
 
-    /// <summary>One ticket per conversation, holding every message of its thread once.</summary>
-    private void AssertEveryTicketComplete(IReadOnlyList<IcConversation> conversations)
-    {
-        foreach (var conversation in conversations)
-        {
-            var ticket = Assert.Single(Sandbox.Zendesk.TicketsByExternalId($"intercom-conversation-{conversation.Id}"));
-            var messages = Sandbox.Intercom.Conversation(conversation.Id)!.Parts.Count(p => !string.IsNullOrEmpty(p.Body)) + 1;
-            Assert.Equal(messages, ticket.Comments.Count);
-        }
-    }
+    private void AssertEveryTicketComplete(IReadOnlyList<IcConversation> conversations) => BulkScenario.AssertEveryTicketComplete(Sandbox, conversations);
 
     private string[] Writes() =>
         [.. Sandbox.Stats.Snapshot()["zendesk"].Requests.Keys.Where(k => !k.StartsWith("GET ", StringComparison.Ordinal))];
 
-    private async Task<BackfillProgress> LastAsync(BackfillRequest request)
-    {
-        BackfillProgress? last = null;
-        using var stream = _stack.Sync.Backfill(request, cancellationToken: Ct);
-        await foreach (var step in stream.ResponseStream.ReadAllAsync(Ct))
-        {
-            last = step;
-        }
+    private Task<BackfillProgress> LastAsync(BackfillRequest request) => BulkScenario.LastAsync(_stack.Sync, request);
 
-        return last!;
-    }
+    private Task WaitForQueueToDrainAsync() => BulkScenario.WaitForQueueToDrainAsync(_stack.TicketsConnectionString);
 
-    private async Task WaitForQueueToDrainAsync()
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
-        while (await CountAsync("SELECT count(*) FROM sync.jobs WHERE state IN ('pending', 'running')") > 0)
-        {
-            Assert.True(DateTime.UtcNow < deadline, "Live sync did not drain the queue in time.");
-            await Task.Delay(200, Ct);
-        }
-    }
-
-    private async Task<long> CountAsync(string sql)
-    {
-        await using var db = Npgsql.NpgsqlDataSource.Create(_stack.TicketsConnectionString);
-        await using var command = db.CreateCommand(sql);
-        return (long)(await command.ExecuteScalarAsync(Ct))!;
-    }
+    private Task<long> CountAsync(string sql) => BulkScenario.CountAsync(_stack.TicketsConnectionString, sql);
 }

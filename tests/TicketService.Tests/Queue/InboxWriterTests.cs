@@ -73,6 +73,21 @@ public sealed class InboxWriterTests(PostgresServer postgres) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_delivery_that_queues_nothing_is_logged_once_however_often_it_comes()
+    {
+        var ignored = new AttemptRecord(0, null, 0, "", 4242, SyncTrigger.Webhook, AttemptOutcome.Skipped, "ticket not created by Ferry",
+            AttemptLog.ZendeskToIntercom, 0, 0, DateTimeOffset.UtcNow, Origin: "zendesk");
+        var delivery = new Delivery("zendesk", "z1", "ticket.status_changed", null, 4242, DateTimeOffset.UtcNow, "{}"u8.ToArray(), null);
+
+        var together = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => _inbox.EnqueueAsync(delivery, queuesSync: false, Ct, ignored)));
+        var later = await _inbox.EnqueueAsync(delivery, queuesSync: false, Ct, ignored);
+
+        Assert.Equal(1, together.Count(r => r.Ignored));
+        Assert.True(later.Duplicate);
+        Assert.Equal(1, await _db.ScalarAsync("SELECT count(*) FROM sync.attempts WHERE ticket_id = 4242"));
+    }
+
+    [Fact]
     public async Task A_row_Postgres_refuses_fails_its_own_caller_only_and_nothing_unwritten_is_acknowledged()
     {
         // Postgres refuses some rows: their callers get the error (a 503 upstream), their batch-mates are written.

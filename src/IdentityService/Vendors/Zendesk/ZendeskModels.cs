@@ -10,8 +10,11 @@ public sealed record ZendeskUser(long Id, string? Name, string? Email, string? E
 /// <summary>UserIdentityObject (type "email" is the only kind Ferry adds or reads).</summary>
 public sealed record ZendeskIdentity(long Id, long UserId, string Type, string Value, bool Primary);
 
-/// <summary>create_or_update input: name, primary email and external_id.</summary>
-public sealed record ZendeskUserInput(string Name, string? Email, string? ExternalId, string Role = "end-user");
+/// <summary>
+/// create_or_update / create_many input: name, primary email and external_id. SkipVerifyEmail: the customer gets
+/// no verification (welcome) email from a user Ferry creates, whatever the account's end-user settings say.
+/// </summary>
+public sealed record ZendeskUserInput(string Name, string? Email, string? ExternalId, string Role = "end-user", bool SkipVerifyEmail = true);
 
 public enum IdentityAddOutcome
 {

@@ -1,0 +1,122 @@
+using Ferry.Testing;
+using Ferry.V1;
+using Grpc.Net.Client;
+
+namespace Ferry.TicketService.Tests.Migration;
+
+/// <summary>
+/// A bulk backfill whose TicketService process is killed halfway, with pages in flight: Zendesk's import queue
+/// is stalled first (the sandbox answers "working" to every poll), so the pages hold their conversations and
+/// Zendesk has imported their tickets that the run has not recorded. Resumed by the same run in a new process,
+/// or left to live sync when the holds' lease expires: none missing, none doubled.
+/// </summary>
+public sealed class BulkBackfillCrashTests(PostgresServer postgres, RedisServer redis)
+{
+    private const string StalledJob = "bulk_import_tickets";
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task A_run_killed_halfway_resumes_in_a_new_process_and_retakes_what_it_held_at_once()
+    {
+        await using var stack = await CreateStackAsync(new Dictionary<string, string?>());
+        var conversations = BulkScenario.Seed(stack.Sandbox, 500);
+
+        var (token, held) = await KillHalfwayAsync(stack);
+        // The default lease (10 minutes) has not expired: only the resume can take them back.
+        Assert.Equal(held.Count, await CountHeldAsync(stack, token));
+
+        await using var restarted = await stack.StartProcessAsync(new Dictionary<string, string?>());
+        using var channel = GrpcChannel.ForAddress(restarted.GrpcAddress!);
+        var resumed = await BulkScenario.LastAsync(new V1.Sync.SyncClient(channel), new BackfillRequest { Bulk = true, ResumeToken = token });
+        Assert.True(resumed.Done);
+        Assert.Equal(500, resumed.Seen);
+
+        // What Zendesk had imported went to live sync, which adopts the ticket; the rest the resumed run imported.
+        await BulkScenario.WaitForQueueToDrainAsync(stack.TicketsConnectionString);
+        BulkScenario.AssertEveryTicketComplete(stack.Sandbox, conversations);
+        Assert.Equal(500, stack.Sandbox.Zendesk.Users().Count(u => u.Role == "end-user"));
+    }
+
+    [Fact]
+    public async Task The_held_conversations_of_a_killed_run_go_to_live_sync_when_the_hold_lease_expires()
+    {
+        await using var stack = await CreateStackAsync(new Dictionary<string, string?> { ["Backfill:HoldLease"] = "00:00:04" });
+        var conversations = BulkScenario.Seed(stack.Sandbox, 300);
+
+        var (_, held) = await KillHalfwayAsync(stack);
+
+        // Not resumed: live sync claims each expired hold and adopts the ticket Zendesk imported (or makes it).
+        await BulkScenario.WaitForQueueToDrainAsync(stack.TicketsConnectionString);
+        BulkScenario.AssertEveryTicketComplete(stack.Sandbox, conversations.Where(c => held.Contains(c.Id)));
+        Assert.All(conversations, c => Assert.True(stack.Sandbox.Zendesk.TicketsByExternalId($"intercom-conversation-{c.Id}").Count <= 1, $"Conversation {c.Id} has more than one ticket."));
+    }
+
+    private async Task<SyncStack> CreateStackAsync(Dictionary<string, string?> settings)
+    {
+        settings["Reconcile:Interval"] = "00:00:00";
+        settings["RateLimits:ZendeskPerMinute"] = "1000000";
+        settings["RateLimits:IntercomPerMinute"] = "1000000";
+        var stack = await SyncStack.CreateAsync(postgres, redis, $"crash_{Guid.NewGuid():N}"[..16], settings, Ct);
+        stack.Sandbox.Options.Zendesk.RateLimitPerMinute = 1_000_000;
+        stack.Sandbox.Options.Intercom.RateLimitPer10Seconds = 1_000_000;
+        return stack;
+    }
+
+    /// <summary>
+    /// Runs a backfill in a TicketService process of its own; after its first page, stalls Zendesk's import jobs,
+    /// waits until a page in flight holds conversations whose tickets Zendesk has made, and kills the process.
+    /// </summary>
+    /// <returns>The resume token and the conversations the run held when it died.</returns>
+    private static async Task<(string Token, HashSet<string> Held)> KillHalfwayAsync(SyncStack stack)
+    {
+        var process = await stack.StartProcessAsync(new Dictionary<string, string?>());
+        string token;
+        HashSet<string> held;
+        using (var channel = GrpcChannel.ForAddress(process.GrpcAddress!))
+        {
+            using var stream = new V1.Sync.SyncClient(channel).Backfill(new BackfillRequest { Bulk = true }, cancellationToken: Ct);
+            Assert.True(await stream.ResponseStream.MoveNext(Ct));
+            token = stream.ResponseStream.Current.ResumeToken;
+            stack.Sandbox.Options.Zendesk.StallJobTypes.Add(StalledJob);
+            held = await WaitForHeldAndImportedAsync(stack, token);
+            await process.DisposeAsync();
+        }
+
+        stack.Sandbox.Options.Zendesk.StallJobTypes.Remove(StalledJob);
+        return (token, held);
+    }
+
+    private static async Task<HashSet<string>> WaitForHeldAndImportedAsync(SyncStack stack, string token)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(1);
+        while (true)
+        {
+            var held = await HeldAsync(stack, token);
+            if (held.Any(id => stack.Sandbox.Zendesk.TicketsByExternalId($"intercom-conversation-{id}").Count > 0))
+            {
+                return held;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, "No page in flight held conversations Zendesk had imported.");
+            await Task.Delay(50, Ct);
+        }
+    }
+
+    private static async Task<HashSet<string>> HeldAsync(SyncStack stack, string token)
+    {
+        await using var db = Npgsql.NpgsqlDataSource.Create(stack.TicketsConnectionString);
+        await using var command = db.CreateCommand("SELECT conversation_id FROM sync.jobs WHERE lease_owner = @owner AND state = 'running'");
+        command.Parameters.AddWithValue("owner", token);
+        var held = new HashSet<string>(StringComparer.Ordinal);
+        await using var reader = await command.ExecuteReaderAsync(Ct);
+        while (await reader.ReadAsync(Ct))
+        {
+            held.Add(reader.GetString(0));
+        }
+
+        return held;
+    }
+
+    private static async Task<int> CountHeldAsync(SyncStack stack, string token) => (await HeldAsync(stack, token)).Count;
+}
