@@ -76,9 +76,12 @@ public sealed class DualModeTests(FerryApp ferry) : StatusRoundTripScenarios(fer
         var (_, conversationId, ticketId) = await SyncedConversationAsync("dual.fields@customer.example");
         var billing = (await Ferry.PostAdminAsync("/admin/intercom/teams", new { name = "Billing", adminIds = new[] { erin } }, Ct))["id"]!.GetValue<string>();
 
-        // Tagged and made urgent (no webhook for those), then assigned to team Billing (webhook): one sync applies all.
+        // Tagged and made urgent: Intercom's conversation_part.tag.created and conversation.priority.updated each start a sync.
         await PatchConversationAsync(conversationId, new { tags = Vip, priority = "urgent" });
+        await Ferry.WaitForTicketsAsync(conversationId, t => t[0]["ticket"]!["priority"]?.GetValue<string>() == "urgent"
+            && t[0]["ticket"]!["tags"]!.AsArray().Any(x => x!.GetValue<string>() == "vip"), Timeout, Ct);
 
+        // Assigned to team Billing.
         await Ferry.PostAdminAsync($"/admin/intercom/conversations/{conversationId}/parts", new { partType = "assignment", authorType = "admin", authorId = erin, assignedToId = billing }, Ct);
         var followed = await Ferry.WaitForTicketsAsync(conversationId, t => Field(t[0], "group_id") == 360002, Timeout, Ct);
         Assert.Equal("urgent", followed[0]["ticket"]!["priority"]!.GetValue<string>());

@@ -38,7 +38,7 @@ public sealed record IntercomNotification(string Id, string Topic, string? Conve
 
             var item = Json.Child(Json.Child(root, "data"), "item");
             string? conversationId = null;
-            if (topic.StartsWith("conversation.", StringComparison.Ordinal) && UsedTopics.Contains(topic))
+            if (VendorEvents.IntercomSyncTopics.Contains(topic))
             {
                 conversationId = Json.Id(item, "id");
                 if (conversationId is null)

@@ -21,7 +21,11 @@ public static partial class VendorEvents
         "conversation.admin.opened",
         "conversation.admin.snoozed",
         "conversation.admin.unsnoozed",
-        "conversation.deleted");
+        "conversation.deleted",
+        // A tag added or a priority changed by a teammate: dual mode carries both onto the ticket. (A tag removed has no
+        // topic; the conversation's next sync or the reconciler's scan carries that.)
+        "conversation_part.tag.created",
+        "conversation.priority.updated");
 
     public const string TicketExternalIdPrefix = "intercom-conversation-";
 

@@ -22,6 +22,17 @@ public sealed class PayloadParsingTests
         Assert.False(notification.IsPing);
     }
 
+    [Theory]
+    [InlineData("conversation_part.tag.created")]
+    [InlineData("conversation.priority.updated")]
+    public void Intercom_tag_and_priority_topics_name_their_conversation(string topic)
+    {
+        var body = """{"id":"notif_t","topic":"TOPIC","created_at":1764079200,"data":{"item":{"type":"conversation","id":"789"}}}""";
+        var parsed = IntercomNotification.Parse(Utf8(body.Replace("TOPIC", topic, StringComparison.Ordinal)));
+        Assert.Equal("789", parsed.Value!.ConversationId);
+        Assert.True(parsed.Value.IsUsed);
+    }
+
     [Fact]
     public void Intercom_event_time_falls_back_to_the_notification_created_at()
     {
