@@ -117,7 +117,7 @@ public sealed partial class AttachmentCopier(
                 }
                 catch (Exception e) when (!callerCt.IsCancellationRequested)
                 {
-                    var (outcome, refusal, reason, retry, retryAfter) = Classify(e, fileCts, budget);
+                    var (outcome, refusal, reason, retry, retryAfter) = Classify(e, fileCts, budget, _options.FileTimeout);
                     var delay = Backoff(attempts, retryAfter);
                     if (!retry || attempts >= _options.MaxAttempts || budget.IsCancellationRequested)
                     {
@@ -189,8 +189,8 @@ public sealed partial class AttachmentCopier(
     /// existing token it could add that file twice to the comment, the lesser evil than losing it.
     /// A file over its time cap is not retried within this call (it would be as slow again).
     /// </summary>
-    private (FileOutcome Outcome, Refusal Refusal, string Reason, bool Retry, TimeSpan? RetryAfter) Classify(
-        Exception e, CancellationTokenSource fileCts, CancellationTokenSource budget)
+    internal static (FileOutcome Outcome, Refusal Refusal, string Reason, bool Retry, TimeSpan? RetryAfter) Classify(
+        Exception e, CancellationTokenSource fileCts, CancellationTokenSource budget, TimeSpan fileTimeout)
     {
         if (SafeDownloader.Find<AttachmentRefusedException>(e) is { } refused)
         {
@@ -206,7 +206,7 @@ public sealed partial class AttachmentCopier(
         {
             return budget.IsCancellationRequested
                 ? (FileOutcome.Failed, Refusal.None, "failed: the call's time budget ran out", false, null)
-                : (FileOutcome.Failed, Refusal.None, $"failed: over the {_options.FileTimeout.TotalSeconds:0.#}-second time cap", false, null);
+                : (FileOutcome.Failed, Refusal.None, $"failed: over the {fileTimeout.TotalSeconds:0.#}-second time cap", false, null);
         }
 
         if (e is ZendeskUploadException upload)

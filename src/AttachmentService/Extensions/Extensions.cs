@@ -1,5 +1,6 @@
 using Ferry.AttachmentService.Api;
 using Ferry.AttachmentService.Copying;
+using Ferry.AttachmentService.Fetching;
 using Ferry.ServiceDefaults.Redis;
 using Ferry.ServiceDefaults.Vendors;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -22,6 +23,15 @@ internal static class Extensions
         builder.Services.AddSingleton<SafeDownloader>();
         builder.Services.AddSingleton<AttachmentCopier>();
         builder.Services.AddSingleton<ChunkUploader>();
+
+        // Fetch reads Zendesk attachments with the same downloader, under a policy on the Zendesk hosts.
+        builder.Services.AddKeyedSingleton(ZendeskFileReader.DownloaderKey, (services, _) =>
+        {
+            var options = services.GetRequiredService<IOptions<AttachmentOptions>>();
+            var zendesk = services.GetRequiredService<IOptions<ZendeskOptions>>().Value;
+            return new SafeDownloader(new SourcePolicy(options.Value, options.Value.EffectiveZendeskHosts(zendesk.BaseUrl)), options);
+        });
+        builder.Services.AddSingleton<ZendeskFileReader>();
 
         // Not AddZendeskHttpClient: the standard resilience handler's 10-second attempt timeout would
         // cut large uploads, and uploads are retried around the whole copy (AttachmentCopier), never

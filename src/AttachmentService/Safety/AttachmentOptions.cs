@@ -31,6 +31,12 @@ public sealed class AttachmentOptions
     /// <summary>Source hosts allowed; empty = <see cref="DefaultAllowedHosts"/>. Replaces the defaults when set.</summary>
     public string[] AllowedHosts { get; set; } = [];
 
+    /// <summary>
+    /// Zendesk attachment hosts (Fetch, dual mode); empty = the Zendesk account's own host (Zendesk:BaseUrl, where
+    /// content_url points) and <c>*.zdusercontent.com</c> (where Zendesk serves attachment files). Replaces both when set.
+    /// </summary>
+    public string[] ZendeskAllowedHosts { get; set; } = [];
+
     /// <summary>Hosts that may be fetched over plain http (sandbox only). Empty by default: https only.</summary>
     public string[] AllowInsecureHttpForHosts { get; set; } = [];
 
@@ -60,4 +66,7 @@ public sealed class AttachmentOptions
     public int MaxRedirects { get; set; } = 3;
 
     public IReadOnlyList<string> EffectiveAllowedHosts => AllowedHosts.Length > 0 ? AllowedHosts : DefaultAllowedHosts;
+
+    public IReadOnlyList<string> EffectiveZendeskHosts(Uri zendeskBaseUrl) =>
+        ZendeskAllowedHosts.Length > 0 ? ZendeskAllowedHosts : [zendeskBaseUrl.IdnHost, "*.zdusercontent.com"];
 }

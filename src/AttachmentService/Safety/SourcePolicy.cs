@@ -3,10 +3,17 @@ using System.Net;
 namespace Ferry.AttachmentService.Safety;
 
 /// <summary>Checks a source URL (the first one and every redirect hop) before any connection is made.</summary>
-public sealed class SourcePolicy(IOptions<AttachmentOptions> options)
+/// <param name="allowedHosts">The source hosts: Intercom's for Copy, Zendesk's for Fetch.</param>
+public sealed class SourcePolicy(AttachmentOptions options, IReadOnlyList<string> allowedHosts)
 {
-    private readonly AttachmentOptions _options = options.Value;
-    private readonly AddressPolicy _addresses = new(options.Value.AllowLoopback);
+    private readonly AttachmentOptions _options = options;
+    private readonly AddressPolicy _addresses = new(options.AllowLoopback);
+
+    /// <summary>The Intercom direction: <see cref="AttachmentOptions.EffectiveAllowedHosts"/>.</summary>
+    public SourcePolicy(IOptions<AttachmentOptions> options)
+        : this(options.Value, options.Value.EffectiveAllowedHosts)
+    {
+    }
 
     public AddressPolicy Addresses => _addresses;
 
@@ -36,7 +43,7 @@ public sealed class SourcePolicy(IOptions<AttachmentOptions> options)
             throw new AttachmentRefusedException($"refused: URLs with credentials are not allowed (host {host})");
         }
 
-        if (!Matches(_options.EffectiveAllowedHosts, host))
+        if (!Matches(allowedHosts, host))
         {
             throw new AttachmentRefusedException($"refused: host {host} is not an allowed attachment host");
         }

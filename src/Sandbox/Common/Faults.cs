@@ -34,6 +34,17 @@ public sealed class FaultSettings
     /// <summary>Probability (0..1) of sending headers and half the body, then aborting the connection.</summary>
     public double DropRate { get; set; }
 
+    /// <summary>
+    /// The first this many requests the faults apply to take effect and then have their answer cut, as with
+    /// <see cref="DropRate"/>: "the vendor did it, the caller never heard", deterministically. Counted like <see cref="FailFirst"/>.
+    /// </summary>
+    public int CutFirst { get; set; }
+
+    private int _cutFirst;
+
+    /// <summary>Counts a request against <see cref="CutFirst"/>: true while its answer should still be cut.</summary>
+    public bool TakeCutFirst() => CutFirst > 0 && Interlocked.Increment(ref _cutFirst) <= CutFirst;
+
     /// <summary>Probability (0..1) that a webhook is delivered twice.</summary>
     public double DuplicateWebhookRate { get; set; }
 
@@ -183,7 +194,7 @@ public sealed class FaultFilter(FaultState faults, string vendor) : IEndpointFil
             }
         }
 
-        if (!FaultState.Roll(f.DropRate) || result is not IResult executable)
+        if (result is not IResult executable || !(f.TakeCutFirst() || FaultState.Roll(f.DropRate)))
         {
             return result;
         }

@@ -265,11 +265,53 @@ public static class IntercomEndpoints
             return VendorErrors.IntercomBadRequest("body is required.");
         }
 
+        var (files, filesError) = AttachmentFiles(body, state);
+        if (filesError is not null)
+        {
+            return VendorErrors.IntercomBadRequest(filesError);
+        }
+
         // created_at may be set (an admin reply keeping another tool's time); the part is still the newest in the list.
-        state.AddPart(id, messageType == "note" ? "note" : "comment", author, text, at: body.Number("created_at"));
+        state.AddPart(id, messageType == "note" ? "note" : "comment", author, text, files, at: body.Number("created_at"));
         var topic = messageType == "note" ? "conversation.admin.noted" : type == "admin" ? "conversation.admin.replied" : "conversation.user.replied";
         webhooks.IntercomConversation(topic, id);
         return GetConversation(id, request, state, renderer);
+    }
+
+    /// <summary>
+    /// A reply's files: <c>attachment_files</c> (≤ 10 objects { content_type, data: base64, name }, the count checked by
+    /// the schema) are decoded and kept. <c>attachment_urls</c> are links Intercom fetches itself, which the sandbox
+    /// cannot do: refused with a reason rather than dropped; with files present they are ignored, as documented.
+    /// </summary>
+    private static (List<IcAttachment> Files, string? Error) AttachmentFiles(JsonObject body, IntercomState state)
+    {
+        var files = new List<IcAttachment>();
+        if (body["attachment_files"] is not JsonArray items)
+        {
+            return (files, body["attachment_urls"] is JsonArray { Count: > 0 } ? "The sandbox does not fetch attachment_urls; send the files as attachment_files." : null);
+        }
+
+        foreach (var item in items)
+        {
+            if (item is not JsonObject file || file.Str("name") is not { Length: > 0 } name || file.Str("data") is not { } data)
+            {
+                return (files, "Each of attachment_files needs a name and its data (base64).");
+            }
+
+            byte[] bytes;
+            try
+            {
+                bytes = Convert.FromBase64String(data);
+            }
+            catch (FormatException)
+            {
+                return (files, $"attachment_files: the data of {name} is not valid base64.");
+            }
+
+            files.Add(state.StoreFile(name, file.Str("content_type") is { Length: > 0 } type ? type : "application/octet-stream", bytes));
+        }
+
+        return (files, null);
     }
 
     /// <summary>POST /conversations/{id}/parts: close, open, snoozed, assignment.</summary>
@@ -343,7 +385,7 @@ public static class IntercomEndpoints
         return GetConversation(id, request, state, renderer);
     }
 
-    private static async Task DownloadAttachment(HttpContext http, long seed, long size, string name, IntercomRenderer renderer, SandboxClock clock, FaultState faults)
+    private static async Task DownloadAttachment(HttpContext http, long seed, long size, string name, IntercomRenderer renderer, SandboxClock clock, FaultState faults, IntercomState state)
     {
         var query = http.Request.Query;
         var contentType = query["content_type"].ToString();
@@ -379,6 +421,12 @@ public static class IntercomEndpoints
             await AttachmentContent.WriteAsync(http.Response.Body, seed, size / 2, f.SlowDownloadBytesPerSecond, http.RequestAborted);
             await http.Response.Body.FlushAsync(http.RequestAborted);
             http.Abort();
+            return;
+        }
+
+        if (state.StoredFile(seed) is { } stored)
+        {
+            await http.Response.Body.WriteAsync(stored.AsMemory(0, (int)Math.Min(size, stored.Length)), http.RequestAborted);
             return;
         }
 

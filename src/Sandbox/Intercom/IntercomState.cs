@@ -14,12 +14,14 @@ public sealed class IntercomState(SandboxClock clock)
     private readonly Dictionary<string, IcTeam> _teams = [];
     private readonly Dictionary<string, IcTag> _tags = [];
     private readonly Dictionary<string, IcConversation> _conversations = [];
+    private readonly Dictionary<long, byte[]> _files = [];
     private long _nextConversation = 100000;
     private long _nextPart = 7000000;
     private long _nextContact = 0x65a000000000;
     private long _nextAdmin = 800000;
     private long _nextTeam = 900000;
     private long _nextTag = 4000;
+    private long _nextFile;
 
     public Lock Gate => _gate;
 
@@ -48,8 +50,25 @@ public sealed class IntercomState(SandboxClock clock)
             _teams.Clear();
             _tags.Clear();
             _conversations.Clear();
+            _files.Clear();
         }
     }
+
+    /// <summary>
+    /// A file sent inside a request (a reply's attachment_files): unlike generated attachments its bytes are kept,
+    /// under a negative seed (generated ones are never negative), and served at its pre-signed URL.
+    /// </summary>
+    public IcAttachment StoreFile(string name, string contentType, byte[] data)
+    {
+        lock (_gate)
+        {
+            var seed = -++_nextFile;
+            _files[seed] = data;
+            return new IcAttachment(name, contentType, data.LongLength, seed);
+        }
+    }
+
+    public byte[]? StoredFile(long seed) { lock (_gate) { return _files.GetValueOrDefault(seed); } }
 
     public IcContact AddContact(string role, string? email, string? name, string? externalId = null, string? phone = null)
     {

@@ -12,9 +12,16 @@ namespace Ferry.Sandbox.Zendesk;
 public sealed class AgentDesk(ZendeskState state, WebhookDispatcher webhooks, RequesterNotifications notifications)
 {
     /// <param name="status">A status to set with the comment (Submit as …), or null.</param>
-    public Outcome<ZdComment> Comment(long ticketId, long agentId, string html, bool isPublic, string? status = null)
+    /// <param name="uploads">Upload tokens whose files the comment carries (<see cref="ZendeskState.AddUpload"/>), or null.</param>
+    public Outcome<ZdComment> Comment(long ticketId, long agentId, string html, bool isPublic, string? status = null, IReadOnlyList<string>? uploads = null)
     {
-        var update = new JsonObject { ["comment"] = new JsonObject { ["author_id"] = agentId, ["html_body"] = html, ["public"] = isPublic } };
+        var comment = new JsonObject { ["author_id"] = agentId, ["html_body"] = html, ["public"] = isPublic };
+        if (uploads is not null)
+        {
+            comment["uploads"] = new JsonArray([.. uploads.Select(t => (JsonNode)t)]);
+        }
+
+        var update = new JsonObject { ["comment"] = comment };
         if (status is not null)
         {
             update["status"] = status;
@@ -34,15 +41,15 @@ public sealed class AgentDesk(ZendeskState state, WebhookDispatcher webhooks, Re
             }
 
             var (ticket, oldStatus) = result.Value;
-            var comment = ticket.Comments[^1];
-            notifications.OnUpdate(ticket, comment);
-            webhooks.ZendeskCommentAdded(ticket, comment);
+            var added = ticket.Comments[^1];
+            notifications.OnUpdate(ticket, added);
+            webhooks.ZendeskCommentAdded(ticket, added);
             if (oldStatus is not null)
             {
                 webhooks.ZendeskStatusChanged(ticket);
             }
 
-            return comment;
+            return added;
         }
     }
 }

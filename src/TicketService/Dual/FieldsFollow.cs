@@ -10,10 +10,17 @@ namespace Ferry.TicketService.Dual;
 public sealed record FollowedFields(IReadOnlyList<string> Tags, string? Priority, long? AssigneeId, long? GroupId, IReadOnlyDictionary<long, string> CustomFields);
 
 /// <summary>
+/// What fields follow decided for one sync: the changes for the ticket's one update (sent by <see cref="RoundTrip.StatusSync"/>,
+/// together with a status change if there is one) and the fields to record once they are on the ticket.
+/// </summary>
+public sealed record FieldsUpdate(long TicketId, IReadOnlyDictionary<string, object?> Changes, FollowedFields Desired, bool Record);
+
+/// <summary>
 /// Fields follow (docs/DUAL.md): on every sync of an existing ticket, the fields the conversation and the rules decide
 /// (tags, priority — the rules', else Dual:PriorityMap's —, rule-mapped custom fields, assignee and group; a team
-/// without a Rules:TeamGroups entry goes to the Zendesk group with the team's name) are compared with what Ferry last set, and what differs goes to Zendesk in one
-/// update: tags as additional_tags / remove_tags, so tags agents add in Zendesk stay.
+/// without a Rules:TeamGroups entry goes to the Zendesk group with the team's name) are compared with what Ferry last
+/// set, and what differs goes to Zendesk in the sync's one update (with the status, when that changes too): tags as
+/// additional_tags / remove_tags, so tags agents add in Zendesk stay.
 /// </summary>
 public sealed partial class FieldsFollow(
     ZendeskAccountClient account,
@@ -23,12 +30,12 @@ public sealed partial class FieldsFollow(
     IOptions<DualOptions> options,
     ILogger<FieldsFollow> logger)
 {
-    /// <returns>How many fields changed on the ticket.</returns>
-    public async Task<int> ApplyAsync(SyncAttempt attempt, SyncPlan plan, TicketState ticket)
+    /// <returns>Null when fields do not follow (Dual:FieldsFollow off); no changes for a closed ticket, which takes no updates.</returns>
+    public async Task<FieldsUpdate?> PlanAsync(SyncAttempt attempt, SyncPlan plan, TicketState ticket)
     {
         if (!options.Value.FieldsFollow)
         {
-            return 0;
+            return null;
         }
 
         var cancellationToken = attempt.Cancellation;
@@ -45,21 +52,23 @@ public sealed partial class FieldsFollow(
             };
         }
 
-        var changes = Changes(last, desired, values);
-        if (changes.Count > 0 && ticket.Status != "closed")
-        {
-            attempt.BeforeVendorWrite();
-            await account.UpdateFieldsAsync(ticket.Id, changes, cancellationToken);
-            LogApplied(logger, attempt.ConversationId, ticket.Id, changes.Keys);
-        }
-
         // Records compare their lists by reference: the stored JSON is what must be compared.
-        if (recorded is null || JsonSerializer.Serialize(recorded) != JsonSerializer.Serialize(desired))
+        var record = recorded is null || JsonSerializer.Serialize(recorded) != JsonSerializer.Serialize(desired);
+        return new FieldsUpdate(ticket.Id, ticket.Status == "closed" ? new Dictionary<string, object?>() : Changes(last, desired, values), desired, record);
+    }
+
+    /// <summary>After the sync's update: what Ferry set is recorded, so the next sync sends only what differs from it.</summary>
+    public async Task RecordAsync(SyncAttempt attempt, FieldsUpdate update)
+    {
+        if (update.Changes.Count > 0)
         {
-            await attempt.WriteAsync(tx => Record(tx, ticket.Id, desired));
+            LogApplied(logger, attempt.ConversationId, update.TicketId, update.Changes.Keys);
         }
 
-        return changes.Count;
+        if (update.Record)
+        {
+            await attempt.WriteAsync(tx => Record(tx, update.TicketId, update.Desired));
+        }
     }
 
     private async Task<(FollowedFields Fields, IReadOnlyDictionary<long, object> Values)> DesiredAsync(SyncPlan plan, CancellationToken cancellationToken)

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net.Http.Json;
 using Ferry.TicketService.Vendors;
+using Microsoft.Extensions.Options;
 
 namespace Ferry.TicketService.Dual;
 
@@ -16,8 +17,8 @@ public sealed record ZendeskGroup(long Id, string Name, bool Deleted);
 
 public sealed record ZendeskGroupPage(IReadOnlyList<ZendeskGroup> Groups, string? NextPage);
 
-/// <summary>The Zendesk reads and writes dual mode adds: comment authors, groups by name, a ticket's followed fields.</summary>
-public sealed class ZendeskAccountClient(HttpClient http)
+/// <summary>The Zendesk reads and writes dual mode adds: comment authors, groups by name, a ticket's followed fields (and status).</summary>
+public sealed class ZendeskAccountClient(HttpClient http, IOptions<DualOptions> dual)
 {
     private const string Vendor = "Zendesk";
 
@@ -41,11 +42,18 @@ public sealed class ZendeskAccountClient(HttpClient http)
         }
     }
 
-    /// <summary>PUT /api/v2/tickets/{id} with only the given fields (a null value clears the field, e.g. unassigns).</summary>
+    /// <summary>
+    /// PUT /api/v2/tickets/{id} with only the given fields (a null value clears the field, e.g. unassigns), and
+    /// Dual:Tag among the additional_tags: every update Ferry makes carries it.
+    /// </summary>
     public async Task<ZendeskTicket> UpdateFieldsAsync(long ticketId, IReadOnlyDictionary<string, object?> fields, CancellationToken cancellationToken)
     {
+        var ticket = new Dictionary<string, object?>(fields, StringComparer.Ordinal)
+        {
+            ["additional_tags"] = (fields.GetValueOrDefault("additional_tags") as IEnumerable<string> ?? []).Append(dual.Value.Tag).Distinct(StringComparer.Ordinal).ToList(),
+        };
         using var response = await http.PutAsJsonAsync(new Uri(string.Create(CultureInfo.InvariantCulture, $"api/v2/tickets/{ticketId}"), UriKind.Relative),
-            new { ticket = fields }, VendorResponses.Json, cancellationToken);
+            new { ticket }, VendorResponses.Json, cancellationToken);
         await response.EnsureSuccessAsync(Vendor, "update ticket fields", cancellationToken);
         return (await response.Content.ReadFromJsonAsync<ZendeskTicketEnvelope>(VendorResponses.Json, cancellationToken))!.Ticket;
     }

@@ -7,14 +7,13 @@ namespace Ferry.TicketService.Dual;
 public sealed record IntercomWriter(string AdminId, string? Byline);
 
 /// <summary>
-/// Zendesk agent → Intercom admin, for one attempt: the admin with the agent's email (GET /admins, read once per
-/// attempt), else the configured fallback admin (Status:IntercomAdminId / IntercomAdminEmail, the one the status
-/// round-trip closes conversations as) with a byline naming the agent.
+/// Zendesk agent → Intercom admin, for one attempt: the admin with the agent's email (the admin directory), else
+/// the configured fallback admin (Status:IntercomAdminId / IntercomAdminEmail, the one the status round-trip closes
+/// conversations as) with a byline naming the agent. Comment authors are read once per attempt.
 /// </summary>
-public sealed class ZendeskAuthors(ZendeskAccountClient users, IntercomClient intercom, FerryAdmin fallback)
+public sealed class ZendeskAuthors(ZendeskAccountClient users, IntercomAdminDirectory admins, FerryAdmin fallback)
 {
     private readonly Dictionary<long, ZendeskUser?> _users = [];
-    private IReadOnlyList<IntercomAdmin>? _admins;
 
     public async Task<ZendeskUser?> UserAsync(long userId, CancellationToken cancellationToken)
     {
@@ -26,14 +25,8 @@ public sealed class ZendeskAuthors(ZendeskAccountClient users, IntercomClient in
         return user;
     }
 
-    public async Task<IntercomWriter> WriterAsync(ZendeskUser agent, CancellationToken cancellationToken)
-    {
-        _admins ??= await intercom.ListAdminsAsync(cancellationToken);
-        var own = agent.Email is { Length: > 0 } email
-            ? _admins.FirstOrDefault(a => string.Equals(a.Email, email, StringComparison.OrdinalIgnoreCase))
-            : null;
-        return own is not null
+    public async Task<IntercomWriter> WriterAsync(ZendeskUser agent, CancellationToken cancellationToken) =>
+        agent.Email is { Length: > 0 } email && await admins.FindByEmailAsync(email, cancellationToken) is { } own
             ? new IntercomWriter(own.Id, null)
-            : new IntercomWriter(await fallback.IdAsync(intercom, cancellationToken), $"{agent.Name ?? "A Zendesk agent"} (Zendesk agent) wrote:");
-    }
+            : new IntercomWriter(await fallback.IdAsync(cancellationToken), $"{agent.Name ?? "A Zendesk agent"} (Zendesk agent) wrote:");
 }

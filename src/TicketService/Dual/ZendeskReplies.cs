@@ -17,18 +17,22 @@ public sealed record RepliesOutcome(int Replies, int Notes)
 /// <summary>
 /// Zendesk → Intercom comments (docs/DUAL.md). After the attempt has put the conversation's new parts into the
 /// ticket, the ticket's comments the ledger cannot account for are the ones agents wrote in Zendesk: each becomes an
-/// admin reply (public) or a note (internal), as the agent's Intercom admin, at the comment's own time. Echoes are
-/// told apart by ids only: a comment Ferry wrote is in synced_parts with its comment id, and a part Ferry wrote to
-/// Intercom is in synced_parts with the comment it came from, so neither crosses back. Exactly once: the comment is
-/// marked "sending" before the Intercom call; a retry that finds the mark looks for the part (same admin, type and
-/// created_at, not in the ledger) before sending again (<see cref="RecoverAsync"/>), and does so before the attempt
-/// plans what to copy to Zendesk, so a part whose recording was lost is not taken for a new Intercom message.
+/// admin reply (public) or a note (internal), as the agent's Intercom admin, at the comment's own time, with its files
+/// (<see cref="ZendeskAttachments"/>; those it cannot carry are listed with links: at the end of a note, in a separate
+/// note after a public reply). Echoes are told apart by ids only: a comment Ferry wrote is in synced_parts with its
+/// comment id, and a part Ferry wrote to Intercom is in synced_parts with the comment it came from, so neither crosses
+/// back. Exactly once: the comment (with its links note) is marked "sending" before the Intercom call, and "linking"
+/// between a reply and its links note; a retry that finds a mark looks for the parts (same admin, type and created_at,
+/// not in the ledger) before sending again (<see cref="RecoverAsync"/>), and does so before the attempt plans what to
+/// copy to Zendesk, so a part whose recording was lost is not taken for a new Intercom message.
 /// </summary>
 public sealed partial class ZendeskReplies(
     ZendeskTicketsClient zendesk,
     ZendeskAccountClient users,
     IntercomClient intercom,
+    IntercomAdminDirectory admins,
     FerryAdmin fallback,
+    ZendeskAttachments attachments,
     DualLedger ledger,
     SyncStore store,
     IOptions<DualOptions> options,
@@ -36,8 +40,8 @@ public sealed partial class ZendeskReplies(
     ILogger<ZendeskReplies> logger)
 {
     /// <summary>
-    /// Before planning: comments an interrupted attempt was sending whose part is in the conversation are recorded as
-    /// carried. Cheap when nothing was interrupted (one query).
+    /// Before planning: the parts of comments an interrupted attempt was carrying that are in the conversation are
+    /// recorded. Cheap when nothing was interrupted (one query).
     /// </summary>
     /// <param name="synced">The ledger's part ids as the attempt read them; a recovered part is added.</param>
     public async Task RecoverAsync(SyncAttempt attempt, IntercomConversation conversation, TicketLink? link, HashSet<string> synced)
@@ -48,31 +52,46 @@ public sealed partial class ZendeskReplies(
         }
 
         var state = await ledger.ReadAsync(attempt.ConversationId, link.TicketId, attempt.Cancellation);
-        if (state.Sending.Count == 0)
+        if (state.Pending.Count == 0)
         {
             return;
         }
 
-        var sending = state.Sending.ToHashSet();
-        var authors = new ZendeskAuthors(users, intercom, fallback);
+        var pending = new Dictionary<long, PendingComment>(state.Pending);
+        var oldest = pending.Keys.Min();
+        var authors = new ZendeskAuthors(users, admins, fallback);
         await foreach (var page in zendesk.CommentPagesAsync(link.TicketId, newest: true, attempt.Cancellation))
         {
-            foreach (var comment in page.Where(c => sending.Remove(c.Id)))
+            foreach (var comment in page.Where(c => pending.ContainsKey(c.Id)))
             {
+                var mark = pending[comment.Id];
+                pending.Remove(comment.Id);
                 if (await AuthorAsync(authors, comment, attempt.Cancellation) is not { } writer)
                 {
                     continue;
                 }
 
-                if (FindPart(conversation, writer.AdminId, !comment.Public, comment.CreatedAt, synced) is { } landed)
+                if (!mark.ReplyLanded)
                 {
+                    if (FindPart(conversation, writer.AdminId, !comment.Public, comment.CreatedAt, synced) is not { } landed)
+                    {
+                        continue;
+                    }
+
                     synced.Add(landed.Id);
-                    await attempt.WriteAsync(tx => DualLedger.Carried(tx, link.TicketId, comment.Id, !comment.Public, landed));
+                    await attempt.WriteAsync(tx => DualLedger.Carried(tx, link.TicketId, comment.Id, !comment.Public, landed, mark.LinksNote));
                     LogRecovered(logger, attempt.ConversationId, link.TicketId, comment.Id, landed.Id);
+                }
+
+                if (mark.LinksNote is not null && FindPart(conversation, writer.AdminId, note: true, comment.CreatedAt, synced) is { } links)
+                {
+                    synced.Add(links.Id);
+                    await attempt.WriteAsync(tx => DualLedger.Linked(tx, link.TicketId, comment.Id, links));
+                    LogRecovered(logger, attempt.ConversationId, link.TicketId, comment.Id, links.Id);
                 }
             }
 
-            if (sending.Count == 0 || page.Count == 0 || page[0].Id < state.Sending.Min())
+            if (pending.Count == 0 || page.Count == 0 || page[0].Id < oldest)
             {
                 break;
             }
@@ -97,11 +116,17 @@ public sealed partial class ZendeskReplies(
         }
 
         var synced = await store.SyncedPartIdsAsync(attempt.ConversationId, cancellationToken);
-        var authors = new ZendeskAuthors(users, intercom, fallback);
+        var authors = new ZendeskAuthors(users, admins, fallback);
         var ferryUser = configuration["Zendesk:Email"];
         int replies = 0, notes = 0;
-        foreach (var comment in unaccounted.Where(c => !state.Known.Contains(c.Id)))
+        foreach (var comment in unaccounted)
         {
+            var mark = state.Pending.GetValueOrDefault(comment.Id);
+            if (mark is null && state.Known.Contains(comment.Id))
+            {
+                continue;
+            }
+
             var note = !comment.Public;
             var author = comment.AuthorId is { } authorId ? await authors.UserAsync(authorId, cancellationToken) : null;
             var skip = author is not { IsAgent: true } ? "not written by an agent"
@@ -115,22 +140,53 @@ public sealed partial class ZendeskReplies(
             }
 
             var writer = await authors.WriterAsync(author!, cancellationToken);
+            if (mark is { ReplyLanded: true, LinksNote: { } pendingLinks })
+            {
+                await SendLinksAsync(attempt, ticketId, comment, writer, pendingLinks, synced);
+                continue;
+            }
+
+            var files = await attachments.PrepareAsync(attempt.ConversationId, comment, cancellationToken);
+            var body = Body(comment, writer.Byline) + (note && files.Links is { } folded ? ZendeskAttachments.Folded(folded) : "");
+            var linksNote = !note && files.Links is { } links ? ZendeskAttachments.Note(comment, links) : null;
             attempt.BeforeVendorWrite();
-            await attempt.WriteAsync(tx => DualLedger.Sending(tx, ticketId, comment.Id));
+            await attempt.WriteAsync(tx => DualLedger.Sending(tx, ticketId, comment.Id, linksNote));
             var answer = await intercom.ReplyAsync(attempt.ConversationId, new IntercomReply(
-                note ? "note" : "comment", "admin", writer.AdminId, Body(comment, writer.Byline), comment.CreatedAt?.ToUnixTimeSeconds()), cancellationToken);
-            // The answer is the conversation: the new part is this admin's newest not in the ledger (at the comment's time, if Intercom kept it).
-            var part = FindPart(answer, writer.AdminId, note, comment.CreatedAt, synced) ?? FindPart(answer, writer.AdminId, note, null, synced)
-                ?? throw new InvalidOperationException($"Intercom accepted the reply for Zendesk comment {comment.Id} but its answer shows no such part.");
-            synced.Add(part.Id);
-            await attempt.WriteAsync(tx => DualLedger.Carried(tx, ticketId, comment.Id, note, part));
+                note ? "note" : "comment", "admin", writer.AdminId, body, comment.CreatedAt?.ToUnixTimeSeconds(),
+                files.Files.Count > 0 ? files.Files : null), cancellationToken);
+            var part = Written(answer, comment, writer, note, synced);
+            await attempt.WriteAsync(tx => DualLedger.Carried(tx, ticketId, comment.Id, note, part, linksNote));
             LogCarried(logger, attempt.ConversationId, ticketId, comment.Id, note ? "note" : "reply", part.Id);
             _ = note ? notes++ : replies++;
+            if (linksNote is not null)
+            {
+                await SendLinksAsync(attempt, ticketId, comment, writer, linksNote, synced);
+            }
         }
 
         await attempt.WriteAsync(tx => DualLedger.Scanned(tx, ticketId, unaccounted[^1].Id));
         Activity.Current?.SetTag("ferry.dual.carried", replies + notes);
         return new RepliesOutcome(replies, notes);
+    }
+
+    /// <summary>The note after a public reply listing the files it does not carry, at the comment's time.</summary>
+    private async Task SendLinksAsync(SyncAttempt attempt, long ticketId, ZendeskComment comment, IntercomWriter writer, string linksNote, HashSet<string> synced)
+    {
+        attempt.BeforeVendorWrite();
+        var answer = await intercom.ReplyAsync(attempt.ConversationId,
+            new IntercomReply("note", "admin", writer.AdminId, linksNote, comment.CreatedAt?.ToUnixTimeSeconds()), attempt.Cancellation);
+        var part = Written(answer, comment, writer, note: true, synced);
+        await attempt.WriteAsync(tx => DualLedger.Linked(tx, ticketId, comment.Id, part));
+        LogCarried(logger, attempt.ConversationId, ticketId, comment.Id, "links note", part.Id);
+    }
+
+    /// <summary>The part a reply made, from Intercom's answer (the conversation): this admin's newest not in the ledger (at the comment's time, if Intercom kept it).</summary>
+    private static IntercomPart Written(IntercomConversation answer, ZendeskComment comment, IntercomWriter writer, bool note, HashSet<string> synced)
+    {
+        var part = FindPart(answer, writer.AdminId, note, comment.CreatedAt, synced) ?? FindPart(answer, writer.AdminId, note, null, synced)
+            ?? throw new InvalidOperationException($"Intercom accepted the reply for Zendesk comment {comment.Id} but its answer shows no such part.");
+        synced.Add(part.Id);
+        return part;
     }
 
     /// <summary>The ticket's comments newer than the last scan; on the first scan, all but those its creation made.</summary>

@@ -48,6 +48,7 @@ internal static class Extensions
 
         builder.Services.AddValidatedOptions<SyncOptions>(SyncOptions.Section);
         builder.Services.AddValidatedOptions<StatusOptions>(StatusOptions.Section);
+        builder.Services.AddSingleton<IntercomAdminDirectory>();
         builder.Services.AddSingleton<FerryAdmin>();
         builder.Services.AddTransient<StatusSync>();
         builder.Services.AddValidatedOptions<RulesOptions, RulesValidator>(RulesOptions.Section);
@@ -62,6 +63,7 @@ internal static class Extensions
         builder.Services.AddValidatedOptions<DualOptions>(DualOptions.Section);
         builder.Services.AddSingleton<DualLedger>();
         builder.Services.AddTransient<ZendeskReplies>();
+        builder.Services.AddTransient<ZendeskAttachments>();
         builder.Services.AddTransient<FieldsFollow>();
         builder.Services.AddTransient<ConversationSync>();
         builder.Services.AddTransient<IJobHandler, SyncJobHandler>();
@@ -89,7 +91,10 @@ internal static class Extensions
         builder.AddZendeskHttpClient<ZendeskAccountClient>()
             .AddHttpMessageHandler<VendorCalls.CountingHandler>();
         builder.Services.AddGrpcServiceClient<Identity.IdentityClient>("identity");
-        builder.Services.AddGrpcServiceClient<Attachments.AttachmentsClient>("attachments");
+        // Fetch answers with a whole file (dual mode, up to Dual:MaxAttachmentBytes): room for it over gRPC's 4 MB default.
+        builder.Services.AddGrpcServiceClient<Attachments.AttachmentsClient>("attachments")
+            .ConfigureChannel((services, channel) =>
+                channel.MaxReceiveMessageSize = (int)(services.GetRequiredService<IOptions<DualOptions>>().Value.MaxAttachmentBytes + (64 * 1024)));
     }
 
     /// <summary>Applies the sync schema's migrations (safe with several replicas starting at once).</summary>

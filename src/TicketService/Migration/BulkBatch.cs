@@ -197,7 +197,7 @@ public sealed partial class BulkBatch(
                 await pace.SpendAsync(files.Count, cancellationToken);
             }
 
-            var import = await TicketImports.BuildAsync(conversation.Id, syncPlan, syncOptions.Value, item => plan.DryRun
+            var import = await TicketImports.BuildAsync(conversation.Id, syncPlan, item => plan.DryRun
                 ? Task.FromResult<(NewComment, ThreadItem?)>((new NewComment(null, item.Body ?? "", !item.IsPrivate, null), null))
                 : comments.BuildAsync(conversation.Id, syncPlan, item, cancellationToken), cancellationToken);
             imports.Add((conversation, syncPlan, import));

@@ -5,12 +5,10 @@ namespace Ferry.TicketService.RoundTrip;
 /// <summary>Status changes need an Intercom admin to act as, and none is configured.</summary>
 public sealed class StatusConfigurationException(string message) : Exception(message);
 
-/// <summary>The Intercom admin Ferry closes and reopens conversations as: configured by id, or by email and looked up once.</summary>
-public sealed class FerryAdmin(IOptions<StatusOptions> options)
+/// <summary>The Intercom admin Ferry closes and reopens conversations as: configured by id, or by email in the admin directory.</summary>
+public sealed class FerryAdmin(IOptions<StatusOptions> options, IntercomAdminDirectory admins)
 {
-    private Task<string>? _byEmail;
-
-    public async Task<string> IdAsync(IntercomClient intercom, CancellationToken cancellationToken)
+    public async Task<string> IdAsync(CancellationToken cancellationToken)
     {
         var settings = options.Value;
         if (!string.IsNullOrWhiteSpace(settings.IntercomAdminId))
@@ -24,24 +22,9 @@ public sealed class FerryAdmin(IOptions<StatusOptions> options)
                 "Zendesk changed the ticket's status, but no Intercom admin is configured to apply it: set Status:IntercomAdminId or Status:IntercomAdminEmail.");
         }
 
-        // Looked up once per process; a failed lookup is forgotten so the next attempt tries again.
-        var lookup = _byEmail ??= LookUpAsync(intercom, settings.IntercomAdminEmail.Trim());
-        try
-        {
-            return await lookup.WaitAsync(cancellationToken);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            _ = Interlocked.CompareExchange(ref _byEmail, null, lookup);
-            throw;
-        }
-    }
-
-    private static async Task<string> LookUpAsync(IntercomClient intercom, string email)
-    {
-        var admin = (await intercom.ListAdminsAsync(CancellationToken.None)).FirstOrDefault(a => string.Equals(a.Email, email, StringComparison.OrdinalIgnoreCase))
+        var email = settings.IntercomAdminEmail.Trim();
+        return (await admins.FindByEmailAsync(email, cancellationToken))?.Id
             ?? throw new StatusConfigurationException($"Status:IntercomAdminEmail names no Intercom admin of this workspace ({Redact(email)}).");
-        return admin.Id;
     }
 
     /// <summary>Enough of the address to recognise a typo without logging it whole.</summary>

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Ferry.TicketService.Dual;
 using Ferry.TicketService.Sync;
 using Ferry.TicketService.Telemetry;
 using Microsoft.Extensions.Options;
@@ -13,12 +14,14 @@ public sealed record StatusOutcome(StatusDecision Decision, bool Applied, string
 /// <summary>
 /// The status round-trip for one conversation and its ticket, run at the end of every sync attempt.
 /// Reads both sides' current status (never a webhook's claim, so reordered or duplicated deliveries
-/// cannot flap anything), lets <see cref="StatusPolicy"/> decide, applies at most one write, and
-/// records the new in-step pair, the change and the consumed deliveries in one fenced transaction.
+/// cannot flap anything), lets <see cref="StatusPolicy"/> decide, applies at most one write per side (the
+/// ticket's carries the fields that follow the conversation too, docs/DUAL.md), and records the new in-step
+/// pair, the change and the consumed deliveries in one fenced transaction.
 /// </summary>
 public sealed partial class StatusSync(
     IntercomClient intercom,
     ZendeskTicketsClient zendesk,
+    ZendeskAccountClient account,
     FerryAdmin admin,
     SyncStore store,
     IOptions<StatusOptions> options,
@@ -28,8 +31,10 @@ public sealed partial class StatusSync(
 {
     /// <param name="lastSeen">The ticket as Zendesk last answered during this attempt, if it did.</param>
     /// <param name="assignment">Assignee and group to set with a status change that follows the conversation.</param>
+    /// <param name="fields">Ticket fields that follow the conversation (Dual:FieldsFollow): they go in the status change's update, else in one of their own.</param>
     public async Task<StatusOutcome> ReconcileAsync(
-        SyncAttempt attempt, IntercomConversation conversation, ZendeskTicket? lastSeen, long ticketId, (long? AssigneeId, long? GroupId) assignment)
+        SyncAttempt attempt, IntercomConversation conversation, ZendeskTicket? lastSeen, long ticketId, (long? AssigneeId, long? GroupId) assignment,
+        IReadOnlyDictionary<string, object?>? fields = null)
     {
         var cancellationToken = attempt.Cancellation;
         var job = attempt.Job;
@@ -49,7 +54,8 @@ public sealed partial class StatusSync(
 
         var intercomState = intercomSide.Status;
         DateTimeOffset? appliedVersion = null;
-        if (decision.Action != StatusAction.None)
+        fields ??= new Dictionary<string, object?>();
+        if (decision.Action != StatusAction.None || fields.Count > 0)
         {
             attempt.BeforeVendorWrite();
         }
@@ -57,19 +63,24 @@ public sealed partial class StatusSync(
         switch (decision.Action)
         {
             case StatusAction.UpdateZendesk:
-                ticket = (await zendesk.UpdateAsync(ticketId, new TicketUpdate(null, decision.Target, assignment.AssigneeId, assignment.GroupId), cancellationToken)).Ticket;
+                ticket = await account.UpdateFieldsAsync(ticketId, StatusChange(decision.Target!, assignment, fields), cancellationToken);
                 appliedVersion = ticket.UpdatedAt;
                 break;
             case StatusAction.CloseIntercom:
-                var closed = await intercom.CloseAsync(job.ConversationId, await admin.IdAsync(intercom, cancellationToken), settings.ClosingNote, cancellationToken);
+                var closed = await intercom.CloseAsync(job.ConversationId, await admin.IdAsync(cancellationToken), settings.ClosingNote, cancellationToken);
                 intercomState = closed.State ?? "closed";
                 appliedVersion = TicketPlanner.FromUnix(closed.UpdatedAt);
                 break;
             case StatusAction.ReopenIntercom:
-                var reopened = await intercom.ReopenAsync(job.ConversationId, await admin.IdAsync(intercom, cancellationToken), cancellationToken);
+                var reopened = await intercom.ReopenAsync(job.ConversationId, await admin.IdAsync(cancellationToken), cancellationToken);
                 intercomState = reopened.State ?? "open";
                 appliedVersion = TicketPlanner.FromUnix(reopened.UpdatedAt);
                 break;
+        }
+
+        if (decision.Action != StatusAction.UpdateZendesk && fields.Count > 0)
+        {
+            ticket = await account.UpdateFieldsAsync(ticketId, fields, cancellationToken);
         }
 
         var applied = decision.Action != StatusAction.None;
@@ -97,6 +108,28 @@ public sealed partial class StatusSync(
         }
 
         return new StatusOutcome(decision, applied, direction, echoes.Count, echoes.Select(e => e.ChangeDirection).FirstOrDefault(), ticket);
+    }
+
+    /// <summary>The ticket's one update: the status with the conversation's assignee and group, and the fields that follow (theirs win: they include the group named after the team).</summary>
+    private static Dictionary<string, object?> StatusChange(string status, (long? AssigneeId, long? GroupId) assignment, IReadOnlyDictionary<string, object?> fields)
+    {
+        var update = new Dictionary<string, object?>(StringComparer.Ordinal) { ["status"] = status };
+        if (assignment.AssigneeId is { } assignee)
+        {
+            update["assignee_id"] = assignee;
+        }
+
+        if (assignment.GroupId is { } group)
+        {
+            update["group_id"] = group;
+        }
+
+        foreach (var (name, value) in fields)
+        {
+            update[name] = value;
+        }
+
+        return update;
     }
 
     /// <summary>A status webhook waiting to be weighed: <see cref="ReportedStatus"/> is what the vendor said the status became.</summary>

@@ -12,16 +12,17 @@ namespace Ferry.TicketService.Rules;
 public sealed partial class RuleBook
 {
     private readonly RulesOptions _rules;
-    private readonly SyncOptions _sync;
+    private readonly string _ferryTag;
     private readonly IReadOnlyList<Compiled> _include;
     private readonly IReadOnlyList<Compiled> _exclude;
     private readonly IReadOnlyList<(RouteRule Rule, Compiled Condition)> _routes;
     private readonly Dictionary<string, string> _tagMap;
 
-    public RuleBook(RulesOptions rules, SyncOptions sync)
+    /// <param name="ferryTag">Dual:Tag, on every ticket.</param>
+    public RuleBook(RulesOptions rules, string ferryTag)
     {
         _rules = rules;
-        _sync = sync;
+        _ferryTag = ferryTag;
         _include = [.. rules.Include.Select(Compile)];
         _exclude = [.. rules.Exclude.Select(Compile)];
         _routes = [.. rules.Routes.Select(r => (r, Compile(r)))];
@@ -120,7 +121,7 @@ public sealed partial class RuleBook
         }
 
         names.AddRange(added.Select(t => new IntercomTag("", t)));
-        return TicketPlanner.Tags(conversation with { Tags = new IntercomTagList(names) }, _sync);
+        return TicketPlanner.Tags(conversation with { Tags = new IntercomTagList(names) }, _ferryTag);
     }
 
     private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();

@@ -1,14 +1,14 @@
 using System.Diagnostics;
-using Ferry.TicketService.Sync;
+using Ferry.TicketService.Dual;
 using Ferry.TicketService.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace Ferry.TicketService.Rules;
 
 /// <summary>The configured <see cref="RuleBook"/> for the sync engine, with the skip's log line and metric.</summary>
-public sealed partial class RuleEngine(IOptions<RulesOptions> rules, IOptions<SyncOptions> sync, TicketTelemetry telemetry, ILogger<RuleEngine> logger)
+public sealed partial class RuleEngine(IOptions<RulesOptions> rules, IOptions<DualOptions> dual, TicketTelemetry telemetry, ILogger<RuleEngine> logger)
 {
-    private readonly RuleBook _book = new(rules.Value, sync.Value);
+    private readonly RuleBook _book = new(rules.Value, dual.Value.Tag);
 
     public RoutingDecision Evaluate(IntercomConversation conversation)
     {

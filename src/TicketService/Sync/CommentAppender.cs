@@ -1,5 +1,4 @@
 using Ferry.TicketService.Telemetry;
-using Microsoft.Extensions.Options;
 
 namespace Ferry.TicketService.Sync;
 
@@ -13,7 +12,6 @@ public sealed partial class CommentAppender(
     ZendeskTicketsClient zendesk,
     CommentBuilder comments,
     TicketContents contents,
-    IOptions<SyncOptions> options,
     TicketTelemetry telemetry,
     ILogger<CommentAppender> logger)
 {
@@ -27,7 +25,7 @@ public sealed partial class CommentAppender(
             // More parts fell out of Intercom's 500-part window before Ferry saw them: say so, once per increase.
             attempt.BeforeVendorWrite();
             var note = new NewComment(null, TicketPlanner.GapNote(plan.Gap - knownGap, plan.Total), Public: false, null);
-            var answer = await zendesk.UpdateAsync(ticket.Id, new TicketUpdate(note, null, null, null), attempt.Cancellation);
+            var answer = await zendesk.UpdateAsync(ticket.Id, new TicketUpdate(note), attempt.Cancellation);
             ticket = new TicketState(ticket.Id, answer.Ticket.Status, answer.Ticket);
             await attempt.RecordAsync(plan, ticket.Id, ticket.Status, []);
             if (answer.CommentId is { } noteId)
@@ -68,7 +66,7 @@ public sealed partial class CommentAppender(
             {
                 var followUp = await zendesk.CreateFollowUpAsync(
                     plan.Routing.Apply(new FollowUpTicket(ticket.Id, plan.Requester.UserId, TicketPlanner.Subject(plan.Conversation),
-                        TicketPlanner.ExternalId(attempt.ConversationId), TicketPlanner.Tags(plan.Conversation, options.Value), comment), plan.Assignment.GroupId),
+                        TicketPlanner.ExternalId(attempt.ConversationId), plan.Routing.Tags, comment), plan.Assignment.GroupId),
                     $"ferry-followup-{attempt.ConversationId}-{ticket.Id}",
                     attempt.Cancellation);
                 await attempt.RecordFollowUpAsync(plan, ticket.Id, followUp, item);

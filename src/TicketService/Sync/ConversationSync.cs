@@ -71,10 +71,15 @@ public sealed class ConversationSync(
         Activity.Current?.SetTag("ferry.ticket_id", found.Ticket.Id);
         var (ticket, written) = found.Created ? (found.Ticket, 0) : await appender.AppendAsync(attempt, plan, found.Ticket, found.ToAppend);
         var carried = await replies.CarryAsync(attempt, conversation, ticket.Id);
-        await fields.ApplyAsync(attempt, plan, ticket);
+        var followed = await fields.PlanAsync(attempt, plan, ticket);
 
-        // Status both ways (with assignee and group when the ticket's status follows the conversation).
-        var status = await statusSync.ReconcileAsync(attempt, conversation, ticket.Seen, ticket.Id, plan.Assignment);
+        // Status both ways (with assignee and group when the ticket's status follows the conversation), in one ticket update with the fields that follow.
+        var status = await statusSync.ReconcileAsync(attempt, conversation, ticket.Seen, ticket.Id, plan.Assignment, followed?.Changes);
+        if (followed is not null)
+        {
+            await fields.RecordAsync(attempt, followed);
+        }
+
         var comments = found.Created ? Describe("Created ticket", plan.Thread.Count(i => !i.IsEvent), plan.Gap)
             : written == 0 ? "Up to date"
             : Describe("Appended", written, plan.Gap);

@@ -7,7 +7,4 @@ public sealed class SyncOptions
 
     /// <summary>Zendesk status for a snoozed conversation ("pending" or "hold").</summary>
     public string SnoozedStatus { get; set; } = "pending";
-
-    /// <summary>Tag added to every ticket Ferry creates.</summary>
-    public string FerryTag { get; set; } = "ferry";
 }

@@ -8,7 +8,7 @@ public static class TicketImports
 
     /// <param name="build">The comment for a part, and the private note about its refused files (written right after it).</param>
     public static async Task<TicketImport> BuildAsync(
-        string conversationId, SyncPlan plan, SyncOptions options, Func<ThreadItem, Task<(NewComment Comment, ThreadItem? Note)>> build, CancellationToken cancellationToken)
+        string conversationId, SyncPlan plan, Func<ThreadItem, Task<(NewComment Comment, ThreadItem? Note)>> build, CancellationToken cancellationToken)
     {
         var conversation = plan.Conversation;
         var imported = new List<ImportComment>();
@@ -40,7 +40,7 @@ public static class TicketImports
             plan.Assignment.AssigneeId,
             plan.Assignment.GroupId,
             TicketPlanner.Subject(conversation),
-            TicketPlanner.Tags(conversation, options),
+            plan.Routing.Tags,
             TicketPlanner.ExternalId(conversationId),
             plan.Status,
             TicketPlanner.FromUnix(conversation.CreatedAt),

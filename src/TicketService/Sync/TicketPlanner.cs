@@ -88,10 +88,10 @@ public static partial class TicketPlanner
     public static string Status(IntercomConversation conversation, SyncOptions options) =>
         RoundTrip.StatusPolicy.ZendeskStatusFor(conversation.State ?? "open", options.SnoozedStatus);
 
-    /// <summary>Zendesk tags are lower case without spaces.</summary>
-    public static IReadOnlyList<string> Tags(IntercomConversation conversation, SyncOptions options) =>
+    /// <summary>Zendesk tags are lower case without spaces; <paramref name="ferryTag"/> (Dual:Tag) is on every ticket.</summary>
+    public static IReadOnlyList<string> Tags(IntercomConversation conversation, string ferryTag) =>
         [.. (conversation.Tags?.Tags ?? []).Select(t => TagPattern().Replace(t.Name.Trim().ToLowerInvariant(), "_")).Where(t => t.Length > 0)
-            .Append(options.FerryTag).Distinct(StringComparer.Ordinal)];
+            .Append(ferryTag).Distinct(StringComparer.Ordinal)];
 
     /// <summary>
     /// The comment body: Intercom's HTML kept, with a byline when the author has no Zendesk user of

@@ -1,5 +1,4 @@
 using Ferry.TicketService.Telemetry;
-using Microsoft.Extensions.Options;
 
 namespace Ferry.TicketService.Sync;
 
@@ -19,7 +18,6 @@ public sealed partial class TicketTarget(
     ZendeskTicketsClient zendesk,
     CommentBuilder comments,
     TicketContents contents,
-    IOptions<SyncOptions> options,
     TicketTelemetry telemetry,
     ILogger<TicketTarget> logger)
 {
@@ -62,7 +60,7 @@ public sealed partial class TicketTarget(
     /// <returns>The ticket and how many comments the import created (they are the ticket's oldest).</returns>
     private async Task<(ZendeskTicket Ticket, int Comments)> ImportAsync(SyncAttempt attempt, SyncPlan plan)
     {
-        var import = await TicketImports.BuildAsync(attempt.ConversationId, plan, options.Value, item => comments.BuildAsync(attempt, plan, item), attempt.Cancellation);
+        var import = await TicketImports.BuildAsync(attempt.ConversationId, plan, item => comments.BuildAsync(attempt, plan, item), attempt.Cancellation);
         attempt.BeforeVendorWrite();
         var ticket = await zendesk.ImportAsync(import, $"ferry-import-{attempt.ConversationId}", attempt.Cancellation);
         telemetry.CommentsWritten.Add(import.Comments.Count);

@@ -7,13 +7,15 @@ using Npgsql;
 namespace Ferry.TicketService.Tests.Dual;
 
 /// <summary>
-/// Dual-tool mode through the real TicketService, IdentityService, Postgres and the sandbox: agents' replies and
-/// notes written in Zendesk reach the Intercom conversation once, as the right admin, at Zendesk's time; nothing
-/// comes back; a reply whose recording was lost is recognised, not sent again; the requester is emailed by nobody.
+/// Dual-tool mode through the real TicketService, IdentityService, AttachmentService, Postgres and the sandbox: agents'
+/// replies and notes written in Zendesk reach the Intercom conversation once, as the right admin, at Zendesk's time,
+/// with their files (those over Dual:MaxAttachmentBytes linked in one note); nothing comes back; a reply whose
+/// recording was lost is recognised, not sent again; the requester is emailed by nobody.
 /// </summary>
 public sealed class ZendeskRepliesTests(PostgresServer postgres, RedisServer redis) : IAsyncLifetime
 {
     private const string FallbackAdminEmail = "ferry-bot@sandbox.example";
+    private const int MaxAttachmentBytes = 4096;
 
     private SyncStack _stack = null!;
     private SandboxServer _sandbox = null!;
@@ -26,7 +28,8 @@ public sealed class ZendeskRepliesTests(PostgresServer postgres, RedisServer red
         {
             ["Dual:RepliesToIntercom"] = "public-and-notes",
             ["Status:IntercomAdminEmail"] = FallbackAdminEmail,
-        }, Ct);
+            ["Dual:MaxAttachmentBytes"] = MaxAttachmentBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        }, Ct, attachments: true);
         _sandbox = _stack.Sandbox;
         _sandbox.Options.Zendesk.NotifyRequesterUnlessTags.Add("ferry");
     }
@@ -108,6 +111,84 @@ public sealed class ZendeskRepliesTests(PostgresServer postgres, RedisServer red
         Assert.Equal(commentsBefore, _sandbox.Zendesk.Ticket(ticketId)!.Comments.Count);
     }
 
+    [Fact]
+    public async Task Files_reach_Intercom_inside_the_reply_and_one_over_the_cap_is_linked_in_one_note()
+    {
+        var (conversation, ticketId, first, agentId, reply, small, large) = await ReplyWithFilesAsync(("screenshot.png", "image/png", 300), ("trace.log", "text/plain", MaxAttachmentBytes + 1));
+        var (noteToken, noteLarge) = Upload("dump.bin", "application/octet-stream", FileBytes(MaxAttachmentBytes * 2));
+        Comment(ticketId, agentId, "<p>Full dump attached.</p>", isPublic: false, [noteToken]);
+
+        var carried = await SyncAsync(conversation.Id, first);
+        Assert.Equal(Outcome.Success, carried.LastAttempt.Outcome);
+        var parts = FromZendesk(conversation.Id);
+        Assert.Equal(["comment", "note", "note"], parts.Select(p => p.PartType));
+
+        // The reply carries the small file itself, byte for byte; the large one is only named, with its Zendesk link, in one note.
+        var file = Assert.Single(parts[0].Attachments);
+        Assert.Equal(("screenshot.png", "image/png"), (file.Name, file.ContentType));
+        Assert.Equal(small, _sandbox.Intercom.StoredFile(file.Seed));
+        Assert.Empty(parts[1].Attachments);
+        Assert.Equal(reply.CreatedAt.ToUnixTimeSeconds(), parts[1].CreatedAt);
+        Assert.Contains(ContentUrl(large), parts[1].Body);
+        Assert.Contains("trace.log", parts[1].Body);
+        Assert.DoesNotContain("screenshot.png", parts[1].Body);
+
+        // An internal note lists its own files at its end: no second note.
+        Assert.Empty(parts[2].Attachments);
+        Assert.StartsWith("<p>Full dump attached.</p>", parts[2].Body);
+        Assert.Contains(ContentUrl(noteLarge), parts[2].Body);
+
+        var again = await SyncAsync(conversation.Id, carried.LastAttempt.AttemptId);
+        Assert.Equal("Up to date", again.LastAttempt.Reason);
+        Assert.Equal(3, FromZendesk(conversation.Id).Count);
+    }
+
+    [Fact]
+    public async Task A_reply_whose_answer_was_cut_is_not_sent_again_and_its_links_note_is_sent_once()
+    {
+        var (conversation, _, first, _, _, small, _) = await ReplyWithFilesAsync(("invoice.pdf", "application/pdf", 500), ("video.mp4", "video/mp4", MaxAttachmentBytes + 10));
+
+        // Intercom takes the reply, then its answer is cut: the attempt fails after the reply landed, before the links note.
+        _sandbox.Faults.Current = new Sandbox.Common.FaultSettings { Scope = "intercom", PathContains = "/reply", Method = "POST", CutFirst = 1 };
+        var carried = await SyncAsync(conversation.Id, first);
+        Assert.Equal(1, _sandbox.Faults.Injected()["intercom"]["cut"]);
+
+        var parts = FromZendesk(conversation.Id);
+        Assert.Equal(["comment", "note"], parts.Select(p => p.PartType));
+        Assert.Equal(small, _sandbox.Intercom.StoredFile(Assert.Single(parts[0].Attachments).Seed));
+        Assert.Contains("video.mp4", parts[1].Body);
+
+        var again = await SyncAsync(conversation.Id, carried.LastAttempt.AttemptId);
+        Assert.Equal("Up to date", again.LastAttempt.Reason);
+        Assert.Equal(2, FromZendesk(conversation.Id).Count);
+    }
+
+    /// <summary>A ticket with an agent's public reply carrying a file under the cap and one over it.</summary>
+    private async Task<(IcConversation Conversation, long TicketId, long AttemptId, long AgentId, ZdComment Reply, byte[] Small, ZdAttachment Large)> ReplyWithFilesAsync(
+        (string Name, string Type, int Size) small, (string Name, string Type, int Size) large)
+    {
+        var (ada, _, _) = _sandbox.Scenarios.EnsureStaff();
+        var agent = Assert.Single(_sandbox.Zendesk.Users(), u => u.HasEmail(ada.Email));
+        var (conversation, ticketId, first) = await ConversationWithTicketAsync();
+        var smallBytes = FileBytes(small.Size);
+        var (smallToken, _) = Upload(small.Name, small.Type, smallBytes);
+        var (largeToken, largeFile) = Upload(large.Name, large.Type, FileBytes(large.Size));
+        var reply = Comment(ticketId, agent.Id, $"<p>{small.Name} and {large.Name} attached.</p>", isPublic: true, [smallToken, largeToken]);
+        return (conversation, ticketId, first, agent.Id, reply, smallBytes, largeFile);
+    }
+
+    private static byte[] FileBytes(int size) => System.Security.Cryptography.RandomNumberGenerator.GetBytes(size);
+
+    private (string Token, ZdAttachment Attachment) Upload(string name, string contentType, byte[] bytes)
+    {
+        var result = _sandbox.Zendesk.AddUpload(null, name, contentType, bytes.Length, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes)), bytes);
+        Assert.Null(result.Error);
+        return (result.Value.Upload.Token, result.Value.Attachment);
+    }
+
+    private string ContentUrl(ZdAttachment attachment) =>
+        System.Net.WebUtility.HtmlEncode(ZendeskJson.ContentUrl(attachment, new Uri(_sandbox.BaseAddress, "zendesk").ToString()));
+
     private async Task<(IcConversation Conversation, long TicketId, long AttemptId)> ConversationWithTicketAsync()
     {
         var contact = _sandbox.Intercom.AddContact("user", $"cy-{Guid.NewGuid():N}@customers.example", "Cy Customer");
@@ -117,9 +198,9 @@ public sealed class ZendeskRepliesTests(PostgresServer postgres, RedisServer red
         return (conversation, created.TicketId, created.LastAttempt.AttemptId);
     }
 
-    private ZdComment Comment(long ticketId, long agentId, string html, bool isPublic)
+    private ZdComment Comment(long ticketId, long agentId, string html, bool isPublic, IReadOnlyList<string>? uploads = null)
     {
-        var result = _sandbox.AgentDesk.Comment(ticketId, agentId, html, isPublic);
+        var result = _sandbox.AgentDesk.Comment(ticketId, agentId, html, isPublic, uploads: uploads);
         Assert.Null(result.Error);
         return result.Value!;
     }

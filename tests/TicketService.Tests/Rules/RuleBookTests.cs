@@ -23,19 +23,19 @@ public sealed class RuleBookTests
     private static readonly JsonSerializerOptions ZendeskJson = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
     private static RoutingDecision Evaluate(RulesOptions rules, IntercomConversation conversation) =>
-        new RuleBook(rules, new SyncOptions()).Evaluate(conversation);
+        new RuleBook(rules, "ferry").Evaluate(conversation);
 
     [Fact]
     public void Without_rules_every_conversation_syncs_with_Ferrys_usual_tags_and_no_extra_fields()
     {
-        var book = new RuleBook(new RulesOptions(), new SyncOptions());
+        var book = new RuleBook(new RulesOptions(), "ferry");
         var conversation = Conversation(tags: ["Billing", "VIP customer"], team: "5");
 
         var decision = book.Evaluate(conversation);
 
         Assert.True(book.IsEmpty);
         Assert.False(decision.Skip);
-        Assert.Equal(TicketPlanner.Tags(conversation, new SyncOptions()), decision.Tags);
+        Assert.Equal(TicketPlanner.Tags(conversation, "ferry"), decision.Tags);
         Assert.Null(decision.GroupId);
         Assert.Null(decision.Priority);
         Assert.Null(decision.Type);

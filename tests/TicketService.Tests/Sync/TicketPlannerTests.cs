@@ -117,7 +117,7 @@ public sealed class TicketPlannerTests
     [Fact]
     public void Tags_are_zendesk_safe_and_marked_as_ferry()
     {
-        var tags = TicketPlanner.Tags(Conversation(tags: [new IntercomTag("1", "VIP Customer"), new IntercomTag("2", "billing"), new IntercomTag("3", "Billing")]), Options);
+        var tags = TicketPlanner.Tags(Conversation(tags: [new IntercomTag("1", "VIP Customer"), new IntercomTag("2", "billing"), new IntercomTag("3", "Billing")]), "ferry");
         Assert.Equal(["vip_customer", "billing", "ferry"], tags);
     }
 

@@ -25,7 +25,7 @@ public sealed class UnaccountedCommentsTests(PostgresServer postgres) : IAsyncLi
         await _db.InitializeAsync();
         _sandbox = await SandboxServer.CreateAsync();
         _http = _sandbox.CreateZendeskClient();
-        _unaccounted = new UnaccountedComments(new ZendeskTicketsClient(_http), new SyncStore(_db.DataSource));
+        _unaccounted = new UnaccountedComments(new ZendeskTicketsClient(_http, Microsoft.Extensions.Options.Options.Create(new Ferry.TicketService.Dual.DualOptions())), new SyncStore(_db.DataSource));
     }
 
     public async ValueTask DisposeAsync()

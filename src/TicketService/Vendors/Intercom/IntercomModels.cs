@@ -70,13 +70,20 @@ public sealed record IntercomContact(
     string? ExternalId,
     string? Name);
 
-/// <summary>POST /conversations/{id}/reply as an admin; <see cref="CreatedAt"/> keeps the time the message was written elsewhere.</summary>
+/// <summary>
+/// POST /conversations/{id}/reply as an admin; <see cref="CreatedAt"/> keeps the time the message was written elsewhere;
+/// <see cref="AttachmentFiles"/> (≤ 10) carry files inside the request.
+/// </summary>
 public sealed record IntercomReply(
     string MessageType,
     string Type,
     string AdminId,
     string Body,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? CreatedAt);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? CreatedAt,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<IntercomAttachmentFile>? AttachmentFiles = null);
+
+/// <summary>One of a reply's attachment_files: the file itself, base64 in <see cref="Data"/>.</summary>
+public sealed record IntercomAttachmentFile(string ContentType, string Data, string Name);
 
 public sealed record IntercomAdmin([property: JsonConverter(typeof(FlexibleStringConverter))] string Id, string? Name, string? Email);
 

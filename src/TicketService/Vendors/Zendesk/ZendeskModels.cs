@@ -21,7 +21,10 @@ public sealed record ZendeskAuditEvent(long Id, string? Type);
 
 public sealed record ZendeskTicketList(IReadOnlyList<ZendeskTicket> Tickets);
 
-public sealed record ZendeskComment(long Id, long? AuthorId, string? Body, string? HtmlBody, bool Public, DateTimeOffset? CreatedAt);
+public sealed record ZendeskComment(long Id, long? AuthorId, string? Body, string? HtmlBody, bool Public, DateTimeOffset? CreatedAt, IReadOnlyList<ZendeskAttachment>? Attachments = null);
+
+/// <summary>A comment's file; <see cref="ContentUrl"/> is where Zendesk serves it (and what an agent opens).</summary>
+public sealed record ZendeskAttachment(long Id, string FileName, string ContentUrl, string? ContentType, long Size);
 
 public sealed record ZendeskCommentList(IReadOnlyList<ZendeskComment> Comments, string? NextPage);
 
@@ -56,12 +59,10 @@ public sealed record NewComment(
     bool Public,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Uploads);
 
-/// <summary>PUT /api/v2/tickets/{id}: at most one comment per update.</summary>
+/// <summary>PUT /api/v2/tickets/{id} with one comment (at most one per update); field changes: ZendeskAccountClient.UpdateFieldsAsync.</summary>
 public sealed record TicketUpdate(
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] NewComment? Comment,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Status,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? AssigneeId,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? GroupId);
+    NewComment Comment,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? AdditionalTags = null);
 
 /// <summary>POST /api/v2/tickets for a follow-up of a closed ticket.</summary>
 public sealed record FollowUpTicket(

@@ -1,11 +1,13 @@
 using System.Runtime.CompilerServices;
 using System.Net;
 using System.Net.Http.Json;
+using Ferry.TicketService.Dual;
+using Microsoft.Extensions.Options;
 
 namespace Ferry.TicketService.Vendors.Zendesk;
 
-/// <summary>The Zendesk ticket endpoints TicketService uses.</summary>
-public sealed partial class ZendeskTicketsClient(HttpClient http)
+/// <summary>The Zendesk ticket endpoints TicketService uses; every update carries Dual:Tag (docs/DUAL.md, notification hygiene).</summary>
+public sealed partial class ZendeskTicketsClient(HttpClient http, IOptions<DualOptions> dual)
 {
     private const string Vendor = "Zendesk";
 
@@ -41,6 +43,8 @@ public sealed partial class ZendeskTicketsClient(HttpClient http)
     /// <summary>Adds at most one comment and/or changes fields. A closed ticket answers 422 (<see cref="VendorException"/>).</summary>
     public async Task<ZendeskTicketUpdated> UpdateAsync(long ticketId, TicketUpdate ticket, CancellationToken cancellationToken)
     {
+        // In the same update as the comment, so the requester notification trigger already sees the tag.
+        ticket = ticket with { AdditionalTags = [dual.Value.Tag] };
         using var response = await http.PutAsJsonAsync(new Uri($"api/v2/tickets/{ticketId}", UriKind.Relative), new { ticket }, VendorResponses.Json, cancellationToken);
         await response.EnsureSuccessAsync(Vendor, "update ticket", cancellationToken);
         return (await response.Content.ReadFromJsonAsync<ZendeskTicketUpdated>(VendorResponses.Json, cancellationToken))!;
@@ -54,7 +58,7 @@ public sealed partial class ZendeskTicketsClient(HttpClient http)
     {
         try
         {
-            return await UpdateAsync(ticketId, new TicketUpdate(comment, null, null, null), cancellationToken);
+            return await UpdateAsync(ticketId, new TicketUpdate(comment), cancellationToken);
         }
         catch (VendorException error) when (error.Status == HttpStatusCode.UnprocessableEntity)
         {
