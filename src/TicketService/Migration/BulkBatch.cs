@@ -228,7 +228,8 @@ public sealed partial class BulkBatch(
     /// One create_many, stored with its conversations before it is sent and with its job id before it is
     /// waited on, so a resumed run waits for it too. While it is not known to have ended its conversations are
     /// <paramref name="unsettled"/>: Zendesk may still make their tickets, so they are not handed to live sync.
-    /// A 429 means Zendesk did not take it: waiting its Retry-After and sending again cannot double it.
+    /// A 429 means Zendesk did not take it: waiting its Retry-After and sending again cannot double it. Any
+    /// failure but a 429 or a 4xx (a cut or lost answer, a timeout, a 5xx) may follow an accepted job.
     /// </summary>
     private async Task<(IReadOnlyList<ZendeskJobResult> Results, int Calls)> ImportChunkAsync(
         string runId, IReadOnlyList<(string ConversationId, TicketImport Import)> chunk, bool archiveImmediately, HashSet<string> unsettled, CancellationToken cancellationToken)
@@ -248,8 +249,9 @@ public sealed partial class BulkBatch(
             {
                 await Task.Delay(limited.RetryAfter, cancellationToken);
             }
-            catch (Vendors.VendorRateLimitedException)
+            catch (Exception answered) when (answered is Vendors.VendorRateLimitedException or Vendors.VendorException { IsTransient: false })
             {
+                // Zendesk answered no: it queued nothing, so live sync may take these at once.
                 await store.FinishedAsync(stored, CancellationToken.None);
                 unsettled.ExceptWith(ids);
                 throw;
