@@ -91,6 +91,13 @@ public sealed class ZendeskSandboxOptions
     /// listed, as a stalled Zendesk job queue does; their work is done already (the tickets exist).
     /// </summary>
     public List<string> StallJobTypes { get; set; } = [];
+
+    /// <summary>
+    /// Background jobs of these types are accepted but wait in the queue while listed, as in a backed-up Zendesk
+    /// job queue: they answer "queued" and have done nothing yet (no tickets). Once the type leaves the list they
+    /// run before the next Zendesk API request is served.
+    /// </summary>
+    public List<string> QueueJobTypes { get; set; } = [];
 }
 
 public sealed class WebhookDeliveryOptions

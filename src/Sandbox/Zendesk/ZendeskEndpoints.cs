@@ -14,6 +14,12 @@ public static class ZendeskEndpoints
     public static void MapZendesk(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/zendesk")
+            .AddEndpointFilter(async (context, next) =>
+            {
+                // Zendesk's job queue works in the background: a queued job released meanwhile has run by the next request.
+                context.HttpContext.RequestServices.GetRequiredService<ZendeskState>().RunReleasedJobs();
+                return await next(context);
+            })
             .AddEndpointFilter<ZendeskAuthFilter>()
             .AddEndpointFilter<ZendeskRateLimitFilter>()
             .AddEndpointFilterFactory((factory, next) =>
@@ -260,16 +266,20 @@ public static class ZendeskEndpoints
             return VendorErrors.ZendeskBadRequest("Between 1 and 100 tickets per request.");
         }
 
-        var results = new List<Dictionary<string, object?>>();
-        foreach (var (node, index) in tickets.Select((n, i) => (n, i)))
+        var job = state.AddJob("bulk_import_tickets", tickets.Count, () =>
         {
-            var r = node is JsonObject t ? state.ImportTicket(t, archive_immediately) : Outcome<ZdTicket>.Fail(VendorErrors.ZendeskBadRequest("not an object"));
-            results.Add(r.Error is null
-                ? new() { ["index"] = index, ["id"] = r.Value!.Id, ["external_id"] = r.Value.ExternalId, ["status"] = "Created", ["success"] = true }
-                : new() { ["index"] = index, ["id"] = 0L, ["action"] = "import", ["status"] = "Failed", ["success"] = false, ["error"] = "RecordInvalid", ["details"] = "The ticket was rejected; import it alone to see the reason." });
-        }
+            var results = new List<Dictionary<string, object?>>();
+            foreach (var (node, index) in tickets.Select((n, i) => (n, i)))
+            {
+                var r = node is JsonObject t ? state.ImportTicket(t, archive_immediately) : Outcome<ZdTicket>.Fail(VendorErrors.ZendeskBadRequest("not an object"));
+                results.Add(r.Error is null
+                    ? new() { ["index"] = index, ["id"] = r.Value!.Id, ["external_id"] = r.Value.ExternalId, ["status"] = "Created", ["success"] = true }
+                    : new() { ["index"] = index, ["id"] = 0L, ["action"] = "import", ["status"] = "Failed", ["success"] = false, ["error"] = "RecordInvalid", ["details"] = "The ticket was rejected; import it alone to see the reason." });
+            }
 
-        return SandboxJson.Result(ZendeskJson.Job(state.AddJob("bulk_import_tickets", results), Base(request)));
+            return results;
+        });
+        return SandboxJson.Result(ZendeskJson.Job(job, Base(request)));
     }
 
     private static IResult GetJob(string id, HttpRequest request, ZendeskState state, SandboxOptions options) =>

@@ -153,9 +153,15 @@ public sealed class ZdJobStatus
 
     public string Status { get; set; } = "queued";
 
-    public List<Dictionary<string, object?>> Results { get; init; } = [];
+    public List<Dictionary<string, object?>> Results { get; set; } = [];
 
     public int Total { get; init; }
+
+    /// <summary>Still waiting in the queue (Sandbox:Zendesk:QueueJobTypes): nothing done yet.</summary>
+    public bool Queued { get; set; }
+
+    /// <summary>How many times its status was asked for.</summary>
+    public int Polls { get; set; }
 }
 
 public sealed record ZdGroup(long Id, string Name);

@@ -27,6 +27,7 @@ public sealed partial class ZendeskState(SandboxClock clock, SandboxOptions opti
     private readonly Dictionary<string, ZdUpload> _uploads = [];
     private readonly Dictionary<long, ZdAttachment> _attachments = [];
     private readonly Dictionary<string, ZdJobStatus> _jobs = [];
+    private readonly Dictionary<string, Func<List<Dictionary<string, object?>>>> _queuedWork = [];
     private readonly Dictionary<string, (string BodyHash, int Status, string Json, DateTimeOffset Expires)> _idempotency = [];
     private readonly List<ZdGroup> _groups = [new(360001, "Support"), new(360002, "Billing")];
     private readonly List<ZdTicketField> _fields =
@@ -82,6 +83,7 @@ public sealed partial class ZendeskState(SandboxClock clock, SandboxOptions opti
             _uploads.Clear();
             _attachments.Clear();
             _jobs.Clear();
+            _queuedWork.Clear();
             _idempotency.Clear();
         }
     }
@@ -781,20 +783,64 @@ public sealed partial class ZendeskState(SandboxClock clock, SandboxOptions opti
 
     // ---- jobs and idempotency ----
 
-    public ZdJobStatus AddJob(string jobType, List<Dictionary<string, object?>> results)
+    public ZdJobStatus AddJob(string jobType, List<Dictionary<string, object?>> results) => AddJob(jobType, results.Count, () => results);
+
+    /// <summary>
+    /// A background job of <paramref name="total"/> items: its <paramref name="work"/> runs now, or, for a type
+    /// in Sandbox:Zendesk:QueueJobTypes, waits in the queue until the type leaves the list (<see cref="RunReleasedJobs"/>).
+    /// </summary>
+    public ZdJobStatus AddJob(string jobType, int total, Func<List<Dictionary<string, object?>>> work)
     {
         lock (_gate)
         {
-            var job = new ZdJobStatus { Id = RandomToken(26), JobType = jobType, Results = results, Total = results.Count };
+            var job = new ZdJobStatus { Id = RandomToken(26), JobType = jobType, Total = total };
             _jobs[job.Id] = job;
+            if (options.Zendesk.QueueJobTypes.Contains(jobType))
+            {
+                job.Queued = true;
+                _queuedWork[job.Id] = work;
+            }
+            else
+            {
+                job.Results = work();
+            }
+
             return job;
+        }
+    }
+
+    /// <summary>Runs the queued jobs whose type has left Sandbox:Zendesk:QueueJobTypes (the queue caught up).</summary>
+    public void RunReleasedJobs()
+    {
+        if (_queuedWork.Count == 0)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            foreach (var (id, work) in _queuedWork.Where(q => !options.Zendesk.QueueJobTypes.Contains(_jobs[q.Key].JobType)).ToList())
+            {
+                _queuedWork.Remove(id);
+                _jobs[id].Results = work();
+                _jobs[id].Queued = false;
+            }
+        }
+    }
+
+    /// <summary>Every job so far: id, type, whether it still waits in the queue, and how often it was polled.</summary>
+    public IReadOnlyList<(string Id, string JobType, bool Queued, int Polls)> Jobs()
+    {
+        lock (_gate)
+        {
+            return [.. _jobs.Values.Select(j => (j.Id, j.JobType, j.Queued, j.Polls))];
         }
     }
 
     /// <summary>
     /// Jobs run at once but, like Zendesk's background jobs, report their way there: "queued" on the first
     /// poll, "working" (half done, no results yet) on the second, "completed" with the results after that;
-    /// a job of a type in <paramref name="stalled"/> stays "working".
+    /// a job of a type in <paramref name="stalled"/> stays "working", and one still in the queue "queued".
     /// </summary>
     public ZdJobStatus? PollJob(string id, IReadOnlyCollection<string> stalled)
     {
@@ -805,8 +851,13 @@ public sealed partial class ZendeskState(SandboxClock clock, SandboxOptions opti
                 return null;
             }
 
+            job.Polls++;
             var seen = new ZdJobStatus { Id = job.Id, JobType = job.JobType, Status = job.Status, Results = job.Results, Total = job.Total };
-            job.Status = job.Status == "queued" || stalled.Contains(job.JobType) ? "working" : "completed";
+            if (!job.Queued)
+            {
+                job.Status = job.Status == "queued" || stalled.Contains(job.JobType) ? "working" : "completed";
+            }
+
             return seen;
         }
     }

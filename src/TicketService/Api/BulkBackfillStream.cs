@@ -34,6 +34,10 @@ public static class BulkBackfillStream
         {
             throw new RpcException(new Status(StatusCode.NotFound, missing.Message));
         }
+        catch (BackfillJobsUnfinishedException unfinished)
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable, unfinished.Message));
+        }
     }
 
     private static BackfillProgress ToProto(BulkProgress step)

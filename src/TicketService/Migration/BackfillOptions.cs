@@ -17,6 +17,12 @@ public sealed class BackfillOptions
     /// </summary>
     public TimeSpan HoldLease { get; set; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// How long a resumed run waits for the create_many jobs its crashed process left unfinished before it
+    /// gives up (resumable later); it holds their conversations meanwhile, as Zendesk may still make their tickets.
+    /// </summary>
+    public TimeSpan JobWait { get; set; } = TimeSpan.FromMinutes(10);
+
     /// <summary>Conversations (and contacts) read from Intercom at once.</summary>
     [Range(1, 64)]
     public int IntercomConcurrency { get; set; } = 16;

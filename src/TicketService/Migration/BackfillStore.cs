@@ -7,6 +7,9 @@ namespace Ferry.TicketService.Migration;
 /// <summary>A stored run: its selection, the cursor of the page to work on next, and its figures so far.</summary>
 public sealed record BackfillRun(string RunId, BulkPlan Plan, string? Cursor, BackfillFigures Figures, string State);
 
+/// <summary>A create_many of a run not known to have ended: its conversations in request order, and its job once Zendesk answered.</summary>
+public sealed record BackfillJob(long Id, string? JobId, IReadOnlyList<string> ConversationIds);
+
 /// <summary>
 /// sync.backfill_runs (the checkpoint), and the per-conversation hold a batch takes in sync.jobs: a
 /// running job owned by the run, so a live webhook for a held conversation coalesces into it (rerun) and
@@ -151,6 +154,50 @@ public sealed class BackfillStore(NpgsqlDataSource db)
             """);
         command.Parameters.AddWithValue("ids", ids);
         command.Parameters.AddWithValue("hand_over", handToLiveSync);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Stores a create_many before it is sent (Zendesk may queue it even when its answer never comes).</summary>
+    public async Task<long> SubmittingAsync(string runId, IReadOnlyList<string> conversationIds, CancellationToken cancellationToken)
+    {
+        await using var command = db.CreateCommand("INSERT INTO sync.backfill_jobs (run_id, conversations) VALUES (@run_id, @ids) RETURNING id");
+        command.Parameters.AddWithValue("run_id", runId);
+        command.Parameters.AddWithValue("ids", conversationIds.ToArray());
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    /// <summary>Zendesk accepted the create_many as job <paramref name="jobId"/> (stored before the run waits on it).</summary>
+    public Task SubmittedAsync(long id, string jobId, CancellationToken cancellationToken) =>
+        UpdateJobAsync("UPDATE sync.backfill_jobs SET job_id = @job_id WHERE id = @id", id, jobId, cancellationToken);
+
+    /// <summary>The job ended (or was never taken): Zendesk makes no more tickets for it, so external_id lookups are final.</summary>
+    public Task FinishedAsync(long id, CancellationToken cancellationToken) =>
+        UpdateJobAsync("UPDATE sync.backfill_jobs SET finished_at = now() WHERE id = @id", id, null, cancellationToken);
+
+    /// <summary>The run's create_many jobs not known to have ended.</summary>
+    public async Task<IReadOnlyList<BackfillJob>> UnfinishedJobsAsync(string runId, CancellationToken cancellationToken)
+    {
+        await using var command = db.CreateCommand("SELECT id, job_id, conversations FROM sync.backfill_jobs WHERE run_id = @run_id AND finished_at IS NULL ORDER BY id");
+        command.Parameters.AddWithValue("run_id", runId);
+        var jobs = new List<BackfillJob>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            jobs.Add(new BackfillJob(reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.GetFieldValue<string[]>(2)));
+        }
+
+        return jobs;
+    }
+
+    private async Task UpdateJobAsync(string sql, long id, string? jobId, CancellationToken cancellationToken)
+    {
+        await using var command = db.CreateCommand(sql);
+        command.Parameters.AddWithValue("id", id);
+        if (jobId is not null)
+        {
+            command.Parameters.AddWithValue("job_id", jobId);
+        }
+
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 

@@ -11,6 +11,10 @@ public sealed record BulkProgress(string? RunId, BackfillFigures Figures, bool D
 /// <summary>The run to resume is not stored.</summary>
 public sealed class BackfillRunNotFoundException(string runId) : Exception($"No backfill run '{runId}' (the resume token is the run id a bulk backfill printed).");
 
+/// <summary>A create_many job the run's crashed process left did not end within Backfill:JobWait: resuming now could double its tickets.</summary>
+public sealed class BackfillJobsUnfinishedException(string jobId, TimeSpan waited)
+    : Exception($"Zendesk job {jobId} of this run has not ended after {waited}; its conversations stay held. Resume again later.");
+
 /// <summary>
 /// A bulk backfill run (docs/MIGRATION.md): walks Intercom's conversation search 100 at a time, hands each
 /// page to <see cref="BulkBatch"/> (two pages in flight), and moves the stored checkpoint past a page once it
@@ -35,20 +39,20 @@ public sealed partial class BulkBackfill(
     public async IAsyncEnumerable<BulkProgress> RunAsync(BulkPlan plan, string? resumeToken, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         BackfillRun? run = null;
+        var pace = new BackfillPace(limits.Value.ZendeskPerMinute * options.Value.BudgetShare, time);
         if (resumeToken is not null)
         {
             run = await store.GetAsync(resumeToken, cancellationToken) ?? throw new BackfillRunNotFoundException(resumeToken);
             plan = run.Plan with { DryRun = false };
 
             // The conversations the run still holds are those of pages in flight when its process died.
-            await batch.RetakeAsync(run.RunId, cancellationToken);
+            await batch.RetakeAsync(run.RunId, pace, cancellationToken);
         }
         else if (!plan.DryRun)
         {
             run = await store.CreateAsync(plan, cancellationToken);
         }
 
-        var pace = new BackfillPace(limits.Value.ZendeskPerMinute * options.Value.BudgetShare, time);
         var figures = run?.Figures ?? new BackfillFigures();
         if (run is { State: "done" })
         {

@@ -40,21 +40,43 @@ public sealed partial class BulkBatch(
         plan.States.Count == 0 || plan.States.Contains(conversation.State ?? "open", StringComparer.Ordinal);
 
     /// <summary>
-    /// After a crash, on resume: the conversations the run still holds (its pages in flight then). Those
-    /// whose ticket Zendesk has already (the import went through, its recording did not) go to live sync at
-    /// once, which adopts the ticket by external_id; the rest are released for the resumed run to import.
+    /// After a crash, on resume: the conversations the run still holds (its pages in flight then). First the
+    /// run's create_many jobs that had not ended are waited for (≤ Backfill:JobWait, holds renewed), since
+    /// Zendesk may still make their tickets; then those whose ticket Zendesk has (the job's results, or a
+    /// ticket with their external_id) go to live sync at once, which adopts the ticket, and the rest are
+    /// released for the resumed run to import. Those of a create_many whose answer never came stay held
+    /// until their lease passes (see <see cref="RunAsync"/>).
     /// </summary>
-    public async Task RetakeAsync(string runId, CancellationToken cancellationToken)
+    public async Task RetakeAsync(string runId, BackfillPace pace, CancellationToken cancellationToken)
     {
         var held = await store.HeldAsync(runId, cancellationToken);
-        var found = await InParallelAsync([.. held.Select(j => j.ConversationId)], async id =>
+        var jobs = await store.UnfinishedJobsAsync(runId, cancellationToken);
+        var unanswered = jobs.Where(j => j.JobId is null).SelectMany(j => j.ConversationIds).ToHashSet(StringComparer.Ordinal);
+        var retaken = held.Where(j => !unanswered.Contains(j.ConversationId)).ToList();
+        var retakenIds = retaken.Select(j => j.ConversationId).ToHashSet(StringComparer.Ordinal);
+        Dictionary<string, bool> decided;
+        using (var renewal = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        {
+            var renewing = RenewWhileRunningAsync(retaken, renewal.Token);
+            try
+            {
+                decided = await WaitForJobsAsync([.. jobs.Where(j => j.JobId is not null && j.ConversationIds.Any(retakenIds.Contains))], pace, cancellationToken);
+            }
+            finally
+            {
+                await renewal.CancelAsync();
+                await renewing;
+            }
+        }
+
+        var found = await InParallelAsync([.. retaken.Select(j => j.ConversationId).Where(id => !decided.ContainsKey(id))], async id =>
             (await zendesk.FindByExternalIdAsync(TicketPlanner.ExternalId(id), cancellationToken)).Count > 0 ? id : null);
-        var imported = found.OfType<string>().ToHashSet(StringComparer.Ordinal);
-        await store.ReleaseAsync(held.Where(j => imported.Contains(j.ConversationId)), handToLiveSync: true, cancellationToken);
-        await store.ReleaseAsync(held.Where(j => !imported.Contains(j.ConversationId)), handToLiveSync: false, cancellationToken);
+        var imported = found.OfType<string>().Concat(decided.Where(d => d.Value).Select(d => d.Key)).ToHashSet(StringComparer.Ordinal);
+        await store.ReleaseAsync(retaken.Where(j => imported.Contains(j.ConversationId)), handToLiveSync: true, cancellationToken);
+        await store.ReleaseAsync(retaken.Where(j => !imported.Contains(j.ConversationId)), handToLiveSync: false, cancellationToken);
         if (held.Count > 0)
         {
-            LogRetaken(logger, runId, held.Count, imported.Count);
+            LogRetaken(logger, runId, retaken.Count, imported.Count, held.Count - retaken.Count);
         }
     }
 
@@ -78,19 +100,23 @@ public sealed partial class BulkBatch(
         }
 
         var figures = new BackfillFigures { Seen = selected.Count, AlreadySynced = linked.Count, LeftToLiveSync = candidates.Count - chosen.Count };
+        var unsettled = new HashSet<string>(StringComparer.Ordinal);
         using var renewal = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var renewing = RenewWhileRunningAsync([.. held.Values], renewal.Token);
         try
         {
-            figures = await ImportAsync(runId, plan, chosen, held, figures, pace, cancellationToken);
+            figures = await ImportAsync(runId, plan, chosen, held, unsettled, figures, pace, cancellationToken);
             await store.ReleaseAsync(held.Values, handToLiveSync: false, CancellationToken.None);
             return figures;
         }
         catch (Exception error)
         {
-            // Whatever this batch did not record, live sync takes over now (it adopts a ticket the import made).
-            LogBatchFailed(logger, runId, held.Count, error.Message);
-            await store.ReleaseAsync(held.Values, handToLiveSync: true, CancellationToken.None);
+            // Whatever this batch did not record, live sync takes over now (it adopts a ticket the import made),
+            // except what a create_many not known to have ended holds: Zendesk may make those tickets later, after
+            // live sync found none and imported its own. They stay held, no longer renewed, until the lease passes.
+            var settled = held.Values.Where(j => !unsettled.Contains(j.ConversationId)).ToList();
+            LogBatchFailed(logger, runId, settled.Count, held.Count - settled.Count, error.Message);
+            await store.ReleaseAsync(settled, handToLiveSync: true, CancellationToken.None);
             throw;
         }
         finally
@@ -101,7 +127,7 @@ public sealed partial class BulkBatch(
     }
 
     /// <summary>Renews the batch's holds every third of their lease until it ends; only a dead run's holds expire.</summary>
-    private async Task RenewWhileRunningAsync(IReadOnlyCollection<ClaimedJob> holds, CancellationToken cancellationToken)
+    private async Task RenewWhileRunningAsync(List<ClaimedJob> holds, CancellationToken cancellationToken)
     {
         if (holds.Count == 0)
         {
@@ -131,7 +157,7 @@ public sealed partial class BulkBatch(
     }
 
     private async Task<BackfillFigures> ImportAsync(
-        string runId, BulkPlan plan, IReadOnlyList<string> chosen, Dictionary<string, ClaimedJob> held, BackfillFigures figures, BackfillPace pace, CancellationToken cancellationToken)
+        string runId, BulkPlan plan, IReadOnlyList<string> chosen, Dictionary<string, ClaimedJob> held, HashSet<string> unsettled, BackfillFigures figures, BackfillPace pace, CancellationToken cancellationToken)
     {
         var conversations = (await InParallelAsync(chosen, id => intercom.GetConversationAsync(id, cancellationToken))).OfType<IntercomConversation>().ToList();
         var wanted = new List<(IntercomConversation Conversation, RoutingDecision Routing, string RequesterId)>();
@@ -188,7 +214,7 @@ public sealed partial class BulkBatch(
                     continue;
                 }
 
-                var (results, calls) = await ImportWaitingOutRateLimitsAsync([.. chunk.Select(c => c.Import)], archiveImmediately: group.Key, cancellationToken);
+                var (results, calls) = await ImportChunkAsync(runId, [.. chunk.Select(c => (c.Conversation.Id, c.Import))], archiveImmediately: group.Key, unsettled, cancellationToken);
                 figures = figures with { ZendeskCalls = figures.ZendeskCalls + calls };
                 await pace.SpendAsync(calls, cancellationToken);
                 await RecordAsync(runId, chunk, results, held);
@@ -199,22 +225,84 @@ public sealed partial class BulkBatch(
     }
 
     /// <summary>
-    /// A 429 means Zendesk did not take the import: waiting its Retry-After and sending again cannot double it
-    /// (any other failure might have, so it ends the batch and live sync adopts what was made).
+    /// One create_many, stored with its conversations before it is sent and with its job id before it is
+    /// waited on, so a resumed run waits for it too. While it is not known to have ended its conversations are
+    /// <paramref name="unsettled"/>: Zendesk may still make their tickets, so they are not handed to live sync.
+    /// A 429 means Zendesk did not take it: waiting its Retry-After and sending again cannot double it. Any
+    /// failure but a 429 or a 4xx (a cut or lost answer, a timeout, a 5xx) may follow an accepted job.
     /// </summary>
-    private async Task<(IReadOnlyList<ZendeskJobResult> Results, int Calls)> ImportWaitingOutRateLimitsAsync(IReadOnlyList<TicketImport> imports, bool archiveImmediately, CancellationToken cancellationToken)
+    private async Task<(IReadOnlyList<ZendeskJobResult> Results, int Calls)> ImportChunkAsync(
+        string runId, IReadOnlyList<(string ConversationId, TicketImport Import)> chunk, bool archiveImmediately, HashSet<string> unsettled, CancellationToken cancellationToken)
     {
+        var ids = chunk.Select(c => c.ConversationId).ToList();
+        var stored = await store.SubmittingAsync(runId, ids, cancellationToken);
+        unsettled.UnionWith(ids);
+        string jobId;
         for (var refused = 0; ; refused++)
         {
             try
             {
-                return await zendesk.ImportManyAsync(imports, archiveImmediately, cancellationToken);
+                jobId = await zendesk.SubmitImportManyAsync([.. chunk.Select(c => c.Import)], archiveImmediately, cancellationToken);
+                break;
             }
             catch (Vendors.VendorRateLimitedException limited) when (refused < MaxRateLimitWaits)
             {
                 await Task.Delay(limited.RetryAfter, cancellationToken);
             }
+            catch (Exception answered) when (answered is Vendors.VendorRateLimitedException or Vendors.VendorException { IsTransient: false })
+            {
+                // Zendesk answered no: it queued nothing, so live sync may take these at once.
+                await store.FinishedAsync(stored, CancellationToken.None);
+                unsettled.ExceptWith(ids);
+                throw;
+            }
         }
+
+        // Not cancelled with the run: once Zendesk holds the job, knowing its id is what lets a resume wait for it.
+        await store.SubmittedAsync(stored, jobId, CancellationToken.None);
+        var (job, polls) = await zendesk.WaitForJobAsync(jobId, cancellationToken);
+        await store.FinishedAsync(stored, CancellationToken.None);
+        unsettled.ExceptWith(ids);
+        return job is { Status: "completed" }
+            ? (job.Results ?? [], 1 + polls)
+            : throw new HttpRequestException(job is null ? $"Zendesk lost job {jobId}." : $"Zendesk job {jobId} ended {job.Status}.");
+    }
+
+    /// <summary>
+    /// Waits for create_many jobs a crashed process left (≤ Backfill:JobWait) and marks them ended.
+    /// </summary>
+    /// <returns>For each conversation of a completed job: whether it made its ticket.</returns>
+    private async Task<Dictionary<string, bool>> WaitForJobsAsync(IReadOnlyList<BackfillJob> jobs, BackfillPace pace, CancellationToken cancellationToken)
+    {
+        var decided = new Dictionary<string, bool>(StringComparer.Ordinal);
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bounded.CancelAfter(options.Value.JobWait);
+        foreach (var stored in jobs)
+        {
+            ZendeskJobStatus? job;
+            try
+            {
+                (job, var polls) = await zendesk.WaitForJobAsync(stored.JobId!, bounded.Token);
+                await pace.SpendAsync(polls, cancellationToken);
+            }
+            catch (OperationCanceledException) when (bounded.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                throw new BackfillJobsUnfinishedException(stored.JobId!, options.Value.JobWait);
+            }
+
+            // Ended (or gone from Zendesk, which keeps a job's status well past its end): no more tickets come of it.
+            await store.FinishedAsync(stored.Id, CancellationToken.None);
+            if (job is { Status: "completed" })
+            {
+                var made = job.Made().Select(m => m.Index).ToHashSet();
+                foreach (var (id, index) in stored.ConversationIds.Select((id, i) => (id, i)))
+                {
+                    decided[id] = made.Contains(index);
+                }
+            }
+        }
+
+        return decided;
     }
 
     /// <summary>Every contact of the batch in IdentityService calls of ≤ 100; the answers seed the batch's author directory.</summary>
@@ -333,11 +421,11 @@ public sealed partial class BulkBatch(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Backfill: renewing the hold on {Held} conversation(s) failed ({Error}); next try in a third of the lease")]
     private static partial void LogRenewFailed(ILogger logger, int held, string error);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Backfill {RunId} resumed: {Held} conversation(s) it held re-taken, {Imported} of them already in Zendesk (live sync adopts those)")]
-    private static partial void LogRetaken(ILogger logger, string runId, int held, int imported);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Backfill {RunId} resumed: {Held} conversation(s) it held re-taken, {Imported} of them already in Zendesk (live sync adopts those); {Unanswered} of an unanswered import stay held until their lease passes")]
+    private static partial void LogRetaken(ILogger logger, string runId, int held, int imported, int unanswered);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Backfill {RunId}: a batch failed ({Error}); its {Held} held conversation(s) go to live sync")]
-    private static partial void LogBatchFailed(ILogger logger, string runId, int held, string error);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Backfill {RunId}: a batch failed ({Error}); {Held} held conversation(s) go to live sync, {Unsettled} of an import not known to have ended stay held until their lease passes")]
+    private static partial void LogBatchFailed(ILogger logger, string runId, int held, int unsettled, string error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Backfill {RunId}: Zendesk did not import conversation {ConversationId} ({Details}); live sync takes it")]
     private static partial void LogImportFailed(ILogger logger, string runId, string conversationId, string details);

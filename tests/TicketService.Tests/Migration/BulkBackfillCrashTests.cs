@@ -1,5 +1,7 @@
+using Ferry.Sandbox.Common;
 using Ferry.Testing;
 using Ferry.V1;
+using Grpc.Core;
 using Grpc.Net.Client;
 
 namespace Ferry.TicketService.Tests.Migration;
@@ -8,7 +10,8 @@ namespace Ferry.TicketService.Tests.Migration;
 /// A bulk backfill whose TicketService process is killed halfway, with pages in flight: Zendesk's import queue
 /// is stalled first (the sandbox answers "working" to every poll), so the pages hold their conversations and
 /// Zendesk has imported their tickets that the run has not recorded. Resumed by the same run in a new process,
-/// or left to live sync when the holds' lease expires: none missing, none doubled.
+/// or left to live sync when the holds' lease expires: none missing, none doubled. And Zendesk's import queue
+/// backed up (a create_many accepted, its tickets not made yet) while the process dies or the answer is lost.
 /// </summary>
 public sealed class BulkBackfillCrashTests(PostgresServer postgres, RedisServer redis)
 {
@@ -52,6 +55,62 @@ public sealed class BulkBackfillCrashTests(PostgresServer postgres, RedisServer 
         Assert.All(conversations, c => Assert.True(stack.Sandbox.Zendesk.TicketsByExternalId($"intercom-conversation-{c.Id}").Count <= 1, $"Conversation {c.Id} has more than one ticket."));
     }
 
+    [Fact]
+    public async Task A_run_killed_while_Zendesk_still_queues_its_imports_waits_for_those_jobs_when_resumed()
+    {
+        await using var stack = await CreateStackAsync(new Dictionary<string, string?>());
+        var conversations = BulkScenario.Seed(stack.Sandbox, 150);
+        stack.Sandbox.Options.Zendesk.QueueJobTypes.Add(StalledJob);
+
+        // Both pages' create_many accepted and polled (the run knows their jobs), their tickets not made yet: kill.
+        var process = await stack.StartProcessAsync(new Dictionary<string, string?>());
+        using (var channel = GrpcChannel.ForAddress(process.GrpcAddress!))
+        {
+            using var stream = new V1.Sync.SyncClient(channel).Backfill(new BackfillRequest { Bulk = true }, cancellationToken: Ct);
+            await WaitUntilAsync(() => Task.FromResult(ImportJobs(stack).Count(j => j.Queued && j.Polls > 0) == 2), "The run's two create_many jobs were not accepted and polled.");
+            await process.DisposeAsync();
+        }
+
+        var token = await RunIdAsync(stack);
+        var polled = ImportJobs(stack).ToDictionary(j => j.Id, j => j.Polls);
+        await using var restarted = await stack.StartProcessAsync(new Dictionary<string, string?>());
+        using var resumedChannel = GrpcChannel.ForAddress(restarted.GrpcAddress!);
+        var resuming = BulkScenario.LastAsync(new V1.Sync.SyncClient(resumedChannel), new BackfillRequest { Bulk = true, ResumeToken = token });
+
+        // The queue catches up once the resumed run polls the old jobs again (it waits for them) or sends imports of its own.
+        await WaitUntilAsync(() => Task.FromResult(ImportJobs(stack).Any(j => !polled.TryGetValue(j.Id, out var polls) || j.Polls > polls)), "The resumed run neither waited for the old jobs nor imported.");
+        stack.Sandbox.Options.Zendesk.QueueJobTypes.Remove(StalledJob);
+        var resumed = await resuming;
+        Assert.True(resumed.Done);
+        Assert.Equal(150, resumed.Seen);
+
+        await BulkScenario.WaitForQueueToDrainAsync(stack.TicketsConnectionString);
+        BulkScenario.AssertEveryTicketComplete(stack.Sandbox, conversations);
+    }
+
+    [Fact]
+    public async Task A_create_many_whose_answer_is_lost_keeps_its_conversations_held_until_the_lease_passes()
+    {
+        await using var stack = await CreateStackAsync(new Dictionary<string, string?> { ["Backfill:HoldLease"] = "00:00:05" });
+        var conversations = BulkScenario.Seed(stack.Sandbox, 40);
+        stack.Sandbox.Options.Zendesk.QueueJobTypes.Add(StalledJob);
+        stack.Sandbox.Faults.Current = new FaultSettings { Scope = "zendesk", DropRate = 1, PathContains = "/imports/tickets/create_many" };
+
+        await Assert.ThrowsAnyAsync<RpcException>(() => BulkScenario.LastAsync(stack.Sync, new BackfillRequest { Bulk = true }));
+        stack.Sandbox.Faults.Current = new FaultSettings();
+        Assert.Single(ImportJobs(stack), j => j.Queued);
+
+        // The queue catches up while the run still holds the conversations; if it handed them to live sync, only once live sync made a ticket.
+        if (await BulkScenario.CountAsync(stack.TicketsConnectionString, "SELECT count(*) FROM sync.jobs WHERE lease_owner LIKE 'bulk-%' AND state = 'running'") == 0)
+        {
+            await WaitUntilAsync(async () => await BulkScenario.CountAsync(stack.TicketsConnectionString, "SELECT count(*) FROM sync.tickets") > 0, "Live sync made no ticket.");
+        }
+
+        stack.Sandbox.Options.Zendesk.QueueJobTypes.Remove(StalledJob);
+        await BulkScenario.WaitForQueueToDrainAsync(stack.TicketsConnectionString);
+        BulkScenario.AssertEveryTicketComplete(stack.Sandbox, conversations);
+    }
+
     private async Task<SyncStack> CreateStackAsync(Dictionary<string, string?> settings)
     {
         settings["Reconcile:Interval"] = "00:00:00";
@@ -89,18 +148,31 @@ public sealed class BulkBackfillCrashTests(PostgresServer postgres, RedisServer 
 
     private static async Task<HashSet<string>> WaitForHeldAndImportedAsync(SyncStack stack, string token)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(1);
-        while (true)
-        {
-            var held = await HeldAsync(stack, token);
-            if (held.Any(id => stack.Sandbox.Zendesk.TicketsByExternalId($"intercom-conversation-{id}").Count > 0))
-            {
-                return held;
-            }
+        HashSet<string> held = [];
+        await WaitUntilAsync(
+            async () => (held = await HeldAsync(stack, token)).Any(id => stack.Sandbox.Zendesk.TicketsByExternalId($"intercom-conversation-{id}").Count > 0),
+            "No page in flight held conversations Zendesk had imported.");
+        return held;
+    }
 
-            Assert.True(DateTime.UtcNow < deadline, "No page in flight held conversations Zendesk had imported.");
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string failure)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(1);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, failure);
             await Task.Delay(50, Ct);
         }
+    }
+
+    private static List<(string Id, string JobType, bool Queued, int Polls)> ImportJobs(SyncStack stack) =>
+        [.. stack.Sandbox.Zendesk.Jobs().Where(j => j.JobType == StalledJob)];
+
+    private static async Task<string> RunIdAsync(SyncStack stack)
+    {
+        await using var db = Npgsql.NpgsqlDataSource.Create(stack.TicketsConnectionString);
+        await using var command = db.CreateCommand("SELECT run_id FROM sync.backfill_runs");
+        return (string)(await command.ExecuteScalarAsync(Ct))!;
     }
 
     private static async Task<HashSet<string>> HeldAsync(SyncStack stack, string token)

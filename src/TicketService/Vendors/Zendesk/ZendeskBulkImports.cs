@@ -8,6 +8,12 @@ public sealed record ZendeskJobResult(int? Index, long? Id, bool? Success, strin
 public sealed record ZendeskJobStatus(string Id, string Status, int? Total, int? Progress, IReadOnlyList<ZendeskJobResult>? Results)
 {
     public bool Finished => Status is "completed" or "failed" or "killed";
+
+    /// <summary>The records a completed job made, by index into its request.</summary>
+    public IEnumerable<(int Index, long Id)> Made() =>
+        Status == "completed"
+            ? (Results ?? []).Where(r => r is { Success: not false, Index: not null, Id: > 0 }).Select(r => (r.Index!.Value, r.Id!.Value))
+            : [];
 }
 
 public sealed record ZendeskJobStatusEnvelope(ZendeskJobStatus JobStatus);
@@ -18,30 +24,31 @@ public sealed partial class ZendeskTicketsClient
     public const int MaxImportsPerCall = 100;
 
     /// <summary>
-    /// POST /api/v2/imports/tickets/create_many (imports run no triggers and notify nobody), then polls the
-    /// job. <paramref name="archiveImmediately"/> archives the (closed) tickets at once.
+    /// POST /api/v2/imports/tickets/create_many (imports run no triggers and notify nobody): Zendesk queues a
+    /// job and answers its id. <paramref name="archiveImmediately"/> archives the (closed) tickets at once.
     /// </summary>
-    /// <returns>The finished job's results, by index into <paramref name="tickets"/>, and the Zendesk calls it took.</returns>
-    public async Task<(IReadOnlyList<ZendeskJobResult> Results, int Calls)> ImportManyAsync(IReadOnlyList<TicketImport> tickets, bool archiveImmediately, CancellationToken cancellationToken)
+    public async Task<string> SubmitImportManyAsync(IReadOnlyList<TicketImport> tickets, bool archiveImmediately, CancellationToken cancellationToken)
     {
         var path = archiveImmediately ? "api/v2/imports/tickets/create_many?archive_immediately=true" : "api/v2/imports/tickets/create_many";
-        ZendeskJobStatus job;
-        var calls = 1;
-        using (var response = await http.PostAsJsonAsync(new Uri(path, UriKind.Relative), new { tickets }, VendorResponses.Json, cancellationToken))
-        {
-            await response.EnsureSuccessAsync(Vendor, "import tickets in bulk", cancellationToken);
-            job = (await response.Content.ReadFromJsonAsync<ZendeskJobStatusEnvelope>(VendorResponses.Json, cancellationToken))!.JobStatus;
-        }
+        using var response = await http.PostAsJsonAsync(new Uri(path, UriKind.Relative), new { tickets }, VendorResponses.Json, cancellationToken);
+        await response.EnsureSuccessAsync(Vendor, "import tickets in bulk", cancellationToken);
+        return (await response.Content.ReadFromJsonAsync<ZendeskJobStatusEnvelope>(VendorResponses.Json, cancellationToken))!.JobStatus.Id;
+    }
 
-        // The job runs in the background: poll with a short pause doubling up to 1 s (the batch waits on it).
-        for (var pause = TimeSpan.FromMilliseconds(20); !job.Finished; pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.TicksPerSecond)))
+    /// <summary>Polls job <paramref name="jobId"/> until it ends, with a short pause doubling up to 1 s.</summary>
+    /// <returns>The ended job (null: Zendesk no longer knows it) and the polls it took.</returns>
+    public async Task<(ZendeskJobStatus? Job, int Calls)> WaitForJobAsync(string jobId, CancellationToken cancellationToken)
+    {
+        var calls = 0;
+        for (var pause = TimeSpan.FromMilliseconds(20); ; pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.TicksPerSecond)))
         {
             await Task.Delay(pause, cancellationToken);
             calls++;
-            job = (await http.GetOrNullAsync<ZendeskJobStatusEnvelope>($"api/v2/job_statuses/{Uri.EscapeDataString(job.Id)}", Vendor, "poll job status", cancellationToken))?.JobStatus
-                ?? throw new HttpRequestException($"Zendesk lost job {job.Id}.");
+            var job = (await http.GetOrNullAsync<ZendeskJobStatusEnvelope>($"api/v2/job_statuses/{Uri.EscapeDataString(jobId)}", Vendor, "poll job status", cancellationToken))?.JobStatus;
+            if (job is null || job.Finished)
+            {
+                return (job, calls);
+            }
         }
-
-        return job.Status == "completed" ? (job.Results ?? [], calls) : throw new HttpRequestException($"Zendesk job {job.Id} ended {job.Status}.");
     }
 }
