@@ -42,6 +42,7 @@ internal static class Extensions
         builder.Services.AddTransient<BulkBatch>();
         builder.Services.AddTransient<BulkBackfill>();
         builder.Services.AddTransient<PhaseReporter>();
+        builder.Services.AddTransient<PendingBulkImports>();
         // Stopping waits for in-flight attempts to drain (Queue:DrainTimeout) and record what they did.
         builder.Services.AddOptions<HostOptions>().Configure<IOptions<QueueOptions>>((host, queue) =>
             host.ShutdownTimeout = queue.Value.DrainTimeout + TimeSpan.FromSeconds(5));

@@ -20,6 +20,7 @@ public sealed class BackfillOptions
     /// <summary>
     /// How long a resumed run waits for the create_many jobs its crashed process left unfinished before it
     /// gives up (resumable later); it holds their conversations meanwhile, as Zendesk may still make their tickets.
+    /// Live sync treats a create_many whose answer never came (no job id to ask about) as ended this long after it was sent.
     /// </summary>
     public TimeSpan JobWait { get; set; } = TimeSpan.FromMinutes(10);
 

@@ -189,6 +189,25 @@ public sealed class BackfillStore(NpgsqlDataSource db)
         return jobs;
     }
 
+    /// <summary>Create_many jobs not known to have ended whose batch holds <paramref name="conversationId"/>, with when each was sent.</summary>
+    public async Task<IReadOnlyList<(BackfillJob Job, DateTimeOffset SubmittedAt)>> UnfinishedJobsForAsync(string conversationId, CancellationToken cancellationToken)
+    {
+        await using var command = db.CreateCommand("""
+            SELECT id, job_id, conversations, submitted_at FROM sync.backfill_jobs
+            WHERE finished_at IS NULL AND @conversation_id = ANY(conversations)
+            """);
+        command.Parameters.AddWithValue("conversation_id", conversationId);
+        var jobs = new List<(BackfillJob, DateTimeOffset)>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            jobs.Add((new BackfillJob(reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.GetFieldValue<string[]>(2)),
+                reader.GetFieldValue<DateTimeOffset>(3)));
+        }
+
+        return jobs;
+    }
+
     private async Task UpdateJobAsync(string sql, long id, string? jobId, CancellationToken cancellationToken)
     {
         await using var command = db.CreateCommand(sql);

@@ -1,3 +1,4 @@
+using Ferry.TicketService.Migration;
 using Ferry.TicketService.Telemetry;
 
 namespace Ferry.TicketService.Sync;
@@ -18,6 +19,7 @@ public sealed partial class TicketTarget(
     ZendeskTicketsClient zendesk,
     CommentBuilder comments,
     TicketContents contents,
+    PendingBulkImports bulkImports,
     TicketTelemetry telemetry,
     ILogger<TicketTarget> logger)
 {
@@ -34,9 +36,14 @@ public sealed partial class TicketTarget(
             return new TargetTicket(linked, toAppend, Created: false);
         }
 
+        if (adoptable is null && await bulkImports.SettleAsync(attempt.ConversationId, attempt.Cancellation))
+        {
+            adoptable = await FindAdoptableAsync(attempt);
+        }
+
         if (adoptable is { } adopted)
         {
-            // The crashed attempt imported the thread it saw: keep what is already there.
+            // A crashed attempt (or a bulk import) made the ticket: keep what is already there.
             var found = new TicketState(adopted.Id, adopted.Status, adopted);
             var toAppend = await contents.WithoutItemsInTicketAsync(attempt, plan, found, plan.Fresh, adopting: true);
             return new TargetTicket(found, toAppend, Created: false);

@@ -111,6 +111,31 @@ public sealed class BulkBackfillCrashTests(PostgresServer postgres, RedisServer 
         BulkScenario.AssertEveryTicketComplete(stack.Sandbox, conversations);
     }
 
+    [Fact]
+    public async Task Live_sync_waits_for_an_import_a_killed_run_left_queued_instead_of_making_a_second_ticket()
+    {
+        await using var stack = await CreateStackAsync(new Dictionary<string, string?> { ["Backfill:HoldLease"] = "00:00:04" });
+        var conversations = BulkScenario.Seed(stack.Sandbox, 60);
+        stack.Sandbox.Options.Zendesk.QueueJobTypes.Add(StalledJob);
+
+        // The run's create_many is accepted and polled, its tickets not made yet: kill, and do not resume.
+        var process = await stack.StartProcessAsync(new Dictionary<string, string?>());
+        using (var channel = GrpcChannel.ForAddress(process.GrpcAddress!))
+        {
+            using var stream = new V1.Sync.SyncClient(channel).Backfill(new BackfillRequest { Bulk = true }, cancellationToken: Ct);
+            await WaitUntilAsync(() => Task.FromResult(ImportJobs(stack).Any(j => j.Queued && j.Polls > 0)), "The run's create_many was not accepted and polled.");
+            await process.DisposeAsync();
+        }
+
+        // The holds expire while Zendesk still queues the import: live sync finds no ticket yet, and waits for the job.
+        await WaitUntilAsync(async () => await BulkScenario.CountAsync(stack.TicketsConnectionString,
+            "SELECT count(*) FROM sync.attempts WHERE reason LIKE '%may still make the ticket%'") > 0, "Live sync did not wait for the queued import.");
+        stack.Sandbox.Options.Zendesk.QueueJobTypes.Remove(StalledJob);
+
+        await BulkScenario.WaitForQueueToDrainAsync(stack.TicketsConnectionString);
+        BulkScenario.AssertEveryTicketComplete(stack.Sandbox, conversations);
+    }
+
     private async Task<SyncStack> CreateStackAsync(Dictionary<string, string?> settings)
     {
         settings["Reconcile:Interval"] = "00:00:00";

@@ -35,6 +35,10 @@ public sealed partial class ZendeskTicketsClient
         return (await response.Content.ReadFromJsonAsync<ZendeskJobStatusEnvelope>(VendorResponses.Json, cancellationToken))!.JobStatus.Id;
     }
 
+    /// <summary>GET /api/v2/job_statuses/{id}: the job as Zendesk has it now, null when Zendesk no longer knows it.</summary>
+    public async Task<ZendeskJobStatus?> JobStatusAsync(string jobId, CancellationToken cancellationToken) =>
+        (await http.GetOrNullAsync<ZendeskJobStatusEnvelope>($"api/v2/job_statuses/{Uri.EscapeDataString(jobId)}", Vendor, "poll job status", cancellationToken))?.JobStatus;
+
     /// <summary>Polls job <paramref name="jobId"/> until it ends, with a short pause doubling up to 1 s.</summary>
     /// <returns>The ended job (null: Zendesk no longer knows it) and the polls it took.</returns>
     public async Task<(ZendeskJobStatus? Job, int Calls)> WaitForJobAsync(string jobId, CancellationToken cancellationToken)
@@ -44,7 +48,7 @@ public sealed partial class ZendeskTicketsClient
         {
             await Task.Delay(pause, cancellationToken);
             calls++;
-            var job = (await http.GetOrNullAsync<ZendeskJobStatusEnvelope>($"api/v2/job_statuses/{Uri.EscapeDataString(jobId)}", Vendor, "poll job status", cancellationToken))?.JobStatus;
+            var job = await JobStatusAsync(jobId, cancellationToken);
             if (job is null || job.Finished)
             {
                 return (job, calls);
