@@ -23,6 +23,12 @@ public sealed class RateLimitOptions
     /// </summary>
     public TimeSpan RedisTimeout { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// A budget answer slower than this may be stale (another replica's 429 may have paused the account since the
+    /// token was granted), so the pause is read once more before the request goes; zero reads it after every grant.
+    /// </summary>
+    public TimeSpan StaleAnswerAfter { get; set; } = TimeSpan.FromMilliseconds(50);
+
     /// <summary>After a Redis failure the budget skips Redis this long (requests go unpaced; a 429's pause still holds locally).</summary>
     public TimeSpan RedisBackOff { get; set; } = TimeSpan.FromSeconds(5);
 
@@ -78,9 +84,6 @@ public sealed class SharedRateBudget
         if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], '1', 'PX', ARGV[1]) end
         return 0
         """;
-
-    /// <summary>A budget answer slower than this may be stale: another replica's 429 may have paused the account since.</summary>
-    private static readonly TimeSpan FreshAnswer = TimeSpan.FromMilliseconds(50);
 
     private const int StaleChecks = 3;
 
@@ -151,12 +154,12 @@ public sealed class SharedRateBudget
 
     /// <summary>
     /// The pause another replica published since a token was asked for at <paramref name="asked"/>, when its
-    /// answer took longer than <see cref="FreshAnswer"/>: asked again until an answer comes back fresh (or
+    /// answer took longer than <see cref="RateLimitOptions.StaleAnswerAfter"/>: asked again until an answer comes back fresh (or
     /// Redis fails: then the token stands, as any other request's would with Redis down).
     /// </summary>
     private async Task<TimeSpan> PausedSinceAsync(string account, long asked, CancellationToken cancellationToken)
     {
-        for (var check = 0; check < StaleChecks && _time.GetElapsedTime(asked) > FreshAnswer; check++)
+        for (var check = 0; check < StaleChecks && _time.GetElapsedTime(asked) >= _options.StaleAnswerAfter; check++)
         {
             asked = _time.GetTimestamp();
             var (available, left) = await _redis.TryAsync(db => db.KeyTimeToLiveAsync(PauseKey(account)), cancellationToken);
@@ -183,7 +186,8 @@ public sealed class SharedRateBudget
         }
 
         PauseLocally(account, retryAfter);
-        await _redis.PublishAsync(db => db.ScriptEvaluateAsync(PauseScript, [PauseKey(account)], [(long)Math.Ceiling(retryAfter.TotalMilliseconds)]),
+        // Redis counts a key's expiry from its clock truncated to the millisecond: one more keeps the pause from ending early.
+        await _redis.PublishAsync(db => db.ScriptEvaluateAsync(PauseScript, [PauseKey(account)], [(long)Math.Ceiling(retryAfter.TotalMilliseconds) + 1]),
             cancellationToken);
     }
 
