@@ -1,6 +1,7 @@
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
+using Ferry.Testing;
 using Grpc.Health.V1;
 using Grpc.Net.Client;
 
@@ -16,7 +17,7 @@ public sealed class AppModelTests
         var cancellationToken = TestContext.Current.CancellationToken;
         using var data = new TemporaryDirectory();
         var appHost = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
-            ["Ferry:Infrastructure=local", $"Ferry:DataDirectory={data.Path}", "DcpPublisher:RandomizePorts=true"],
+            LocalAppModel.Arguments(data.Path),
             cancellationToken);
         await using var app = await appHost.BuildAsync(cancellationToken);
         await app.StartAsync(cancellationToken).WaitAsync(StartupTimeout, cancellationToken);

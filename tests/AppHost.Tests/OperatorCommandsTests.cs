@@ -2,6 +2,7 @@ using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using Ferry.AppHost.Infrastructure;
+using Ferry.Testing;
 
 namespace Ferry.AppHost.Tests;
 
@@ -13,7 +14,7 @@ public sealed class OperatorCommandsTests
     {
         using var data = new TemporaryDirectory();
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
-            ["Ferry:Infrastructure=local", $"Ferry:DataDirectory={data.Path}"], TestContext.Current.CancellationToken);
+            LocalAppModel.Arguments(data.Path), TestContext.Current.CancellationToken);
 
         Assert.Equal(
             [("Retry dead jobs", OperatorCommands.RetryDead), ("Run reconciler now", OperatorCommands.Reconcile), ("Pause syncing", OperatorCommands.Pause), ("Resume syncing", OperatorCommands.Resume)],

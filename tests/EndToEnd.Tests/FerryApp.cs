@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
+using Ferry.Testing;
 using Grpc.Core;
 using Grpc.Net.Client;
 
@@ -29,14 +30,11 @@ public class FerryApp : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
-        [
-            "Ferry:Infrastructure=local",
-            $"Ferry:DataDirectory={_dataDirectory}",
-            "Ferry:DemoTraffic=false",
-            "DcpPublisher:RandomizePorts=true",
-            $"Parameters:gateway-api-key={ApiKey}",
-            $"Parameters:operator-key={OperatorKey}",
-        ]);
+            LocalAppModel.Arguments(
+                _dataDirectory,
+                "Ferry:DemoTraffic=false",
+                $"Parameters:gateway-api-key={ApiKey}",
+                $"Parameters:operator-key={OperatorKey}"));
         // Agents created by a test must be visible to IdentityService's cached agent directory soon.
         builder.CreateResourceBuilder<ProjectResource>("identity").WithEnvironment("Identity__Agents__RefreshInterval", "00:00:01");
         Configure(builder);

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 
 namespace Ferry.Testing;
@@ -106,12 +104,8 @@ public abstract class LocalServer : IAsyncDisposable
         GC.SuppressFinalize(this);
     }
 
-    public static int FreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    /// <summary>A loopback port for a server that binds later (see <see cref="LoopbackPorts"/>).</summary>
+    public static int FreeLoopbackPort() => LoopbackPorts.Next();
 
     private static string FindRepositoryRoot()
     {

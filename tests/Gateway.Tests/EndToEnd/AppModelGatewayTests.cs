@@ -5,6 +5,7 @@ using Aspire.Hosting;
 using Aspire.Hosting.Testing;
 using Ferry.Gateway.Tests.Infrastructure;
 using Ferry.Gateway.Webhooks;
+using Ferry.Testing;
 using Ferry.V1;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -37,10 +38,7 @@ public sealed class AppModelGatewayTests
         try
         {
             var appHost = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
-            [
-                "Ferry:Infrastructure=local", $"Ferry:DataDirectory={data.FullName}", "DcpPublisher:RandomizePorts=true",
-                $"Parameters:gateway-api-key={apiKey}", $"Parameters:intercom-client-secret={clientSecret}",
-            ], ct);
+                LocalAppModel.Arguments(data.FullName, $"Parameters:gateway-api-key={apiKey}", $"Parameters:intercom-client-secret={clientSecret}"), ct);
             await using var app = await appHost.BuildAsync(ct);
             await app.StartAsync(ct).WaitAsync(StartupTimeout, ct);
             await app.ResourceNotifications.WaitForResourceHealthyAsync("gateway", ct).WaitAsync(StartupTimeout, ct);
