@@ -1,13 +1,7 @@
 using Ferry.Sandbox.Extensions;
 
 var builder = WebApplication.CreateBuilder(args);
-
 builder.AddServiceDefaults();
 builder.AddApplicationServices();
 
-var app = builder.Build();
-
-app.MapDefaultEndpoints();
-app.MapApplicationServices();
-
-await app.RunAsync();
+await builder.Build().MapApplicationServices().RunAsync();

@@ -1,15 +1,7 @@
 using Ferry.TicketService.Extensions;
 
 var builder = WebApplication.CreateBuilder(args);
-
 builder.AddServiceDefaults();
 builder.AddApplicationServices();
 
-var app = builder.Build();
-
-await app.MigrateAsync();
-
-app.MapDefaultEndpoints();
-app.MapApplicationServices();
-
-await app.RunAsync();
+await builder.Build().MapApplicationServices().RunAsync();

@@ -42,7 +42,7 @@ public class ServiceHost<TEntryPoint> : WebApplicationFactory<TEntryPoint>
 
     public Uri GrpcAddress { get; }
 
-    /// <summary>Starts the service (migrations included, as its Program runs them); idempotent.</summary>
+    /// <summary>Starts the service (migrations included: they run as its host starts); idempotent.</summary>
     public ServiceHost<TEntryPoint> Start()
     {
         StartServer();

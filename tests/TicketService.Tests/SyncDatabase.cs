@@ -24,7 +24,7 @@ public sealed class SyncDatabase(PostgresServer postgres) : IAsyncLifetime
         using var host = new HostBuilder()
             .ConfigureAppConfiguration(c => c.AddInMemoryCollection(new Dictionary<string, string?> { ["ConnectionStrings:ferry"] = connectionString }))
             .Build();
-        await host.MigrateSchemaAsync("ferry", "sync", typeof(Ferry.TicketService.Data.JobStore).Assembly);
+        await host.Services.MigrateSchemaAsync("ferry", "sync", typeof(Ferry.TicketService.Data.JobStore).Assembly);
     }
 
     public async Task<long> ScalarAsync(string sql)

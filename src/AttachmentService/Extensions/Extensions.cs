@@ -1,9 +1,7 @@
 using Ferry.AttachmentService.Api;
 using Ferry.AttachmentService.Copying;
 using Ferry.AttachmentService.Fetching;
-using Ferry.ServiceDefaults.Redis;
 using Ferry.ServiceDefaults.Vendors;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Ferry.AttachmentService.Extensions;
 
@@ -11,13 +9,11 @@ internal static class Extensions
 {
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
-        builder.AddFerryRedis();
-        builder.Services.AddFerryGrpcServer<AttachmentErrorMap>();
+        builder.AddFerryGrpcService<AttachmentErrorMap>();
 
         builder.Services.AddValidatedOptions<AttachmentOptions>(AttachmentOptions.Section);
         builder.Services.AddValidatedOptions<ZendeskOptions>(ZendeskOptions.Section);
 
-        builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<AttachmentTelemetry>();
         builder.Services.AddSingleton<SourcePolicy>();
         builder.Services.AddSingleton<SafeDownloader>();
@@ -51,9 +47,11 @@ internal static class Extensions
         .AddSharedRateBudget(VendorNames.Zendesk);
     }
 
-    public static void MapApplicationServices(this WebApplication app)
+    public static WebApplication MapApplicationServices(this WebApplication app)
     {
+        app.MapDefaultEndpoints();
         app.MapFerryGrpcDefaults();
         app.MapGrpcService<AttachmentsApi>();
+        return app;
     }
 }

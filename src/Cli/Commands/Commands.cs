@@ -31,19 +31,6 @@ internal abstract class GatewayCommand<TSettings> : AsyncCommand<TSettings> wher
         AnsiConsole.Write(table);
     }
 
-    /// <summary>A pause or resume: the reply with --json, else <paramref name="message"/>.</summary>
-    protected static void WritePaused(SetPausedReply reply, GatewaySettings settings, string message)
-    {
-        if (settings.Json)
-        {
-            GatewayCall.WriteJson(reply);
-        }
-        else
-        {
-            AnsiConsole.MarkupLine(message);
-        }
-    }
-
     protected static void WriteDeadJobs(IEnumerable<DeadJob> jobs)
     {
         var table = new Table().AddColumns("Died", "Job", "Conversation", "Ticket", "Attempts", "Reason");
@@ -73,13 +60,8 @@ internal sealed class SyncCommand : GatewayCommand<ConversationSettings>
     protected override async Task RunAsync(V1.Sync.SyncClient client, ConversationSettings settings, CancellationToken cancellationToken)
     {
         var reply = await client.RequestSyncAsync(new RequestSyncRequest { ConversationId = settings.ConversationId }, cancellationToken: cancellationToken);
-        if (settings.Json)
-        {
-            GatewayCall.WriteJson(reply);
-            return;
-        }
-
-        AnsiConsole.MarkupLineInterpolated(System.Globalization.CultureInfo.InvariantCulture, $"Queued as job [bold]{reply.JobId}[/]{(reply.Coalesced ? " (joined a pending job)" : "")}.");
+        GatewayCall.WriteReply(settings.Json, [reply], () =>
+            AnsiConsole.MarkupLineInterpolated(System.Globalization.CultureInfo.InvariantCulture, $"Queued as job [bold]{reply.JobId}[/]{(reply.Coalesced ? " (joined a pending job)" : "")}."));
     }
 }
 
@@ -88,12 +70,11 @@ internal sealed class StatusCommand : GatewayCommand<ConversationSettings>
     protected override async Task RunAsync(V1.Sync.SyncClient client, ConversationSettings settings, CancellationToken cancellationToken)
     {
         var state = await client.GetSyncAsync(new GetSyncRequest { ConversationId = settings.ConversationId }, cancellationToken: cancellationToken);
-        if (settings.Json)
-        {
-            GatewayCall.WriteJson(state);
-            return;
-        }
+        GatewayCall.WriteReply(settings.Json, [state], () => Show(state));
+    }
 
+    private static void Show(SyncState state)
+    {
         AnsiConsole.MarkupLineInterpolated(System.Globalization.CultureInfo.InvariantCulture, $"Conversation [bold]{state.ConversationId}[/] → ticket {(state.TicketId == 0 ? "(none yet)" : state.TicketId.ToString(System.Globalization.CultureInfo.InvariantCulture))}");
         AnsiConsole.MarkupLineInterpolated(System.Globalization.CultureInfo.InvariantCulture, $"Job {state.JobId}: {state.JobState}; {state.SyncedParts} parts synced");
         if (state.LastAttempt is not null)
@@ -132,15 +113,7 @@ internal sealed class AttemptsCommand : GatewayCommand<AttemptsSettings>
         if (settings.Dead)
         {
             var dead = await client.ListDeadJobsAsync(new ListDeadJobsRequest { PageSize = settings.Limit }, cancellationToken: cancellationToken);
-            if (settings.Json)
-            {
-                GatewayCall.WriteJson(dead.Jobs);
-            }
-            else
-            {
-                WriteDeadJobs(dead.Jobs);
-            }
-
+            GatewayCall.WriteReply(settings.Json, dead.Jobs, () => WriteDeadJobs(dead.Jobs));
             return;
         }
 
@@ -150,14 +123,7 @@ internal sealed class AttemptsCommand : GatewayCommand<AttemptsSettings>
             FailedOnly = settings.FailedOnly,
             PageSize = settings.Limit,
         }, cancellationToken: cancellationToken);
-        if (settings.Json)
-        {
-            GatewayCall.WriteJson(reply.Attempts);
-        }
-        else
-        {
-            WriteAttempts(reply.Attempts);
-        }
+        GatewayCall.WriteReply(settings.Json, reply.Attempts, () => WriteAttempts(reply.Attempts));
     }
 }
 
@@ -187,15 +153,9 @@ internal sealed class RetryCommand : GatewayCommand<RetrySettings>
             : settings.JobId is { } jobId ? new RetryRequest { JobId = jobId }
             : new RetryRequest { ConversationId = settings.ConversationId };
         var reply = await client.RetryAsync(request, cancellationToken: cancellationToken);
-        if (settings.Json)
-        {
-            GatewayCall.WriteJson(reply);
-            return;
-        }
-
-        AnsiConsole.MarkupLine(settings.Dead
+        GatewayCall.WriteReply(settings.Json, [reply], () => AnsiConsole.MarkupLine(settings.Dead
             ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Re-queued [bold]{reply.Requeued}[/] dead job(s).")
-            : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Re-queued as job [bold]{reply.JobId}[/]."));
+            : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Re-queued as job [bold]{reply.JobId}[/].")));
     }
 }
 
@@ -215,14 +175,7 @@ internal sealed class WatchCommand : GatewayCommand<WatchSettings>
         using var call = client.WatchSyncs(new WatchSyncsRequest { ConversationId = settings.ConversationId ?? "", FailedOnly = settings.FailedOnly }, cancellationToken: cancellationToken);
         await foreach (var attempt in call.ResponseStream.ReadAllAsync(cancellationToken))
         {
-            if (settings.Json)
-            {
-                GatewayCall.WriteJson(attempt);
-            }
-            else
-            {
-                WriteAttempts([attempt]);
-            }
+            GatewayCall.WriteReply(settings.Json, [attempt], () => WriteAttempts([attempt]));
         }
     }
 }
@@ -243,26 +196,25 @@ internal sealed class ReconcileCommand : GatewayCommand<ReconcileSettings>
     protected override async Task RunAsync(V1.Sync.SyncClient client, ReconcileSettings settings, CancellationToken cancellationToken)
     {
         var reply = await client.ReconcileAsync(new ReconcileRequest { DryRun = settings.DryRun, Deep = settings.Deep }, cancellationToken: cancellationToken);
-        if (settings.Json)
-        {
-            GatewayCall.WriteJson(reply);
-            return;
-        }
+        GatewayCall.WriteReply(settings.Json, [reply], () => Show(reply, settings.DryRun));
+    }
 
-        var table = new Table().AddColumns("Kind", "Conversation", "Ticket", settings.DryRun ? "Would queue" : "Job", "Detail");
+    private static void Show(ReconcileReply reply, bool dryRun)
+    {
+        var table = new Table().AddColumns("Kind", "Conversation", "Ticket", dryRun ? "Would queue" : "Job", "Detail");
         foreach (var f in reply.Findings)
         {
             table.AddRow(
                 Markup.Escape(f.Kind),
                 Markup.Escape(f.ConversationId),
                 f.TicketId == 0 ? "-" : f.TicketId.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                settings.DryRun ? "yes" : f.JobId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                dryRun ? "yes" : f.JobId.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 Markup.Escape(f.Detail));
         }
 
         AnsiConsole.Write(table);
         AnsiConsole.MarkupLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
-            $"{reply.Findings.Count} finding(s) in {reply.ConversationsChecked} conversation(s), {reply.VendorCalls} vendor call(s){(settings.DryRun ? "; dry run: nothing queued" : "")}."));
+            $"{reply.Findings.Count} finding(s) in {reply.ConversationsChecked} conversation(s), {reply.VendorCalls} vendor call(s){(dryRun ? "; dry run: nothing queued" : "")}."));
     }
 }
 
@@ -278,7 +230,8 @@ internal sealed class PauseCommand : GatewayCommand<PauseSettings>
     protected override async Task RunAsync(V1.Sync.SyncClient client, PauseSettings settings, CancellationToken cancellationToken)
     {
         var reply = await client.SetPausedAsync(new SetPausedRequest { Paused = true, Reason = settings.Reason }, cancellationToken: cancellationToken);
-        WritePaused(reply, settings, "Syncing paused on every replica: webhooks are still recorded and queued; [bold]ferry resume[/] continues.");
+        GatewayCall.WriteReply(settings.Json, [reply], () =>
+            AnsiConsole.MarkupLine("Syncing paused on every replica: webhooks are still recorded and queued; [bold]ferry resume[/] continues."));
     }
 }
 
@@ -287,6 +240,6 @@ internal sealed class ResumeCommand : GatewayCommand<GatewaySettings>
     protected override async Task RunAsync(V1.Sync.SyncClient client, GatewaySettings settings, CancellationToken cancellationToken)
     {
         var reply = await client.SetPausedAsync(new SetPausedRequest { Paused = false }, cancellationToken: cancellationToken);
-        WritePaused(reply, settings, "Syncing resumed.");
+        GatewayCall.WriteReply(settings.Json, [reply], () => AnsiConsole.MarkupLine("Syncing resumed."));
     }
 }

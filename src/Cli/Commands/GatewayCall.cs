@@ -23,6 +23,19 @@ internal static class GatewayCall
             ? System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string> { ["code"] = error.StatusCode.ToString(), ["detail"] = error.Status.Detail })
             : $"{error.StatusCode}: {error.Status.Detail}");
 
+    /// <summary>The reply for scripts (<see cref="WriteJson"/>) with --json, else <paramref name="readable"/> for people.</summary>
+    public static void WriteReply(bool json, IEnumerable<IMessage> reply, Action readable)
+    {
+        if (json)
+        {
+            WriteJson(reply);
+        }
+        else
+        {
+            readable();
+        }
+    }
+
     /// <summary>Each message in proto3 JSON, one per line, on stdout.</summary>
     public static void WriteJson(params IEnumerable<IMessage> messages)
     {

@@ -11,14 +11,11 @@ internal abstract class IdentityCommand<TSettings> : AsyncCommand<TSettings> whe
 
     protected abstract Task RunAsync(Identity.IdentityClient client, TSettings settings, CancellationToken cancellationToken);
 
-    protected static void Write(IEnumerable<ContactLink> links, bool json)
-    {
-        if (json)
-        {
-            GatewayCall.WriteJson(links);
-            return;
-        }
+    protected static void Write(IEnumerable<ContactLink> links, bool json) =>
+        GatewayCall.WriteReply(json, links, () => WriteTable(links));
 
+    private static void WriteTable(IEnumerable<ContactLink> links)
+    {
         var table = new Table().AddColumns("Intercom contact", "Zendesk user", "Matched by", "Emails", "Open conflicts");
         foreach (var link in links)
         {

@@ -17,12 +17,11 @@ internal sealed class PhaseCommand : GatewayCommand<PhaseSettings>
     protected override async Task RunAsync(V1.Sync.SyncClient client, PhaseSettings settings, CancellationToken cancellationToken)
     {
         var report = await client.GetPhaseReportAsync(new PhaseReportRequest { Days = settings.Days, QuietDays = settings.QuietDays }, cancellationToken: cancellationToken);
-        if (settings.Json)
-        {
-            GatewayCall.WriteJson(report);
-            return;
-        }
+        GatewayCall.WriteReply(settings.Json, [report], () => Show(report));
+    }
 
+    private static void Show(PhaseReport report)
+    {
         var table = new Table().AddColumns("Day (UTC)", "New in Intercom", "With their ticket", "Imported in bulk", "Synced live", "Still open");
         foreach (var day in report.Days)
         {

@@ -3,7 +3,6 @@ using Ferry.Gateway.Api;
 using Ferry.Gateway.StatusPage;
 using Ferry.Gateway.Telemetry;
 using Ferry.Gateway.Webhooks;
-using Ferry.ServiceDefaults.Redis;
 using Ferry.V1;
 using Grpc.Core;
 using Microsoft.AspNetCore.Authentication;
@@ -24,10 +23,8 @@ public static class Extensions
 
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
-        builder.AddFerryRedis();
-        builder.Services.AddFerryGrpcServer();
+        builder.AddFerryGrpcService();
         builder.Services.AddGrpcServiceClient<SyncInbox.SyncInboxClient>("tickets");
-        builder.Services.TryAddSingletonTimeProvider();
 
         // Webhooks: signature-protected, acknowledged only once TicketService committed them.
         builder.Services.AddSingleton<GatewayTelemetry>();
@@ -83,6 +80,7 @@ public static class Extensions
             GatewayLog.NoApiKeys(app.Logger, ApiKeyStore.Section);
         }
 
+        app.MapDefaultEndpoints();
         app.UseAuthentication();
         // Before authorization, which would answer calls without a valid key before they were counted.
         app.UseRateLimiter();
@@ -97,14 +95,6 @@ public static class Extensions
         app.MapStatusPage();
         app.MapReverseProxy();
         return app;
-    }
-
-    private static void TryAddSingletonTimeProvider(this IServiceCollection services)
-    {
-        if (!services.Any(d => d.ServiceType == typeof(TimeProvider)))
-        {
-            services.AddSingleton(TimeProvider.System);
-        }
     }
 }
 

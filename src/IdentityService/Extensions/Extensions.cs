@@ -2,7 +2,6 @@ using Ferry.IdentityService.Agents;
 using Ferry.IdentityService.Api;
 using Ferry.IdentityService.Locking;
 using Ferry.IdentityService.Matching;
-using Ferry.ServiceDefaults.Redis;
 
 namespace Ferry.IdentityService.Extensions;
 
@@ -10,12 +9,10 @@ internal static class Extensions
 {
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
-        builder.AddNpgsqlDataSource("ferry");
-        builder.AddFerryRedis();
-        builder.Services.AddFerryGrpcServer<IdentityErrorMap>();
+        builder.AddFerryGrpcService<IdentityErrorMap>();
+        builder.AddFerryDatabase("identity", typeof(Extensions).Assembly);
 
         builder.Services.AddValidatedOptions<IdentityOptions>(IdentityOptions.Section);
-        builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<IdentityTelemetry>();
         builder.AddZendeskHttpClient<ZendeskUsersClient>()
             .AddHttpMessageHandler(() => new ZendeskCallCountingHandler());
@@ -30,13 +27,11 @@ internal static class Extensions
         builder.Services.AddHostedService<AgentDirectoryRefresher>();
     }
 
-    /// <summary>Applies the identity schema's migrations (safe with several replicas starting at once).</summary>
-    public static Task MigrateAsync(this WebApplication app) =>
-        app.MigrateSchemaAsync("ferry", "identity", typeof(Extensions).Assembly);
-
-    public static void MapApplicationServices(this WebApplication app)
+    public static WebApplication MapApplicationServices(this WebApplication app)
     {
+        app.MapDefaultEndpoints();
         app.MapFerryGrpcDefaults();
         app.MapGrpcService<IdentityApi>();
+        return app;
     }
 }

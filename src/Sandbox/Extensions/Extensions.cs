@@ -44,8 +44,10 @@ public static class Extensions
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = options.Zendesk.MaxUploadBytes + (1024 * 1024));
     }
 
-    public static void MapApplicationServices(this WebApplication app)
+    public static WebApplication MapApplicationServices(this WebApplication app)
     {
+        app.MapDefaultEndpoints();
+
         // node-zendesk and others append ".json" to every Zendesk path; real Zendesk accepts both forms.
         app.Use((context, next) =>
         {
@@ -67,5 +69,6 @@ public static class Extensions
         app.MapAgentDesk();
         app.MapConversationAttributes();
         app.MapSandboxPage();
+        return app;
     }
 }

@@ -13,18 +13,7 @@ public static class IntercomEndpoints
     public static void MapIntercom(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/intercom")
-            .AddEndpointFilter<IntercomAuthFilter>()
-            .AddEndpointFilter<IntercomRateLimitFilter>()
-            .AddEndpointFilterFactory((factory, next) =>
-            {
-                var filter = new FaultFilter(factory.ApplicationServices.GetRequiredService<FaultState>(), "intercom");
-                return context => filter.InvokeAsync(context, next);
-            })
-            .AddEndpointFilterFactory((factory, next) =>
-            {
-                var filter = new Contracts.RequestValidationFilter(factory.ApplicationServices.GetRequiredService<SandboxOptions>(), "intercom");
-                return context => filter.InvokeAsync(context, next);
-            });
+            .AddVendorFilters<IntercomAuthFilter, IntercomRateLimitFilter>("intercom");
 
         api.MapGet("/conversations/{id}", GetConversation);
         api.MapGet("/conversations", ListConversations);

@@ -20,18 +20,7 @@ public static class ZendeskEndpoints
                 context.HttpContext.RequestServices.GetRequiredService<ZendeskState>().RunReleasedJobs();
                 return await next(context);
             })
-            .AddEndpointFilter<ZendeskAuthFilter>()
-            .AddEndpointFilter<ZendeskRateLimitFilter>()
-            .AddEndpointFilterFactory((factory, next) =>
-            {
-                var filter = new FaultFilter(factory.ApplicationServices.GetRequiredService<FaultState>(), "zendesk");
-                return context => filter.InvokeAsync(context, next);
-            })
-            .AddEndpointFilterFactory((factory, next) =>
-            {
-                var filter = new Contracts.RequestValidationFilter(factory.ApplicationServices.GetRequiredService<SandboxOptions>(), "zendesk");
-                return context => filter.InvokeAsync(context, next);
-            });
+            .AddVendorFilters<ZendeskAuthFilter, ZendeskRateLimitFilter>("zendesk");
 
         // Users
         api.MapPost("/api/v2/users/create_or_update", CreateOrUpdateUser);

@@ -16,11 +16,25 @@ namespace Microsoft.Extensions.Hosting;
 /// </summary>
 public static partial class SchemaMigrations
 {
-    public static async Task MigrateSchemaAsync(this IHost app, string connectionName, string schema, Assembly scriptAssembly, CancellationToken cancellationToken = default)
+    /// <summary>The connection string every service's schema lives behind (the AppHost's database resource).</summary>
+    public const string ConnectionName = "ferry";
+
+    /// <summary>
+    /// The "ferry" Postgres database (a pooled NpgsqlDataSource) with the service's <paramref name="schema"/>, migrated
+    /// from <paramref name="scriptAssembly"/> while the host starts (<see cref="SchemaMigrationService"/>).
+    /// </summary>
+    public static IHostApplicationBuilder AddFerryDatabase(this IHostApplicationBuilder builder, string schema, Assembly scriptAssembly)
     {
-        var connectionString = app.Services.GetRequiredService<IConfiguration>().GetConnectionString(connectionName)
+        builder.AddNpgsqlDataSource(ConnectionName);
+        builder.Services.AddHostedService(services => new SchemaMigrationService(services, ConnectionName, schema, scriptAssembly));
+        return builder;
+    }
+
+    public static async Task MigrateSchemaAsync(this IServiceProvider services, string connectionName, string schema, Assembly scriptAssembly, CancellationToken cancellationToken = default)
+    {
+        var connectionString = services.GetRequiredService<IConfiguration>().GetConnectionString(connectionName)
             ?? throw new InvalidOperationException($"Connection string '{connectionName}' is not configured.");
-        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(SchemaMigrations));
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(SchemaMigrations));
 
         await using var lockConnection = new NpgsqlConnection(connectionString);
         await lockConnection.OpenAsync(cancellationToken);

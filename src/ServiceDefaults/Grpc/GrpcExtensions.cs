@@ -1,31 +1,42 @@
 using Ferry.ServiceDefaults.Grpc;
+using Ferry.ServiceDefaults.Redis;
 using Grpc.Net.ClientFactory;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Microsoft.Extensions.Hosting;
 
 public static class GrpcExtensions
 {
     /// <summary>
-    /// gRPC server with health (grpc.health.v1, mirroring the ASP.NET health checks), reflection and
-    /// <see cref="ErrorMappingInterceptor"/>, which consults <typeparamref name="TErrorMap"/> first.
+    /// What every Ferry gRPC service starts with, <see cref="AddFerryGrpcService(IHostApplicationBuilder)"/>, with
+    /// <see cref="ErrorMappingInterceptor"/> consulting <typeparamref name="TErrorMap"/> first.
     /// </summary>
-    public static IServiceCollection AddFerryGrpcServer<TErrorMap>(this IServiceCollection services)
-        where TErrorMap : class, IGrpcErrorMap =>
-        services.AddSingleton<IGrpcErrorMap, TErrorMap>().AddFerryGrpcServer();
-
-    /// <summary>gRPC server with health, reflection and <see cref="ErrorMappingInterceptor"/> (shared mappings only).</summary>
-    public static IServiceCollection AddFerryGrpcServer(this IServiceCollection services)
+    public static IHostApplicationBuilder AddFerryGrpcService<TErrorMap>(this IHostApplicationBuilder builder)
+        where TErrorMap : class, IGrpcErrorMap
     {
-        services.AddGrpc(options =>
+        builder.Services.AddSingleton<IGrpcErrorMap, TErrorMap>();
+        return builder.AddFerryGrpcService();
+    }
+
+    /// <summary>
+    /// What every Ferry gRPC service starts with: Redis (<see cref="RedisExtensions.AddFerryRedis"/>); a gRPC server
+    /// with health (grpc.health.v1, mirroring the ASP.NET health checks), reflection and
+    /// <see cref="ErrorMappingInterceptor"/> (shared mappings only); the system clock, unless a test put in its own.
+    /// </summary>
+    public static IHostApplicationBuilder AddFerryGrpcService(this IHostApplicationBuilder builder)
+    {
+        builder.AddFerryRedis();
+        builder.Services.AddGrpc(options =>
         {
             options.EnableDetailedErrors = false;
             options.Interceptors.Add<ErrorMappingInterceptor>();
         });
-        services.AddGrpcHealthChecks();
-        services.AddGrpcReflection();
-        return services;
+        builder.Services.AddGrpcHealthChecks();
+        builder.Services.AddGrpcReflection();
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        return builder;
     }
 
     public static WebApplication MapFerryGrpcDefaults(this WebApplication app)

@@ -1,4 +1,3 @@
-using Ferry.ServiceDefaults.Redis;
 using Ferry.TicketService.Api;
 using Ferry.TicketService.Attempts;
 using Ferry.TicketService.Dual;
@@ -21,13 +20,10 @@ internal static class Extensions
 {
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
-        builder.AddNpgsqlDataSource("ferry");
-        builder.AddFerryRedis();
-
-        builder.Services.AddFerryGrpcServer<TicketErrorMap>();
+        builder.AddFerryGrpcService<TicketErrorMap>();
+        builder.AddFerryDatabase("sync", typeof(Extensions).Assembly);
 
         builder.Services.AddValidatedOptions<QueueOptions>(QueueOptions.Section);
-        builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<JobStore>();
         builder.Services.AddSingleton<InboxWriter>();
         builder.Services.AddSingleton<SyncStore>();
@@ -98,14 +94,12 @@ internal static class Extensions
                 channel.MaxReceiveMessageSize = (int)(services.GetRequiredService<IOptions<DualOptions>>().Value.MaxAttachmentBytes + (64 * 1024)));
     }
 
-    /// <summary>Applies the sync schema's migrations (safe with several replicas starting at once).</summary>
-    public static Task MigrateAsync(this WebApplication app) =>
-        app.MigrateSchemaAsync("ferry", "sync", typeof(Extensions).Assembly);
-
-    public static void MapApplicationServices(this WebApplication app)
+    public static WebApplication MapApplicationServices(this WebApplication app)
     {
+        app.MapDefaultEndpoints();
         app.MapFerryGrpcDefaults();
         app.MapGrpcService<SyncApi>();
         app.MapGrpcService<SyncInboxApi>();
+        return app;
     }
 }
