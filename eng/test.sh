@@ -40,9 +40,13 @@ import sys, xml.etree.ElementTree as ET
 ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
 for r in ET.parse(sys.argv[1]).getroot().iterfind(".//t:UnitTestResult", ns):
     if r.get("outcome") != "Passed" and r.get("outcome") != "NotExecuted":
-        msg = r.find(".//t:Message", ns)
-        first = (msg.text or "").strip().splitlines()[:3] if msg is not None else []
-        print("  " + r.get("testName", "?") + " [" + r.get("outcome", "?") + "] " + " | ".join(first)[:600])
+        # The failure's own message (ErrorInfo), not the test's output lines (TextMessages).
+        msg = r.find("./t:Output/t:ErrorInfo/t:Message", ns)
+        trace = r.find("./t:Output/t:ErrorInfo/t:StackTrace", ns)
+        lines = (msg.text or "").strip().splitlines()[:25] if msg is not None else []
+        lines += (trace.text or "").strip().splitlines()[:4] if trace is not None else []
+        print("  " + r.get("testName", "?") + " [" + r.get("outcome", "?") + "]")
+        print("\n".join("    " + line[:400] for line in lines)[:4000])
 PY
   done
 fi
