@@ -469,7 +469,7 @@ public sealed partial class DeploymentManifestTests
         return false;
     }
 
-    private static Regex ConnectionName(string name) => new($@"Add(NpgsqlDataSource|RedisClient)\(""{Regex.Escape(name)}""");
+    private static Regex ConnectionName(string name) => new($@"Add(NpgsqlDataSource|FerryDatabase|RedisClient)\(""{Regex.Escape(name)}""");
 
     [GeneratedRegex(@"AddGrpcServiceClient<[\w.]+>\(""(?<name>[a-z]+)""\)")]
     private static partial Regex GrpcClientTarget();

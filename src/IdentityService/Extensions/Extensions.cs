@@ -10,7 +10,7 @@ internal static class Extensions
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         builder.AddFerryGrpcService<IdentityErrorMap>();
-        builder.AddFerryDatabase("identity", typeof(Extensions).Assembly);
+        builder.AddFerryDatabase("ferry", "identity", typeof(Extensions).Assembly);
 
         builder.Services.AddValidatedOptions<IdentityOptions>(IdentityOptions.Section);
         builder.Services.AddSingleton<IdentityTelemetry>();

@@ -16,17 +16,14 @@ namespace Microsoft.Extensions.Hosting;
 /// </summary>
 public static partial class SchemaMigrations
 {
-    /// <summary>The connection string every service's schema lives behind (the AppHost's database resource).</summary>
-    public const string ConnectionName = "ferry";
-
     /// <summary>
-    /// The "ferry" Postgres database (a pooled NpgsqlDataSource) with the service's <paramref name="schema"/>, migrated
-    /// from <paramref name="scriptAssembly"/> while the host starts (<see cref="SchemaMigrationService"/>).
+    /// The Postgres database behind <paramref name="connectionName"/> (a pooled NpgsqlDataSource) with the service's
+    /// <paramref name="schema"/>, migrated from <paramref name="scriptAssembly"/> while the host starts (<see cref="SchemaMigrationService"/>).
     /// </summary>
-    public static IHostApplicationBuilder AddFerryDatabase(this IHostApplicationBuilder builder, string schema, Assembly scriptAssembly)
+    public static IHostApplicationBuilder AddFerryDatabase(this IHostApplicationBuilder builder, string connectionName, string schema, Assembly scriptAssembly)
     {
-        builder.AddNpgsqlDataSource(ConnectionName);
-        builder.Services.AddHostedService(services => new SchemaMigrationService(services, ConnectionName, schema, scriptAssembly));
+        builder.AddNpgsqlDataSource(connectionName);
+        builder.Services.AddHostedService(services => new SchemaMigrationService(services, connectionName, schema, scriptAssembly));
         return builder;
     }
 

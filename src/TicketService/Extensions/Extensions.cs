@@ -21,7 +21,7 @@ internal static class Extensions
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         builder.AddFerryGrpcService<TicketErrorMap>();
-        builder.AddFerryDatabase("sync", typeof(Extensions).Assembly);
+        builder.AddFerryDatabase("ferry", "sync", typeof(Extensions).Assembly);
 
         builder.Services.AddValidatedOptions<QueueOptions>(QueueOptions.Section);
         builder.Services.AddSingleton<JobStore>();
