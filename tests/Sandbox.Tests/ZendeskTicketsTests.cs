@@ -90,6 +90,34 @@ public sealed class ZendeskTicketsTests(SandboxServer sandbox)
     }
 
     [Fact]
+    public async Task Comments_with_include_users_side_load_the_authors_of_the_page()
+    {
+        using var zendesk = sandbox.CreateZendeskClient();
+        var requester = sandbox.Zendesk.AddUser("Req", $"{TestJson.Unique("req")}@x.example");
+        var agent = sandbox.Zendesk.AddUser("Agent", $"{TestJson.Unique("agent")}@x.example", "agent");
+        var (_, created) = await zendesk.PostJsonAsync("api/v2/imports/tickets", new
+        {
+            ticket = new
+            {
+                requester_id = requester.Id,
+                subject = "Two authors",
+                comments = new[] { new { author_id = requester.Id, value = "Question" }, new { author_id = agent.Id, value = "Answer" }, new { author_id = requester.Id, value = "Thanks" } },
+            },
+        });
+        var id = created["ticket"]!["id"]!.GetValue<long>();
+
+        var (_, withUsers) = await zendesk.GetJsonAsync($"api/v2/tickets/{id}/comments?include=users");
+        var (_, lastPage) = await zendesk.GetJsonAsync($"api/v2/tickets/{id}/comments?include=users&per_page=1&page=3");
+        var (_, plain) = await zendesk.GetJsonAsync($"api/v2/tickets/{id}/comments");
+
+        var users = withUsers["users"]!.AsArray();
+        Assert.Equal([requester.Id, agent.Id], users.Select(u => u!["id"]!.GetValue<long>()));
+        Assert.Equal("agent", users[1]!["role"]!.GetValue<string>());
+        Assert.Equal([requester.Id], lastPage["users"]!.AsArray().Select(u => u!["id"]!.GetValue<long>()));
+        Assert.Null(plain["users"]);
+    }
+
+    [Fact]
     public async Task Create_many_returns_a_job_status_that_completes()
     {
         using var zendesk = sandbox.CreateZendeskClient();

@@ -1,6 +1,8 @@
+using Ferry.TicketService.Data;
 using Ferry.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 
 namespace Ferry.TicketService.Tests;
@@ -12,11 +14,15 @@ public sealed class SyncDatabase(PostgresServer postgres) : IAsyncLifetime
 
     public NpgsqlDataSource DataSource { get; private set; } = null!;
 
+    /// <summary>The NOTIFYs TicketService sends after its commits, on this database.</summary>
+    public CommitAnnouncements Announcements { get; private set; } = null!;
+
     public async ValueTask InitializeAsync()
     {
         ConnectionString = await postgres.CreateDatabaseAsync("sync");
         await MigrateAsync(ConnectionString);
         DataSource = NpgsqlDataSource.Create(ConnectionString);
+        Announcements = new CommitAnnouncements(DataSource, NullLogger<CommitAnnouncements>.Instance);
     }
 
     public static async Task MigrateAsync(string connectionString)
@@ -33,5 +39,9 @@ public sealed class SyncDatabase(PostgresServer postgres) : IAsyncLifetime
         return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    public async ValueTask DisposeAsync() => await DataSource.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await Announcements.DisposeAsync();
+        await DataSource.DisposeAsync();
+    }
 }

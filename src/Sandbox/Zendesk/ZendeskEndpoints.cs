@@ -315,7 +315,14 @@ public static class ZendeskEndpoints
             IReadOnlyList<ZdComment> ordered = string.Equals(request.Query["sort_order"], "desc", StringComparison.OrdinalIgnoreCase)
                 ? [.. Enumerable.Reverse(ticket.Comments)]
                 : ticket.Comments;
-            return SandboxJson.Result(ZendeskJson.Page("comments", ordered, c => ZendeskJson.Comment(c, Base(request)), request));
+            var page = ZendeskJson.Page("comments", ordered, c => ZendeskJson.Comment(c, Base(request)), request, out var shown);
+            if (ZendeskJson.Includes(request, "users"))
+            {
+                // Side-loaded: the authors of the comments on this page, as Zendesk adds them for ?include=users.
+                page["users"] = shown.Select(c => c.AuthorId).Distinct().Select(state.User).OfType<ZdUser>().Select(u => ZendeskJson.User(u, Base(request))).ToList();
+            }
+
+            return SandboxJson.Result(page);
         }
     }
 

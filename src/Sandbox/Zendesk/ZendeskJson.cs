@@ -129,11 +129,16 @@ public static class ZendeskJson
         },
     };
 
-    public static object Page<T>(string name, IReadOnlyList<T> all, Func<T, object> render, HttpRequest request)
+    public static Dictionary<string, object?> Page<T>(string name, IReadOnlyList<T> all, Func<T, object> render, HttpRequest request) =>
+        Page(name, all, render, request, out _);
+
+    /// <param name="shown">The items on the requested page (what a side-load describes).</param>
+    public static Dictionary<string, object?> Page<T>(string name, IReadOnlyList<T> all, Func<T, object> render, HttpRequest request, out IReadOnlyList<T> shown)
     {
         var perPage = Math.Clamp(QueryInt(request, "per_page") ?? 100, 1, 100);
         var page = Math.Max(1, QueryInt(request, "page") ?? 1);
-        var items = all.Skip((page - 1) * perPage).Take(perPage).Select(render).ToList();
+        shown = [.. all.Skip((page - 1) * perPage).Take(perPage)];
+        var items = shown.Select(render).ToList();
         var path = $"{request.Scheme}://{request.Host}{request.PathBase}{request.Path}";
         string? Link(int p) => $"{path}?{string.Join('&', request.Query.Where(q => q.Key is not ("page" or "per_page")).Select(q => $"{q.Key}={Uri.EscapeDataString(q.Value.ToString())}").Append($"page={p}").Append($"per_page={perPage}"))}";
         return new Dictionary<string, object?>
@@ -144,6 +149,10 @@ public static class ZendeskJson
             ["count"] = all.Count,
         };
     }
+
+    /// <summary>Whether <c>?include=</c> (a comma-separated list) names <paramref name="sideload"/>.</summary>
+    public static bool Includes(HttpRequest request, string sideload) =>
+        request.Query["include"].ToString().Split(',', StringSplitOptions.TrimEntries).Contains(sideload, StringComparer.Ordinal);
 
     private static int? QueryInt(HttpRequest request, string name) =>
         int.TryParse(request.Query[name], System.Globalization.CultureInfo.InvariantCulture, out var v) ? v : null;

@@ -140,22 +140,26 @@ public sealed class AttemptTransaction : IAsyncDisposable
     /// the attempt row), or nothing. Returns the job's new state, or null when the job is no longer this
     /// attempt's (nothing was written).
     /// </summary>
-    public async Task<JobState?> FinishAsync(NpgsqlBatchCommand finish, CancellationToken cancellationToken)
+    public async Task<FinishedAttempt?> FinishAsync(NpgsqlBatchCommand finish, CancellationToken cancellationToken)
     {
         _batch.BatchCommands.Add(finish);
         try
         {
-            await using var reader = await _batch.ExecuteReaderAsync(cancellationToken);
-            do
+            FinishedAttempt? finished = null;
+            await using (var reader = await _batch.ExecuteReaderAsync(cancellationToken))
             {
-                if (reader.FieldCount > 0 && reader.GetName(0) == "state" && await reader.ReadAsync(cancellationToken))
+                do
                 {
-                    return DbNames.Parse<JobState>(reader.GetString(0));
+                    if (reader.FieldCount > 0 && reader.GetName(0) == "state" && await reader.ReadAsync(cancellationToken))
+                    {
+                        finished = new FinishedAttempt(DbNames.Parse<JobState>(reader.GetString(0)), reader.GetInt64(1));
+                    }
                 }
+                while (await reader.NextResultAsync(cancellationToken));
             }
-            while (await reader.NextResultAsync(cancellationToken));
 
-            return null;
+            // Read to the end: the batch's implicit transaction has committed.
+            return finished;
         }
         catch (PostgresException fenced) when (fenced.SqlState == JobStore.FencedOutState)
         {
@@ -174,3 +178,6 @@ public sealed class AttemptTransaction : IAsyncDisposable
         return command;
     }
 }
+
+/// <summary>The job's state after the attempt, and the attempt row written with it.</summary>
+public sealed record FinishedAttempt(JobState State, long AttemptId);

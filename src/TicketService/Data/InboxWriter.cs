@@ -7,7 +7,8 @@ namespace Ferry.TicketService.Data;
 /// <summary>
 /// Records vendor deliveries (sync.inbox) and their jobs with group commit: deliveries that arrive while the
 /// <see cref="Writers"/> are committing are written together in the next transaction (at most <see cref="MaxBatch"/>),
-/// with one NOTIFY, and each caller is answered only once its row is durable. No fixed batching window: at low
+/// and each caller is answered only once its row is durable; workers are woken after the commit
+/// (<see cref="CommitAnnouncements"/>). No fixed batching window: at low
 /// load a batch is one delivery and costs what a single transaction does; under load the batches grow and
 /// the commits per second stay flat. A duplicate delivery id is a duplicate whether it was recorded in an
 /// earlier or concurrent batch (the primary key) or earlier in the same one. A batch that fails is written
@@ -25,13 +26,15 @@ public sealed class InboxWriter : IAsyncDisposable
     public const int Writers = 2;
 
     private readonly NpgsqlDataSource _db;
+    private readonly CommitAnnouncements _announcements;
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>();
     private readonly Lazy<Task> _loop;
     private long _transactions;
 
-    public InboxWriter(NpgsqlDataSource db)
+    public InboxWriter(NpgsqlDataSource db, CommitAnnouncements announcements)
     {
         _db = db;
+        _announcements = announcements;
         _loop = new Lazy<Task>(() => Task.WhenAll(Enumerable.Range(0, Writers).Select(_ => Task.Run(WriteBatchesAsync))));
     }
 
@@ -139,8 +142,6 @@ public sealed class InboxWriter : IAsyncDisposable
         {
             write.BatchCommands.Add(UpsertJobsCommand(queued));
             write.BatchCommands.Add(LinkJobsCommand(queued));
-            // Wakes idle workers on every replica as soon as the transaction commits.
-            write.BatchCommands.Add(new NpgsqlBatchCommand($"NOTIFY {JobStore.NotifyChannel}"));
         }
 
         foreach (var pending in unique.Where(p => !p.QueuesSync && p.Ignored is not null))
@@ -150,20 +151,34 @@ public sealed class InboxWriter : IAsyncDisposable
 
         write.BatchCommands.Add(RecordedCommand(unique));
         var recorded = new Dictionary<(string, string), (long JobId, bool WrittenNow)>();
+        var ignoredAttempts = new List<long>();
         await using (var reader = await write.ExecuteReaderAsync(cancellationToken))
         {
             do
             {
-                if (reader.FieldCount > 0 && reader.GetName(0) == "recorded_source")
+                var columns = reader.FieldCount > 0 ? reader.GetName(0) : null;
+                while (columns is "recorded_source" or "ignored_attempt_id" && await reader.ReadAsync(cancellationToken))
                 {
-                    while (await reader.ReadAsync(cancellationToken))
+                    if (columns == "recorded_source")
                     {
                         recorded[(reader.GetString(0), reader.GetString(1))] = (reader.GetInt64(2), reader.GetBoolean(3));
+                    }
+                    else
+                    {
+                        ignoredAttempts.Add(reader.GetInt64(0));
                     }
                 }
             }
             while (await reader.NextResultAsync(cancellationToken));
         }
+
+        // Committed (the reader is done with the implicit transaction): now wake the workers and the watchers.
+        if (queued.Count > 0)
+        {
+            _announcements.JobsQueued();
+        }
+
+        ignoredAttempts.ForEach(_announcements.AttemptRecorded);
 
         var results = new EnqueueResult[batch.Count];
         for (var i = 0; i < batch.Count; i++)
@@ -237,7 +252,7 @@ public sealed class InboxWriter : IAsyncDisposable
     {
         var command = new NpgsqlBatchCommand($"""
             WITH logged AS ({AttemptLog.InsertSql($"FROM sync.inbox i WHERE i.source = @source AND i.delivery_id = @delivery_id AND {WrittenNow}")})
-            SELECT {AttemptLog.NotifySql} FROM logged
+            SELECT attempt_id AS ignored_attempt_id FROM logged
             """);
         AttemptLog.Bind(command.Parameters, pending.Ignored!);
         command.Parameters.AddWithValue("source", pending.Delivery.Source);

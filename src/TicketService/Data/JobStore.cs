@@ -117,8 +117,8 @@ public sealed class JobStore(NpgsqlDataSource db, TimeProvider clock)
 
     /// <summary>
     /// How the attempt ended, with its attempt row, as one statement for the attempt's last batch: the
-    /// row and the NOTIFY only when the transition happened. It returns the job's new state (column
-    /// "state"), or no row when the lease was lost. Whatever the transition, a job that received events
+    /// row only when the transition happened. It returns the job's new state (column "state") and the
+    /// attempt row's id (to announce once committed), or no row when the lease was lost. Whatever the transition, a job that received events
     /// during the attempt goes back to pending: such an event is never dropped, not even by a job that
     /// dies. A transient failure without progress counts towards the retry window (dead once
     /// <paramref name="retryWindow"/> has passed since the first of them); progress resets it.
@@ -153,7 +153,7 @@ public sealed class JobStore(NpgsqlDataSource db, TimeProvider clock)
                 WHERE j.job_id = c.job_id
                 RETURNING j.state),
             logged AS ({AttemptLog.InsertSql("FROM finished")})
-            SELECT f.state, (SELECT {AttemptLog.NotifySql} FROM logged) FROM finished f
+            SELECT f.state, (SELECT attempt_id FROM logged) FROM finished f
             """);
         command.Parameters.AddWithValue("kind", transition switch
         {

@@ -5,12 +5,6 @@ using Microsoft.Extensions.Options;
 
 namespace Ferry.TicketService.Dual;
 
-/// <summary>A Zendesk user as a comment's author: only what choosing the Intercom author needs.</summary>
-public sealed record ZendeskUser(long Id, string? Name, string? Email, string? Role)
-{
-    public bool IsAgent => Role is "agent" or "admin";
-}
-
 public sealed record ZendeskUserEnvelope(ZendeskUser User);
 
 public sealed record ZendeskGroup(long Id, string Name, bool Deleted);

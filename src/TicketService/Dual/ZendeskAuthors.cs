@@ -1,4 +1,5 @@
 using Ferry.TicketService.RoundTrip;
+using Ferry.TicketService.Vendors.Zendesk;
 
 namespace Ferry.TicketService.Dual;
 
@@ -9,17 +10,23 @@ public sealed record IntercomWriter(string AdminId, string? Byline);
 /// <summary>
 /// Zendesk agent → Intercom admin, for one attempt: the admin with the agent's email (the admin directory), else
 /// the configured fallback admin (Status:IntercomAdminId / IntercomAdminEmail, the one the status round-trip closes
-/// conversations as) with a byline naming the agent. Comment authors are read once per attempt.
+/// conversations as) with a byline naming the agent. Comment authors come side-loaded with the comments; one
+/// that did not is read once per attempt.
 /// </summary>
 public sealed class ZendeskAuthors(ZendeskAccountClient users, IntercomAdminDirectory admins, FerryAdmin fallback)
 {
     private readonly Dictionary<long, ZendeskUser?> _users = [];
 
-    public async Task<ZendeskUser?> UserAsync(long userId, CancellationToken cancellationToken)
+    public async Task<ZendeskUser?> AuthorAsync(ZendeskComment comment, CancellationToken cancellationToken)
     {
+        if (comment.AuthorId is not { } userId)
+        {
+            return null;
+        }
+
         if (!_users.TryGetValue(userId, out var user))
         {
-            user = _users[userId] = await users.GetUserAsync(userId, cancellationToken);
+            user = _users[userId] = comment.Author ?? await users.GetUserAsync(userId, cancellationToken);
         }
 
         return user;

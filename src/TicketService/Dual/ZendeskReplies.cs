@@ -60,7 +60,7 @@ public sealed partial class ZendeskReplies(
         var pending = new Dictionary<long, PendingComment>(state.Pending);
         var oldest = pending.Keys.Min();
         var authors = new ZendeskAuthors(users, admins, fallback);
-        await foreach (var page in zendesk.CommentPagesAsync(link.TicketId, newest: true, attempt.Cancellation))
+        await foreach (var page in zendesk.CommentPagesAsync(link.TicketId, newest: true, attempt.Cancellation, withAuthors: true))
         {
             foreach (var comment in page.Where(c => pending.ContainsKey(c.Id)))
             {
@@ -128,7 +128,7 @@ public sealed partial class ZendeskReplies(
             }
 
             var note = !comment.Public;
-            var author = comment.AuthorId is { } authorId ? await authors.UserAsync(authorId, cancellationToken) : null;
+            var author = await authors.AuthorAsync(comment, cancellationToken);
             var skip = author is not { IsAgent: true } ? "not written by an agent"
                 : string.Equals(author.Email, ferryUser, StringComparison.OrdinalIgnoreCase) ? "written by Ferry's API user"
                 : note && policy == RepliesPolicy.Public ? "internal note (Dual:RepliesToIntercom is public)"
@@ -193,7 +193,7 @@ public sealed partial class ZendeskReplies(
     private async Task<IReadOnlyList<ZendeskComment>> UnscannedAsync(long ticketId, CommentLedger state, CancellationToken cancellationToken)
     {
         var comments = new List<ZendeskComment>();
-        await foreach (var page in zendesk.CommentPagesAsync(ticketId, newest: state.ScannedUpTo is not null, cancellationToken))
+        await foreach (var page in zendesk.CommentPagesAsync(ticketId, newest: state.ScannedUpTo is not null, cancellationToken, withAuthors: true))
         {
             comments.AddRange(state.ScannedUpTo is { } scanned ? page.Where(c => c.Id > scanned) : page);
             if (state.ScannedUpTo is { } last && (page.Count == 0 || page[0].Id <= last))
@@ -207,7 +207,7 @@ public sealed partial class ZendeskReplies(
     }
 
     private static async Task<IntercomWriter?> AuthorAsync(ZendeskAuthors authors, ZendeskComment comment, CancellationToken cancellationToken) =>
-        comment.AuthorId is { } id && await authors.UserAsync(id, cancellationToken) is { IsAgent: true } agent
+        await authors.AuthorAsync(comment, cancellationToken) is { IsAgent: true } agent
             ? await authors.WriterAsync(agent, cancellationToken)
             : null;
 

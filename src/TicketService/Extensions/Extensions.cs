@@ -25,6 +25,7 @@ internal static class Extensions
 
         builder.Services.AddValidatedOptions<QueueOptions>(QueueOptions.Section);
         builder.Services.AddSingleton<JobStore>();
+        builder.Services.AddSingleton<CommitAnnouncements>();
         builder.Services.AddSingleton<InboxWriter>();
         builder.Services.AddSingleton<SyncStore>();
         builder.Services.AddSingleton<AttemptLog>();

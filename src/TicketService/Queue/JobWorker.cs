@@ -17,6 +17,7 @@ public sealed partial class JobWorker(
     JobStore store,
     IServiceScopeFactory scopes,
     NpgsqlDataSource db,
+    CommitAnnouncements announcements,
     IOptions<QueueOptions> options,
     TicketTelemetry telemetry,
     TimeProvider clock,
@@ -27,6 +28,7 @@ public sealed partial class JobWorker(
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        announcements.OnJobsQueuedHere(() => _wakeUp.Release(options.Value.Workers));
         var loops = Enumerable.Range(0, options.Value.Workers).Select(i => RunLoopAsync($"{_workerId}:{i}", stoppingToken)).ToList();
         loops.Add(ListenAsync(stoppingToken));
         return Task.WhenAll(loops);
@@ -209,14 +211,16 @@ public sealed partial class JobWorker(
                 write(tx);
             }
 
-            var state = await tx.FinishAsync(
+            var finished = await tx.FinishAsync(
                 JobStore.Finish(job, outcome.Transition, outcome.Reason, delay, outcome.Progressed, started, options.Value.RetryWindow, attempt), CancellationToken.None);
-            if (state is null)
+            if (finished is null)
             {
                 LogLeaseLost(logger, job.JobId, job.ConversationId);
+                return null;
             }
 
-            return state;
+            announcements.AttemptRecorded(finished.AttemptId);
+            return finished.State;
         }
         catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
         {

@@ -47,9 +47,13 @@ public sealed class ZendeskRepliesTests(PostgresServer postgres, RedisServer red
 
         var reply = Comment(ticketId, adaAgent.Id, "<p>We found the bug, a fix ships today.</p>", isPublic: true);
         var note = Comment(ticketId, zoe.Id, "<p>Root cause: stale cache.</p>", isPublic: false);
+        _sandbox.Stats.Reset();
         var carried = await SyncAsync(conversation.Id, first);
         Assert.Equal(Outcome.Success, carried.LastAttempt.Outcome);
         Assert.EndsWith("carried 1 Zendesk reply(ies) and 1 note(s) to Intercom", carried.LastAttempt.Reason);
+
+        // The comments' authors come side-loaded with the comments (include=users): no user is read one by one.
+        Assert.Equal(0, _sandbox.Stats.Snapshot()["zendesk"].Requests.GetValueOrDefault("GET /api/v2/users/{id:long}"));
 
         var parts = FromZendesk(conversation.Id);
         Assert.Equal(2, parts.Count);

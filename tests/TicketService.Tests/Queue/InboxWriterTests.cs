@@ -15,7 +15,7 @@ public sealed class InboxWriterTests(PostgresServer postgres) : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         await _db.InitializeAsync();
-        _inbox = new InboxWriter(_db.DataSource);
+        _inbox = new InboxWriter(_db.DataSource, _db.Announcements);
     }
 
     public async ValueTask DisposeAsync()
@@ -85,6 +85,46 @@ public sealed class InboxWriterTests(PostgresServer postgres) : IAsyncLifetime
         Assert.Equal(1, together.Count(r => r.Ignored));
         Assert.True(later.Duplicate);
         Assert.Equal(1, await _db.ScalarAsync("SELECT count(*) FROM sync.attempts WHERE ticket_id = 4242"));
+    }
+
+    [Fact]
+    public async Task Committed_jobs_and_logged_attempts_are_announced_after_the_commit_and_local_workers_are_woken_at_once()
+    {
+        var woken = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _db.Announcements.OnJobsQueuedHere(() => woken.TrySetResult());
+        var heard = System.Threading.Channels.Channel.CreateUnbounded<(string Channel, string Payload)>();
+        await using var listener = await _db.DataSource.OpenConnectionAsync(Ct);
+        listener.Notification += (_, e) => heard.Writer.TryWrite((e.Channel, e.Payload));
+        await using (var listen = new NpgsqlCommand($"LISTEN {JobStore.NotifyChannel}; LISTEN {AttemptLog.NotifyChannel}", listener))
+        {
+            await listen.ExecuteNonQueryAsync(Ct);
+        }
+
+        var queued = await _inbox.EnqueueAsync(Webhook("announced", "c-announced"), queuesSync: true, Ct);
+        var ignored = new AttemptRecord(0, null, 0, "", 4343, SyncTrigger.Webhook, AttemptOutcome.Skipped, "ticket not created by Ferry",
+            AttemptLog.ZendeskToIntercom, 0, 0, DateTimeOffset.UtcNow, Origin: "zendesk");
+        await _inbox.EnqueueAsync(new Delivery("zendesk", "z-announced", "ticket.status_changed", null, 4343, DateTimeOffset.UtcNow, "{}"u8.ToArray(), null), false, Ct, ignored);
+
+        await woken.Task.WaitAsync(TimeSpan.FromSeconds(10), Ct);
+        var attemptId = await _db.ScalarAsync("SELECT attempt_id FROM sync.attempts WHERE ticket_id = 4343");
+        var expected = new HashSet<(string, string)> { (JobStore.NotifyChannel, ""), (AttemptLog.NotifyChannel, attemptId.ToString(System.Globalization.CultureInfo.InvariantCulture)) };
+        using var waited = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        waited.CancelAfter(TimeSpan.FromSeconds(10));
+        var listening = Task.Run(async () =>
+        {
+            while (!waited.IsCancellationRequested)
+            {
+                await listener.WaitAsync(waited.Token);
+            }
+        }, Ct);
+        while (expected.Count > 0)
+        {
+            expected.Remove(await heard.Reader.ReadAsync(waited.Token));
+        }
+
+        await waited.CancelAsync();
+        await listening.ContinueWith(_ => { }, TaskScheduler.Default);
+        Assert.True(queued.JobId > 0);
     }
 
     [Fact]

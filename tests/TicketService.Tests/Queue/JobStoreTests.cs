@@ -16,7 +16,7 @@ public sealed class JobStoreTests(PostgresServer postgres) : IAsyncLifetime
     {
         await _db.InitializeAsync();
         _queue = new JobStore(_db.DataSource, TimeProvider.System);
-        _inbox = new InboxWriter(_db.DataSource);
+        _inbox = new InboxWriter(_db.DataSource, _db.Announcements);
     }
 
     public async ValueTask DisposeAsync()
@@ -331,7 +331,7 @@ public sealed class JobStoreTests(PostgresServer postgres) : IAsyncLifetime
         await using (var tx = new AttemptTransaction(_db.DataSource, job))
         {
             tx.RecordStatus(7001, "closed", "solved", new StatusChangeRow(AttemptLog.IntercomToZendesk, "closed", DateTimeOffset.UtcNow, "solved", DateTimeOffset.UtcNow), []);
-            Assert.Equal(JobState.Done, await tx.FinishAsync(Finish(job), Ct));
+            Assert.Equal(JobState.Done, (await tx.FinishAsync(Finish(job), Ct))?.State);
         }
 
         Assert.Equal(1, await _db.ScalarAsync("SELECT count(*) FROM sync.tickets WHERE intercom_state = 'closed' AND zendesk_status = 'solved'"));
@@ -426,7 +426,8 @@ public sealed class JobStoreTests(PostgresServer postgres) : IAsyncLifetime
     private async Task<JobState?> FinishAsync(ClaimedJob job, JobTransition transition, TimeSpan window, bool progress = false, string error = "boom")
     {
         await using var tx = new AttemptTransaction(_db.DataSource, job);
-        return await tx.FinishAsync(JobStore.Finish(job, transition, error, TimeSpan.Zero, progress, DateTimeOffset.UtcNow, window,
+        var finished = await tx.FinishAsync(JobStore.Finish(job, transition, error, TimeSpan.Zero, progress, DateTimeOffset.UtcNow, window,
             new AttemptRecord(0, job.JobId, job.Attempt, job.ConversationId, null, job.Trigger, AttemptOutcome.Skipped, error, AttemptLog.IntercomToZendesk, 0, 0, DateTimeOffset.UtcNow)), Ct);
+        return finished?.State;
     }
 }

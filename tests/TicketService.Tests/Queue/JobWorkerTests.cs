@@ -145,6 +145,7 @@ public sealed class JobWorkerTests(PostgresServer postgres) : IAsyncLifetime
             .AddSingleton(NpgsqlDataSource.Create(_db.ConnectionString))
             .AddSingleton(TimeProvider.System)
             .AddSingleton<JobStore>()
+            .AddSingleton<CommitAnnouncements>()
             .AddSingleton<TicketTelemetry>()
             .AddSingleton<IJobHandler>(new ScriptedHandler(handle))
             .AddSingleton<JobWorker>()

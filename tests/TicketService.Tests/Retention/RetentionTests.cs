@@ -20,7 +20,7 @@ public sealed class RetentionTests(PostgresServer postgres, RedisServer redis) :
     public async ValueTask InitializeAsync()
     {
         await _db.InitializeAsync();
-        _inbox = new InboxWriter(_db.DataSource);
+        _inbox = new InboxWriter(_db.DataSource, _db.Announcements);
     }
 
     public async ValueTask DisposeAsync()

@@ -21,12 +21,24 @@ public sealed record ZendeskAuditEvent(long Id, string? Type);
 
 public sealed record ZendeskTicketList(IReadOnlyList<ZendeskTicket> Tickets);
 
-public sealed record ZendeskComment(long Id, long? AuthorId, string? Body, string? HtmlBody, bool Public, DateTimeOffset? CreatedAt, IReadOnlyList<ZendeskAttachment>? Attachments = null);
+public sealed record ZendeskComment(long Id, long? AuthorId, string? Body, string? HtmlBody, bool Public, DateTimeOffset? CreatedAt, IReadOnlyList<ZendeskAttachment>? Attachments = null)
+{
+    /// <summary>The author, when the page was read with its users side-loaded (<c>include=users</c>).</summary>
+    [JsonIgnore]
+    public ZendeskUser? Author { get; init; }
+}
+
+/// <summary>A Zendesk user as a comment's author: only what choosing the Intercom author needs.</summary>
+public sealed record ZendeskUser(long Id, string? Name, string? Email, string? Role)
+{
+    public bool IsAgent => Role is "agent" or "admin";
+}
 
 /// <summary>A comment's file; <see cref="ContentUrl"/> is where Zendesk serves it (and what an agent opens).</summary>
 public sealed record ZendeskAttachment(long Id, string FileName, string ContentUrl, string? ContentType, long Size);
 
-public sealed record ZendeskCommentList(IReadOnlyList<ZendeskComment> Comments, string? NextPage);
+/// <param name="Users">The comments' authors, when asked for with <c>include=users</c>.</param>
+public sealed record ZendeskCommentList(IReadOnlyList<ZendeskComment> Comments, string? NextPage, IReadOnlyList<ZendeskUser>? Users = null);
 
 public sealed record ImportComment(
     long? AuthorId,

@@ -77,14 +77,16 @@ public sealed partial class ZendeskTicketsClient(HttpClient http, IOptions<DualO
     /// numbered here, not followed from the answer's next_page, so the credentials never go to a host
     /// the answer names.
     /// </summary>
-    public async IAsyncEnumerable<IReadOnlyList<ZendeskComment>> CommentPagesAsync(long ticketId, bool newest, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <param name="withAuthors">Side-load the comments' authors (<see cref="ZendeskComment.Author"/>) in the same request.</param>
+    public async IAsyncEnumerable<IReadOnlyList<ZendeskComment>> CommentPagesAsync(long ticketId, bool newest, [EnumeratorCancellation] CancellationToken cancellationToken, bool withAuthors = false)
     {
         for (var page = 1; ; page++)
         {
-            using var response = await http.GetAsync(new Uri($"api/v2/tickets/{ticketId}/comments?sort_order={(newest ? "desc" : "asc")}&per_page=100&page={page}", UriKind.Relative), cancellationToken);
+            using var response = await http.GetAsync(new Uri($"api/v2/tickets/{ticketId}/comments?sort_order={(newest ? "desc" : "asc")}&per_page=100&page={page}{(withAuthors ? "&include=users" : "")}", UriKind.Relative), cancellationToken);
             await response.EnsureSuccessAsync(Vendor, "list comments", cancellationToken);
             var comments = (await response.Content.ReadFromJsonAsync<ZendeskCommentList>(VendorResponses.Json, cancellationToken))!;
-            yield return [.. comments.Comments.OrderBy(c => c.Id)];
+            var authors = (comments.Users ?? []).ToDictionary(u => u.Id);
+            yield return [.. comments.Comments.OrderBy(c => c.Id).Select(c => c.AuthorId is { } id && authors.TryGetValue(id, out var author) ? c with { Author = author } : c)];
             if (comments.NextPage is null || comments.Comments.Count == 0)
             {
                 yield break;
