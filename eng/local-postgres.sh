@@ -2,6 +2,7 @@
 # PostgreSQL as a local process, started by the AppHost when no container runtime exists.
 # Data lives in $FERRY_PG_DATA (git-ignored). Postgres refuses to run as root, so as root the
 # server runs as the `postgres` user. The password is a per-run Aspire parameter, set on every start.
+# FERRY_PG_MAX_CONNECTIONS (default 200) raises max_connections (the test fixture, with many pools at once).
 set -euo pipefail
 : "${FERRY_PG_PORT:?}" "${FERRY_PG_DATA:?}" "${FERRY_PG_PASSWORD:?}"
 
@@ -36,4 +37,4 @@ echo "ALTER USER postgres PASSWORD '$escaped';" | single_user
 
 # No Unix socket: only TCP on loopback, password-authenticated.
 exec "${as_owner[@]}" "$bindir/postgres" -D "$FERRY_PG_DATA" -p "$FERRY_PG_PORT" \
-  -c listen_addresses=127.0.0.1 -c unix_socket_directories= -c max_connections=200
+  -c listen_addresses=127.0.0.1 -c unix_socket_directories= -c max_connections="${FERRY_PG_MAX_CONNECTIONS:-200}"

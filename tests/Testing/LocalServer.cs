@@ -12,7 +12,8 @@ public abstract class LocalServer : IAsyncDisposable
     private readonly Process _process;
     private readonly string _dataDirectory;
 
-    protected LocalServer(string script, string envPrefix)
+    /// <param name="settings">More of the script's environment, e.g. a server setting.</param>
+    protected LocalServer(string script, string envPrefix, IReadOnlyDictionary<string, string>? settings = null)
     {
         Port = FreeLoopbackPort();
         Password = RandomNumberGenerator.GetHexString(32, lowercase: true);
@@ -33,6 +34,11 @@ public abstract class LocalServer : IAsyncDisposable
         start.Environment[$"{envPrefix}_PORT"] = Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
         start.Environment[$"{envPrefix}_DATA"] = Path.Combine(_dataDirectory, "data");
         start.Environment[$"{envPrefix}_PASSWORD"] = Password;
+        foreach (var (name, value) in settings ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+
         _process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {script}.");
         _process.OutputDataReceived += (_, e) => Output.Add(e.Data);
         _process.ErrorDataReceived += (_, e) => Output.Add(e.Data);

@@ -9,7 +9,16 @@ namespace Ferry.Testing;
 /// </summary>
 public sealed class PostgresServer : LocalServer, IAsyncLifetime
 {
-    public PostgresServer() : base("local-postgres.sh", "FERRY_PG")
+    /// <summary>
+    /// Room for every test class's pool at once (Maximum Pool Size 100 each): on a loaded machine connections are
+    /// held longer, and 200 ran out ("53300: sorry, too many clients already").
+    /// </summary>
+    public const int MaxConnections = 600;
+
+    public PostgresServer() : base("local-postgres.sh", "FERRY_PG", new Dictionary<string, string>
+    {
+        ["FERRY_PG_MAX_CONNECTIONS"] = MaxConnections.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    })
     {
     }
 
