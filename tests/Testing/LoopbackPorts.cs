@@ -7,38 +7,41 @@ namespace Ferry.Testing;
 /// <summary>
 /// Loopback ports for test servers that bind some time after the port is chosen. A port the kernel picks
 /// for "bind to 0" lies in its ephemeral range, where any outgoing connection of any test process may take
-/// it before the server binds (CI saw "address already in use"); these come from just below that range and
-/// are handed out in turn across every test process on the machine through a counter file held under an
-/// exclusive lock, so two processes never get the same one and no client socket is ever given one.
+/// it before the server binds (CI saw "address already in use"); below that range Aspire hands out its own
+/// services' ports (10000–32767), and CI saw one of those take a port chosen there. These come from just
+/// above the ephemeral range, and are handed out in turn across every test process on the machine through a
+/// counter file held under an exclusive lock, so two processes never get the same one and nobody else does.
 /// </summary>
 public static class LoopbackPorts
 {
-    private const int PoolSize = 10_000;
+    private const int MaxPoolSize = 10_000;
     private static readonly string CounterFile = Path.Combine(Path.GetTempPath(), "ferry-test-ports.counter");
-    private static readonly int? PoolStart = FindPoolStart();
+    private static readonly (int Start, int Size)? Pool = FindPool();
 
     /// <summary>A loopback port nothing listens on, not handed out before by this machine's recent test runs.</summary>
     public static int Next()
     {
-        if (PoolStart is not { } start)
+        if (Pool is not { } pool)
         {
             return KernelChosenPort();
         }
 
+        var (start, size) = pool;
+
         for (var attempt = 0; attempt < 100; attempt++)
         {
-            var port = start + TakeTicket();
+            var port = start + TakeTicket(size);
             if (IsFree(port))
             {
                 return port;
             }
         }
 
-        throw new InvalidOperationException($"No free loopback port in {start}–{start + PoolSize - 1} after 100 tries.");
+        throw new InvalidOperationException($"No free loopback port in {start}–{start + size - 1} after 100 tries.");
     }
 
-    /// <summary>The pool sits below the ephemeral range when there is room (Linux: /proc/sys/net/ipv4/ip_local_port_range).</summary>
-    private static int? FindPoolStart()
+    /// <summary>The pool sits above the ephemeral range when there is room (Linux: /proc/sys/net/ipv4/ip_local_port_range).</summary>
+    private static (int Start, int Size)? FindPool()
     {
         const string RangeFile = "/proc/sys/net/ipv4/ip_local_port_range";
         if (!File.Exists(RangeFile))
@@ -46,11 +49,12 @@ public static class LoopbackPorts
             return null;
         }
 
-        var first = int.Parse(File.ReadAllText(RangeFile).Split((char[])['\t', ' '], StringSplitOptions.RemoveEmptyEntries)[0], System.Globalization.CultureInfo.InvariantCulture);
-        return first - PoolSize >= 10_000 ? first - PoolSize : null;
+        var last = int.Parse(File.ReadAllText(RangeFile).Split((char[])['\t', ' '], StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture);
+        var size = Math.Min(MaxPoolSize, IPEndPoint.MaxPort - last);
+        return size >= 1_000 ? (last + 1, size) : null;
     }
 
-    private static int TakeTicket()
+    private static int TakeTicket(int size)
     {
         for (var wait = 0; ; wait++)
         {
@@ -60,9 +64,9 @@ public static class LoopbackPorts
                 using var file = new FileStream(CounterFile, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
                 Span<byte> counter = stackalloc byte[4];
                 var ticket = file.Read(counter) == counter.Length
-                    ? BinaryPrimitives.ReadInt32LittleEndian(counter) % PoolSize
-                    : Random.Shared.Next(PoolSize);
-                BinaryPrimitives.WriteInt32LittleEndian(counter, (ticket + 1) % PoolSize);
+                    ? BinaryPrimitives.ReadInt32LittleEndian(counter) % size
+                    : Random.Shared.Next(size);
+                BinaryPrimitives.WriteInt32LittleEndian(counter, (ticket + 1) % size);
                 file.Position = 0;
                 file.Write(counter);
                 return ticket;
