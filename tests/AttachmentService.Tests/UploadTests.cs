@@ -48,7 +48,7 @@ public sealed class UploadTests(SandboxServer sandbox) : IAsyncLifetime
         // A sandbox of its own: the test reads its request counts and injects faults.
         await using var zendesk = await SandboxServer.CreateAsync();
         await using var service = await AttachmentServiceHost.StartAsync(zendesk);
-        zendesk.Faults.Current = new FaultSettings { Scope = "zendesk", RateLimitRate = 1, RetryAfterSeconds = 1, PathContains = "/uploads" };
+        zendesk.Faults.Current = new FaultSettings { Scope = "zendesk", RateLimitRate = 1, RetryAfterSeconds = 2, PathContains = "/uploads" };
         var limited = await Assert.ThrowsAsync<RpcException>(() => UploadAsync(new UploadMetadata { Name = "first.txt" }, 10, via: service));
         Assert.Equal(StatusCode.Unavailable, limited.StatusCode);
 

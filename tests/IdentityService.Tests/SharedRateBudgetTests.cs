@@ -16,7 +16,7 @@ public sealed class SharedRateBudgetTests(IdentityHost host) : IClassFixture<Ide
         var zendesk = host.Services.GetRequiredService<ZendeskUsersClient>();
         var stats = host.Sandbox.Services.GetRequiredService<RequestStats>();
         stats.Reset();
-        host.Sandbox.Faults.Current = new FaultSettings { Scope = "zendesk", RateLimitRate = 1, RetryAfterSeconds = 1, PathContains = "/users/create_or_update" };
+        host.Sandbox.Faults.Current = new FaultSettings { Scope = "zendesk", RateLimitRate = 1, RetryAfterSeconds = 2, PathContains = "/users/create_or_update" };
 
         // The create meets the 429 (and waits it out itself); meanwhile another resolve's lookup must wait too.
         var create = zendesk.CreateOrUpdateAsync(new ZendeskUserInput("Budget", Contacts.NewEmail("budget"), null, "end-user"), ct);

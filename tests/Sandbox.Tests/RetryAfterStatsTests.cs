@@ -14,18 +14,18 @@ public sealed class RetryAfterStatsTests
         using var zendesk = sandbox.CreateZendeskClient();
         using var admin = new HttpClient { BaseAddress = sandbox.BaseAddress };
 
-        sandbox.Faults.Current = new FaultSettings { Scope = "zendesk", RateLimitRate = 1, RetryAfterSeconds = 1 };
+        sandbox.Faults.Current = new FaultSettings { Scope = "zendesk", RateLimitRate = 1, RetryAfterSeconds = 2 };
         var (storm, _) = await zendesk.GetJsonAsync("api/v2/groups");
         Assert.Equal(HttpStatusCode.TooManyRequests, storm.StatusCode);
         sandbox.Faults.Current = new FaultSettings();
 
-        // Past the in-flight grace, well inside the second: early, even though it succeeds.
+        // Past the in-flight grace, well inside the pause: early, even though it succeeds.
         await Task.Delay(RetryAfterWatch.Grace + TimeSpan.FromMilliseconds(100), ct);
         var (early, _) = await zendesk.GetJsonAsync("api/v2/groups");
         Assert.Equal(HttpStatusCode.OK, early.StatusCode);
         Assert.Equal(1, await BeforeRetryAfterAsync(admin, "zendesk"));
 
-        await Task.Delay(TimeSpan.FromSeconds(1.1), ct);
+        await Task.Delay(TimeSpan.FromSeconds(2) - RetryAfterWatch.Grace, ct);
         await zendesk.GetJsonAsync("api/v2/groups");
         Assert.Equal(1, await BeforeRetryAfterAsync(admin, "zendesk"));
         Assert.Equal(0, await BeforeRetryAfterAsync(admin, "intercom"));
@@ -39,18 +39,20 @@ public sealed class RetryAfterStatsTests
     {
         var watch = new RetryAfterWatch();
         var start = DateTimeOffset.UnixEpoch;
-        watch.RateLimited(start, TimeSpan.FromSeconds(1));
-        watch.RateLimited(start + TimeSpan.FromMilliseconds(900), TimeSpan.FromSeconds(1));
+        watch.RateLimited(start, TimeSpan.FromSeconds(1), "c1");
+        watch.RateLimited(start + TimeSpan.FromMilliseconds(900), TimeSpan.FromSeconds(1), "c2");
 
         // The first pause is over, and the 429 that extends it left only 150 ms ago: a client cannot know of it yet.
-        watch.Arrived(start + TimeSpan.FromMilliseconds(1050), "in flight");
+        watch.Arrived(start + TimeSpan.FromMilliseconds(1050), "in flight", "c3");
         Assert.Equal(0, watch.Early);
 
-        watch.Arrived(start + TimeSpan.FromMilliseconds(1300), "early");
-        watch.Arrived(start + TimeSpan.FromMilliseconds(1950), "after");
-        Assert.Equal(1, watch.Early);
-        var early = Assert.Single(watch.Latest);
-        Assert.Equal(("early", 1300), (early.Operation, early.AfterPauseMs));
+        watch.Arrived(start + TimeSpan.FromMilliseconds(1750), "early", "c3");
+        watch.Arrived(start + TimeSpan.FromMilliseconds(1800), "early on a 429's connection", "c2");
+        watch.Arrived(start + TimeSpan.FromMilliseconds(1950), "after", "c2");
+        Assert.Equal(2, watch.Early);
+        Assert.Equal(
+            [("early", 1750L, false), ("early on a 429's connection", 1800L, true)],
+            watch.Latest.Select(e => (e.Operation, e.AfterPauseMs, e.OnItsConnection)));
     }
 
     [Fact]

@@ -67,12 +67,15 @@ public sealed class RequestStats(TimeProvider time)
 
         // Real time, not the sandbox clock: clients wait out Retry-After in real time.
         var watch = _retryAfter[vendor];
-        watch.Arrived(time.GetUtcNow(), operation);
+        var connection = context.Connection.Id;
+        watch.Arrived(time.GetUtcNow(), operation, connection);
         await next(context);
+        // A 429 whose caller had gone (cancelled, timed out) never reached it: nothing for it to honour.
         if (context.Response.StatusCode == StatusCodes.Status429TooManyRequests
+            && !context.RequestAborted.IsCancellationRequested
             && long.TryParse(context.Response.Headers.RetryAfter, System.Globalization.CultureInfo.InvariantCulture, out var seconds))
         {
-            watch.RateLimited(time.GetUtcNow(), TimeSpan.FromSeconds(seconds));
+            watch.RateLimited(time.GetUtcNow(), TimeSpan.FromSeconds(seconds), connection);
         }
     }
 }
@@ -80,24 +83,28 @@ public sealed class RequestStats(TimeProvider time)
 /// <summary>
 /// One vendor account's pauses: a 429 at time t with Retry-After r pauses the whole account until t + r (a
 /// storm 429 included, as Ferry treats every 429 as the account's). A request counts as early when a 429
-/// that left at least <see cref="Grace"/> before it still holds the account: a 429 younger than that may
-/// not have reached the request's sender yet, nor the replicas it shares the pause with.
+/// that left at least <see cref="Grace"/> before it still holds the account: a younger one may not have
+/// reached the request's sender yet, nor the replicas it shares the pause with. Each early request says
+/// whether it came on the connection that carried one of the pause's 429s (its sender had read that 429,
+/// unless the request was already waiting for a pooled connection when the 429 came back).
 /// </summary>
 public sealed class RetryAfterWatch
 {
     /// <summary>
     /// A request sent before its client could know of the 429 is not ignoring it. The 429 has to reach
     /// the client, be written to the pause the client's replicas share in Redis, and a request another
-    /// replica sent just before that still has to travel. On a quiet machine this takes a few milliseconds;
-    /// on a loaded 2-core CI machine fault runs saw such stragglers 50–130 ms after the 429 (an upload and
-    /// an agent-directory read). 250 ms covers them and still catches a client that ignores Retry-After:
-    /// the shortest Retry-After is 1 s.
+    /// replica sent (or that was waiting for a pooled connection) just before that still has to travel.
+    /// On a quiet machine this takes a few milliseconds; on the loaded 2-core CI machine a fault run saw
+    /// such a straggler arrive 714 ms after the 429, all of it spent waiting for a core in one process or
+    /// another. 800 ms covers that, and a client that ignores Retry-After is still caught: with the pause
+    /// switched off in Ferry the fault run counts 350 early requests (docs/RELIABILITY.md).
     /// </summary>
-    public static readonly TimeSpan Grace = TimeSpan.FromMilliseconds(250);
+    public static readonly TimeSpan Grace = TimeSpan.FromMilliseconds(800);
 
     private const int Kept = 20;
     private readonly Lock _gate = new();
-    private readonly Queue<(DateTimeOffset Sent, DateTimeOffset Until)> _young = new();
+    private readonly Queue<Pause> _young = new();
+    private readonly Dictionary<string, Pause> _byConnection = new(StringComparer.Ordinal);
     private readonly Queue<EarlyRequest> _latest = new();
     private DateTimeOffset _pausedFrom = DateTimeOffset.MinValue;
     private DateTimeOffset _pausedUntil = DateTimeOffset.MinValue;
@@ -117,7 +124,7 @@ public sealed class RetryAfterWatch
         }
     }
 
-    public void Arrived(DateTimeOffset now, string operation)
+    public void Arrived(DateTimeOffset now, string operation, string connection = "")
     {
         lock (_gate)
         {
@@ -139,7 +146,8 @@ public sealed class RetryAfterWatch
             if (now < _pausedUntil)
             {
                 Interlocked.Increment(ref _early);
-                _latest.Enqueue(new EarlyRequest(operation, (long)(now - _pausedFrom).TotalMilliseconds, (long)(_pausedUntil - now).TotalMilliseconds));
+                var onItsConnection = _byConnection.TryGetValue(connection, out var own) && own.Sent >= _pausedFrom;
+                _latest.Enqueue(new EarlyRequest(operation, (long)(now - _pausedFrom).TotalMilliseconds, (long)(_pausedUntil - now).TotalMilliseconds, onItsConnection));
                 if (_latest.Count > Kept)
                 {
                     _latest.Dequeue();
@@ -148,11 +156,25 @@ public sealed class RetryAfterWatch
         }
     }
 
-    public void RateLimited(DateTimeOffset now, TimeSpan retryAfter)
+    public void RateLimited(DateTimeOffset now, TimeSpan retryAfter, string connection = "")
     {
         lock (_gate)
         {
-            _young.Enqueue((now, now + retryAfter));
+            var pause = new Pause(now, now + retryAfter);
+            _young.Enqueue(pause);
+            if (connection.Length > 0)
+            {
+                if (_byConnection.Count > 1_000)
+                {
+                    // Keep only pauses in force: connections come and go.
+                    foreach (var over in _byConnection.Where(p => p.Value.Until <= now).Select(p => p.Key).ToList())
+                    {
+                        _byConnection.Remove(over);
+                    }
+                }
+
+                _byConnection[connection] = pause;
+            }
         }
     }
 
@@ -162,10 +184,13 @@ public sealed class RetryAfterWatch
         {
             _pausedFrom = _pausedUntil = DateTimeOffset.MinValue;
             _young.Clear();
+            _byConnection.Clear();
             _early = 0;
             _latest.Clear();
         }
     }
+
+    private readonly record struct Pause(DateTimeOffset Sent, DateTimeOffset Until);
 }
 
 /// <param name="EarlyRequests">The last requests counted in <paramref name="RequestsBeforeRetryAfter"/>, to tell a straggler from a client that ignores Retry-After.</param>
@@ -173,4 +198,5 @@ public sealed record VendorRequestCounts(long Total, SortedDictionary<string, lo
 
 /// <param name="AfterPauseMs">How long after the 429 that began the pause it arrived.</param>
 /// <param name="PauseLeftMs">How much of the pause was left.</param>
-public sealed record EarlyRequest(string Operation, long AfterPauseMs, long PauseLeftMs);
+/// <param name="OnItsConnection">It came on the connection that carried a 429 of the pause: its sender had read that 429 (or had been waiting for the connection).</param>
+public sealed record EarlyRequest(string Operation, long AfterPauseMs, long PauseLeftMs, bool OnItsConnection);
