@@ -3,7 +3,9 @@
 # with `hey` against a bare Kestrel endpoint, and gRPC through the gateway's YARP route against the
 # same backend called directly. Needs `hey` and the local Redis of eng/local-redis.sh.
 # BENCH_RATE (requests/s, default 200), BENCH_FULL_RATE (full Enqueue path, default 50), BENCH_SECONDS
-# (per scenario, default 10) tune the run; BENCH_FULL=0 skips the scenarios with Postgres + TicketService.
+# (per scenario, default 10) tune the run; BENCH_FULL=0 skips the scenarios with Postgres + TicketService;
+# BENCH_WORKERS=run keeps its job workers running during them (paused by default: the intake alone);
+# BENCH_WARMUP (s, default 20) is each fixed-rate scenario's unmeasured lead-in at its own rate.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v hey >/dev/null || { echo "hey is not installed (apt-get install -y hey)" >&2; exit 1; }

@@ -20,8 +20,14 @@ var seconds = int.Parse(Environment.GetEnvironmentVariable("BENCH_SECONDS") ?? "
 var rate = int.Parse(Environment.GetEnvironmentVariable("BENCH_RATE") ?? "200", CultureInfo.InvariantCulture);
 // The full path commits to Postgres per delivery: on a small shared machine it saturates far below `rate`.
 var fullRate = int.Parse(Environment.GetEnvironmentVariable("BENCH_FULL_RATE") ?? "50", CultureInfo.InvariantCulture);
+// BENCH_WORKERS=run leaves TicketService's job workers running during the full-ack scenarios (they fail every job
+// against a closed vendor port and retry it); by default the queue is paused and the intake is measured alone.
+var workersRun = Environment.GetEnvironmentVariable("BENCH_WORKERS") == "run";
 const int Workers = 4;
-const int WarmUpSeconds = 3;
+// Unmeasured seconds at each fixed-rate scenario's own rate first (BENCH_WARMUP). A freshly started service
+// JIT-compiles for tens of seconds (tiered compilation with dynamic PGO): 3 s in, the gateway still spent half a
+// core on the JIT at 500 req/s, and that, not the request path, was the tail measured (docs/BENCHMARKS.md).
+var warmUpSeconds = int.Parse(Environment.GetEnvironmentVariable("BENCH_WARMUP") ?? "20", CultureInfo.InvariantCulture);
 
 await using var redis = new RedisServer();
 await redis.InitializeAsync();
@@ -102,6 +108,14 @@ if (Environment.GetEnvironmentVariable("BENCH_FULL") != "0")
     await postgres.InitializeAsync();
     var ticketsGrpc = FreePort();
     await using var tickets = await TicketServiceProcess.StartAsync(ticketsGrpc, await postgres.CreateDatabaseAsync("bench"), redis.ConnectionString);
+    if (!workersRun)
+    {
+        // The intake alone: otherwise TicketService's workers claim each queued job and fail it against the
+        // closed vendor port, again every few seconds, and those commits share the database with the intake's.
+        using var control = GrpcChannel.ForAddress($"http://127.0.0.1:{ticketsGrpc}");
+        await new Sync.SyncClient(control).SetPausedAsync(new SetPausedRequest { Paused = true, Reason = "benchmark: the intake alone" });
+    }
+
     // The hop behind the gateway alone: the same deliveries handed to TicketService as the gateway does.
     enqueueDirect = await EnqueueDirectAsync($"TicketService Enqueue direct (gRPC, committed) at {fullRate} req/s", new Uri($"http://127.0.0.1:{ticketsGrpc}"));
 
@@ -137,7 +151,7 @@ if (ticketsDirect is { } td && ticketsProxied is { } tp)
 
 // Issue 16's keys: the full acknowledgement at BENCH_FULL_RATE, and verify+parse against bare Kestrel at p50.
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-    $"RESULT ack{fullRate}_p50_ms={full?.P50:F2} ack{fullRate}_p99_ms={full?.P99:F2} ack_non2xx={full?.Failed ?? 0} verify_p50_ratio={results[1].P50 / baseline.P50:F2} grpc_proxy_p50_ratio={proxied.P50 / direct.P50:F2} enqueue_direct_p50_ms={enqueueDirect?.P50:F2} enqueue_direct_p99_ms={enqueueDirect?.P99:F2} load1={File.ReadAllText("/proc/loadavg").Split(' ')[0]}"));
+    $"RESULT ack{fullRate}_p50_ms={full?.P50:F2} ack{fullRate}_p99_ms={full?.P99:F2} ack_non2xx={full?.Failed ?? 0} verify_p50_ratio={results[1].P50 / baseline.P50:F2} grpc_proxy_p50_ratio={proxied.P50 / direct.P50:F2} enqueue_direct_p50_ms={enqueueDirect?.P50:F2} enqueue_direct_p99_ms={enqueueDirect?.P99:F2} workers={(workersRun ? "run" : "paused")} load1={File.ReadAllText("/proc/loadavg").Split(' ')[0]}"));
 
 await bareApp.StopAsync();
 await bareApp.DisposeAsync();
@@ -215,9 +229,9 @@ async Task<(string Name, double P50, double P99, string Note, int Failed)> Webho
 
 async Task<(string Name, double P50, double P99, string Note, int Failed)> FixedRateAsync(string name, int perSecond, Func<int, Task<bool>> call)
 {
-    // A few seconds at the same rate first, unmeasured: tiered JIT, connection pools and the database's
-    // caches settle, as in a service that has been up for a while.
-    await RunAtRateAsync(perSecond, perSecond * WarmUpSeconds, call);
+    // The same rate first, unmeasured: tiered JIT, connection pools and the database's caches settle, as in a
+    // service that has been up for a while.
+    await RunAtRateAsync(perSecond, perSecond * warmUpSeconds, call);
 
     var (latencies, failures) = await RunAtRateAsync(perSecond, perSecond * seconds, call);
     var total = latencies.Length;

@@ -39,6 +39,9 @@ public sealed partial class CommitAnnouncements : IAsyncDisposable
     /// <summary>An attempt row was committed: WatchSyncs streams on every replica read and publish it.</summary>
     public void AttemptRecorded(long attemptId) => _pending.Writer.TryWrite(attemptId);
 
+    /// <summary>The payload of this process's job NOTIFYs: its own listener skips them, its workers were woken in-process.</summary>
+    public string Sender { get; } = Guid.NewGuid().ToString("N");
+
     /// <summary>This process's workers, woken when <see cref="JobsQueued"/> is called here.</summary>
     public void OnJobsQueuedHere(Action wake) => _jobsQueuedHere += wake;
 
@@ -90,7 +93,7 @@ public sealed partial class CommitAnnouncements : IAsyncDisposable
         batch.BatchCommands.Add(new NpgsqlBatchCommand("SET LOCAL synchronous_commit TO OFF"));
         if (jobs)
         {
-            batch.BatchCommands.Add(new NpgsqlBatchCommand($"NOTIFY {JobStore.NotifyChannel}"));
+            batch.BatchCommands.Add(new NpgsqlBatchCommand($"NOTIFY {JobStore.NotifyChannel}, '{Sender}'"));
         }
 
         if (attempts.Count > 0)

@@ -242,6 +242,13 @@ public sealed class JobStore(NpgsqlDataSource db, TimeProvider clock)
         return await ReadJobAsync(command, cancellationToken);
     }
 
+    /// <summary>Whether claiming is paused (<see cref="SetPausedAsync"/>).</summary>
+    public async Task<bool> IsPausedAsync(CancellationToken cancellationToken)
+    {
+        await using var command = db.CreateCommand("SELECT paused FROM sync.control");
+        return await command.ExecuteScalarAsync(cancellationToken) is true;
+    }
+
     /// <summary>Stops (or resumes) claiming on every replica: the claim reads sync.control. Running attempts finish.</summary>
     public async Task SetPausedAsync(bool paused, string reason, CancellationToken cancellationToken)
     {

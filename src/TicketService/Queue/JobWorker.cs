@@ -24,11 +24,12 @@ public sealed partial class JobWorker(
     ILogger<JobWorker> logger) : BackgroundService
 {
     private readonly SemaphoreSlim _wakeUp = new(0);
+    private readonly Lock _waking = new();
     private readonly string _workerId = $"{Environment.MachineName}:{Environment.ProcessId}";
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        announcements.OnJobsQueuedHere(() => _wakeUp.Release(options.Value.Workers));
+        announcements.OnJobsQueuedHere(WakeIdleWorker);
         var loops = Enumerable.Range(0, options.Value.Workers).Select(i => RunLoopAsync($"{_workerId}:{i}", stoppingToken)).ToList();
         loops.Add(ListenAsync(stoppingToken));
         return Task.WhenAll(loops);
@@ -40,9 +41,11 @@ public sealed partial class JobWorker(
         while (!stoppingToken.IsCancellationRequested)
         {
             ClaimedJob? job;
+            bool paused;
             try
             {
                 job = await store.ClaimAsync(workerId, settings.Lease, settings.MaxClaimsWithoutOutcome, stoppingToken);
+                paused = job is null && await store.IsPausedAsync(stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -55,12 +58,20 @@ public sealed partial class JobWorker(
                 continue;
             }
 
+            if (paused)
+            {
+                // Commits keep announcing jobs while the queue is paused; none may be claimed until it resumes.
+                await Delay(settings.PollInterval, stoppingToken);
+                continue;
+            }
+
             if (job is null)
             {
                 await _wakeUp.WaitAsync(settings.PollInterval, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
                 continue;
             }
 
+            WakeIdleWorker();
             await ProcessAsync(job, stoppingToken);
         }
     }
@@ -291,7 +302,14 @@ public sealed partial class JobWorker(
             try
             {
                 await using var connection = await db.OpenConnectionAsync(stoppingToken);
-                connection.Notification += (_, _) => _wakeUp.Release(options.Value.Workers);
+                connection.Notification += (_, e) =>
+                {
+                    // This process's own commits already woke its workers (CommitAnnouncements.OnJobsQueuedHere).
+                    if (e.Payload != announcements.Sender)
+                    {
+                        WakeIdleWorker();
+                    }
+                };
                 await using (var listen = new NpgsqlCommand($"LISTEN {JobStore.NotifyChannel}", connection))
                 {
                     await listen.ExecuteNonQueryAsync(stoppingToken);
@@ -310,6 +328,23 @@ public sealed partial class JobWorker(
             {
                 LogClaimFailed(logger, ex);
                 await Delay(TimeSpan.FromSeconds(2), stoppingToken);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Wakes one idle worker; one that finds a job wakes the next (<see cref="RunLoopAsync"/>), so a batch of
+    /// new jobs spreads over every worker and a commit that queued one job costs one claim. A permit per worker
+    /// per commit would pile up at hundreds of commits per second, and every worker would claim again and again
+    /// (and find nothing) long after the jobs were taken.
+    /// </summary>
+    private void WakeIdleWorker()
+    {
+        lock (_waking)
+        {
+            if (_wakeUp.CurrentCount == 0)
+            {
+                _wakeUp.Release();
             }
         }
     }

@@ -107,7 +107,7 @@ public sealed class InboxWriterTests(PostgresServer postgres) : IAsyncLifetime
 
         await woken.Task.WaitAsync(TimeSpan.FromSeconds(10), Ct);
         var attemptId = await _db.ScalarAsync("SELECT attempt_id FROM sync.attempts WHERE ticket_id = 4343");
-        var expected = new HashSet<(string, string)> { (JobStore.NotifyChannel, ""), (AttemptLog.NotifyChannel, attemptId.ToString(System.Globalization.CultureInfo.InvariantCulture)) };
+        var expected = new HashSet<(string, string)> { (JobStore.NotifyChannel, _db.Announcements.Sender), (AttemptLog.NotifyChannel, attemptId.ToString(System.Globalization.CultureInfo.InvariantCulture)) };
         using var waited = CancellationTokenSource.CreateLinkedTokenSource(Ct);
         waited.CancelAfter(TimeSpan.FromSeconds(10));
         var listening = Task.Run(async () =>

@@ -134,9 +134,56 @@ public sealed class JobWorkerTests(PostgresServer postgres) : IAsyncLifetime
         Assert.Equal(1, await _db.ScalarAsync("SELECT count(*) FROM sync.attempts WHERE outcome = 'skipped' AND reason LIKE '%drain timeout%'"));
     }
 
+    [Fact]
+    public async Task A_stream_of_commits_with_nothing_to_claim_costs_at_most_one_claim_each()
+    {
+        await using var worker = await StartAsync(_ => Task.FromResult(Done()), workers: 4);
+        await WaitForAsync(_db.DataSource, "SELECT count(*) FROM sync.jobs WHERE state = 'done'");
+
+        var claims = await ClaimsDuringAsync(worker, commits: 200);
+
+        // One idle worker per commit (and each worker's own poll every 100 ms), not every worker per commit and
+        // again for each commit's NOTIFY coming back: that was 4-8 claims per commit.
+        Assert.InRange(claims, 1, 200 + 4 * 20);
+    }
+
+    [Fact]
+    public async Task While_the_queue_is_paused_commits_wake_no_claims()
+    {
+        await new JobStore(_db.DataSource, TimeProvider.System).SetPausedAsync(true, "test", Ct);
+        await using var worker = await StartAsync(_ => Task.FromResult(Done()), workers: 4);
+
+        var claims = await ClaimsDuringAsync(worker, commits: 200);
+
+        // A paused worker looks again once per poll interval (100 ms): about ten times a second each.
+        Assert.InRange(claims, 0, 4 * 20);
+        Assert.Equal(1, await _db.ScalarAsync("SELECT count(*) FROM sync.jobs WHERE state = 'pending'"));
+    }
+
+    /// <summary>
+    /// Announces <paramref name="commits"/> commits of new jobs, one every 5 ms, as InboxWriter does under load,
+    /// and counts the claims the workers made meanwhile: a statement trigger counts every UPDATE of sync.jobs,
+    /// an empty one too (a claim is two).
+    /// </summary>
+    private async Task<long> ClaimsDuringAsync(RunningWorker worker, int commits)
+    {
+        await _db.ScalarAsync("CREATE TABLE public.job_updates (n bigint NOT NULL)");
+        await _db.ScalarAsync("INSERT INTO public.job_updates VALUES (0)");
+        await _db.ScalarAsync("CREATE FUNCTION public.count_job_update() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN UPDATE public.job_updates SET n = n + 1; RETURN NULL; END'");
+        await _db.ScalarAsync("CREATE TRIGGER count_job_updates AFTER UPDATE ON sync.jobs FOR EACH STATEMENT EXECUTE FUNCTION public.count_job_update()");
+        var announcements = worker.Services.GetRequiredService<CommitAnnouncements>();
+        for (var i = 0; i < commits; i++)
+        {
+            announcements.JobsQueued();
+            await Task.Delay(5, Ct);
+        }
+
+        return await _db.ScalarAsync("SELECT n FROM public.job_updates") / 2;
+    }
+
     private static JobOutcome Done() => new(JobTransition.Completed, AttemptOutcome.Success, "done");
 
-    private async Task<RunningWorker> StartAsync(Func<JobAttempt, Task<JobOutcome>> handle, TimeSpan? drainTimeout = null)
+    private async Task<RunningWorker> StartAsync(Func<JobAttempt, Task<JobOutcome>> handle, TimeSpan? drainTimeout = null, int workers = 1)
     {
         await new JobStore(_db.DataSource, TimeProvider.System).RequestAsync("c1", SyncTrigger.Api, null, Ct);
         var services = new ServiceCollection()
@@ -151,7 +198,7 @@ public sealed class JobWorkerTests(PostgresServer postgres) : IAsyncLifetime
             .AddSingleton<JobWorker>()
             .Configure<QueueOptions>(options =>
             {
-                options.Workers = 1;
+                options.Workers = workers;
                 options.Lease = Lease;
                 options.PollInterval = TimeSpan.FromMilliseconds(100);
                 options.DrainTimeout = drainTimeout ?? TimeSpan.FromSeconds(5);
@@ -170,6 +217,8 @@ public sealed class JobWorkerTests(PostgresServer postgres) : IAsyncLifetime
     private sealed class RunningWorker(ServiceProvider services, JobWorker worker) : IAsyncDisposable
     {
         private bool _stopped;
+
+        public IServiceProvider Services => services;
 
         public async Task StopAsync()
         {
