@@ -21,14 +21,14 @@ using static Ferry.Testing.Benchmarking;
 // for a naive one-call-per-part connector, same sandbox, same conversation shape, same arrival schedule.
 // Tuning (environment): BENCH_CONVERSATIONS (100), BENCH_PARTS (10 replies/notes after the opening
 // message), BENCH_RATE (arrivals per second, 5; 0 = all at once), BENCH_WORKERS (4: TicketService's
-// Queue:Workers and the naive connector's concurrency), BENCH_WARMUP (3 per path), BENCH_TIMEOUT_SECONDS (300),
+// Queue:Workers and the naive connector's concurrency), BENCH_WARMUP (100 per path, all at once and unmeasured: fresh processes JIT-compile for tens of seconds), BENCH_TIMEOUT_SECONDS (300),
 // BENCH_VENDOR_LATENCY_MS (0: the sandbox adds this fixed latency to every vendor API call, as a real vendor has).
 var inv = CultureInfo.InvariantCulture;
 var conversations = EnvInt("BENCH_CONVERSATIONS", 100);
 var parts = EnvInt("BENCH_PARTS", 10);
 var rate = double.Parse(Environment.GetEnvironmentVariable("BENCH_RATE") ?? "5", inv);
 var workers = EnvInt("BENCH_WORKERS", 4);
-var warmup = EnvInt("BENCH_WARMUP", 3);
+var warmup = EnvInt("BENCH_WARMUP", 100);
 var timeout = TimeSpan.FromSeconds(EnvInt("BENCH_TIMEOUT_SECONDS", 300));
 var vendorLatency = EnvInt("BENCH_VENDOR_LATENCY_MS", 0);
 var comments = parts + 1;

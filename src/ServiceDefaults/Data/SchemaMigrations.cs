@@ -22,10 +22,24 @@ public static partial class SchemaMigrations
     /// </summary>
     public static IHostApplicationBuilder AddFerryDatabase(this IHostApplicationBuilder builder, string connectionName, string schema, Assembly scriptAssembly)
     {
-        builder.AddNpgsqlDataSource(connectionName);
+        // Ferry sends the same few statements again and again (the inbox batch, claims, the ledger): prepared once
+        // per connection, Postgres stops planning them on every call. A connection string that sets Max Auto Prepare
+        // keeps its value (0 turns it off, e.g. behind a pooler without prepared-statement support).
+        var configured = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = builder.Configuration.GetConnectionString(connectionName) ?? "" };
+        var prepareSet = configured.ContainsKey("Max Auto Prepare") || configured.ContainsKey("MaxAutoPrepare");
+        builder.AddNpgsqlDataSource(connectionName, configureDataSourceBuilder: dataSource =>
+        {
+            if (!prepareSet)
+            {
+                dataSource.ConnectionStringBuilder.MaxAutoPrepare = MaxAutoPrepare;
+            }
+        });
         builder.Services.AddHostedService(services => new SchemaMigrationService(services, connectionName, schema, scriptAssembly));
         return builder;
     }
+
+    /// <summary>Statements each connection keeps prepared (Npgsql's automatic preparation; its default is none).</summary>
+    public const int MaxAutoPrepare = 100;
 
     public static async Task MigrateSchemaAsync(this IServiceProvider services, string connectionName, string schema, Assembly scriptAssembly, CancellationToken cancellationToken = default)
     {
