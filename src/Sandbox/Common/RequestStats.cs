@@ -97,7 +97,7 @@ public sealed class RetryAfterWatch
     /// On a quiet machine this takes a few milliseconds; on the loaded 2-core CI machine a fault run saw
     /// such a straggler arrive 714 ms after the 429, all of it spent waiting for a core in one process or
     /// another. 800 ms covers that, and a client that ignores Retry-After is still caught: with the pause
-    /// switched off in Ferry the fault run counts 350 early requests (docs/RELIABILITY.md).
+    /// switched off in Ferry the fault run fails with 154 early requests (docs/RELIABILITY.md).
     /// </summary>
     public static readonly TimeSpan Grace = TimeSpan.FromMilliseconds(800);
 
