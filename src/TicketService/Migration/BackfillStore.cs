@@ -79,28 +79,55 @@ public sealed class BackfillStore(NpgsqlDataSource db)
         IdsAsync("SELECT conversation_id FROM sync.jobs WHERE conversation_id = ANY(@ids) AND state IN ('pending', 'running')", conversationIds, cancellationToken);
 
     /// <summary>
-    /// Holds each conversation that has no active job, as a running job of the run's (lease
+    /// Holds each conversation that has no active job and no ticket, as a running job of the run's (lease
     /// <paramref name="lease"/>: a run that dies hands its held conversations to live sync when it
     /// expires, which adopts an imported ticket by external_id). Those with an active job are live sync's.
     /// </summary>
+    /// <remarks>
+    /// Live sync may finish a conversation after the batch looked for its ticket, and even after this insert's
+    /// snapshot was taken: its job is no longer active, so nothing conflicts. The ledger commit comes before the
+    /// job ends, so once the holds are inserted a second statement (a later snapshot) sees every such ticket, and
+    /// those holds are dropped before anyone can see them. Held, a conversation cannot be linked by anyone else.
+    /// </remarks>
     public async Task<Dictionary<string, ClaimedJob>> HoldAsync(IReadOnlyList<string> conversationIds, string runId, TimeSpan lease, CancellationToken cancellationToken)
     {
-        await using var command = db.CreateCommand("""
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        var held = new Dictionary<string, ClaimedJob>(StringComparer.Ordinal);
+        await using (var hold = new NpgsqlCommand("""
             INSERT INTO sync.jobs (conversation_id, trigger, state, attempt, fence, lease_owner, lease_until)
             SELECT id, 'backfill', 'running', 1, 1, @owner, now() + @lease FROM unnest(@ids) AS c(id)
+            WHERE NOT EXISTS (SELECT 1 FROM sync.tickets t WHERE t.conversation_id = c.id)
             ON CONFLICT (conversation_id) WHERE state IN ('pending', 'running') DO NOTHING
             RETURNING job_id, conversation_id
-            """);
-        command.Parameters.AddWithValue("ids", conversationIds.ToArray());
-        command.Parameters.AddWithValue("owner", runId);
-        command.Parameters.AddWithValue("lease", lease);
-        var held = new Dictionary<string, ClaimedJob>(StringComparer.Ordinal);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
+            """, connection, tx))
         {
-            held[reader.GetString(1)] = new ClaimedJob(reader.GetInt64(0), reader.GetString(1), 1, 1, SyncTrigger.Backfill, null, null);
+            hold.Parameters.AddWithValue("ids", conversationIds.ToArray());
+            hold.Parameters.AddWithValue("owner", runId);
+            hold.Parameters.AddWithValue("lease", lease);
+            await using var reader = await hold.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                held[reader.GetString(1)] = new ClaimedJob(reader.GetInt64(0), reader.GetString(1), 1, 1, SyncTrigger.Backfill, null, null);
+            }
         }
 
+        if (held.Count > 0)
+        {
+            await using var linkedMeanwhile = new NpgsqlCommand("""
+                DELETE FROM sync.jobs j WHERE j.job_id = ANY(@ids)
+                AND EXISTS (SELECT 1 FROM sync.tickets t WHERE t.conversation_id = j.conversation_id)
+                RETURNING j.conversation_id
+                """, connection, tx);
+            linkedMeanwhile.Parameters.AddWithValue("ids", held.Values.Select(j => j.JobId).ToArray());
+            await using var reader = await linkedMeanwhile.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                held.Remove(reader.GetString(0));
+            }
+        }
+
+        await tx.CommitAsync(cancellationToken);
         return held;
     }
 
