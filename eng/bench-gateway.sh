@@ -5,7 +5,8 @@
 # BENCH_RATE (requests/s, default 200), BENCH_FULL_RATE (full Enqueue path, default 50), BENCH_SECONDS
 # (per scenario, default 10) tune the run; BENCH_FULL=0 skips the scenarios with Postgres + TicketService;
 # BENCH_WORKERS=run keeps its job workers running during them (paused by default: the intake alone);
-# BENCH_WARMUP (s, default 20) is each fixed-rate scenario's unmeasured lead-in at its own rate.
+# BENCH_WARMUP (s, default 20) is each fixed-rate scenario's unmeasured lead-in at its own rate; BENCH_ANALYZE=0 skips
+# the ANALYZE of the fresh database after the first warm-up (docs/BENCHMARKS.md, session 9).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v hey >/dev/null || { echo "hey is not installed (apt-get install -y hey)" >&2; exit 1; }

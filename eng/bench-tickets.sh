@@ -5,7 +5,8 @@
 # IdentityService + AttachmentService in-process and the real TicketService in its own process.
 # Tuning (environment): BENCH_CONVERSATIONS (100), BENCH_PARTS (10), BENCH_RATE (arrivals/s, 5; 0 = burst),
 # BENCH_WORKERS (4), BENCH_WARMUP (100), BENCH_TIMEOUT_SECONDS (300), BENCH_VENDOR_LATENCY_MS (0: fixed latency the
-# sandbox adds to every vendor API call, e.g. 100 to approximate real Intercom/Zendesk round trips).
+# sandbox adds to every vendor API call, e.g. 100 to approximate real Intercom/Zendesk round trips), BENCH_ANALYZE
+# (0: no ANALYZE of the fresh database after the warm-up).
 # Prints where Ferry's time goes (queue, attempt to visible ticket, bookkeeping) and ends with one line
 # `RESULT ferry_p50_ms=… ferry_p99_ms=… naive_p50_ms=… naive_p99_ms=… …` (numbers without units).
 set -euo pipefail

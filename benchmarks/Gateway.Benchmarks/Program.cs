@@ -107,7 +107,8 @@ if (Environment.GetEnvironmentVariable("BENCH_FULL") != "0")
     await using var postgres = new PostgresServer();
     await postgres.InitializeAsync();
     var ticketsGrpc = FreePort();
-    await using var tickets = await TicketServiceProcess.StartAsync(ticketsGrpc, await postgres.CreateDatabaseAsync("bench"), redis.ConnectionString);
+    var database = await postgres.CreateDatabaseAsync("bench");
+    await using var tickets = await TicketServiceProcess.StartAsync(ticketsGrpc, database, redis.ConnectionString);
     if (!workersRun)
     {
         // The intake alone: otherwise TicketService's workers claim each queued job and fail it against the
@@ -117,7 +118,7 @@ if (Environment.GetEnvironmentVariable("BENCH_FULL") != "0")
     }
 
     // The hop behind the gateway alone: the same deliveries handed to TicketService as the gateway does.
-    enqueueDirect = await EnqueueDirectAsync($"TicketService Enqueue direct (gRPC, committed) at {fullRate} req/s", new Uri($"http://127.0.0.1:{ticketsGrpc}"));
+    enqueueDirect = await EnqueueDirectAsync($"TicketService Enqueue direct (gRPC, committed) at {fullRate} req/s", new Uri($"http://127.0.0.1:{ticketsGrpc}"), database);
 
     // The gateway in a process of its own, as deployed: the load generator's threads and GC are not its own.
     var (fullGatewayHttp, fullGatewayGrpc) = (new Uri($"http://127.0.0.1:{FreePort()}"), new Uri($"http://127.0.0.1:{FreePort()}"));
@@ -186,7 +187,7 @@ Dictionary<string, string?> GatewaySettings(string ticketsAddress) => new()
     ["Gateway:RateLimit:PermitLimit"] = "1000000",
 };
 
-async Task<(string Name, double P50, double P99, string Note, int Failed)> EnqueueDirectAsync(string name, Uri address)
+async Task<(string Name, double P50, double P99, string Note, int Failed)> EnqueueDirectAsync(string name, Uri address, string database)
 {
     using var channel = GrpcChannel.ForAddress(address);
     var inbox = new SyncInbox.SyncInboxClient(channel);
@@ -203,7 +204,7 @@ async Task<(string Name, double P50, double P99, string Note, int Failed)> Enque
     {
         await inbox.EnqueueAsync(Request(i));
         return true;
-    });
+    }, () => AnalyzeAfterWarmUpAsync(database));
 }
 
 async Task<(string Name, double P50, double P99, string Note, int Failed)> WebhookAckAsync(string name, Uri url)
@@ -227,11 +228,15 @@ async Task<(string Name, double P50, double P99, string Note, int Failed)> Webho
     });
 }
 
-async Task<(string Name, double P50, double P99, string Note, int Failed)> FixedRateAsync(string name, int perSecond, Func<int, Task<bool>> call)
+async Task<(string Name, double P50, double P99, string Note, int Failed)> FixedRateAsync(string name, int perSecond, Func<int, Task<bool>> call, Func<Task>? afterWarmUp = null)
 {
     // The same rate first, unmeasured: tiered JIT, connection pools and the database's caches settle, as in a
     // service that has been up for a while.
     await RunAtRateAsync(perSecond, perSecond * warmUpSeconds, call);
+    if (afterWarmUp is not null)
+    {
+        await afterWarmUp();
+    }
 
     var (latencies, failures) = await RunAtRateAsync(perSecond, perSecond * seconds, call);
     var total = latencies.Length;

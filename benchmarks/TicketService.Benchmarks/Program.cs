@@ -113,6 +113,7 @@ async Task FerryArriveAsync(Seeded conversation)
 Console.WriteLine("Ferry: warm-up …");
 await RunArrivalsAsync(ferrySet.Take(warmup).ToList(), "intercom-conversation-", FerryArriveAsync, rateOverride: 0);
 await WaitForJobsAsync(ferrySet.Take(warmup));
+await AnalyzeAfterWarmUpAsync(database);
 await ResetStatsAsync();
 enqueueLatencies.Clear();
 Console.WriteLine("Ferry: measuring …");

@@ -26,6 +26,24 @@ public static class Benchmarking
         }
     }
 
+    /// <summary>
+    /// After a warm-up, unless BENCH_ANALYZE=0: ANALYZE the benchmark's database, as autovacuum does within its first
+    /// minute (autovacuum_naptime). A benchmark's database is created empty seconds before it measures, and the services'
+    /// prepared statements keep the plans made while their tables were empty (sequential scans of the inbox, claimed per
+    /// delivery) until the first ANALYZE replans them; a database that has been up a minute is past that.
+    /// </summary>
+    public static async Task AnalyzeAfterWarmUpAsync(string connectionString)
+    {
+        if (Environment.GetEnvironmentVariable("BENCH_ANALYZE") == "0")
+        {
+            return;
+        }
+
+        await using var db = Npgsql.NpgsqlDataSource.Create(connectionString);
+        await using var analyze = db.CreateCommand("ANALYZE");
+        await analyze.ExecuteNonQueryAsync();
+    }
+
     /// <summary>Configuration of a Ferry service hosted by a benchmark: Postgres, Redis, both Kestrel endpoints on loopback, the sandbox as vendors.</summary>
     public static Dictionary<string, string?> ServiceSettings(string database, string redis, int grpcPort, SandboxServer sandbox)
     {
