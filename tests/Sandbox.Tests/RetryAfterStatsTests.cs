@@ -12,6 +12,7 @@ public sealed class RetryAfterStatsTests
         var ct = TestContext.Current.CancellationToken;
         await using var sandbox = await SandboxServer.CreateAsync();
         using var zendesk = sandbox.CreateZendeskClient();
+        zendesk.DefaultRequestHeaders.UserAgent.ParseAdd("Ferry/1.0 (TicketService)");
         using var admin = new HttpClient { BaseAddress = sandbox.BaseAddress };
 
         sandbox.Faults.Current = new FaultSettings { Scope = "zendesk", RateLimitRate = 1, RetryAfterSeconds = 2 };
@@ -24,6 +25,11 @@ public sealed class RetryAfterStatsTests
         var (early, _) = await zendesk.GetJsonAsync("api/v2/groups");
         Assert.Equal(HttpStatusCode.OK, early.StatusCode);
         Assert.Equal(1, await BeforeRetryAfterAsync(admin, "zendesk"));
+        var (_, stats) = await admin.GetJsonAsync("admin/stats");
+        var latest = Assert.Single(stats["zendesk"]!["earlyRequests"]!.AsArray());
+        Assert.Equal("GET /api/v2/groups", latest!["Operation"]!.GetValue<string>());
+        Assert.Equal("Ferry/1.0 (TicketService)", latest["Client"]!.GetValue<string>());
+        Assert.Equal("Ferry/1.0 (TicketService)", latest["PausedBy"]!.GetValue<string>());
 
         await Task.Delay(TimeSpan.FromSeconds(2) - RetryAfterWatch.Grace, ct);
         await zendesk.GetJsonAsync("api/v2/groups");
@@ -39,20 +45,21 @@ public sealed class RetryAfterStatsTests
     {
         var watch = new RetryAfterWatch();
         var start = DateTimeOffset.UnixEpoch;
-        watch.RateLimited(start, TimeSpan.FromSeconds(1), "c1");
-        watch.RateLimited(start + TimeSpan.FromMilliseconds(900), TimeSpan.FromSeconds(1), "c2");
+        watch.RateLimited(start, TimeSpan.FromSeconds(1), "c1", "Ferry/1.0 (TicketService)");
+        watch.RateLimited(start + TimeSpan.FromMilliseconds(900), TimeSpan.FromSeconds(1), "c2", "Ferry/1.0 (IdentityService)");
 
         // The first pause is over, and the 429 that extends it left only 150 ms ago: a client cannot know of it yet.
         watch.Arrived(start + TimeSpan.FromMilliseconds(1050), "in flight", "c3");
         Assert.Equal(0, watch.Early);
 
-        watch.Arrived(start + TimeSpan.FromMilliseconds(1750), "early", "c3");
-        watch.Arrived(start + TimeSpan.FromMilliseconds(1800), "early on a 429's connection", "c2");
+        watch.Arrived(start + TimeSpan.FromMilliseconds(1750), "early", "c3", "Ferry/1.0 (AttachmentService)");
+        watch.Arrived(start + TimeSpan.FromMilliseconds(1800), "early on a 429's connection", "c2", "Ferry/1.0 (IdentityService)");
         watch.Arrived(start + TimeSpan.FromMilliseconds(1950), "after", "c2");
         Assert.Equal(2, watch.Early);
         Assert.Equal(
-            [("early", 1750L, false), ("early on a 429's connection", 1800L, true)],
-            watch.Latest.Select(e => (e.Operation, e.AfterPauseMs, e.OnItsConnection)));
+            [("early", 1750L, false, "Ferry/1.0 (AttachmentService)", "Ferry/1.0 (TicketService)"),
+             ("early on a 429's connection", 1800L, true, "Ferry/1.0 (IdentityService)", "Ferry/1.0 (TicketService)")],
+            watch.Latest.Select(e => (e.Operation, e.AfterPauseMs, e.OnItsConnection, e.Client, e.PausedBy)));
     }
 
     [Fact]

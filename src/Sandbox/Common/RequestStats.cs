@@ -68,14 +68,24 @@ public sealed class RequestStats(TimeProvider time)
         // Real time, not the sandbox clock: clients wait out Retry-After in real time.
         var watch = _retryAfter[vendor];
         var connection = context.Connection.Id;
-        watch.Arrived(time.GetUtcNow(), operation, connection);
+        var client = context.Request.Headers.UserAgent.ToString();
+        watch.Arrived(time.GetUtcNow(), operation, connection, client);
         await next(context);
-        // A 429 whose caller had gone (cancelled, timed out) never reached it: nothing for it to honour.
         if (context.Response.StatusCode == StatusCodes.Status429TooManyRequests
-            && !context.RequestAborted.IsCancellationRequested
             && long.TryParse(context.Response.Headers.RetryAfter, System.Globalization.CultureInfo.InvariantCulture, out var seconds))
         {
-            watch.RateLimited(time.GetUtcNow(), TimeSpan.FromSeconds(seconds), connection);
+            // The pause begins when the 429 has left (its last byte handed to the connection), not when it
+            // was decided: on a busy machine the two can be far apart. A 429 whose caller had gone (cancelled,
+            // timed out) never reached it: nothing for it to honour.
+            context.Response.OnCompleted(() =>
+            {
+                if (!context.RequestAborted.IsCancellationRequested)
+                {
+                    watch.RateLimited(time.GetUtcNow(), TimeSpan.FromSeconds(seconds), connection, client);
+                }
+
+                return Task.CompletedTask;
+            });
         }
     }
 }
@@ -108,6 +118,7 @@ public sealed class RetryAfterWatch
     private readonly Queue<EarlyRequest> _latest = new();
     private DateTimeOffset _pausedFrom = DateTimeOffset.MinValue;
     private DateTimeOffset _pausedUntil = DateTimeOffset.MinValue;
+    private string _pausedBy = "";
     private long _early;
 
     public long Early => Interlocked.Read(ref _early);
@@ -124,7 +135,8 @@ public sealed class RetryAfterWatch
         }
     }
 
-    public void Arrived(DateTimeOffset now, string operation, string connection = "")
+    /// <param name="client">The request's User-Agent: which client (Ferry names its service) sent it.</param>
+    public void Arrived(DateTimeOffset now, string operation, string connection = "", string client = "")
     {
         lock (_gate)
         {
@@ -135,6 +147,7 @@ public sealed class RetryAfterWatch
                 {
                     // A new pause; a 429 inside the current one extends it.
                     _pausedFrom = limited.Sent;
+                    _pausedBy = limited.Client;
                 }
 
                 if (limited.Until > _pausedUntil)
@@ -147,7 +160,7 @@ public sealed class RetryAfterWatch
             {
                 Interlocked.Increment(ref _early);
                 var onItsConnection = _byConnection.TryGetValue(connection, out var own) && own.Sent >= _pausedFrom;
-                _latest.Enqueue(new EarlyRequest(operation, (long)(now - _pausedFrom).TotalMilliseconds, (long)(_pausedUntil - now).TotalMilliseconds, onItsConnection));
+                _latest.Enqueue(new EarlyRequest(operation, (long)(now - _pausedFrom).TotalMilliseconds, (long)(_pausedUntil - now).TotalMilliseconds, onItsConnection, client, _pausedBy));
                 if (_latest.Count > Kept)
                 {
                     _latest.Dequeue();
@@ -156,11 +169,11 @@ public sealed class RetryAfterWatch
         }
     }
 
-    public void RateLimited(DateTimeOffset now, TimeSpan retryAfter, string connection = "")
+    public void RateLimited(DateTimeOffset now, TimeSpan retryAfter, string connection = "", string client = "")
     {
         lock (_gate)
         {
-            var pause = new Pause(now, now + retryAfter);
+            var pause = new Pause(now, now + retryAfter, client);
             _young.Enqueue(pause);
             if (connection.Length > 0)
             {
@@ -183,6 +196,7 @@ public sealed class RetryAfterWatch
         lock (_gate)
         {
             _pausedFrom = _pausedUntil = DateTimeOffset.MinValue;
+            _pausedBy = "";
             _young.Clear();
             _byConnection.Clear();
             _early = 0;
@@ -190,7 +204,7 @@ public sealed class RetryAfterWatch
         }
     }
 
-    private readonly record struct Pause(DateTimeOffset Sent, DateTimeOffset Until);
+    private readonly record struct Pause(DateTimeOffset Sent, DateTimeOffset Until, string Client);
 }
 
 /// <param name="EarlyRequests">The last requests counted in <paramref name="RequestsBeforeRetryAfter"/>, to tell a straggler from a client that ignores Retry-After.</param>
@@ -199,4 +213,6 @@ public sealed record VendorRequestCounts(long Total, SortedDictionary<string, lo
 /// <param name="AfterPauseMs">How long after the 429 that began the pause it arrived.</param>
 /// <param name="PauseLeftMs">How much of the pause was left.</param>
 /// <param name="OnItsConnection">It came on the connection that carried a 429 of the pause: its sender had read that 429 (or had been waiting for the connection).</param>
-public sealed record EarlyRequest(string Operation, long AfterPauseMs, long PauseLeftMs, bool OnItsConnection);
+/// <param name="Client">Its User-Agent (Ferry's vendor clients name their service).</param>
+/// <param name="PausedBy">The User-Agent of the request whose 429 began the pause: the same client, or another process that had to pass the pause on.</param>
+public sealed record EarlyRequest(string Operation, long AfterPauseMs, long PauseLeftMs, bool OnItsConnection, string Client, string PausedBy);

@@ -63,6 +63,7 @@ public static class VendorHttpClientExtensions
             var options = services.GetRequiredService<IOptions<ZendeskOptions>>().Value;
             http.BaseAddress = options.BaseUrl;
             http.DefaultRequestHeaders.Authorization = options.CreateAuthorization();
+            AddUserAgent(http, services);
         });
         client.AddFerryHttpResilience();
         client.AddSharedRateBudget(VendorNames.Zendesk);
@@ -80,10 +81,18 @@ public static class VendorHttpClientExtensions
             http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", options.AccessToken);
             http.DefaultRequestHeaders.Add("Intercom-Version", options.ApiVersion);
             http.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+            AddUserAgent(http, services);
         });
         client.AddFerryHttpResilience();
         client.AddSharedRateBudget(VendorNames.Intercom);
         return client;
+    }
+
+    /// <summary>"Ferry/1.0 (IdentityService)": the vendor's logs (and the sandbox's) tell which service sent a request.</summary>
+    private static void AddUserAgent(HttpClient http, IServiceProvider services)
+    {
+        http.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue("Ferry", typeof(VendorHttpClientExtensions).Assembly.GetName().Version?.ToString(2)));
+        http.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue($"({services.GetRequiredService<IHostEnvironment>().ApplicationName})"));
     }
 
     /// <summary>

@@ -199,17 +199,9 @@ public sealed class SharedRateBudgetTests(RedisServer redis) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Vendor_clients_take_the_budget_inside_the_resilience_handler_so_every_retry_does()
+    public void Vendor_clients_take_the_budget_inside_the_resilience_handler_so_every_retry_does()
     {
-        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Zendesk:BaseUrl"] = "http://vendor.test/",
-            ["Zendesk:ApiToken"] = "token",
-        });
-        builder.Services.AddSingleton<IConnectionMultiplexer>(_redis.First);
-        builder.AddZendeskHttpClient<ZendeskTestClient>();
-        using var host = builder.Build();
+        using var host = ZendeskClientHost();
 
         var chain = new List<Type>();
         for (HttpMessageHandler? handler = host.Services.GetRequiredService<IHttpMessageHandlerFactory>().CreateHandler(nameof(ZendeskTestClient));
@@ -221,6 +213,29 @@ public sealed class SharedRateBudgetTests(RedisServer redis) : IAsyncLifetime
         var resilience = chain.IndexOf(typeof(ResilienceHandler));
         var budget = chain.IndexOf(typeof(SharedRateBudget.Handler));
         Assert.True(resilience >= 0 && budget > resilience, string.Join(" → ", chain.Select(t => t.Name)));
+    }
+
+    [Fact]
+    public void Vendor_clients_name_the_service_that_sends_in_their_User_Agent()
+    {
+        using var host = ZendeskClientHost("TicketService");
+
+        var client = host.Services.GetRequiredService<ZendeskTestClient>();
+
+        Assert.Equal("Ferry/1.0 (TicketService)", client.Http.DefaultRequestHeaders.UserAgent.ToString());
+    }
+
+    private IHost ZendeskClientHost(string? applicationName = null)
+    {
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { ApplicationName = applicationName });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Zendesk:BaseUrl"] = "http://vendor.test/",
+            ["Zendesk:ApiToken"] = "token",
+        });
+        builder.Services.AddSingleton<IConnectionMultiplexer>(_redis.First);
+        builder.AddZendeskHttpClient<ZendeskTestClient>();
+        return builder.Build();
     }
 
     private sealed class ZendeskTestClient(HttpClient http)
