@@ -66,9 +66,27 @@ internal static class BulkScenario
         var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
         while (await CountAsync(connectionString, "SELECT count(*) FROM sync.jobs WHERE state IN ('pending', 'running')") > 0)
         {
-            Assert.True(DateTime.UtcNow < deadline, "Live sync did not drain the queue in time.");
+            if (DateTime.UtcNow >= deadline)
+            {
+                Assert.Fail($"Live sync did not drain the queue in time: {await UndrainedAsync(connectionString)}");
+            }
+
             await Task.Delay(200, Ct);
         }
+    }
+
+    /// <summary>The jobs still queued, a few of them described, to tell a stuck job from a slow queue.</summary>
+    private static async Task<string> UndrainedAsync(string connectionString)
+    {
+        await using var db = Npgsql.NpgsqlDataSource.Create(connectionString);
+        await using var command = db.CreateCommand("""
+            SELECT string_agg(format('%s %s attempt %s, run_after in %s, lease_until %s, paused %s: %s', conversation_id, state, attempt,
+                                     run_after - now(), lease_until - now(), (SELECT paused FROM sync.control), COALESCE(last_error, '-')), '; ')
+            FROM (SELECT * FROM sync.jobs WHERE state IN ('pending', 'running') ORDER BY job_id LIMIT 5) j
+            """);
+        var unanswered = await CountAsync(connectionString, "SELECT count(*) FROM sync.backfill_jobs WHERE job_id IS NULL AND finished_at IS NULL");
+        return $"{await CountAsync(connectionString, "SELECT count(*) FROM sync.jobs WHERE state IN ('pending', 'running')")} jobs "
+            + $"({unanswered} create_many without an answer: their conversations stay held until the lease passes), {await command.ExecuteScalarAsync(Ct)}";
     }
 
     public static async Task<long> CountAsync(string connectionString, string sql, params (string Name, object Value)[] parameters)
