@@ -57,11 +57,12 @@ public sealed class JobStore(NpgsqlDataSource db, TimeProvider clock)
     }
 
     /// <summary>
-    /// Claims the next due job (or one whose lease expired), or null when none is due. First, a job
-    /// whose lease expired after <paramref name="maxClaimsWithoutOutcome"/> claims without an outcome is
-    /// dead: its attempts keep dying with their process, and claiming it again would only crash again.
+    /// Claims the next due job (or one whose lease expired): no job when none is due or claiming is paused
+    /// (<see cref="SetPausedAsync"/>), and which of the two, in the same round trip. First, a job whose lease
+    /// expired after <paramref name="maxClaimsWithoutOutcome"/> claims without an outcome is dead: its
+    /// attempts keep dying with their process, and claiming it again would only crash again.
     /// </summary>
-    public async Task<ClaimedJob?> ClaimAsync(string workerId, TimeSpan lease, int maxClaimsWithoutOutcome, CancellationToken cancellationToken)
+    public async Task<Claim> ClaimAsync(string workerId, TimeSpan lease, int maxClaimsWithoutOutcome, CancellationToken cancellationToken)
     {
         await using var batch = db.CreateBatch();
         var crashLoops = new NpgsqlBatchCommand("""
@@ -94,12 +95,16 @@ public sealed class JobStore(NpgsqlDataSource db, TimeProvider clock)
         claim.Parameters.AddWithValue("worker", workerId);
         claim.Parameters.AddWithValue("lease", lease);
         batch.BatchCommands.Add(claim);
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT paused FROM sync.control"));
 
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken)
+        var job = await reader.ReadAsync(cancellationToken)
             ? new ClaimedJob(reader.GetInt64(0), reader.GetString(1), reader.GetInt32(2), reader.GetInt64(3), DbNames.Parse<SyncTrigger>(reader.GetString(4)),
                 reader.IsDBNull(5) ? null : reader.GetString(5), reader.IsDBNull(6) ? null : reader.GetFieldValue<DateTimeOffset>(6), reader.GetInt32(7))
             : null;
+        await reader.NextResultAsync(cancellationToken);
+        var paused = await reader.ReadAsync(cancellationToken) && reader.GetBoolean(0);
+        return new Claim(job, paused);
     }
 
     /// <summary>Extends the lease; false when the job is no longer ours (fenced out).</summary>
@@ -240,13 +245,6 @@ public sealed class JobStore(NpgsqlDataSource db, TimeProvider clock)
         await using var command = db.CreateCommand(JobInfoSql + " WHERE conversation_id = @conversation_id ORDER BY (state IN ('pending', 'running')) DESC, job_id DESC LIMIT 1");
         command.Parameters.AddWithValue("conversation_id", conversationId);
         return await ReadJobAsync(command, cancellationToken);
-    }
-
-    /// <summary>Whether claiming is paused (<see cref="SetPausedAsync"/>).</summary>
-    public async Task<bool> IsPausedAsync(CancellationToken cancellationToken)
-    {
-        await using var command = db.CreateCommand("SELECT paused FROM sync.control");
-        return await command.ExecuteScalarAsync(cancellationToken) is true;
     }
 
     /// <summary>Stops (or resumes) claiming on every replica: the claim reads sync.control. Running attempts finish.</summary>

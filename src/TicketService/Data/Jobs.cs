@@ -36,6 +36,9 @@ public sealed record EnqueueResult(long JobId, bool Duplicate, bool Ignored);
 /// <param name="Coalesced">An active job for the conversation absorbed the request.</param>
 public sealed record QueuedJob(long JobId, bool Coalesced);
 
+/// <summary>What a claim found: a job, or none because none was due or because claiming is paused.</summary>
+public readonly record struct Claim(ClaimedJob? Job, bool Paused);
+
 /// <summary>
 /// A job this worker holds. <see cref="Fence"/> is the fencing token every write checks: it grows with
 /// every claim and is never reused. <see cref="Attempt"/> numbers the attempts of this run of the job.

@@ -44,8 +44,7 @@ public sealed partial class JobWorker(
             bool paused;
             try
             {
-                job = await store.ClaimAsync(workerId, settings.Lease, settings.MaxClaimsWithoutOutcome, stoppingToken);
-                paused = job is null && await store.IsPausedAsync(stoppingToken);
+                (job, paused) = await store.ClaimAsync(workerId, settings.Lease, settings.MaxClaimsWithoutOutcome, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -58,7 +57,7 @@ public sealed partial class JobWorker(
                 continue;
             }
 
-            if (paused)
+            if (job is null && paused)
             {
                 // Commits keep announcing jobs while the queue is paused; none may be claimed until it resumes.
                 await Delay(settings.PollInterval, stoppingToken);

@@ -417,8 +417,8 @@ public sealed class JobStoreTests(PostgresServer postgres) : IAsyncLifetime
 
     private const int MaxClaims = 5;
 
-    private Task<ClaimedJob?> ClaimAsync(string worker, TimeSpan lease, CancellationToken cancellationToken) =>
-        _queue.ClaimAsync(worker, lease, MaxClaims, cancellationToken);
+    private async Task<ClaimedJob?> ClaimAsync(string worker, TimeSpan lease, CancellationToken cancellationToken) =>
+        (await _queue.ClaimAsync(worker, lease, MaxClaims, cancellationToken)).Job;
 
     private async Task<bool> CompleteAsync(ClaimedJob job) =>
         await FinishAsync(job, JobTransition.Completed, TimeSpan.FromDays(1)) is not null;

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Ferry.Testing;
 using Ferry.TicketService.Data;
 using Ferry.TicketService.Queue;
@@ -73,7 +74,7 @@ public sealed class JobWorkerTests(PostgresServer postgres) : IAsyncLifetime
         // Past the first lease: had renewal stopped, another worker could take the job over now.
         await Task.Delay(Lease * 1.3, Ct);
         var store = new JobStore(admin, TimeProvider.System);
-        Assert.Null(await store.ClaimAsync("another worker", Lease, 5, Ct));
+        Assert.Null((await store.ClaimAsync("another worker", Lease, 5, Ct)).Job);
 
         await WaitForAsync(admin, "SELECT count(*) FROM sync.jobs WHERE state = 'done'");
         await worker.StopAsync();
@@ -158,6 +159,40 @@ public sealed class JobWorkerTests(PostgresServer postgres) : IAsyncLifetime
         // A paused worker looks again once per poll interval (100 ms): about ten times a second each.
         Assert.InRange(claims, 0, 4 * 20);
         Assert.Equal(1, await _db.ScalarAsync("SELECT count(*) FROM sync.jobs WHERE state = 'pending'"));
+    }
+
+    [Fact]
+    public async Task A_paused_worker_looks_at_the_queue_in_one_round_trip()
+    {
+        await new JobStore(_db.DataSource, TimeProvider.System).SetPausedAsync(true, "test", Ct);
+        await using var worker = await StartAsync(_ => Task.FromResult(Done()));
+        var database = new NpgsqlConnectionStringBuilder(_db.ConnectionString).Database!;
+        long roundTrips = 0;
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == "Npgsql",
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllData,
+            ActivityStopped = activity =>
+            {
+                // Statements on this class's database that read the queue: the test's own and the NOTIFYs do not.
+                var texts = activity.TagObjects.Select(tag => tag.Value as string).OfType<string>().ToList();
+                if (texts.Contains(database)
+                    && texts.Any(text => text.Contains("sync.jobs", StringComparison.Ordinal) || text.Contains("sync.control", StringComparison.Ordinal))
+                    && !texts.Any(text => text.Contains("public.", StringComparison.Ordinal)))
+                {
+                    Interlocked.Increment(ref roundTrips);
+                }
+            },
+        };
+        ActivitySource.AddActivityListener(listener);
+
+        var claims = await ClaimsDuringAsync(worker, commits: 200);
+        var counted = Interlocked.Read(ref roundTrips);
+
+        // Each claim learns in the same round trip whether the queue is paused: before, an empty claim asked again.
+        // (The statement trigger that counts claims is created after the listener starts: one or two more.)
+        Assert.True(claims > 0);
+        Assert.InRange(counted, claims, claims + 2);
     }
 
     /// <summary>
