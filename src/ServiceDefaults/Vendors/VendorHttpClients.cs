@@ -58,12 +58,13 @@ public static class VendorHttpClientExtensions
     public static IHttpClientBuilder AddZendeskHttpClient<TClient>(this IHostApplicationBuilder builder) where TClient : class
     {
         builder.Services.AddValidatedOptions<ZendeskOptions>(ZendeskOptions.Section);
+        var userAgent = UserAgent(builder.Environment);
         var client = builder.Services.AddHttpClient<TClient>((services, http) =>
         {
             var options = services.GetRequiredService<IOptions<ZendeskOptions>>().Value;
             http.BaseAddress = options.BaseUrl;
             http.DefaultRequestHeaders.Authorization = options.CreateAuthorization();
-            AddUserAgent(http, services);
+            http.DefaultRequestHeaders.UserAgent.ParseAdd(userAgent);
         });
         client.AddFerryHttpResilience();
         client.AddSharedRateBudget(VendorNames.Zendesk);
@@ -74,6 +75,7 @@ public static class VendorHttpClientExtensions
     public static IHttpClientBuilder AddIntercomHttpClient<TClient>(this IHostApplicationBuilder builder) where TClient : class
     {
         builder.Services.AddValidatedOptions<IntercomOptions>(IntercomOptions.Section);
+        var userAgent = UserAgent(builder.Environment);
         var client = builder.Services.AddHttpClient<TClient>((services, http) =>
         {
             var options = services.GetRequiredService<IOptions<IntercomOptions>>().Value;
@@ -81,7 +83,7 @@ public static class VendorHttpClientExtensions
             http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", options.AccessToken);
             http.DefaultRequestHeaders.Add("Intercom-Version", options.ApiVersion);
             http.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
-            AddUserAgent(http, services);
+            http.DefaultRequestHeaders.UserAgent.ParseAdd(userAgent);
         });
         client.AddFerryHttpResilience();
         client.AddSharedRateBudget(VendorNames.Intercom);
@@ -89,11 +91,8 @@ public static class VendorHttpClientExtensions
     }
 
     /// <summary>"Ferry/1.0 (IdentityService)": the vendor's logs (and the sandbox's) tell which service sent a request.</summary>
-    private static void AddUserAgent(HttpClient http, IServiceProvider services)
-    {
-        http.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue("Ferry", typeof(VendorHttpClientExtensions).Assembly.GetName().Version?.ToString(2)));
-        http.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue($"({services.GetRequiredService<IHostEnvironment>().ApplicationName})"));
-    }
+    private static string UserAgent(IHostEnvironment environment) =>
+        $"Ferry/{typeof(VendorHttpClientExtensions).Assembly.GetName().Version?.ToString(2)} ({environment.ApplicationName})";
 
     /// <summary>
     /// Puts the vendor's <see cref="SharedRateBudget"/> (one per account: vendor and API host) on a vendor API client (needs an <c>IConnectionMultiplexer</c>,
