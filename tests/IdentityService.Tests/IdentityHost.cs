@@ -1,4 +1,8 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Globalization;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 using Ferry.IdentityService.Api;
 using Ferry.Testing;
 using Ferry.V1;
@@ -27,6 +31,9 @@ public class IdentityHost(PostgresServer postgres, RedisServer redis) : IAsyncLi
     public long DefaultAgentId { get; private set; }
 
     public IServiceProvider Services => _host!.Services;
+
+    /// <summary>Every request the service's HTTP clients sent, with when it left and when its answer came back.</summary>
+    public ConcurrentQueue<SentRequest> SentRequests { get; } = new();
 
     protected virtual string RedisConnectionString => redis.ConnectionString;
 
@@ -57,7 +64,8 @@ public class IdentityHost(PostgresServer postgres, RedisServer redis) : IAsyncLi
             settings[key] = value;
         }
 
-        _host = new ServiceHost<IdentityApi>(settings).Start();
+        _host = new ServiceHost<IdentityApi>(settings, web => web.ConfigureServices(services =>
+            services.ConfigureHttpClientDefaults(http => http.AddHttpMessageHandler(() => new RecordingHandler(SentRequests))))).Start();
         _channel = _host.CreateGrpcChannel();
         Client = new Identity.IdentityClient(_channel);
     }
@@ -85,6 +93,25 @@ public class IdentityHost(PostgresServer postgres, RedisServer redis) : IAsyncLi
 
         await Sandbox.DisposeAsync();
         GC.SuppressFinalize(this);
+    }
+}
+
+public sealed record SentRequest(Uri Uri, long Sent, long Answered);
+
+/// <summary>Outermost handler of every client of the service under test: records each request's span of time.</summary>
+internal sealed class RecordingHandler(ConcurrentQueue<SentRequest> log) : DelegatingHandler
+{
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var sent = Stopwatch.GetTimestamp();
+        try
+        {
+            return await base.SendAsync(request, cancellationToken);
+        }
+        finally
+        {
+            log.Enqueue(new SentRequest(request.RequestUri!, sent, Stopwatch.GetTimestamp()));
+        }
     }
 }
 

@@ -29,6 +29,33 @@ public sealed class RequesterMatchingTests(IdentityHost host) : IClassFixture<Id
     }
 
     [Fact]
+    public async Task A_new_contacts_address_and_external_id_lookups_are_in_flight_at_once()
+    {
+        // Neither lookup needs the other's answer: asked one after the other, a new contact waited a whole extra
+        // Zendesk round trip. The sandbox holds each search 300 ms, so two that were in flight at once overlap.
+        var email = Contacts.NewEmail();
+        var externalId = "ext-" + Guid.NewGuid().ToString("N");
+        host.Sandbox.Faults.Current = new Sandbox.Common.FaultSettings { Scope = "zendesk", LatencyMs = 300, PathContains = "/users/search" };
+        ResolveRequesterReply reply;
+        try
+        {
+            reply = await host.Client.ResolveRequesterAsync(Contacts.Request(Contacts.New(email, externalId)), cancellationToken: Ct);
+        }
+        finally
+        {
+            host.Sandbox.Faults.Current = new Sandbox.Common.FaultSettings();
+        }
+
+        Assert.Equal(MatchMethod.Created, reply.Method);
+        Assert.Equal(3, reply.ZendeskCalls);
+        var searches = host.SentRequests.Where(r => r.Uri.AbsolutePath.EndsWith("/users/search", StringComparison.Ordinal)).ToList();
+        var byEmail = Assert.Single(searches, r => Uri.UnescapeDataString(r.Uri.Query).Contains(email, StringComparison.Ordinal));
+        var byExternalId = Assert.Single(searches, r => Uri.UnescapeDataString(r.Uri.Query).Contains(externalId, StringComparison.Ordinal));
+        Assert.True(byExternalId.Sent < byEmail.Answered && byEmail.Sent < byExternalId.Answered,
+            $"the searches did not overlap: by address {byEmail.Sent}–{byEmail.Answered}, by external_id {byExternalId.Sent}–{byExternalId.Answered} (Stopwatch ticks)");
+    }
+
+    [Fact]
     public async Task Primary_email_of_an_existing_Zendesk_user_matches()
     {
         var email = Contacts.NewEmail();
