@@ -86,8 +86,8 @@ var inbox = new SyncInbox.SyncInboxClient(channel);
 var sync = new Sync.SyncClient(channel);
 await WaitForTicketServiceAsync();
 
-var watcher = new TicketWatcher(sandbox.Zendesk);
-var watching = watcher.RunAsync(stop.Token);
+using var spans = Environment.GetEnvironmentVariable("BENCH_SPANS") == "1" ? new SpanBreakdown() : null;
+using var watcher = new TicketWatcher(sandbox.Zendesk);
 var failures = new ConcurrentBag<string>();
 
 // Ferry: the gateway's hand-over of a verified webhook (SyncInbox.Enqueue, unique delivery id).
@@ -118,8 +118,10 @@ await ResetStatsAsync();
 enqueueLatencies.Clear();
 Console.WriteLine("Ferry: measuring …");
 var ferryMeasured = ferrySet.Skip(warmup).ToList();
+spans?.Record(true);
 var ferryWall = await RunArrivalsAsync(ferryMeasured, "intercom-conversation-", FerryArriveAsync, rate);
 var attempts = await WaitForJobsAsync(ferryMeasured);
+spans?.Record(false);
 var ferryStats = await StatsAsync();
 var ferry = Summarise("Ferry (TicketService)", ferryMeasured, "intercom-conversation-", ferryWall, ferryStats);
 
@@ -193,6 +195,7 @@ Console.WriteLine(string.Create(inv, $"Ferry's latency, parts: Enqueue answered 
 Console.WriteLine(string.Create(inv, $"Ferry's latency by phase (p50 of each, {phases.Count} conversations): hand-over → attempt started (Enqueue commit, NOTIFY, claim) {queueP50:0.0} ms; attempt started → ticket complete in Zendesk (reads, identity, lookups, import) {toVisibleP50:0.0} ms; then the attempt's bookkeeping until it is recorded (ledger, status pair, attempt row, job transition) {afterVisibleP50:0.0} ms."));
 Console.WriteLine(string.Create(inv, $"Context: one durable Postgres commit (single-row INSERT, fsync) on this machine right after the Ferry phase: p50 {Percentile(commits, 0.5):0.0} / p99 {Percentile(commits, 0.99):0.0} ms; a Ferry sync makes four (inbox + job, claim, identity link, ledger) and one more with its outcome (status pair, attempt row, job transition)."));
 Console.WriteLine(string.Create(inv, $"Context: IdentityService.ResolveRequester for a new customer (the call a Ferry sync makes for it; 3 Zendesk calls), 20 sequential calls after the Ferry phase: p50 {Percentile(resolves, 0.5):0.0} / p99 {Percentile(resolves, 0.99):0.0} ms."));
+spans?.Report(conversations);
 foreach (var s in new[] { ferry, naiveSummary })
 {
     Console.WriteLine();
@@ -210,14 +213,6 @@ Console.WriteLine(string.Create(inv,
     $"RESULT ferry_p50_ms={ferry.P50:0.0} ferry_p99_ms={ferry.P99:0.0} naive_p50_ms={naiveSummary.P50:0.0} naive_p99_ms={naiveSummary.P99:0.0} ferry_p90_ms={ferry.P90:0.0} naive_p90_ms={naiveSummary.P90:0.0} p50_ratio={ferry.P50 / naiveSummary.P50:0.00} p99_ratio={ferry.P99 / naiveSummary.P99:0.00} enqueue_p50_ms={Percentile(enqueued, 0.5):0.0} attempt_p50_ms={Percentile(durations, 0.5):0.0} queue_p50_ms={queueP50:0.0} to_visible_p50_ms={toVisibleP50:0.0} after_visible_p50_ms={afterVisibleP50:0.0} vendor_latency_ms={vendorLatency} conversations={conversations} failures={failures.Count} load1={LoadAverage().Split(' ')[0]}"));
 
 await stop.CancelAsync();
-try
-{
-    await watching;
-}
-catch (OperationCanceledException)
-{
-}
-
 return failures.IsEmpty ? 0 : 1;
 
 // ---------------------------------------------------------------------------------------------------------

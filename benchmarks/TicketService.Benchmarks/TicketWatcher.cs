@@ -5,15 +5,22 @@ using Ferry.Sandbox.Zendesk;
 namespace Ferry.TicketService.Benchmarks;
 
 /// <summary>
-/// Watches the sandbox's Zendesk state (in-process: no HTTP request, so nothing is added to the
-/// measured path or to the vendor request counts) and records, per expected ticket, when a ticket with
-/// its external_id first holds all its comments: that is "visible in Zendesk" for an agent.
+/// Watches the sandbox's Zendesk state (in-process: no HTTP request, so nothing is added to the measured path or
+/// to the vendor request counts) and records, per expected ticket, the moment a ticket with its external_id first
+/// holds all its comments: that is "visible in Zendesk" for an agent. It is told of each comment as the sandbox
+/// adds it (no polling: a poll would add up to its interval to every figure and wake the machine all the time).
 /// </summary>
-public sealed class TicketWatcher(ZendeskState zendesk)
+public sealed class TicketWatcher : IDisposable
 {
-    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(2);
+    private readonly ZendeskState _zendesk;
     private readonly ConcurrentDictionary<string, (int Comments, long Start)> _pending = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, double> _latencies = new(StringComparer.Ordinal);
+
+    public TicketWatcher(ZendeskState zendesk)
+    {
+        _zendesk = zendesk;
+        _zendesk.CommentAdded += OnCommentAdded;
+    }
 
     /// <summary>Starts the clock for one ticket: call right before handing the conversation over.</summary>
     public void Expect(string externalId, int comments, long startTimestamp) => _pending[externalId] = (comments, startTimestamp);
@@ -32,38 +39,6 @@ public sealed class TicketWatcher(ZendeskState zendesk)
         _latencies.Clear();
     }
 
-    public async Task RunAsync(CancellationToken cancellationToken)
-    {
-        using var timer = new PeriodicTimer(PollInterval);
-        while (await timer.WaitForNextTickAsync(cancellationToken))
-        {
-            if (_pending.IsEmpty)
-            {
-                continue;
-            }
-
-            var now = Stopwatch.GetTimestamp();
-            foreach (var ticket in zendesk.Tickets())
-            {
-                if (ticket.ExternalId is not { } externalId || !_pending.TryGetValue(externalId, out var expected))
-                {
-                    continue;
-                }
-
-                int comments;
-                lock (zendesk.Gate)
-                {
-                    comments = ticket.Comments.Count;
-                }
-
-                if (comments >= expected.Comments && _pending.TryRemove(externalId, out _))
-                {
-                    _latencies[externalId] = Stopwatch.GetElapsedTime(expected.Start, now).TotalMilliseconds;
-                }
-            }
-        }
-    }
-
     /// <summary>Waits until every expected ticket is complete; false on timeout.</summary>
     public async Task<bool> WaitAllAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
@@ -79,5 +54,17 @@ public sealed class TicketWatcher(ZendeskState zendesk)
         }
 
         return true;
+    }
+
+    public void Dispose() => _zendesk.CommentAdded -= OnCommentAdded;
+
+    // Runs under the sandbox's lock, so the count is the ticket's as every reader will see it.
+    private void OnCommentAdded(ZdTicket ticket)
+    {
+        if (ticket.ExternalId is { } externalId && _pending.TryGetValue(externalId, out var expected)
+            && ticket.Comments.Count >= expected.Comments && _pending.TryRemove(externalId, out _))
+        {
+            _latencies[externalId] = Stopwatch.GetElapsedTime(expected.Start).TotalMilliseconds;
+        }
     }
 }

@@ -48,6 +48,9 @@ public sealed partial class ZendeskState(SandboxClock clock, SandboxOptions opti
 
     public Lock Gate => _gate;
 
+    /// <summary>Raised under <see cref="Gate"/> right after a comment joined a ticket: benchmarks time a ticket's completion by it.</summary>
+    public event Action<ZdTicket>? CommentAdded;
+
     // ---- snapshots for tests, the admin API and the page ----
 
     public IReadOnlyList<ZdUser> Users() { lock (_gate) { return [.. _users.Values.OrderBy(u => u.Id)]; } }
@@ -720,6 +723,7 @@ public sealed partial class ZendeskState(SandboxClock clock, SandboxOptions opti
         }
 
         ticket.Comments.Add(comment);
+        CommentAdded?.Invoke(ticket);
     }
 
     private static string StripHtml(string html) =>

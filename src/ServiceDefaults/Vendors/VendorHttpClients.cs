@@ -55,38 +55,37 @@ public static class VendorHttpClientExtensions
     /// (<see cref="AddSharedRateBudget"/>: every attempt takes a token and waits out a 429's pause). Unsafe calls stay single-shot: callers make
     /// them idempotent (lookup before create, Idempotency-Key) and retry through their own job logic.
     /// </summary>
-    public static IHttpClientBuilder AddZendeskHttpClient<TClient>(this IHostApplicationBuilder builder) where TClient : class
-    {
-        builder.Services.AddValidatedOptions<ZendeskOptions>(ZendeskOptions.Section);
-        var userAgent = UserAgent(builder.Environment);
-        var client = builder.Services.AddHttpClient<TClient>((services, http) =>
+    public static IHttpClientBuilder AddZendeskHttpClient<TClient>(this IHostApplicationBuilder builder) where TClient : class =>
+        builder.AddVendorHttpClient<TClient, ZendeskOptions>(ZendeskOptions.Section, VendorNames.Zendesk, (http, options) =>
         {
-            var options = services.GetRequiredService<IOptions<ZendeskOptions>>().Value;
             http.BaseAddress = options.BaseUrl;
             http.DefaultRequestHeaders.Authorization = options.CreateAuthorization();
-            http.DefaultRequestHeaders.UserAgent.ParseAdd(userAgent);
         });
-        client.AddFerryHttpResilience();
-        client.AddSharedRateBudget(VendorNames.Zendesk);
-        return client;
-    }
 
     /// <summary>A typed client for the Intercom API (Bearer token, Intercom-Version header), as above.</summary>
-    public static IHttpClientBuilder AddIntercomHttpClient<TClient>(this IHostApplicationBuilder builder) where TClient : class
-    {
-        builder.Services.AddValidatedOptions<IntercomOptions>(IntercomOptions.Section);
-        var userAgent = UserAgent(builder.Environment);
-        var client = builder.Services.AddHttpClient<TClient>((services, http) =>
+    public static IHttpClientBuilder AddIntercomHttpClient<TClient>(this IHostApplicationBuilder builder) where TClient : class =>
+        builder.AddVendorHttpClient<TClient, IntercomOptions>(IntercomOptions.Section, VendorNames.Intercom, (http, options) =>
         {
-            var options = services.GetRequiredService<IOptions<IntercomOptions>>().Value;
             http.BaseAddress = options.BaseUrl;
             http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", options.AccessToken);
             http.DefaultRequestHeaders.Add("Intercom-Version", options.ApiVersion);
             http.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        });
+
+    private static IHttpClientBuilder AddVendorHttpClient<TClient, TOptions>(
+        this IHostApplicationBuilder builder, string section, string vendor, Action<HttpClient, TOptions> configure)
+        where TClient : class
+        where TOptions : class
+    {
+        builder.Services.AddValidatedOptions<TOptions>(section);
+        var userAgent = UserAgent(builder.Environment);
+        var client = builder.Services.AddHttpClient<TClient>((services, http) =>
+        {
+            configure(http, services.GetRequiredService<IOptions<TOptions>>().Value);
             http.DefaultRequestHeaders.UserAgent.ParseAdd(userAgent);
         });
         client.AddFerryHttpResilience();
-        client.AddSharedRateBudget(VendorNames.Intercom);
+        client.AddSharedRateBudget(vendor);
         return client;
     }
 
