@@ -8,11 +8,14 @@ namespace Ferry.Sandbox.Common;
 /// The ground truth for "how many calls did a client make" in benchmarks: GET /admin/stats, reset with
 /// POST /admin/stats/reset (or /admin/reset).
 /// Also counts the requests that arrived while the vendor account was still inside a Retry-After it gave
-/// (<see cref="RetryAfterWatch"/>): a well-behaved client sends none.
+/// (<see cref="RetryAfterWatch"/>): a well-behaved client sends none. And keeps the latest requests with
+/// when each arrived and was answered (<see cref="Journal"/>), for tests of what a client sends at once.
 /// </summary>
 public sealed class RequestStats(TimeProvider time)
 {
+    private const int Journaled = 10_000;
     private readonly ConcurrentDictionary<(string Vendor, string Operation), long> _counts = new();
+    private readonly ConcurrentQueue<JournaledRequest> _journal = new();
     private readonly Dictionary<string, RetryAfterWatch> _retryAfter = new(StringComparer.Ordinal)
     {
         ["intercom"] = new(),
@@ -37,9 +40,13 @@ public sealed class RequestStats(TimeProvider time)
         return result;
     }
 
+    /// <summary>The latest vendor API requests (at most 10,000), oldest first.</summary>
+    public IReadOnlyList<JournaledRequest> Journal() => [.. _journal];
+
     public void Reset()
     {
         _counts.Clear();
+        _journal.Clear();
         foreach (var watch in _retryAfter.Values)
         {
             watch.Reset();
@@ -70,7 +77,13 @@ public sealed class RequestStats(TimeProvider time)
         var connection = context.Connection.Id;
         var client = context.Request.Headers.UserAgent.ToString();
         watch.Arrived(time.GetUtcNow(), operation, connection, client);
+        var arrived = System.Diagnostics.Stopwatch.GetTimestamp();
         await next(context);
+        _journal.Enqueue(new JournaledRequest(vendor, context.Request.Method, context.Request.Path + context.Request.QueryString, arrived, System.Diagnostics.Stopwatch.GetTimestamp()));
+        while (_journal.Count > Journaled && _journal.TryDequeue(out _))
+        {
+        }
+
         if (context.Response.StatusCode == StatusCodes.Status429TooManyRequests
             && long.TryParse(context.Response.Headers.RetryAfter, System.Globalization.CultureInfo.InvariantCulture, out var seconds))
         {
@@ -216,3 +229,10 @@ public sealed record VendorRequestCounts(long Total, SortedDictionary<string, lo
 /// <param name="Client">Its User-Agent (Ferry's vendor clients name their service).</param>
 /// <param name="PausedBy">The User-Agent of the request whose 429 began the pause: the same client, or another process that had to pass the pause on.</param>
 public sealed record EarlyRequest(string Operation, long AfterPauseMs, long PauseLeftMs, bool OnItsConnection, string Client, string PausedBy);
+
+/// <summary>One vendor API request as the sandbox saw it; the times are <see cref="System.Diagnostics.Stopwatch"/> timestamps.</summary>
+public sealed record JournaledRequest(string Vendor, string Method, string PathAndQuery, long Arrived, long Answered)
+{
+    /// <summary>True when the two requests were in the sandbox at the same time.</summary>
+    public bool Overlaps(JournaledRequest other) => Arrived < other.Answered && other.Arrived < Answered;
+}

@@ -1,8 +1,16 @@
+using Ferry.TicketService.Vendors.Intercom;
 using Npgsql;
 
 namespace Ferry.TicketService.Data;
 
 public sealed record TicketLink(string ConversationId, long TicketId, string? Status, int PartsTotal, int PartsGap, int SyncedParts, DateTimeOffset LastSyncedAt);
+
+/// <summary>What an attempt plans from, read in one round trip.</summary>
+/// <param name="RequesterHint">
+/// The requester (first contact) the newest Intercom webhook not yet weighed names, if any: the attempt reads that
+/// contact while it reads the conversation, which has the last word on who the requester is.
+/// </param>
+public sealed record AttemptRecords(TicketLink? Link, HashSet<string> Synced, string? RequesterHint);
 
 /// <summary>The last status change Ferry applied in one direction, and the version it produced.</summary>
 public sealed record LastStatusChange(string AppliedStatus, DateTimeOffset? Version);
@@ -32,6 +40,13 @@ public sealed class SyncStore(NpgsqlDataSource db)
 
     private const string SyncedPartIdsSql = "SELECT part_id FROM sync.synced_parts WHERE conversation_id = @conversation_id";
 
+    // The deliveries this attempt is about are the ones not weighed yet (the index the status round-trip reads them by).
+    private const string NewestWebhookSql = """
+        SELECT payload FROM sync.inbox
+        WHERE conversation_id = @conversation_id AND NOT status_checked AND source = 'intercom' AND payload IS NOT NULL
+        ORDER BY received_at DESC LIMIT 1
+        """;
+
     public async Task<TicketLink?> GetAsync(string conversationId, CancellationToken cancellationToken)
     {
         await using var command = db.CreateCommand(LinkSql);
@@ -40,14 +55,17 @@ public sealed class SyncStore(NpgsqlDataSource db)
         return await ReadLinkAsync(reader, cancellationToken);
     }
 
-    /// <summary>The conversation's ticket link and the ledger's part ids, in one round trip (what an attempt plans from).</summary>
-    public async Task<(TicketLink? Link, HashSet<string> Synced)> GetWithSyncedPartsAsync(string conversationId, CancellationToken cancellationToken)
+    /// <summary>The conversation's ticket link, the ledger's part ids and the requester its newest webhook names, in one round trip.</summary>
+    public async Task<AttemptRecords> ReadForAttemptAsync(string conversationId, CancellationToken cancellationToken)
     {
-        await using var batch = Batch(conversationId, LinkSql, SyncedPartIdsSql);
+        await using var batch = Batch(conversationId, LinkSql, SyncedPartIdsSql, NewestWebhookSql);
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
         var link = await ReadLinkAsync(reader, cancellationToken);
         await reader.NextResultAsync(cancellationToken);
-        return (link, await ReadPartIdsAsync(reader, cancellationToken));
+        var synced = await ReadPartIdsAsync(reader, cancellationToken);
+        await reader.NextResultAsync(cancellationToken);
+        var hint = await reader.ReadAsync(cancellationToken) ? IntercomWebhookPayload.RequesterId(reader.GetFieldValue<byte[]>(0)) : null;
+        return new AttemptRecords(link, synced, hint);
     }
 
     public async Task<string?> FindConversationAsync(long ticketId, CancellationToken cancellationToken)

@@ -15,6 +15,7 @@ public sealed record ZendeskAuthor(long? UserId, string? Byline);
 public sealed class AuthorDirectory(IntercomClient intercom, Identity.IdentityClient identity)
 {
     private readonly ConcurrentDictionary<string, Lazy<Task<ZendeskAuthor>>> _cache = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<Task<IntercomContact?>>> _contacts = new(StringComparer.Ordinal);
     private int _identityCalls;
 
     public int IdentityCalls => _identityCalls;
@@ -22,6 +23,14 @@ public sealed class AuthorDirectory(IntercomClient intercom, Identity.IdentityCl
     /// <summary>A contact resolved beforehand (a backfill batch resolves its contacts in one call).</summary>
     public void Known(string contactId, long zendeskUserId) =>
         _cache[$"contact:{contactId}"] = new Lazy<Task<ZendeskAuthor>>(Task.FromResult(new ZendeskAuthor(zendeskUserId, null)));
+
+    /// <summary>
+    /// Starts reading a contact the attempt will probably resolve (the requester a webhook named) before the
+    /// conversation has said so; a read nobody needs in the end is dropped, its failure included.
+    /// </summary>
+    public void ReadContactAhead(string contactId, CancellationToken cancellationToken) =>
+        _ = ContactAsync(contactId, cancellationToken).ContinueWith(
+            static read => _ = read.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
 
     public async Task<long> ResolveContactAsync(string contactId, CancellationToken cancellationToken) =>
         (await Cached($"contact:{contactId}", () => ResolveContactCoreAsync(contactId, cancellationToken))).UserId!.Value;
@@ -83,9 +92,12 @@ public sealed class AuthorDirectory(IntercomClient intercom, Identity.IdentityCl
     private Task<ZendeskAuthor> Cached(string key, Func<Task<ZendeskAuthor>> lookup) =>
         _cache.GetOrAdd(key, _ => new Lazy<Task<ZendeskAuthor>>(lookup)).Value;
 
+    private Task<IntercomContact?> ContactAsync(string contactId, CancellationToken cancellationToken) =>
+        _contacts.GetOrAdd(contactId, id => new Lazy<Task<IntercomContact?>>(() => intercom.GetContactAsync(id, cancellationToken))).Value;
+
     private async Task<ZendeskAuthor> ResolveContactCoreAsync(string contactId, CancellationToken cancellationToken)
     {
-        var contact = await intercom.GetContactAsync(contactId, cancellationToken)
+        var contact = await ContactAsync(contactId, cancellationToken)
             ?? throw new InvalidOperationException($"Intercom contact {contactId} no longer exists.");
         var request = new ResolveRequesterRequest
         {

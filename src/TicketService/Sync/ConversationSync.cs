@@ -38,13 +38,15 @@ public sealed class ConversationSync(
 {
     public async Task<SyncResult> SyncAsync(SyncAttempt attempt)
     {
-        // The conversation and what Ferry holds for it (link, ledger) are independent reads: made at once.
+        // The conversation and what Ferry holds for it (link, ledger) are independent reads: made at once. The
+        // requester the newest webhook named is read meanwhile too; the conversation decides whether it is the one.
+        var authors = new AuthorDirectory(intercom, identity);
         var reading = intercom.GetConversationAsync(attempt.ConversationId, attempt.Cancellation);
-        var holding = store.GetWithSyncedPartsAsync(attempt.ConversationId, attempt.Cancellation);
+        var holding = ReadRecordsAsync(attempt, authors);
         await Task.WhenAll(reading, holding);
         var conversation = await reading
             ?? throw new PermanentSyncException("Conversation not found in Intercom (deleted, or another workspace); its ticket, if any, keeps its history.");
-        var (link, synced) = await holding;
+        var (link, synced, _) = await holding;
 
         // Rules: a conversation they keep out gets no ticket; one that already has a ticket keeps syncing.
         var routing = rules.Evaluate(conversation);
@@ -63,7 +65,7 @@ public sealed class ConversationSync(
 
         // Without a link, looking for a ticket a crashed attempt made needs nothing the plan resolves: it runs alongside.
         var adopting = link is null ? target.FindAdoptableAsync(attempt) : Task.FromResult<ZendeskTicket?>(null);
-        var planning = PlanAsync(attempt, conversation, requester.Id, routing, link, synced);
+        var planning = PlanAsync(attempt, conversation, requester.Id, routing, link, synced, authors);
         await Task.WhenAll(adopting, planning);
         var plan = await planning;
 
@@ -89,19 +91,29 @@ public sealed class ConversationSync(
             : Result(comments, found.Created ? 1 : written, status);
     }
 
+    private async Task<AttemptRecords> ReadRecordsAsync(SyncAttempt attempt, AuthorDirectory authors)
+    {
+        var records = await store.ReadForAttemptAsync(attempt.ConversationId, attempt.Cancellation);
+        if (records.RequesterHint is { } contactId)
+        {
+            authors.ReadContactAhead(contactId, attempt.Cancellation);
+        }
+
+        return records;
+    }
+
     /// <summary>
     /// Resolves who is who with the lookups at once (they are independent): the requester (Intercom
     /// contact, then IdentityService), the assignee, and every other author of the parts to write; the
     /// comments later take them from the directory in thread order.
     /// </summary>
     private async Task<SyncPlan> PlanAsync(
-        SyncAttempt attempt, IntercomConversation conversation, string requesterContactId, RoutingDecision routing, TicketLink? link, HashSet<string> synced)
+        SyncAttempt attempt, IntercomConversation conversation, string requesterContactId, RoutingDecision routing, TicketLink? link, HashSet<string> synced, AuthorDirectory authors)
     {
         var thread = TicketPlanner.WithoutFerrysClosingNote(TicketPlanner.Thread(conversation), statusOptions.Value.ClosingNote);
         var fresh = thread.Where(i => !synced.Contains(i.PartId)).ToList();
         Activity.Current?.SetTag("ferry.parts.new", fresh.Count);
 
-        var authors = new AuthorDirectory(intercom, identity);
         var requester = authors.ResolveContactAsync(requesterContactId, attempt.Cancellation);
         var assignee = authors.ResolveAssigneeAsync(conversation.AdminAssigneeId, attempt.Cancellation);
         var others = authors.WarmAsync(fresh.Where(i => !i.IsEvent).Select(i => i.Author), requesterContactId, attempt.Cancellation);
