@@ -6,7 +6,8 @@
 # Tuning (environment): BENCH_CONVERSATIONS (100), BENCH_PARTS (10), BENCH_RATE (arrivals/s, 5; 0 = burst),
 # BENCH_WORKERS (4), BENCH_WARMUP (100), BENCH_TIMEOUT_SECONDS (300), BENCH_VENDOR_LATENCY_MS (0: fixed latency the
 # sandbox adds to every vendor API call, e.g. 100 to approximate real Intercom/Zendesk round trips), BENCH_ANALYZE
-# (0: no ANALYZE of the fresh database after the warm-up).
+# (0: no ANALYZE of the fresh database after the warm-up), BENCH_SPANS (1: print the spans of the in-process
+# services, IdentityService's resolves broken down by their children; costs CPU, so off for quoted figures).
 # Prints where Ferry's time goes (queue, attempt to visible ticket, bookkeeping) and ends with one line
 # `RESULT ferry_p50_ms=… ferry_p99_ms=… naive_p50_ms=… naive_p99_ms=… …` (numbers without units).
 set -euo pipefail

@@ -22,7 +22,8 @@ using static Ferry.Testing.Benchmarking;
 // Tuning (environment): BENCH_CONVERSATIONS (100), BENCH_PARTS (10 replies/notes after the opening
 // message), BENCH_RATE (arrivals per second, 5; 0 = all at once), BENCH_WORKERS (4: TicketService's
 // Queue:Workers and the naive connector's concurrency), BENCH_WARMUP (100 per path, all at once and unmeasured: fresh processes JIT-compile for tens of seconds), BENCH_TIMEOUT_SECONDS (300),
-// BENCH_VENDOR_LATENCY_MS (0: the sandbox adds this fixed latency to every vendor API call, as a real vendor has).
+// BENCH_VENDOR_LATENCY_MS (0: the sandbox adds this fixed latency to every vendor API call, as a real vendor has),
+// BENCH_SPANS (1: the spans of the in-process services while Ferry is measured, see SpanBreakdown.cs).
 var inv = CultureInfo.InvariantCulture;
 var conversations = EnvInt("BENCH_CONVERSATIONS", 100);
 var parts = EnvInt("BENCH_PARTS", 10);
