@@ -43,6 +43,20 @@ public sealed class UploadTests(SandboxServer sandbox) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_upload_names_Ferry_and_the_service_in_its_User_Agent()
+    {
+        // Like every vendor client's request: the vendor's logs, and the sandbox's Retry-After watch, tell who sent it.
+        await using var zendesk = await SandboxServer.CreateAsync();
+        await using var service = await AttachmentServiceHost.StartAsync(zendesk);
+
+        await UploadAsync(new UploadMetadata { Name = "named.txt" }, 10, via: service);
+
+        var upload = Assert.Single(zendesk.Stats.Journal(), r => r.Method == "POST" && r.PathAndQuery.StartsWith("/zendesk/api/v2/uploads", StringComparison.Ordinal));
+        Assert.StartsWith("Ferry/", upload.Client, StringComparison.Ordinal);
+        Assert.Contains("(Ferry.AttachmentService)", upload.Client, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task After_a_Zendesk_429_no_upload_goes_out_before_its_Retry_After()
     {
         // A sandbox of its own: the test reads its request counts and injects faults.

@@ -32,11 +32,13 @@ internal static class Extensions
         // Not AddZendeskHttpClient: the standard resilience handler's 10-second attempt timeout would
         // cut large uploads, and uploads are retried around the whole copy (AttachmentCopier), never
         // re-sent by a handler. The time cap is the per-file cancellation, hence no HttpClient.Timeout.
+        var userAgent = VendorHttpClientExtensions.UserAgent(builder.Environment);
         builder.Services.AddHttpClient<ZendeskUploadClient>((services, http) =>
         {
             var zendesk = services.GetRequiredService<IOptions<ZendeskOptions>>().Value;
             http.BaseAddress = zendesk.BaseUrl;
             http.DefaultRequestHeaders.Authorization = zendesk.CreateAuthorization();
+            http.DefaultRequestHeaders.UserAgent.ParseAdd(userAgent);
             http.Timeout = Timeout.InfiniteTimeSpan;
         })
         // The default request logging would write ?filename=… (customer data) into the logs.

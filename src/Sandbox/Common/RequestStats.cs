@@ -79,7 +79,7 @@ public sealed class RequestStats(TimeProvider time)
         watch.Arrived(time.GetUtcNow(), operation, connection, client);
         var arrived = System.Diagnostics.Stopwatch.GetTimestamp();
         await next(context);
-        _journal.Enqueue(new JournaledRequest(vendor, context.Request.Method, context.Request.Path + context.Request.QueryString, arrived, System.Diagnostics.Stopwatch.GetTimestamp()));
+        _journal.Enqueue(new JournaledRequest(vendor, context.Request.Method, context.Request.Path + context.Request.QueryString, client, arrived, System.Diagnostics.Stopwatch.GetTimestamp()));
         while (_journal.Count > Journaled && _journal.TryDequeue(out _))
         {
         }
@@ -230,8 +230,8 @@ public sealed record VendorRequestCounts(long Total, SortedDictionary<string, lo
 /// <param name="PausedBy">The User-Agent of the request whose 429 began the pause: the same client, or another process that had to pass the pause on.</param>
 public sealed record EarlyRequest(string Operation, long AfterPauseMs, long PauseLeftMs, bool OnItsConnection, string Client, string PausedBy);
 
-/// <summary>One vendor API request as the sandbox saw it; the times are <see cref="System.Diagnostics.Stopwatch"/> timestamps.</summary>
-public sealed record JournaledRequest(string Vendor, string Method, string PathAndQuery, long Arrived, long Answered)
+/// <summary>One vendor API request as the sandbox saw it (<paramref name="Client"/>: its User-Agent); the times are <see cref="System.Diagnostics.Stopwatch"/> timestamps.</summary>
+public sealed record JournaledRequest(string Vendor, string Method, string PathAndQuery, string Client, long Arrived, long Answered)
 {
     /// <summary>True when the two requests were in the sandbox at the same time.</summary>
     public bool Overlaps(JournaledRequest other) => Arrived < other.Answered && other.Arrived < Answered;

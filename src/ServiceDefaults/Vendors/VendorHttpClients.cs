@@ -89,8 +89,8 @@ public static class VendorHttpClientExtensions
         return client;
     }
 
-    /// <summary>"Ferry/1.0 (IdentityService)": the vendor's logs (and the sandbox's) tell which service sent a request.</summary>
-    private static string UserAgent(IHostEnvironment environment) =>
+    /// <summary>"Ferry/1.0 (Ferry.IdentityService)": the vendor's logs (and the sandbox's) tell which service sent a request.</summary>
+    public static string UserAgent(IHostEnvironment environment) =>
         $"Ferry/{typeof(VendorHttpClientExtensions).Assembly.GetName().Version?.ToString(2)} ({environment.ApplicationName})";
 
     /// <summary>
