@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Gateway benchmark (docs/BENCHMARKS.md, "Gateway"): webhook acknowledgement p50/p99 at a fixed rate
 # with `hey` against a bare Kestrel endpoint, and gRPC through the gateway's YARP route against the
-# same backend called directly. Needs `hey` and the local Redis of eng/local-redis.sh.
+# same backend called directly. eng/setup.sh installs what it needs (`hey`, Redis, Postgres) when missing.
 # BENCH_RATE (requests/s, default 200), BENCH_FULL_RATE (full Enqueue path, default 50), BENCH_SECONDS
 # (per scenario, default 10) tune the run; BENCH_FULL=0 skips the scenarios with Postgres + TicketService;
 # BENCH_WORKERS=run keeps its job workers running during them (paused by default: the intake alone);
@@ -9,6 +9,7 @@
 # the ANALYZE of the fresh database after the first warm-up (docs/BENCHMARKS.md, session 9).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-command -v hey >/dev/null || { echo "hey is not installed (apt-get install -y hey)" >&2; exit 1; }
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+eng/setup.sh hey
 dotnet build benchmarks/Gateway.Benchmarks -c Release -nologo -clp:ErrorsOnly
 dotnet run -c Release --no-build --project benchmarks/Gateway.Benchmarks

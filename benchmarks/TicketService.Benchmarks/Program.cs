@@ -21,7 +21,8 @@ using static Ferry.Testing.Benchmarking;
 // for a naive one-call-per-part connector, same sandbox, same conversation shape, same arrival schedule.
 // Tuning (environment): BENCH_CONVERSATIONS (100), BENCH_PARTS (10 replies/notes after the opening
 // message), BENCH_RATE (arrivals per second, 5; 0 = all at once), BENCH_WORKERS (4: TicketService's
-// Queue:Workers and the naive connector's concurrency), BENCH_WARMUP (100 per path, all at once and unmeasured: fresh processes JIT-compile for tens of seconds), BENCH_TIMEOUT_SECONDS (300),
+// Queue:Workers and the naive connector's concurrency), BENCH_WARMUP (100 per path, all at once and unmeasured), BENCH_SETTLE_MAX (200 per path: then arrivals at
+// the measured pace, unmeasured, until the JIT is quiet; see WarmUpAsync), BENCH_TIMEOUT_SECONDS (300),
 // BENCH_VENDOR_LATENCY_MS (0: the sandbox adds this fixed latency to every vendor API call, as a real vendor has),
 // BENCH_SPANS (1: the spans of the in-process services while Ferry is measured, see SpanBreakdown.cs).
 var inv = CultureInfo.InvariantCulture;
@@ -30,6 +31,7 @@ var parts = EnvInt("BENCH_PARTS", 10);
 var rate = double.Parse(Environment.GetEnvironmentVariable("BENCH_RATE") ?? "5", inv);
 var workers = EnvInt("BENCH_WORKERS", 4);
 var warmup = EnvInt("BENCH_WARMUP", 100);
+var settleMax = EnvInt("BENCH_SETTLE_MAX", 200);
 var timeout = TimeSpan.FromSeconds(EnvInt("BENCH_TIMEOUT_SECONDS", 300));
 var vendorLatency = EnvInt("BENCH_VENDOR_LATENCY_MS", 0);
 var comments = parts + 1;
@@ -66,8 +68,8 @@ for (var a = 0; a < 3; a++)
 }
 
 using var seedIntercom = sandbox.CreateIntercomClient();
-var ferrySet = await SeedManyAsync("ferry", warmup + conversations);
-var naiveSet = await SeedManyAsync("naive", warmup + conversations);
+var ferrySet = await SeedManyAsync("ferry", warmup + settleMax + conversations);
+var naiveSet = await SeedManyAsync("naive", warmup + settleMax + conversations);
 Console.WriteLine(string.Create(inv, $"Seeded {ferrySet.Count + naiveSet.Count} conversations ({comments} messages each) in {seedWatch.Elapsed.TotalSeconds:0.0} s"));
 
 // --- Ferry: IdentityService + AttachmentService in-process, TicketService in its own process ----------
@@ -92,7 +94,7 @@ using var watcher = new TicketWatcher(sandbox.Zendesk);
 var failures = new ConcurrentBag<string>();
 
 // Ferry: the gateway's hand-over of a verified webhook (SyncInbox.Enqueue, unique delivery id).
-var enqueueLatencies = new ConcurrentBag<double>();
+var enqueueLatencies = new ConcurrentDictionary<string, double>(StringComparer.Ordinal);
 var handedOver = new ConcurrentDictionary<string, DateTimeOffset>(StringComparer.Ordinal);
 async Task FerryArriveAsync(Seeded conversation)
 {
@@ -108,17 +110,17 @@ async Task FerryArriveAsync(Seeded conversation)
         ReceivedAt = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow),
         Payload = ByteString.CopyFrom(conversation.Webhook),
     });
-    enqueueLatencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+    enqueueLatencies[conversation.Id] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
 }
 
 Console.WriteLine("Ferry: warm-up …");
-await RunArrivalsAsync(ferrySet.Take(warmup).ToList(), "intercom-conversation-", FerryArriveAsync, rateOverride: 0);
-await WaitForJobsAsync(ferrySet.Take(warmup));
+var ferryWarmedUp = await WarmUpAsync(ferrySet, "intercom-conversation-", FerryArriveAsync);
+await WaitForJobsAsync(ferrySet.Take(ferryWarmedUp));
 await AnalyzeAfterWarmUpAsync(database);
 await ResetStatsAsync();
 enqueueLatencies.Clear();
 Console.WriteLine("Ferry: measuring …");
-var ferryMeasured = ferrySet.Skip(warmup).ToList();
+var ferryMeasured = ferrySet.Skip(warmup + settleMax).ToList();
 spans?.Record(true);
 var ferryWall = await RunArrivalsAsync(ferryMeasured, "intercom-conversation-", FerryArriveAsync, rate);
 var attempts = await WaitForJobsAsync(ferryMeasured);
@@ -134,7 +136,7 @@ var phases = ferryMeasured.Select(c => (Conversation: c.Id, Latency: watcher.Lat
     .Select(p =>
     {
         var queued = (p.Attempt!.StartedAt.ToDateTimeOffset() - handedOver[p.Conversation]).TotalMilliseconds;
-        return (Queue: queued, ToVisible: p.Latency - queued, AfterVisible: queued + p.Attempt.DurationMs - p.Latency);
+        return (p.Conversation, p.Latency, Queue: queued, ToVisible: p.Latency - queued, AfterVisible: queued + p.Attempt.DurationMs - p.Latency);
     })
     .ToList();
 double P50(IEnumerable<double> values) => values.Order().ToArray() is { Length: > 0 } sorted ? Percentile(sorted, 0.5) : double.NaN;
@@ -167,10 +169,10 @@ var naiveWorkers = Enumerable.Range(0, workers).Select(_ => Task.Run(async () =>
 Task NaiveArriveAsync(Seeded conversation) => queue.Writer.WriteAsync(conversation, stop.Token).AsTask();
 
 Console.WriteLine("Naive: warm-up …");
-await RunArrivalsAsync(naiveSet.Take(warmup).ToList(), NaiveConnector.ExternalIdPrefix, NaiveArriveAsync, rateOverride: 0);
+await WarmUpAsync(naiveSet, NaiveConnector.ExternalIdPrefix, NaiveArriveAsync);
 await ResetStatsAsync();
 Console.WriteLine("Naive: measuring …");
-var naiveMeasured = naiveSet.Skip(warmup).ToList();
+var naiveMeasured = naiveSet.Skip(warmup + settleMax).ToList();
 var naiveWall = await RunArrivalsAsync(naiveMeasured, NaiveConnector.ExternalIdPrefix, NaiveArriveAsync, rate);
 queue.Writer.Complete();
 await Task.WhenAll(naiveWorkers);
@@ -190,10 +192,13 @@ WriteTable(
     ]);
 Console.WriteLine(string.Create(inv, $"At a Zendesk plan limit of 700 requests/min: Ferry ≈ {700 / ferry.ZendeskPerConversation:0} conversations/min, naive ≈ {700 / naiveSummary.ZendeskPerConversation:0} conversations/min."));
 Console.WriteLine(string.Create(inv, $"TicketService's own attempt log: {attempts.Count} attempts for {ferryMeasured.Count} conversations, {attempts.Sum(a => a.VendorCalls) / (double)ferryMeasured.Count:0.00} vendor calls per conversation (its Intercom + Zendesk requests; IdentityService's are not in it)."));
-var enqueued = enqueueLatencies.Order().ToArray();
+var enqueued = enqueueLatencies.Values.Order().ToArray();
 var durations = attempts.Select(a => (double)a.DurationMs).Order().ToArray();
 Console.WriteLine(string.Create(inv, $"Ferry's latency, parts: Enqueue answered (inbox + job committed) p50 {Percentile(enqueued, 0.5):0.0} / p99 {Percentile(enqueued, 0.99):0.0} ms; sync attempt (claim → ticket imported → outcome recorded) p50 {Percentile(durations, 0.5):0.0} / p99 {Percentile(durations, 0.99):0.0} ms (the ticket is visible from the import on, before the bookkeeping ends the attempt)."));
 Console.WriteLine(string.Create(inv, $"Ferry's latency by phase (p50 of each, {phases.Count} conversations): hand-over → attempt started (Enqueue commit, NOTIFY, claim) {queueP50:0.0} ms; attempt started → ticket complete in Zendesk (reads, identity, lookups, import) {toVisibleP50:0.0} ms; then the attempt's bookkeeping until it is recorded (ledger, status pair, attempt row, job transition) {afterVisibleP50:0.0} ms."));
+// The tail, conversation by conversation: which phase its time went to.
+Console.WriteLine("Ferry's slowest conversations (ms): " + string.Join("; ", phases.OrderByDescending(p => p.Latency).Take(5).Select(p => string.Create(inv,
+    $"{p.Latency:0.0} (Enqueue answered at {enqueueLatencies.GetValueOrDefault(p.Conversation):0.0}, attempt started at {p.Queue:0.0})"))));
 Console.WriteLine(string.Create(inv, $"Context: one durable Postgres commit (single-row INSERT, fsync) on this machine right after the Ferry phase: p50 {Percentile(commits, 0.5):0.0} / p99 {Percentile(commits, 0.99):0.0} ms; a Ferry sync makes four (inbox + job, claim, identity link, ledger) and one more with its outcome (status pair, attempt row, job transition)."));
 Console.WriteLine(string.Create(inv, $"Context: IdentityService.ResolveRequester for a new customer (the call a Ferry sync makes for it; 3 Zendesk calls), 20 sequential calls after the Ferry phase: p50 {Percentile(resolves, 0.5):0.0} / p99 {Percentile(resolves, 0.99):0.0} ms."));
 spans?.Report(conversations);
@@ -217,6 +222,34 @@ await stop.CancelAsync();
 return failures.IsEmpty ? 0 : 1;
 
 // ---------------------------------------------------------------------------------------------------------
+
+// Steady state before measuring, as in a service that has been up for minutes. A burst passes the call counts after
+// which the tiered JIT recompiles hot methods, but the recompiling itself runs for seconds after it: with a burst
+// alone, dotnet-counters showed 0.4–0.8 s of JIT per second in both TicketService and this process through the
+// first 9 s of the measured phase, and it was the p99 (docs/BENCHMARKS.md). So arrivals go on at the measured pace,
+// unmeasured, until this process's JIT has compiled fewer than 20 methods in 2 s (the services behind it get the
+// same traffic on the same timeline), or BENCH_SETTLE_MAX conversations have been spent. Returns how many were used.
+async Task<int> WarmUpAsync(IReadOnlyList<Seeded> set, string externalIdPrefix, Func<Seeded, Task> arrive)
+{
+    await RunArrivalsAsync(set.Take(warmup).ToList(), externalIdPrefix, arrive, rateOverride: 0);
+    var pace = rate > 0 ? rate : 5;
+    var step = (int)Math.Ceiling(pace * 2);
+    var used = 0;
+    while (used < settleMax)
+    {
+        var compiled = System.Runtime.JitInfo.GetCompiledMethodCount();
+        var batch = set.Skip(warmup + used).Take(Math.Min(step, settleMax - used)).ToList();
+        await RunArrivalsAsync(batch, externalIdPrefix, arrive, pace);
+        used += batch.Count;
+        if (System.Runtime.JitInfo.GetCompiledMethodCount() - compiled < 20)
+        {
+            break;
+        }
+    }
+
+    Console.WriteLine(string.Create(inv, $"  settled after {used} conversations at {pace:0.##}/s"));
+    return warmup + used;
+}
 
 async Task<double> RunArrivalsAsync(IReadOnlyList<Seeded> set, string externalIdPrefix, Func<Seeded, Task> arrive, double rateOverride)
 {

@@ -71,6 +71,8 @@ public abstract class LocalServer : IAsyncDisposable
         {
             if (process.HasExited)
             {
+                // Drains the redirected output first: a process that dies at once has not been read yet.
+                process.WaitForExit();
                 throw new InvalidOperationException(died());
             }
 
