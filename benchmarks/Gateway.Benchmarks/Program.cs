@@ -4,6 +4,7 @@ using System.Net;
 using System.Text;
 using System.Text.RegularExpressions;
 using Ferry.Gateway.Api;
+using Ferry.Gateway.Benchmarks;
 using Ferry.Gateway.Webhooks;
 using Ferry.Testing;
 using Ferry.V1;
@@ -86,10 +87,15 @@ foreach (var (url, body, signature) in new[]
     Hey("warm-up", url, body.Path, signature, warmUp: true);
 }
 
+using var serverTimes = new ServerDurations();
 var baseline = Hey("bare Kestrel POST (baseline)", $"http://127.0.0.1:{bareHttp}/ack", unusedBody.Path, null);
+var bareServer = serverTimes.TakeMedian("/ack");
 results.Add(baseline);
 results.Add(Hey("gateway: Intercom unused topic (verify+parse)", new Uri(gateway.HttpAddress, "webhooks/intercom").ToString(), unusedBody.Path,
     IntercomSignature.Sign(unusedBody.Bytes, Encoding.UTF8.GetBytes(intercomSecret))));
+var verifyServer = serverTimes.TakeMedian(WebhookEndpoints.IntercomPath);
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+    $"  inside the server (ASP.NET Core's http.server.request.duration), p50: bare {bareServer * 1000:F1} µs, gateway verify+parse {verifyServer * 1000:F1} µs ({verifyServer / bareServer:F2}x)"));
 results.Add(Hey("gateway: Intercom duplicate (verify+parse+Redis)", new Uri(gateway.HttpAddress, "webhooks/intercom").ToString(), duplicateBody.Path,
     IntercomSignature.Sign(duplicateBody.Bytes, Encoding.UTF8.GetBytes(intercomSecret))));
 
@@ -152,7 +158,7 @@ if (ticketsDirect is { } td && ticketsProxied is { } tp)
 
 // Issue 16's keys: the full acknowledgement at BENCH_FULL_RATE, and verify+parse against bare Kestrel at p50.
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-    $"RESULT ack{fullRate}_p50_ms={full?.P50:F2} ack{fullRate}_p99_ms={full?.P99:F2} ack_non2xx={full?.Failed ?? 0} verify_p50_ratio={results[1].P50 / baseline.P50:F2} grpc_proxy_p50_ratio={proxied.P50 / direct.P50:F2} enqueue_direct_p50_ms={enqueueDirect?.P50:F2} enqueue_direct_p99_ms={enqueueDirect?.P99:F2} workers={(workersRun ? "run" : "paused")} load1={File.ReadAllText("/proc/loadavg").Split(' ')[0]}"));
+    $"RESULT ack{fullRate}_p50_ms={full?.P50:F2} ack{fullRate}_p99_ms={full?.P99:F2} ack_non2xx={full?.Failed ?? 0} verify_p50_ratio={results[1].P50 / baseline.P50:F2} verify_server_p50_ratio={verifyServer / bareServer:F2} bare_server_p50_us={bareServer * 1000:F1} verify_server_p50_us={verifyServer * 1000:F1} grpc_proxy_p50_ratio={proxied.P50 / direct.P50:F2} enqueue_direct_p50_ms={enqueueDirect?.P50:F2} enqueue_direct_p99_ms={enqueueDirect?.P99:F2} workers={(workersRun ? "run" : "paused")} load1={File.ReadAllText("/proc/loadavg").Split(' ')[0]}"));
 
 await bareApp.StopAsync();
 await bareApp.DisposeAsync();

@@ -46,7 +46,7 @@ public sealed class InboxForwarder(
         {
             Log.DuplicateDelivery(logger, vendor, delivery.DeliveryId);
             telemetry.Webhook(vendor, WebhookOutcome.Duplicate, delivery.Topic);
-            return Results.Ok(new WebhookAck("duplicate", 0));
+            return new WebhookAck("duplicate", 0);
         }
 
         var request = new EnqueueRequest
@@ -102,7 +102,7 @@ public sealed class InboxForwarder(
         Log.Queued(logger, vendor, delivery.DeliveryId, delivery.Topic, delivery.ConversationId, delivery.TicketId, reply.JobId, reply.Duplicate, reply.Ignored);
         var outcome = reply.Duplicate ? WebhookOutcome.Duplicate : reply.Ignored ? WebhookOutcome.Ignored : WebhookOutcome.Queued;
         telemetry.Webhook(vendor, outcome, delivery.Topic);
-        return Results.Ok(new WebhookAck(outcome, reply.JobId));
+        return new WebhookAck(outcome, reply.JobId);
     }
 
     private RetryLaterResult Unavailable(string vendor, string topic)
@@ -111,9 +111,6 @@ public sealed class InboxForwarder(
         return new RetryLaterResult(options.Value.RetryAfterSeconds);
     }
 }
-
-/// <summary>The acknowledgement body: the outcome word and the job id (0 when none was created now).</summary>
-public sealed record WebhookAck(string Status, long JobId);
 
 /// <summary>503 with Retry-After: the delivery was not made durable, the vendor should send it again.</summary>
 internal sealed class RetryLaterResult(int retryAfterSeconds) : IResult

@@ -63,7 +63,7 @@ public sealed class WebhookIntake(InboxForwarder forwarder, GatewayTelemetry tel
         if (read.Delivery is not { } delivery)
         {
             telemetry.Webhook(vendor, read.AckOutcome!, read.TopicTag);
-            return Results.Ok(new WebhookAck(read.AckOutcome!, 0));
+            return new WebhookAck(read.AckOutcome!, 0);
         }
 
         return await forwarder.ForwardAsync(delivery, context.RequestAborted);

@@ -49,6 +49,19 @@ public sealed class WebhookIntakeTests(RedisServer redis) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_acknowledgement_is_written_in_one_piece_with_its_length()
+    {
+        // Chunked encoding would send the body and its terminating chunk as two writes for a 40-byte answer.
+        using var response = await SendAsync(Deliveries.SignedIntercom(Deliveries.IntercomJson("notif_unused_" + Guid.NewGuid(), "company.created")));
+        var body = await response.Content.ReadAsStringAsync(Ct);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("""{"status":"unused_topic","jobId":0}""", body);
+        Assert.Equal(Encoding.UTF8.GetByteCount(body), response.Content.Headers.ContentLength);
+        Assert.Null(response.Headers.TransferEncodingChunked);
+        Assert.Equal("application/json; charset=utf-8", response.Content.Headers.ContentType?.ToString());
+    }
+
+    [Fact]
     public async Task Intercom_unused_topic_answers_200_without_queueing()
     {
         // TicketService is down: had the gateway tried to queue this, it would have answered 503.
