@@ -88,14 +88,19 @@ foreach (var (url, body, signature) in new[]
 }
 
 using var serverTimes = new ServerDurations();
+// Bytes this process allocated per request while only that endpoint was called (both servers live in it; hey does not).
+var allocated = GC.GetTotalAllocatedBytes(precise: true);
 var baseline = Hey("bare Kestrel POST (baseline)", $"http://127.0.0.1:{bareHttp}/ack", unusedBody.Path, null);
-var bareServer = serverTimes.TakeMedian("/ack");
+var (bareServer, bareRequests) = serverTimes.Take("/ack");
+var bareAllocated = (GC.GetTotalAllocatedBytes(precise: true) - allocated) / (double)bareRequests;
+allocated = GC.GetTotalAllocatedBytes(precise: true);
 results.Add(baseline);
 results.Add(Hey("gateway: Intercom unused topic (verify+parse)", new Uri(gateway.HttpAddress, "webhooks/intercom").ToString(), unusedBody.Path,
     IntercomSignature.Sign(unusedBody.Bytes, Encoding.UTF8.GetBytes(intercomSecret))));
-var verifyServer = serverTimes.TakeMedian(WebhookEndpoints.IntercomPath);
+var (verifyServer, verifyRequests) = serverTimes.Take(WebhookEndpoints.IntercomPath);
+var verifyAllocated = (GC.GetTotalAllocatedBytes(precise: true) - allocated) / (double)verifyRequests;
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-    $"  inside the server (ASP.NET Core's http.server.request.duration), p50: bare {bareServer * 1000:F1} µs, gateway verify+parse {verifyServer * 1000:F1} µs ({verifyServer / bareServer:F2}x)"));
+    $"  inside the server (ASP.NET Core's http.server.request.duration), p50: bare {bareServer * 1000:F1} µs, gateway verify+parse {verifyServer * 1000:F1} µs ({verifyServer / bareServer:F2}x); allocated per request: bare {bareAllocated:F0} B, gateway {verifyAllocated:F0} B ({unusedBody.Bytes.Length} B body)"));
 results.Add(Hey("gateway: Intercom duplicate (verify+parse+Redis)", new Uri(gateway.HttpAddress, "webhooks/intercom").ToString(), duplicateBody.Path,
     IntercomSignature.Sign(duplicateBody.Bytes, Encoding.UTF8.GetBytes(intercomSecret))));
 
@@ -158,7 +163,7 @@ if (ticketsDirect is { } td && ticketsProxied is { } tp)
 
 // Issue 16's keys: the full acknowledgement at BENCH_FULL_RATE, and verify+parse against bare Kestrel at p50.
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-    $"RESULT ack{fullRate}_p50_ms={full?.P50:F2} ack{fullRate}_p99_ms={full?.P99:F2} ack_non2xx={full?.Failed ?? 0} verify_p50_ratio={results[1].P50 / baseline.P50:F2} verify_server_p50_ratio={verifyServer / bareServer:F2} bare_server_p50_us={bareServer * 1000:F1} verify_server_p50_us={verifyServer * 1000:F1} grpc_proxy_p50_ratio={proxied.P50 / direct.P50:F2} enqueue_direct_p50_ms={enqueueDirect?.P50:F2} enqueue_direct_p99_ms={enqueueDirect?.P99:F2} workers={(workersRun ? "run" : "paused")} load1={File.ReadAllText("/proc/loadavg").Split(' ')[0]}"));
+    $"RESULT ack{fullRate}_p50_ms={full?.P50:F2} ack{fullRate}_p99_ms={full?.P99:F2} ack_non2xx={full?.Failed ?? 0} verify_p50_ratio={results[1].P50 / baseline.P50:F2} verify_server_p50_ratio={verifyServer / bareServer:F2} bare_server_p50_us={bareServer * 1000:F1} verify_server_p50_us={verifyServer * 1000:F1} bare_alloc_bytes={bareAllocated:F0} verify_alloc_bytes={verifyAllocated:F0} grpc_proxy_p50_ratio={proxied.P50 / direct.P50:F2} enqueue_direct_p50_ms={enqueueDirect?.P50:F2} enqueue_direct_p99_ms={enqueueDirect?.P99:F2} workers={(workersRun ? "run" : "paused")} load1={File.ReadAllText("/proc/loadavg").Split(' ')[0]}"));
 
 await bareApp.StopAsync();
 await bareApp.DisposeAsync();

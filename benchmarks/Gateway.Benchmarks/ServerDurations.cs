@@ -36,16 +36,16 @@ internal sealed class ServerDurations : IDisposable
         _listener.Start();
     }
 
-    /// <summary>The median of what <paramref name="route"/> recorded since the last call for it (ms), and forgets those.</summary>
-    public double TakeMedian(string route)
+    /// <summary>The median of what <paramref name="route"/> recorded since the last call for it (ms) and how many requests it was, and forgets those.</summary>
+    public (double Median, int Requests) Take(string route)
     {
         if (!_byRoute.TryRemove(route, out var samples) || samples.IsEmpty)
         {
-            return double.NaN;
+            return (double.NaN, 0);
         }
 
         var sorted = samples.Order().ToArray();
-        return sorted[sorted.Length / 2];
+        return (sorted[sorted.Length / 2], sorted.Length);
     }
 
     public void Dispose() => _listener.Dispose();
