@@ -20,7 +20,16 @@ internal static class RawBody
             sizeFeature.MaxRequestBodySize = limit + 1L;
         }
 
-        using var body = new MemoryStream(capacity: (int)Math.Min(request.ContentLength ?? 4096, limit));
+        if (request.ContentLength is { } length)
+        {
+            // Every vendor sends a length: the body goes straight into an array of that size, the one allocation.
+            // Kestrel ends the stream at Content-Length and fails a body that ends early.
+            var exact = new byte[length];
+            await request.Body.ReadExactlyAsync(exact, cancellationToken);
+            return exact;
+        }
+
+        using var body = new MemoryStream(capacity: 4096);
         var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
         try
         {
