@@ -51,7 +51,7 @@ public sealed class WebhookIntakeTests(RedisServer redis) : IAsyncLifetime
     [Fact]
     public async Task An_acknowledgement_is_written_in_one_piece_with_its_length()
     {
-        // Chunked encoding would send the body and its terminating chunk as two writes for a 40-byte answer.
+        // Chunked encoding would send the body and its terminating chunk as two writes for a 35-byte answer.
         using var response = await SendAsync(Deliveries.SignedIntercom(Deliveries.IntercomJson("notif_unused_" + Guid.NewGuid(), "company.created")));
         var body = await response.Content.ReadAsStringAsync(Ct);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
