@@ -6,7 +6,8 @@
 # (per scenario, default 10) tune the run; BENCH_FULL=0 skips the scenarios with Postgres + TicketService;
 # BENCH_WORKERS=run keeps its job workers running during them (paused by default: the intake alone);
 # BENCH_WARMUP (s, default 20) is each fixed-rate scenario's unmeasured lead-in at its own rate; BENCH_ANALYZE=0 skips
-# the ANALYZE of the fresh database after the first warm-up (docs/BENCHMARKS.md, session 9).
+# the ANALYZE of the fresh database after the first warm-up (docs/BENCHMARKS.md, session 9); BENCH_ALLOC_TYPES=1 prints
+# what the baseline and the verify+parse scenario allocate, by type (sampled by the runtime; session 13).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1

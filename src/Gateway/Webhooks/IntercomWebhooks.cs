@@ -23,6 +23,8 @@ public sealed class IntercomWebhooks(IOptions<IntercomWebhookOptions> options, I
 
     public string Path => WebhookEndpoints.IntercomPath;
 
+    public string SpanName => "webhook intercom";
+
     public string SignatureProblem => "Invalid or missing X-Hub-Signature.";
 
     public SignatureFailure? Verify(ReadOnlySpan<byte> body, IHeaderDictionary headers) =>

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.Http.Features;
 
 namespace Ferry.Gateway.Webhooks;
@@ -7,7 +8,9 @@ namespace Ferry.Gateway.Webhooks;
 internal static class RawBody
 {
     /// <summary>The body, or null when it is larger than <paramref name="limit"/> bytes (answer 413).</summary>
-    public static async Task<ReadOnlyMemory<byte>?> ReadAsync(HttpRequest request, int limit, CancellationToken cancellationToken)
+    /// <remarks>Pooled: a body that arrives after its headers would otherwise cost every delivery this method's state machine.</remarks>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public static async ValueTask<ReadOnlyMemory<byte>?> ReadAsync(HttpRequest request, int limit, CancellationToken cancellationToken)
     {
         if (request.ContentLength > limit)
         {

@@ -29,10 +29,23 @@ public static class WebhookEndpoints
         foreach (var source in app.ServiceProvider.GetServices<IWebhookSource>())
         {
             // Intercom checks the endpoint with HEAD when a subscription is set up; Zendesk's test button likewise.
-            app.MapMethods(source.Path, [HttpMethods.Head], () => Results.Ok());
-            app.MapPost(source.Path, (Delegate)((HttpContext context) => intake.ReceiveAsync(context, source)));
+            app.MapMethods(source.Path, [HttpMethods.Head], () => Results.Ok()).WithMetadata(SignedWebhook.Instance);
+            app.MapPost(source.Path, (Delegate)((HttpContext context) => intake.ReceiveAsync(context, source))).WithMetadata(SignedWebhook.Instance);
         }
 
         return app;
+    }
+}
+
+/// <summary>
+/// Endpoint metadata of the webhook endpoints: a delivery is proven by its vendor's signature over the body, so the
+/// gateway does not run the API's authentication, authorization or antiforgery for it.
+/// </summary>
+public sealed class SignedWebhook
+{
+    public static SignedWebhook Instance { get; } = new();
+
+    private SignedWebhook()
+    {
     }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Threading.RateLimiting;
 using Ferry.Gateway.Telemetry;
 using Microsoft.Extensions.Options;
@@ -20,10 +21,12 @@ public sealed class WebhookIntake(InboxForwarder forwarder, GatewayTelemetry tel
         QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
     });
 
-    public async Task<IResult> ReceiveAsync(HttpContext context, IWebhookSource source)
+    /// <remarks>Pooled like <see cref="RawBody.ReadAsync"/>: it waits whenever the body does.</remarks>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<IResult> ReceiveAsync(HttpContext context, IWebhookSource source)
     {
         var vendor = source.Vendor;
-        using var activity = GatewayTelemetry.Source.StartActivity($"webhook {vendor}", ActivityKind.Internal);
+        using var activity = GatewayTelemetry.Source.StartActivity(source.SpanName, ActivityKind.Internal);
 
         ReadOnlyMemory<byte> body;
         using (var permit = await _unverified.AcquireAsync(1, context.RequestAborted))

@@ -11,6 +11,9 @@ public interface IWebhookSource
 
     string Path { get; }
 
+    /// <summary>"webhook intercom" or "webhook zendesk": the intake's span (a constant, not built per delivery).</summary>
+    string SpanName { get; }
+
     /// <summary>Problem title of the 401.</summary>
     string SignatureProblem { get; }
 

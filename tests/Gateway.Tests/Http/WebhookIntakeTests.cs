@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using Ferry.Gateway.Api;
 using Ferry.Gateway.Tests.Infrastructure;
 using Ferry.Gateway.Webhooks;
 using Ferry.Testing;
@@ -70,6 +71,22 @@ public sealed class WebhookIntakeTests(RedisServer redis) : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Contains("unused_topic", await response.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
         Assert.False(await _redis.GetDatabase().KeyExistsAsync(DeliveryDedup.Key("intercom", id)));
+    }
+
+    [Fact]
+    public async Task A_webhook_is_proven_by_its_signature_alone_and_no_API_key_on_it_is_checked()
+    {
+        // The API-key scheme runs only where an authorization policy asks for it (the Sync API): a stray key
+        // on a delivery is not looked up, so it neither logs "Unknown API key" nor costs the delivery a DI scope.
+        var logs = new CapturingLoggerProvider();
+        await using var gateway = await GatewayHost.StartAsync(redis.ConnectionString, GatewayHost.NowhereAddress(), logs: logs);
+        using var delivery = Deliveries.SignedIntercom(Deliveries.IntercomJson("notif_keyed_" + Guid.NewGuid(), "company.created"));
+        delivery.Headers.Add(ApiKeyAuthenticationHandler.HeaderName, "not-a-key");
+
+        using var response = await gateway.Http.SendAsync(delivery, Ct);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.DoesNotContain(logs.Lines, line => line.Contains("Unknown API key", StringComparison.Ordinal));
     }
 
     [Fact]
