@@ -27,7 +27,7 @@ public static partial class SchemaMigrations
         // keeps its value (0 turns it off, e.g. behind a pooler without prepared-statement support).
         var configured = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = builder.Configuration.GetConnectionString(connectionName) ?? "" };
         var prepareSet = configured.ContainsKey("Max Auto Prepare") || configured.ContainsKey("MaxAutoPrepare");
-        // Nor is a connection reset when it goes back to the pool (RESET ALL, UNLISTEN *, unlocking advisory locks:
+        // A connection going back to the pool is not reset (RESET ALL, UNLISTEN *, unlocking advisory locks:
         // 0.1 ms of server time sent ahead of the next command, about 20 times a sync). Ferry leaves no session state
         // on a pooled connection: its settings are SET LOCAL, its advisory locks transaction-scoped, the migrations'
         // session lock is taken on a connection of their own and the LISTEN connections are held for the process's

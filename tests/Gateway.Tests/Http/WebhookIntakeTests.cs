@@ -76,8 +76,8 @@ public sealed class WebhookIntakeTests(RedisServer redis) : IAsyncLifetime
     [Fact]
     public async Task A_webhook_is_proven_by_its_signature_alone_and_no_API_key_on_it_is_checked()
     {
-        // The API-key scheme runs only where an authorization policy asks for it (the Sync API): a stray key
-        // on a delivery is not looked up, so it neither logs "Unknown API key" nor costs the delivery a DI scope.
+        // The gateway's authentication runs for every endpoint but the webhooks: a stray key on a delivery is not
+        // looked up, so it neither logs "Unknown API key" nor costs the delivery a DI scope and a handler.
         var logs = new CapturingLoggerProvider();
         await using var gateway = await GatewayHost.StartAsync(redis.ConnectionString, GatewayHost.NowhereAddress(), logs: logs);
         using var delivery = Deliveries.SignedIntercom(Deliveries.IntercomJson("notif_keyed_" + Guid.NewGuid(), "company.created"));
