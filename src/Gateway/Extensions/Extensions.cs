@@ -86,14 +86,23 @@ public static class Extensions
         }
 
         app.MapDefaultEndpoints();
-        // A webhook is proven by its signature: authentication, authorization and antiforgery are skipped for it
-        // (they cost every delivery a DI scope, the authentication service, an API-key handler and an Items
-        // dictionary: docs/BENCHMARKS.md). Every other endpoint, and any added later, goes through them.
-        app.UseExceptForWebhooks(AuthenticationMiddlewareSet, branch => branch.UseAuthentication());
-        // Before authorization, which would answer calls without a valid key before they were counted.
-        app.UseRateLimiter();
-        app.UseExceptForWebhooks(AuthorizationMiddlewareSet, branch => branch.UseAuthorization());
-        app.UseExceptForWebhooks(AntiforgeryMiddlewareSet, branch => branch.UseAntiforgery());
+        // A webhook is proven by its signature: the API's checks are skipped for it (they cost every delivery a DI
+        // scope, the authentication service, an API-key handler and an Items dictionary: docs/BENCHMARKS.md). Every
+        // other endpoint, and any added later, goes through them.
+        app.UseWhen(context => context.GetEndpoint()?.Metadata.GetMetadata<SignedWebhook>() is null, api =>
+        {
+            api.UseAuthentication();
+            // Before authorization, which would answer calls without a valid key before they were counted.
+            api.UseRateLimiter();
+            api.UseAuthorization();
+            api.UseAntiforgery();
+        });
+        // WebApplication puts its own authentication, authorization and antiforgery in front of every request unless
+        // its builder carries the flags their Use… methods set, and in the branch above those land on the branch's
+        // copy. WebhookIntakeTests fails if a webhook is authenticated again; the Sync API and status page tests if
+        // anything else loses its checks.
+        var pipeline = ((IApplicationBuilder)app).Properties;
+        pipeline[AuthenticationMiddlewareSet] = pipeline[AuthorizationMiddlewareSet] = pipeline[AntiforgeryMiddlewareSet] = true;
 
         app.MapGrpcHealthChecksService();
         // Reflection describes the proxied Sync API; like the API itself it needs a key.
@@ -103,19 +112,6 @@ public static class Extensions
         app.MapStatusPage();
         app.MapReverseProxy();
         return app;
-    }
-
-    /// <summary>
-    /// Runs a middleware for every request but a webhook's (<see cref="SignedWebhook"/>). WebApplication puts
-    /// authentication, authorization and antiforgery in front of every request itself unless its own builder carries
-    /// the flag their Use… method sets, which in a branch lands on the branch's copy; so the flag is set on the
-    /// application's builder too. WebhookIntakeTests fails if a webhook is authenticated again; the Sync API and
-    /// status page tests if anything else loses its checks.
-    /// </summary>
-    private static void UseExceptForWebhooks(this WebApplication app, string setFlag, Action<IApplicationBuilder> middleware)
-    {
-        app.UseWhen(context => context.GetEndpoint()?.Metadata.GetMetadata<SignedWebhook>() is null, middleware);
-        ((IApplicationBuilder)app).Properties[setFlag] = true;
     }
 }
 
