@@ -92,6 +92,13 @@ public sealed class SyncStack : IAsyncDisposable
         return TicketServiceProcess.StartAsync(LocalServer.FreeLoopbackPort(), settings);
     }
 
+    /// <summary>A conversation a new customer opened in the sandbox's Intercom (no webhook sent); its id.</summary>
+    public string NewConversation(string subject)
+    {
+        var contact = Sandbox.Intercom.AddContact("user", $"c-{Guid.NewGuid():N}@customers.example", "Cam Example");
+        return Sandbox.Intercom.CreateConversation(contact, subject, $"<p>{subject}</p>").Id;
+    }
+
     /// <summary>Requests a sync of the conversation and waits for its next successful or skipped attempt after <paramref name="after"/>.</summary>
     public async Task<SyncState> RequestAndWaitAsync(string conversationId, long after, CancellationToken cancellationToken)
     {

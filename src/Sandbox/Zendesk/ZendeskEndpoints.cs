@@ -42,6 +42,8 @@ public static class ZendeskEndpoints
         api.MapGet("/api/v2/tickets/show_many", ShowMany);
         api.MapGet("/api/v2/tickets/{id:long}", GetTicket);
         api.MapPut("/api/v2/tickets/{id:long}", UpdateTicket);
+        api.MapDelete("/api/v2/tickets/{id:long}", (long id, ZendeskState s) => s.DeleteTicket(id) ? Results.NoContent() : VendorErrors.ZendeskNotFound());
+        api.MapPut("/api/v2/deleted_tickets/{id:long}/restore", (long id, ZendeskState s) => s.RestoreTicket(id) ? Results.Ok() : VendorErrors.ZendeskNotFound());
         api.MapPut("/api/v2/tickets/update_many", UpdateMany);
         api.MapGet("/api/v2/tickets/{id:long}/comments", ListComments);
         api.MapGet("/api/v2/job_statuses/{id}", GetJob);

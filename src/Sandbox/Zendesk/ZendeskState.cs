@@ -24,6 +24,7 @@ public sealed partial class ZendeskState(SandboxClock clock, SandboxOptions opti
     private readonly Lock _gate = new();
     private readonly Dictionary<long, ZdUser> _users = [];
     private readonly Dictionary<long, ZdTicket> _tickets = [];
+    private readonly Dictionary<long, ZdTicket> _deletedTickets = [];
     private readonly Dictionary<string, ZdUpload> _uploads = [];
     private readonly Dictionary<long, ZdAttachment> _attachments = [];
     private readonly Dictionary<string, ZdJobStatus> _jobs = [];
@@ -513,6 +514,28 @@ public sealed partial class ZendeskState(SandboxClock clock, SandboxOptions opti
         lock (_gate)
         {
             return [.. _tickets.Values.Where(t => t.ExternalId == externalId).OrderBy(t => t.Id)];
+        }
+    }
+
+    /// <summary>
+    /// Soft delete, as Zendesk does: the ticket leaves every read, lookup and update (404) and waits in
+    /// deleted_tickets until it is restored.
+    /// </summary>
+    public bool DeleteTicket(long id) => MoveTicket(id, _tickets, _deletedTickets);
+
+    public bool RestoreTicket(long id) => MoveTicket(id, _deletedTickets, _tickets);
+
+    private bool MoveTicket(long id, Dictionary<long, ZdTicket> from, Dictionary<long, ZdTicket> to)
+    {
+        lock (_gate)
+        {
+            if (!from.Remove(id, out var ticket))
+            {
+                return false;
+            }
+
+            to[id] = ticket;
+            return true;
         }
     }
 

@@ -8,6 +8,7 @@ public static class FindingKind
     public const string StatusDrift = "status-drift";
     public const string DeadCleared = "dead-cleared";
     public const string MissingComments = "missing-comments";
+    public const string TicketDeleted = "ticket-deleted";
 }
 
 public sealed record Drift(string Kind, string Detail);

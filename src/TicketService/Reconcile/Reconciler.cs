@@ -18,7 +18,7 @@ public sealed record ReconcileReport(IReadOnlyList<ReconcileFinding> Findings, i
 /// The scan pass pages Intercom's conversation search by updated_at from a persisted watermark (with an
 /// overlap) and compares each conversation with Ferry's records (<see cref="ConversationDrift"/>), then
 /// requeues dead jobs whose transient cause has cleared. The deep pass reads a sample of linked tickets
-/// back from Zendesk: a status changed there unnoticed, or comments the ledger knows that are gone.
+/// back from Zendesk: a status changed there unnoticed, comments the ledger knows that are gone, or the ticket deleted.
 /// One pass of a kind runs at a time across replicas (ReconcileStore's row lock); its vendor calls are
 /// paced to Reconcile:BudgetShare of the shared budget, so live sync keeps the rest.
 /// </summary>
@@ -162,12 +162,16 @@ public sealed partial class Reconciler
     {
         using var activity = TicketTelemetry.Source.StartActivity("reconcile.deep");
         var sample = await _store.SampleLinkedAsync(_options.DeepSample, markChecked: !dryRun, cancellationToken);
-        foreach (var linked in sample.Where(t => t.JobState is not (JobState.Pending or JobState.Running)))
+        // A running job reads the ticket itself; a dead one waits for the operator (ferry attempts --dead).
+        foreach (var linked in sample.Where(t => t.JobState is not (JobState.Pending or JobState.Running or JobState.Dead)))
         {
             using (await _zendeskPace.AcquireAsync(1, cancellationToken))
             {
                 if (await _zendesk.GetAsync(linked.TicketId, cancellationToken) is not { } ticket)
                 {
+                    // Deleted by an agent: the sync it queues dies at once with the reason, so the operator sees it.
+                    var drift = new Drift(FindingKind.TicketDeleted, "ticket not found in Zendesk (deleted by an agent?)");
+                    await FoundAsync(drift, linked.ConversationId, linked.TicketId, [], dryRun, findings, cancellationToken);
                     continue;
                 }
 

@@ -45,7 +45,7 @@ public sealed partial class StatusSync(
 
         // A write this attempt made already returned the ticket's current state; otherwise read it.
         var ticket = lastSeen is { } seen && seen.Id == ticketId ? seen
-            : await zendesk.GetAsync(ticketId, cancellationToken) ?? throw new InvalidOperationException($"Zendesk ticket {ticketId} no longer exists (deleted in Zendesk?).");
+            : await zendesk.GetAsync(ticketId, cancellationToken) ?? throw PermanentSyncException.TicketDeleted(ticketId);
         var intercomSide = new SideStatus(conversation.State ?? "open", StatusPolicy.IntercomChangedAt(conversation));
         var zendeskSide = new SideStatus(StatusPolicy.Normalize(ticket.Status), ticket.UpdatedAt);
         var settings = options.Value;

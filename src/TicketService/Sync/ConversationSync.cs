@@ -15,7 +15,11 @@ public sealed record SyncResult(
     string Direction = AttemptLog.IntercomToZendesk, string Origin = StatusOrigin.Intercom);
 
 /// <summary>The conversation is gone from Intercom, or a vendor refused a request for good: retrying cannot help.</summary>
-public sealed class PermanentSyncException(string message) : Exception(message);
+public sealed class PermanentSyncException(string message) : Exception(message)
+{
+    /// <summary>A linked ticket an agent deleted: Ferry does not recreate it behind their back (docs/SYNC.md).</summary>
+    public static PermanentSyncException TicketDeleted(long ticketId) => new($"Zendesk ticket {ticketId} no longer exists (deleted in Zendesk?).");
+}
 
 /// <summary>
 /// Brings one conversation's ticket up to date, in steps: read the conversation and plan; find or

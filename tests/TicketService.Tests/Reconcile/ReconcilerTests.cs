@@ -30,9 +30,9 @@ public sealed class ReconcilerTests(PostgresServer postgres, RedisServer redis) 
     [Fact]
     public async Task Conversations_whose_webhooks_never_came_get_tickets_unless_the_rules_keep_them_out()
     {
-        var first = NewConversation("Printer on fire");
-        var second = NewConversation("Invoice question");
-        var spam = NewConversation("Cheap watches");
+        var first = _stack.NewConversation("Printer on fire");
+        var second = _stack.NewConversation("Invoice question");
+        var spam = _stack.NewConversation("Cheap watches");
         Sandbox.Intercom.AddTag(spam, Sandbox.Intercom.Tag("spam"));
 
         var plan = await _stack.Sync.ReconcileAsync(new ReconcileRequest { DryRun = true }, cancellationToken: Ct);
@@ -68,7 +68,7 @@ public sealed class ReconcilerTests(PostgresServer postgres, RedisServer redis) 
     [Fact]
     public async Task A_reply_and_a_close_without_webhooks_are_found_and_reach_the_ticket()
     {
-        var conversationId = NewConversation("Login broken");
+        var conversationId = _stack.NewConversation("Login broken");
         var created = await SyncNowAsync(conversationId);
 
         ReplyFromCustomer(conversationId, "<p>Still broken</p>");
@@ -92,7 +92,7 @@ public sealed class ReconcilerTests(PostgresServer postgres, RedisServer redis) 
     [Fact]
     public async Task The_deep_pass_finds_a_status_changed_in_Zendesk_and_comments_gone_from_the_ticket()
     {
-        var conversationId = NewConversation("Refund");
+        var conversationId = _stack.NewConversation("Refund");
         var created = await SyncNowAsync(conversationId);
         ReplyFromCustomer(conversationId, "<p>Any update?</p>");
         var appended = await SyncNowAsync(conversationId, after: created.LastAttempt.AttemptId);
@@ -125,7 +125,7 @@ public sealed class ReconcilerTests(PostgresServer postgres, RedisServer redis) 
     [Fact]
     public async Task Two_replicas_reconciling_at_once_queue_each_finding_once()
     {
-        var conversations = Enumerable.Range(0, 5).Select(i => NewConversation($"Question {i}")).ToList();
+        var conversations = Enumerable.Range(0, 5).Select(i => _stack.NewConversation($"Question {i}")).ToList();
         var other = new V1.Sync.SyncClient(_stack.AddReplica().CreateGrpcChannel());
 
         var passes = await Task.WhenAll(
@@ -140,7 +140,7 @@ public sealed class ReconcilerTests(PostgresServer postgres, RedisServer redis) 
     [Fact]
     public async Task A_paused_Ferry_claims_nothing_until_resumed()
     {
-        var conversationId = NewConversation("Paused");
+        var conversationId = _stack.NewConversation("Paused");
         await _stack.Sync.SetPausedAsync(new SetPausedRequest { Paused = true, Reason = "Zendesk maintenance" }, cancellationToken: Ct);
         var job = await _stack.Sync.RequestSyncAsync(new RequestSyncRequest { ConversationId = conversationId }, cancellationToken: Ct);
 
@@ -150,12 +150,6 @@ public sealed class ReconcilerTests(PostgresServer postgres, RedisServer redis) 
         await _stack.Sync.SetPausedAsync(new SetPausedRequest { Paused = false }, cancellationToken: Ct);
         var synced = await _stack.WaitForAttemptAsync(conversationId, Ct);
         Assert.Equal((Outcome.Success, job.JobId), (synced.LastAttempt.Outcome, synced.JobId));
-    }
-
-    private string NewConversation(string subject)
-    {
-        var contact = Sandbox.Intercom.AddContact("user", $"c-{Guid.NewGuid():N}@customers.example", "Cam Example");
-        return Sandbox.Intercom.CreateConversation(contact, subject, $"<p>{subject}</p>").Id;
     }
 
     /// <summary>A reply whose webhook never comes (nothing reaches these services but the reconciler's findings).</summary>

@@ -1,0 +1,110 @@
+using Ferry.Sandbox.Intercom;
+using Ferry.Testing;
+using Ferry.V1;
+
+namespace Ferry.TicketService.Tests.Sync;
+
+/// <summary>
+/// A linked ticket an agent deleted in Zendesk (docs/SYNC.md, "Defined behaviours"): Ferry never recreates it
+/// behind their back; the conversation's job is dead at once with the reason, for `ferry attempts --dead`.
+/// </summary>
+public sealed class DeletedTicketTests(PostgresServer postgres, RedisServer redis) : IAsyncLifetime
+{
+    private SyncStack _stack = null!;
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private SandboxServer Sandbox => _stack.Sandbox;
+
+    public async ValueTask InitializeAsync() =>
+        _stack = await SyncStack.CreateAsync(postgres, redis, "deleted_ticket", new Dictionary<string, string?>
+        {
+            ["Reconcile:Interval"] = "00:00:00",
+        }, Ct);
+
+    public async ValueTask DisposeAsync() => await _stack.DisposeAsync();
+
+    [Fact]
+    public async Task A_change_to_a_conversation_whose_ticket_was_deleted_kills_its_job_at_once_and_makes_no_ticket()
+    {
+        var conversationId = _stack.NewConversation("Delete me");
+        var created = await _stack.RequestAndWaitAsync(conversationId, 0, Ct);
+        await DeleteInZendeskAsync(created.TicketId);
+
+        // A close: only the status step touches the ticket.
+        var admin = Sandbox.Intercom.AddAdmin("Ada Admin", $"ada-{Guid.NewGuid():N}@sandbox.example");
+        Sandbox.Intercom.AddPart(conversationId, "close", IntercomState.AuthorFor(admin), null);
+        var closed = await RequestAndWaitForDeathAsync(conversationId, created.LastAttempt.AttemptId);
+        Assert.Equal($"Zendesk ticket {created.TicketId} no longer exists (deleted in Zendesk?).", closed.LastAttempt.Reason);
+
+        // A reply: the append is refused the same way.
+        var contact = Sandbox.Intercom.Contact(Sandbox.Intercom.Conversation(conversationId)!.ContactIds[0])!;
+        Sandbox.Intercom.AddPart(conversationId, "comment", Sandbox.Intercom.AuthorFor(contact), "<p>Hello?</p>");
+        var replied = await RequestAndWaitForDeathAsync(conversationId, closed.LastAttempt.AttemptId);
+        Assert.Contains("404", replied.LastAttempt.Reason, StringComparison.Ordinal);
+
+        Assert.Empty(Sandbox.Zendesk.Tickets());
+        var log = await _stack.Sync.ListAttemptsAsync(new ListAttemptsRequest { ConversationId = conversationId }, cancellationToken: Ct);
+        Assert.Equal(2, log.Attempts.Count(a => a.Outcome == Outcome.Failure));
+    }
+
+    [Fact]
+    public async Task The_deep_pass_reports_a_deleted_ticket_once()
+    {
+        var conversationId = _stack.NewConversation("Deleted quietly");
+        var created = await _stack.RequestAndWaitAsync(conversationId, 0, Ct);
+        await DeleteInZendeskAsync(created.TicketId);
+
+        // No webhook and no change in Intercom: only the deep pass reads the ticket back.
+        Assert.Empty((await _stack.Sync.ReconcileAsync(new ReconcileRequest(), cancellationToken: Ct)).Findings);
+        var deep = await _stack.Sync.ReconcileAsync(new ReconcileRequest { Deep = true }, cancellationToken: Ct);
+        var finding = Assert.Single(deep.Findings);
+        Assert.Equal(("ticket-deleted", conversationId, created.TicketId), (finding.Kind, finding.ConversationId, finding.TicketId));
+        var dead = await WaitForDeathAsync(conversationId, created.LastAttempt.AttemptId);
+        Assert.Equal($"Zendesk ticket {created.TicketId} no longer exists (deleted in Zendesk?).", dead.LastAttempt.Reason);
+
+        // Known now (a dead job): the next deep passes leave it to the operator.
+        Assert.Empty((await _stack.Sync.ReconcileAsync(new ReconcileRequest { Deep = true }, cancellationToken: Ct)).Findings);
+        Assert.Empty(Sandbox.Zendesk.Tickets());
+
+        // Restored in Zendesk, and retried: the conversation carries on in its ticket.
+        using var zendesk = Sandbox.CreateZendeskClient();
+        (await zendesk.PutAsync($"api/v2/deleted_tickets/{created.TicketId}/restore", null, Ct)).EnsureSuccessStatusCode();
+        await _stack.Sync.RetryAsync(new RetryRequest { ConversationId = conversationId }, cancellationToken: Ct);
+        var retried = await _stack.WaitForAttemptAsync(conversationId, Ct, after: dead.LastAttempt.AttemptId);
+        Assert.Equal((Outcome.Success, created.TicketId), (retried.LastAttempt.Outcome, retried.TicketId));
+    }
+
+    /// <summary>What an agent's delete does: through Zendesk's API, so the ticket is gone from every read Ferry makes.</summary>
+    private async Task DeleteInZendeskAsync(long ticketId)
+    {
+        using var zendesk = Sandbox.CreateZendeskClient();
+        var deleted = await zendesk.DeleteAsync($"api/v2/tickets/{ticketId}", Ct);
+        Assert.Equal(System.Net.HttpStatusCode.NoContent, deleted.StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, (await zendesk.GetAsync($"api/v2/tickets/{ticketId}", Ct)).StatusCode);
+    }
+
+    private async Task<SyncState> RequestAndWaitForDeathAsync(string conversationId, long after)
+    {
+        await _stack.Sync.RequestSyncAsync(new RequestSyncRequest { ConversationId = conversationId }, cancellationToken: Ct);
+        return await WaitForDeathAsync(conversationId, after);
+    }
+
+    /// <summary>The first failed attempt after <paramref name="after"/>; its job must be dead by then (no retry for a deleted ticket).</summary>
+    private async Task<SyncState> WaitForDeathAsync(string conversationId, long after)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(1);
+        while (true)
+        {
+            var state = await _stack.Sync.GetSyncAsync(new GetSyncRequest { ConversationId = conversationId }, cancellationToken: Ct);
+            if (state.LastAttempt is { Outcome: Outcome.Failure } failed && failed.AttemptId > after)
+            {
+                Assert.Equal(JobState.Dead, state.JobState);
+                return state;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"No failed attempt for {conversationId}; last: {state.LastAttempt}");
+            await Task.Delay(100, Ct);
+        }
+    }
+}
