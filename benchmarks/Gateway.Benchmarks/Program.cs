@@ -139,7 +139,7 @@ if (Environment.GetEnvironmentVariable("BENCH_FULL") != "0")
 
     // The gateway in a process of its own, as deployed: the load generator's threads and GC are not its own.
     var (fullGatewayHttp, fullGatewayGrpc) = (new Uri($"http://127.0.0.1:{FreePort()}"), new Uri($"http://127.0.0.1:{FreePort()}"));
-    await using var fullGateway = await StartGatewayProcessAsync($"http://127.0.0.1:{ticketsGrpc}", fullGatewayHttp, fullGatewayGrpc);
+    await using var fullGateway = await GatewayProcess.StartAsync(fullGatewayHttp, fullGatewayGrpc, GatewaySettings($"http://127.0.0.1:{ticketsGrpc}"));
     full = await WebhookAckAsync($"gateway: Intercom new delivery, full ack (Enqueue committed) at {fullRate} req/s", new Uri(fullGatewayHttp, "webhooks/intercom"));
     ticketsDirect = await GrpcAsync("gRPC GetSync TicketService direct (baseline)", new Uri($"http://127.0.0.1:{ticketsGrpc}"), null);
     ticketsProxied = await GrpcAsync("gRPC GetSync TicketService through gateway", fullGatewayGrpc, apiKey);
@@ -193,21 +193,6 @@ void PrintAllocationTypes(string scenario, int requests)
 }
 
 ServiceHost<ApiKeyStore> StartGateway(string ticketsAddress) => new ServiceHost<ApiKeyStore>(GatewaySettings(ticketsAddress)).Start();
-
-async Task<ServiceProcess> StartGatewayProcessAsync(string ticketsAddress, Uri http, Uri grpc)
-{
-    var settings = GatewaySettings(ticketsAddress);
-    settings["DOTNET_ENVIRONMENT"] = settings["ASPNETCORE_ENVIRONMENT"] = "Production";
-    settings["Kestrel:Endpoints:http:Url"] = http.ToString();
-    settings["Kestrel:Endpoints:http:Protocols"] = "Http1";
-    settings["Kestrel:Endpoints:grpc:Url"] = grpc.ToString();
-    settings["Kestrel:Endpoints:grpc:Protocols"] = "Http2";
-    settings["Logging:LogLevel:Default"] = "Warning";
-    var process = ServiceProcess.Start("Gateway", settings);
-    using var probe = new HttpClient { BaseAddress = http, Timeout = TimeSpan.FromSeconds(2) };
-    await process.WaitUntilReadyAsync<HttpRequestException>(async () => (await probe.GetAsync(new Uri("/alive", UriKind.Relative))).EnsureSuccessStatusCode(), TimeSpan.FromSeconds(60));
-    return process;
-}
 
 Dictionary<string, string?> GatewaySettings(string ticketsAddress) => new()
 {
@@ -278,48 +263,6 @@ async Task<(string Name, double P50, double P99, string Note, int Failed)> Fixed
     var p99 = latencies[Math.Min(total - 1, (int)(total * 0.99))];
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name}: p50 {p50:F2} ms, p99 {p99:F2} ms, {total} calls, {failures} failed"));
     return (name, p50, p99, failures > 0 ? $" {failures} failed" : "", failures);
-}
-
-static async Task<(double[] Latencies, int Failures)> RunAtRateAsync(int perSecond, int total, Func<int, Task<bool>> call)
-{
-    // Open-loop fixed rate: request i is sent at i/rate s whether or not earlier ones finished.
-    var latencies = new double[total];
-    var failures = 0;
-    var clock = Stopwatch.StartNew();
-    var calls = new Task[total];
-    for (var i = 0; i < total; i++)
-    {
-        var wait = TimeSpan.FromSeconds((double)i / perSecond) - clock.Elapsed;
-        if (wait > TimeSpan.Zero)
-        {
-            await Task.Delay(wait);
-        }
-
-        var index = i;
-        calls[i] = Task.Run(async () =>
-        {
-            var started = Stopwatch.GetTimestamp();
-            bool ok;
-            try
-            {
-                ok = await call(index);
-            }
-            catch (Exception ex) when (ex is RpcException or HttpRequestException)
-            {
-                ok = false;
-            }
-
-            if (!ok)
-            {
-                Interlocked.Increment(ref failures);
-            }
-
-            latencies[index] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-        });
-    }
-
-    await Task.WhenAll(calls);
-    return (latencies, failures);
 }
 
 static string Row((string Name, double P50, double P99, string Note, int Failed) r, (string Name, double P50, double P99, string Note, int Failed) b) =>

@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Globalization;
+using Grpc.Core;
 
 namespace Ferry.Testing;
 
@@ -9,6 +11,52 @@ public static class Benchmarking
 
     /// <summary>Nearest-rank percentile of an ascending sample.</summary>
     public static double Percentile(IReadOnlyList<double> sorted, double p) => sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Count) - 1, 0, sorted.Count - 1)];
+
+    /// <summary>
+    /// Open loop at a fixed rate, as vendors send webhooks: call i starts at i/<paramref name="perSecond"/> s whether or
+    /// not earlier ones finished. Returns each call's latency in ms (in call order) and how many failed (false, or an
+    /// RpcException / HttpRequestException).
+    /// </summary>
+    public static async Task<(double[] Latencies, int Failures)> RunAtRateAsync(int perSecond, int total, Func<int, Task<bool>> call)
+    {
+        var latencies = new double[total];
+        var failures = 0;
+        var clock = Stopwatch.StartNew();
+        var calls = new Task[total];
+        for (var i = 0; i < total; i++)
+        {
+            var wait = TimeSpan.FromSeconds((double)i / perSecond) - clock.Elapsed;
+            if (wait > TimeSpan.Zero)
+            {
+                await Task.Delay(wait);
+            }
+
+            var index = i;
+            calls[i] = Task.Run(async () =>
+            {
+                var started = Stopwatch.GetTimestamp();
+                bool ok;
+                try
+                {
+                    ok = await call(index);
+                }
+                catch (Exception ex) when (ex is RpcException or HttpRequestException)
+                {
+                    ok = false;
+                }
+
+                if (!ok)
+                {
+                    Interlocked.Increment(ref failures);
+                }
+
+                latencies[index] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            });
+        }
+
+        await Task.WhenAll(calls);
+        return (latencies, failures);
+    }
 
     public static int EnvInt(string name, int fallback) =>
         int.TryParse(Environment.GetEnvironmentVariable(name), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) ? value : fallback;

@@ -26,11 +26,14 @@ public sealed class ServiceProcess : IAsyncDisposable
     /// <summary>The service's gRPC endpoint, when the settings name one (Kestrel:Endpoints:grpc:Url).</summary>
     public Uri? GrpcAddress { get; }
 
-    /// <summary>Starts src/{service}'s dll in the caller's build configuration (Release for benchmarks).</summary>
-    public static ServiceProcess Start(string service, IReadOnlyDictionary<string, string?> settings)
+    /// <summary>
+    /// Starts src/{service}'s dll in the caller's build configuration (Release for benchmarks), or the one
+    /// <c>dotnet publish</c> wrote to <paramref name="publishedDirectory"/>.
+    /// </summary>
+    public static ServiceProcess Start(string service, IReadOnlyDictionary<string, string?> settings, string? publishedDirectory = null)
     {
         var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
-        var dll = Path.Combine(LocalServer.RepositoryRoot, "src", service, "bin", configuration, "net10.0", $"Ferry.{service}.dll");
+        var dll = Path.Combine(publishedDirectory ?? Path.Combine(LocalServer.RepositoryRoot, "src", service, "bin", configuration, "net10.0"), $"Ferry.{service}.dll");
         var start = new ProcessStartInfo("dotnet", [dll])
         {
             WorkingDirectory = Path.GetDirectoryName(dll)!,

@@ -15,8 +15,11 @@ public static class TicketServiceProcess
     public static Task<ServiceProcess> StartAsync(int grpcPort, string databaseConnectionString, string redisConnectionString) =>
         StartAsync(grpcPort, WithoutVendors(databaseConnectionString, redisConnectionString));
 
-    /// <summary>Started with <paramref name="settings"/> (database, Redis, vendors, services) and serving on <paramref name="grpcPort"/>.</summary>
-    public static async Task<ServiceProcess> StartAsync(int grpcPort, IReadOnlyDictionary<string, string?> settings)
+    /// <summary>
+    /// Started with <paramref name="settings"/> (database, Redis, vendors, services) and serving on <paramref name="grpcPort"/>;
+    /// the built dll, or the one published to <paramref name="publishedDirectory"/>.
+    /// </summary>
+    public static async Task<ServiceProcess> StartAsync(int grpcPort, IReadOnlyDictionary<string, string?> settings, string? publishedDirectory = null)
     {
         var grpc = new Uri($"http://127.0.0.1:{grpcPort}");
         var tickets = ServiceProcess.Start("TicketService", new Dictionary<string, string?>(settings)
@@ -26,7 +29,7 @@ public static class TicketServiceProcess
             ["Kestrel:Endpoints:http:Url"] = $"http://127.0.0.1:{LocalServer.FreeLoopbackPort()}",
             ["Kestrel:Endpoints:grpc:Url"] = grpc.ToString(),
             ["Logging:LogLevel:Default"] = "Warning",
-        });
+        }, publishedDirectory);
         using var channel = GrpcChannel.ForAddress(grpc);
         var health = new Health.HealthClient(channel);
         await tickets.WaitUntilReadyAsync<RpcException>(async () =>

@@ -54,26 +54,9 @@ public sealed class GatewayHost : IAsyncDisposable
         return Task.FromResult(new GatewayHost(host.Start()));
     }
 
-    /// <summary>
-    /// The same gateway as another machine runs it: its built dll in a process of its own, with its own home
-    /// directory (where ASP.NET Core would otherwise keep its data-protection keys). Serving at <paramref name="httpAddress"/>.
-    /// </summary>
-    public static async Task<ServiceProcess> StartProcessAsync(Uri httpAddress, string redisConnectionString, Uri ticketsGrpc, IDictionary<string, string?>? settings = null)
-    {
-        var home = Directory.CreateTempSubdirectory("ferry-gateway-home-").FullName;
-        var gateway = ServiceProcess.Start("Gateway", new Dictionary<string, string?>(Settings(redisConnectionString, ticketsGrpc, settings))
-        {
-            ["HOME"] = home,
-            ["DOTNET_ENVIRONMENT"] = Environments.Production,
-            ["ASPNETCORE_ENVIRONMENT"] = Environments.Production,
-            ["Kestrel:Endpoints:http:Url"] = httpAddress.ToString(),
-            ["Kestrel:Endpoints:grpc:Url"] = $"http://127.0.0.1:{FreePort()}",
-            ["Logging:LogLevel:Default"] = "Warning",
-        });
-        using var probe = new HttpClient { BaseAddress = httpAddress };
-        await gateway.WaitUntilReadyAsync<HttpRequestException>(async () => (await probe.GetAsync(new Uri("/alive", UriKind.Relative))).EnsureSuccessStatusCode(), TimeSpan.FromSeconds(60));
-        return gateway;
-    }
+    /// <summary>The same gateway as another machine runs it (<see cref="GatewayProcess"/>), serving at <paramref name="httpAddress"/>.</summary>
+    public static Task<ServiceProcess> StartProcessAsync(Uri httpAddress, string redisConnectionString, Uri ticketsGrpc, IDictionary<string, string?>? settings = null) =>
+        GatewayProcess.StartAsync(httpAddress, new Uri($"http://127.0.0.1:{FreePort()}"), Settings(redisConnectionString, ticketsGrpc, settings));
 
     private static Dictionary<string, string?> Settings(string redisConnectionString, Uri ticketsGrpc, IDictionary<string, string?>? settings)
     {
