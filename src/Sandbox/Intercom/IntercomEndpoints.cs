@@ -16,6 +16,8 @@ public static class IntercomEndpoints
             .AddVendorFilters<IntercomAuthFilter, IntercomRateLimitFilter>("intercom");
 
         api.MapGet("/conversations/{id}", GetConversation);
+        api.MapDelete("/conversations/{id}", (string id, IntercomState s) =>
+            s.DeleteConversation(id) ? SandboxJson.Result(new { id, @object = "conversation", deleted = true }) : VendorErrors.IntercomNotFound());
         api.MapGet("/conversations", ListConversations);
         api.MapPost("/conversations/search", SearchConversations);
         api.MapPost("/conversations", CreateConversation);

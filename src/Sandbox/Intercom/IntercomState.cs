@@ -162,6 +162,15 @@ public sealed class IntercomState(SandboxClock clock)
         }
     }
 
+    /// <summary>Deletes a conversation for good, as Intercom's DELETE does: every read and search after it finds nothing.</summary>
+    public bool DeleteConversation(string id)
+    {
+        lock (_gate)
+        {
+            return _conversations.Remove(id);
+        }
+    }
+
     /// <summary>Appends a part and applies its effect on state/assignment. Returns null when the conversation does not exist.</summary>
     public IcPart? AddPart(string conversationId, string partType, IcAuthor author, string? body,
         IReadOnlyList<IcAttachment>? attachments = null, IcAuthor? assignedTo = null, long? at = null, long? snoozedUntil = null)

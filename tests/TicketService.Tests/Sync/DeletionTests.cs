@@ -1,14 +1,16 @@
 using Ferry.Sandbox.Intercom;
 using Ferry.Testing;
 using Ferry.V1;
+using Google.Protobuf;
+using Grpc.Core;
 
 namespace Ferry.TicketService.Tests.Sync;
 
 /// <summary>
-/// A linked ticket an agent deleted in Zendesk (docs/SYNC.md, "Defined behaviours"): Ferry never recreates it
-/// behind their back; the conversation's job is dead at once with the reason, for `ferry attempts --dead`.
+/// What was synced, deleted on either side (docs/SYNC.md, "Defined behaviours"): Ferry recreates nothing behind
+/// anyone's back and deletes nothing; the conversation's job is dead at once with the reason, for `ferry attempts --dead`.
 /// </summary>
-public sealed class DeletedTicketTests(PostgresServer postgres, RedisServer redis) : IAsyncLifetime
+public sealed class DeletionTests(PostgresServer postgres, RedisServer redis) : IAsyncLifetime
 {
     private SyncStack _stack = null!;
 
@@ -17,7 +19,7 @@ public sealed class DeletedTicketTests(PostgresServer postgres, RedisServer redi
     private SandboxServer Sandbox => _stack.Sandbox;
 
     public async ValueTask InitializeAsync() =>
-        _stack = await SyncStack.CreateAsync(postgres, redis, "deleted_ticket", new Dictionary<string, string?>
+        _stack = await SyncStack.CreateAsync(postgres, redis, "deletion", new Dictionary<string, string?>
         {
             ["Reconcile:Interval"] = "00:00:00",
         }, Ct);
@@ -73,6 +75,38 @@ public sealed class DeletedTicketTests(PostgresServer postgres, RedisServer redi
         await _stack.Sync.RetryAsync(new RetryRequest { ConversationId = conversationId }, cancellationToken: Ct);
         var retried = await _stack.WaitForAttemptAsync(conversationId, Ct, after: dead.LastAttempt.AttemptId);
         Assert.Equal((Outcome.Success, created.TicketId), (retried.LastAttempt.Outcome, retried.TicketId));
+    }
+
+    [Fact]
+    public async Task A_conversation_deleted_in_Intercom_kills_its_job_at_once_and_its_ticket_keeps_its_history()
+    {
+        var conversationId = _stack.NewConversation("Deleted in Intercom");
+        var created = await _stack.RequestAndWaitAsync(conversationId, 0, Ct);
+        using (var intercom = Sandbox.CreateIntercomClient())
+        {
+            var deleted = await intercom.DeleteAsync($"conversations/{conversationId}", Ct);
+            Assert.Equal(System.Net.HttpStatusCode.OK, deleted.StatusCode);
+        }
+
+        // Asked for by hand: refused with the reason, nothing queued.
+        var refused = await Assert.ThrowsAsync<RpcException>(() => _stack.Sync.RequestSyncAsync(new RequestSyncRequest { ConversationId = conversationId }, cancellationToken: Ct).ResponseAsync);
+        Assert.Equal(StatusCode.NotFound, refused.StatusCode);
+        Assert.Contains(conversationId, refused.Status.Detail, StringComparison.Ordinal);
+
+        // A webhook already on its way (Intercom's own conversation.deleted) starts an attempt: dead at once, ticket untouched.
+        using var channel = _stack.Tickets.CreateGrpcChannel();
+        await new SyncInbox.SyncInboxClient(channel).EnqueueAsync(new EnqueueRequest
+        {
+            Source = Vendor.Intercom,
+            DeliveryId = $"notif_{Guid.NewGuid():N}",
+            Topic = "conversation.deleted",
+            ConversationId = conversationId,
+            Payload = ByteString.CopyFromUtf8("{\"type\":\"notification_event\",\"topic\":\"conversation.deleted\",\"data\":{\"item\":{\"type\":\"conversation\",\"id\":\"" + conversationId + "\"}}}"),
+        }, cancellationToken: Ct);
+        var dead = await WaitForDeathAsync(conversationId, created.LastAttempt.AttemptId);
+        Assert.Equal("Conversation not found in Intercom (deleted, or another workspace); its ticket, if any, keeps its history.", dead.LastAttempt.Reason);
+        var ticket = Sandbox.Zendesk.Ticket(created.TicketId)!;
+        Assert.Equal(("Deleted in Intercom", 1), (ticket.Subject, ticket.Comments.Count));
     }
 
     /// <summary>What an agent's delete does: through Zendesk's API, so the ticket is gone from every read Ferry makes.</summary>
