@@ -107,7 +107,21 @@ public sealed class SyncStack : IAsyncDisposable
     }
 
     /// <summary>The conversation's next successful or skipped sync attempt after <paramref name="after"/>.</summary>
-    public async Task<SyncState> WaitForAttemptAsync(string conversationId, CancellationToken cancellationToken, long after = 0)
+    public Task<SyncState> WaitForAttemptAsync(string conversationId, CancellationToken cancellationToken, long after = 0) =>
+        WaitForAsync(conversationId, after, outcome => outcome is Outcome.Success or Outcome.Skipped, "successful or skipped", cancellationToken);
+
+    /// <summary>The conversation's next failed sync attempt after <paramref name="after"/>.</summary>
+    public Task<SyncState> WaitForFailureAsync(string conversationId, long after, CancellationToken cancellationToken) =>
+        WaitForAsync(conversationId, after, outcome => outcome == Outcome.Failure, "failed", cancellationToken);
+
+    /// <summary>A reply from the conversation's first contact, whose webhook never comes.</summary>
+    public void ReplyFromCustomer(string conversationId, string body)
+    {
+        var contact = Sandbox.Intercom.Contact(Sandbox.Intercom.Conversation(conversationId)!.ContactIds[0])!;
+        Sandbox.Intercom.AddPart(conversationId, "comment", Sandbox.Intercom.AuthorFor(contact), body);
+    }
+
+    private async Task<SyncState> WaitForAsync(string conversationId, long after, Func<Outcome, bool> wanted, string what, CancellationToken cancellationToken)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
         while (true)
@@ -115,14 +129,14 @@ public sealed class SyncStack : IAsyncDisposable
             try
             {
                 var state = await Sync.GetSyncAsync(new GetSyncRequest { ConversationId = conversationId }, cancellationToken: cancellationToken);
-                if (state.LastAttempt is { Outcome: Outcome.Success or Outcome.Skipped } last && last.AttemptId > after)
+                if (state.LastAttempt is { } last && last.AttemptId > after && wanted(last.Outcome))
                 {
                     return state;
                 }
 
                 if (DateTime.UtcNow > deadline)
                 {
-                    throw new TimeoutException($"Conversation {conversationId}: no successful or skipped attempt; last: {state.LastAttempt}");
+                    throw new TimeoutException($"Conversation {conversationId}: no {what} attempt; last: {state.LastAttempt}");
                 }
             }
             catch (Grpc.Core.RpcException e) when (e.StatusCode == Grpc.Core.StatusCode.NotFound && DateTime.UtcNow < deadline)

@@ -85,7 +85,7 @@ public sealed class BulkBackfillTests(PostgresServer postgres, RedisServer redis
                 // Live syncs race the run: some for conversations imported already, some for ones not reached yet.
                 foreach (var id in new[] { conversations[step.Seen - 1].Id, conversations[Math.Min(step.Seen + 50, conversations.Count - 1)].Id })
                 {
-                    ReplyFromCustomer(id);
+                    _stack.ReplyFromCustomer(id, "<p>Any news?</p>");
                     await _stack.Sync.RequestSyncAsync(new RequestSyncRequest { ConversationId = id }, cancellationToken: Ct);
                     live.Add(id);
                 }
@@ -158,12 +158,6 @@ public sealed class BulkBackfillTests(PostgresServer postgres, RedisServer redis
         }
 
         return sizes;
-    }
-
-    private void ReplyFromCustomer(string conversationId)
-    {
-        var contact = Sandbox.Intercom.Contact(Sandbox.Intercom.Conversation(conversationId)!.ContactIds[0])!;
-        Sandbox.Intercom.AddPart(conversationId, "comment", Sandbox.Intercom.AuthorFor(contact), "<p>Any news?</p>");
     }
 
     private void AssertEveryTicketComplete(IReadOnlyList<IcConversation> conversations) => BulkScenario.AssertEveryTicketComplete(Sandbox, conversations);

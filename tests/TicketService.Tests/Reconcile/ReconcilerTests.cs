@@ -71,7 +71,7 @@ public sealed class ReconcilerTests(PostgresServer postgres, RedisServer redis) 
         var conversationId = _stack.NewConversation("Login broken");
         var created = await SyncNowAsync(conversationId);
 
-        ReplyFromCustomer(conversationId, "<p>Still broken</p>");
+        _stack.ReplyFromCustomer(conversationId, "<p>Still broken</p>");
         var pass = await _stack.Sync.ReconcileAsync(new ReconcileRequest(), cancellationToken: Ct);
         var finding = Assert.Single(pass.Findings);
         Assert.Equal(("missing-parts", conversationId, created.TicketId), (finding.Kind, finding.ConversationId, finding.TicketId));
@@ -94,7 +94,7 @@ public sealed class ReconcilerTests(PostgresServer postgres, RedisServer redis) 
     {
         var conversationId = _stack.NewConversation("Refund");
         var created = await SyncNowAsync(conversationId);
-        ReplyFromCustomer(conversationId, "<p>Any update?</p>");
+        _stack.ReplyFromCustomer(conversationId, "<p>Any update?</p>");
         var appended = await SyncNowAsync(conversationId, after: created.LastAttempt.AttemptId);
         var ticket = Sandbox.Zendesk.Ticket(created.TicketId)!;
         Assert.Equal(2, ticket.Comments.Count);
@@ -150,13 +150,6 @@ public sealed class ReconcilerTests(PostgresServer postgres, RedisServer redis) 
         await _stack.Sync.SetPausedAsync(new SetPausedRequest { Paused = false }, cancellationToken: Ct);
         var synced = await _stack.WaitForAttemptAsync(conversationId, Ct);
         Assert.Equal((Outcome.Success, job.JobId), (synced.LastAttempt.Outcome, synced.JobId));
-    }
-
-    /// <summary>A reply whose webhook never comes (nothing reaches these services but the reconciler's findings).</summary>
-    private void ReplyFromCustomer(string conversationId, string body)
-    {
-        var contact = Sandbox.Intercom.Contact(Sandbox.Intercom.Conversation(conversationId)!.ContactIds[0])!;
-        Sandbox.Intercom.AddPart(conversationId, "comment", Sandbox.Intercom.AuthorFor(contact), body);
     }
 
     private async Task<SyncState> SyncNowAsync(string conversationId, long after = 0)

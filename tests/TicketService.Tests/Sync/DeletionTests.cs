@@ -40,8 +40,7 @@ public sealed class DeletionTests(PostgresServer postgres, RedisServer redis) : 
         Assert.Equal($"Zendesk ticket {created.TicketId} no longer exists (deleted in Zendesk?).", closed.LastAttempt.Reason);
 
         // A reply: the append is refused the same way.
-        var contact = Sandbox.Intercom.Contact(Sandbox.Intercom.Conversation(conversationId)!.ContactIds[0])!;
-        Sandbox.Intercom.AddPart(conversationId, "comment", Sandbox.Intercom.AuthorFor(contact), "<p>Hello?</p>");
+        _stack.ReplyFromCustomer(conversationId, "<p>Hello?</p>");
         var replied = await RequestAndWaitForDeathAsync(conversationId, closed.LastAttempt.AttemptId);
         Assert.Contains("404", replied.LastAttempt.Reason, StringComparison.Ordinal);
 
@@ -127,18 +126,8 @@ public sealed class DeletionTests(PostgresServer postgres, RedisServer redis) : 
     /// <summary>The first failed attempt after <paramref name="after"/>; its job must be dead by then (no retry for a deleted ticket).</summary>
     private async Task<SyncState> WaitForDeathAsync(string conversationId, long after)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(1);
-        while (true)
-        {
-            var state = await _stack.Sync.GetSyncAsync(new GetSyncRequest { ConversationId = conversationId }, cancellationToken: Ct);
-            if (state.LastAttempt is { Outcome: Outcome.Failure } failed && failed.AttemptId > after)
-            {
-                Assert.Equal(JobState.Dead, state.JobState);
-                return state;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, $"No failed attempt for {conversationId}; last: {state.LastAttempt}");
-            await Task.Delay(100, Ct);
-        }
+        var failed = await _stack.WaitForFailureAsync(conversationId, after, Ct);
+        Assert.Equal(JobState.Dead, failed.JobState);
+        return failed;
     }
 }
