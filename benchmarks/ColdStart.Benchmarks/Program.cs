@@ -53,11 +53,7 @@ for (var round = 0; round <= rounds; round++)
     }
 }
 
-// The median of the rounds, per figure.
-var medians = builds.ToDictionary(b => b.Name, b => new ColdRun(
-    Median(runs[b.Name].Select(r => r.TicketsStartMs)), Median(runs[b.Name].Select(r => r.GatewayStartMs)), Median(runs[b.Name].Select(r => r.FirstAckMs)),
-    Median(runs[b.Name].Select(r => r.P50)), Median(runs[b.Name].Select(r => r.P99)), Median(runs[b.Name].Select(r => r.Max)),
-    Median(runs[b.Name].Select(r => r.LateP50)), Median(runs[b.Name].Select(r => r.LateP99)), runs[b.Name].Sum(r => r.Non2xx)));
+var medians = builds.ToDictionary(b => b.Name, b => ColdRun.MedianOf(runs[b.Name]));
 var baseline = medians[builds[0].Name];
 Console.WriteLine();
 Console.WriteLine($"Medians over {rounds} rounds (ratio to {builds[0].Name}):");
@@ -134,10 +130,18 @@ Task<(double[] Latencies, int Failures)> DeliverAsync(Uri url) => RunAtRateAsync
     return response.StatusCode == HttpStatusCode.OK;
 });
 
-static double Median(IEnumerable<double> values)
+internal sealed record ColdRun(double TicketsStartMs, double GatewayStartMs, double FirstAckMs, double P50, double P99, double Max, double LateP50, double LateP99, int Non2xx)
 {
-    var sorted = values.Order().ToList();
-    return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
-}
+    /// <summary>Each figure's median over the rounds; non-2xx answers summed.</summary>
+    public static ColdRun MedianOf(IReadOnlyList<ColdRun> rounds)
+    {
+        double Median(Func<ColdRun, double> figure)
+        {
+            var sorted = rounds.Select(figure).Order().ToList();
+            return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
+        }
 
-internal sealed record ColdRun(double TicketsStartMs, double GatewayStartMs, double FirstAckMs, double P50, double P99, double Max, double LateP50, double LateP99, int Non2xx);
+        return new ColdRun(Median(r => r.TicketsStartMs), Median(r => r.GatewayStartMs), Median(r => r.FirstAckMs), Median(r => r.P50),
+            Median(r => r.P99), Median(r => r.Max), Median(r => r.LateP50), Median(r => r.LateP99), rounds.Sum(r => r.Non2xx));
+    }
+}
