@@ -227,6 +227,29 @@ public sealed class ConversationToTicketTests(FerryApp ferry)
         Assert.Single(Comments(tickets[0]));
     }
 
+    [Fact]
+    public async Task A_conversation_a_teammate_deletes_in_Intercom_ends_its_sync_without_a_dead_job_and_its_ticket_stays()
+    {
+        var (_, conversationId) = await NewConversationAsync("spam@customer.example", "<p>Buy now</p>");
+        await ferry.WaitForTicketsAsync(conversationId, t => t.Count == 1, SyncTimeout, Ct);
+        var sync = new V1.Sync.SyncClient(ferry.Gateway);
+        await WaitForOutcomeAsync(sync, conversationId, Outcome.Success);
+
+        // Deleted in the inbox: Intercom sends conversation.deleted through the gateway.
+        using (var deleted = await ferry.Sandbox.DeleteAsync(new Uri($"/admin/intercom/conversations/{conversationId}", UriKind.Relative), Ct))
+        {
+            deleted.EnsureSuccessStatusCode();
+        }
+
+        await WaitForOutcomeAsync(sync, conversationId, Outcome.Skipped);
+        var state = await sync.GetSyncAsync(new GetSyncRequest { ConversationId = conversationId }, cancellationToken: Ct);
+        Assert.StartsWith("Conversation deleted in Intercom (conversation.deleted)", state.LastAttempt.Reason, StringComparison.Ordinal);
+        var dead = await sync.ListDeadJobsAsync(new ListDeadJobsRequest(), cancellationToken: Ct);
+        Assert.DoesNotContain(dead.Jobs, j => j.ConversationId == conversationId);
+        var ticket = Assert.Single(await ferry.TicketsForAsync(conversationId, Ct));
+        Assert.Equal("<p>Buy now</p>", Assert.Single(Comments(ticket))!["html_body"]!.GetValue<string>());
+    }
+
     private static async Task WaitForOutcomeAsync(V1.Sync.SyncClient sync, string conversationId, Outcome outcome)
     {
         var deadline = DateTime.UtcNow + SyncTimeout;

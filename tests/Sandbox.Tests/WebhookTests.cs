@@ -41,6 +41,23 @@ public sealed class WebhookTests
     }
 
     [Fact]
+    public async Task Deleting_a_conversation_through_the_API_notifies_conversation_deleted_with_its_id_only()
+    {
+        await using var receiver = await Receiver.StartAsync(failFirst: 0);
+        await using var sandbox = await SandboxServer.CreateAsync(new Dictionary<string, string?> { ["Sandbox:Intercom:WebhookUrl"] = receiver.Url });
+        var conversation = sandbox.Intercom.CreateConversation(sandbox.Intercom.AddContact("user", "d@x.example", "D"), "Spam", "<p>buy now</p>");
+        using var intercom = sandbox.CreateIntercomClient();
+
+        (await intercom.DeleteAsync($"conversations/{conversation.Id}", TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
+
+        var envelope = JsonNode.Parse((await receiver.WaitForAsync(1))[0].Body)!;
+        Assert.Equal("conversation.deleted", envelope["topic"]!.GetValue<string>());
+        // Like every *.deleted topic: identifying fields only, not the conversation.
+        Assert.Equal($$"""{"type":"conversation","id":"{{conversation.Id}}"}""", envelope["data"]!["item"]!.ToJsonString());
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, (await intercom.DeleteAsync($"conversations/{conversation.Id}", TestContext.Current.CancellationToken)).StatusCode);
+    }
+
+    [Fact]
     public async Task Zendesk_status_webhooks_are_signed_over_timestamp_and_body()
     {
         await using var receiver = await Receiver.StartAsync(failFirst: 0);

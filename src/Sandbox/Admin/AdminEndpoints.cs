@@ -163,6 +163,21 @@ public static class AdminEndpoints
                 return i.Conversation(id) is { } conversation ? SandboxJson.Result(r.Conversation(conversation, IntercomEndpoints.Root(request))) : Results.NotFound();
             }
         });
+        // A teammate deletes the conversation in the inbox: gone from every read, conversation.deleted sent (notify=false: the webhook lost).
+        admin.MapDelete("/intercom/conversations/{id}", (string id, bool? notify, IntercomState i, WebhookDispatcher w) =>
+        {
+            if (!i.DeleteConversation(id))
+            {
+                return Results.NotFound();
+            }
+
+            if (notify ?? true)
+            {
+                w.IntercomConversationDeleted(id);
+            }
+
+            return Results.NoContent();
+        });
         admin.MapPost("/intercom/conversations/{id}/parts", (string id, HttpRequest request, PartInput input, IntercomState i, IntercomRenderer r, WebhookDispatcher w) =>
         {
             if (AuthorOf(i, input.AuthorType, input.AuthorId) is not { } author)

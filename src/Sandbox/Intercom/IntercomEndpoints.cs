@@ -16,8 +16,7 @@ public static class IntercomEndpoints
             .AddVendorFilters<IntercomAuthFilter, IntercomRateLimitFilter>("intercom");
 
         api.MapGet("/conversations/{id}", GetConversation);
-        api.MapDelete("/conversations/{id}", (string id, IntercomState s) =>
-            s.DeleteConversation(id) ? SandboxJson.Result(new { id, @object = "conversation", deleted = true }) : VendorErrors.IntercomNotFound());
+        api.MapDelete("/conversations/{id}", DeleteConversation);
         api.MapGet("/conversations", ListConversations);
         api.MapPost("/conversations/search", SearchConversations);
         api.MapPost("/conversations", CreateConversation);
@@ -58,6 +57,18 @@ public static class IntercomEndpoints
         {
             return state.Conversation(id) is { } c ? SandboxJson.Result(renderer.Conversation(c, Root(request))) : VendorErrors.IntercomNotFound();
         }
+    }
+
+    /// <summary>Deletes for good and, as Intercom does, notifies <c>conversation.deleted</c>.</summary>
+    private static IResult DeleteConversation(string id, IntercomState state, WebhookDispatcher webhooks)
+    {
+        if (!state.DeleteConversation(id))
+        {
+            return VendorErrors.IntercomNotFound();
+        }
+
+        webhooks.IntercomConversationDeleted(id);
+        return SandboxJson.Result(new { id, @object = "conversation", deleted = true });
     }
 
     private static IResult ListConversations(HttpRequest request, IntercomState state, IntercomRenderer renderer, int? per_page, string? starting_after)

@@ -63,6 +63,13 @@ public sealed partial class WebhookDispatcher(
         IntercomNotification(topic, item);
     }
 
+    /// <summary>
+    /// <c>conversation.deleted</c>: like every <c>*.deleted</c> topic, a minimal payload of identifying fields, not the
+    /// conversation (it is gone).
+    /// </summary>
+    public void IntercomConversationDeleted(string conversationId) =>
+        IntercomNotification("conversation.deleted", new JsonObject { ["type"] = "conversation", ["id"] = conversationId });
+
     public void IntercomNotification(string topic, JsonNode item)
     {
         if (options.Intercom.WebhookUrl.Length == 0)

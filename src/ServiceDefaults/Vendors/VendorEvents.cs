@@ -21,11 +21,14 @@ public static partial class VendorEvents
         "conversation.admin.opened",
         "conversation.admin.snoozed",
         "conversation.admin.unsnoozed",
-        "conversation.deleted",
+        IntercomConversationDeletedTopic,
         // A tag added or a priority changed by a teammate: dual mode carries both onto the ticket. (A tag removed has no
         // topic; the conversation's next sync or the reconciler's scan carries that.)
         "conversation_part.tag.created",
         "conversation.priority.updated");
+
+    /// <summary>Intercom's own word that a teammate deleted a conversation (TicketService ends its job without an alarm).</summary>
+    public const string IntercomConversationDeletedTopic = "conversation.deleted";
 
     public const string TicketExternalIdPrefix = "intercom-conversation-";
 

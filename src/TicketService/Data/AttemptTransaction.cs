@@ -109,6 +109,12 @@ public sealed class AttemptTransaction : IAsyncDisposable
             insert.Parameters.AddWithValue("attempt", _job.Attempt);
         }
 
+        MarkWeighed(weighed);
+    }
+
+    /// <summary>Deliveries this attempt has weighed: the next attempt is not about them.</summary>
+    public void MarkWeighed(IReadOnlyList<UncheckedDelivery> weighed)
+    {
         if (weighed.Count > 0)
         {
             var consumed = Command("""

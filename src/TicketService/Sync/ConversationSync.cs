@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Ferry.ServiceDefaults.Vendors;
 using Ferry.TicketService.Dual;
 using Ferry.TicketService.RoundTrip;
 using Ferry.TicketService.Rules;
@@ -48,9 +49,11 @@ public sealed class ConversationSync(
         var reading = intercom.GetConversationAsync(attempt.ConversationId, attempt.Cancellation);
         var holding = ReadRecordsAsync(attempt, authors);
         await Task.WhenAll(reading, holding);
-        var conversation = await reading
-            ?? throw new PermanentSyncException("Conversation not found in Intercom (deleted, or another workspace); its ticket, if any, keeps its history.");
         var (link, synced, _) = await holding;
+        if (await reading is not { } conversation)
+        {
+            return await GoneFromIntercomAsync(attempt, link);
+        }
 
         // Rules: a conversation they keep out gets no ticket; one that already has a ticket keeps syncing.
         var routing = rules.Evaluate(conversation);
@@ -93,6 +96,24 @@ public sealed class ConversationSync(
             ? new SyncResult(AttemptOutcome.Success, ticket.Id, $"{comments}; carried {carried.Replies} Zendesk reply(ies) and {carried.Notes} note(s) to Intercom",
                 AttemptLog.ZendeskToIntercom, StatusOrigin.Zendesk)
             : Result(comments, found.Created ? 1 : written, status);
+    }
+
+    /// <summary>
+    /// The conversation is gone from Intercom. When Intercom announced the deletion (<c>conversation.deleted</c>) and
+    /// nothing from the Zendesk side waits to reach it, a teammate deleted it on purpose (spam, a duplicate): the job
+    /// ends skipped, and no dead job calls an operator. Otherwise (the deletion not announced, or a Zendesk change that
+    /// can no longer reach the customer) it is dead at once with the reason. Either way the ticket keeps its history.
+    /// </summary>
+    private async Task<SyncResult> GoneFromIntercomAsync(SyncAttempt attempt, TicketLink? link)
+    {
+        var waiting = (await store.GetStatusRecordsAsync(attempt.ConversationId, attempt.Cancellation)).Deliveries;
+        if (!waiting.Any(d => d is { Source: "intercom", Topic: VendorEvents.IntercomConversationDeletedTopic }) || waiting.Any(d => d.Source == "zendesk"))
+        {
+            throw new PermanentSyncException("Conversation not found in Intercom (deleted, or another workspace); its ticket, if any, keeps its history.");
+        }
+
+        attempt.WriteWithOutcome(tx => tx.MarkWeighed(waiting));
+        return new SyncResult(AttemptOutcome.Skipped, link?.TicketId, $"Conversation deleted in Intercom ({VendorEvents.IntercomConversationDeletedTopic}): nothing to sync; its ticket, if any, keeps its history.");
     }
 
     private async Task<AttemptRecords> ReadRecordsAsync(SyncAttempt attempt, AuthorDirectory authors)

@@ -8,7 +8,8 @@ namespace Ferry.TicketService.Tests.Sync;
 
 /// <summary>
 /// What was synced, deleted on either side (docs/SYNC.md, "Defined behaviours"): Ferry recreates nothing behind
-/// anyone's back and deletes nothing; the conversation's job is dead at once with the reason, for `ferry attempts --dead`.
+/// anyone's back and deletes nothing. The conversation's job is dead at once with the reason, for `ferry attempts --dead`,
+/// unless Intercom itself announced a deliberate deletion and nothing from Zendesk waits for the conversation.
 /// </summary>
 public sealed class DeletionTests(PostgresServer postgres, RedisServer redis) : IAsyncLifetime
 {
@@ -77,7 +78,7 @@ public sealed class DeletionTests(PostgresServer postgres, RedisServer redis) : 
     }
 
     [Fact]
-    public async Task A_conversation_deleted_in_Intercom_kills_its_job_at_once_and_its_ticket_keeps_its_history()
+    public async Task A_conversation_deleted_in_Intercom_ends_its_job_without_an_alarm_and_its_ticket_keeps_its_history()
     {
         var conversationId = _stack.NewConversation("Deleted in Intercom");
         var created = await _stack.RequestAndWaitAsync(conversationId, 0, Ct);
@@ -92,20 +93,68 @@ public sealed class DeletionTests(PostgresServer postgres, RedisServer redis) : 
         Assert.Equal(StatusCode.NotFound, refused.StatusCode);
         Assert.Contains(conversationId, refused.Status.Detail, StringComparison.Ordinal);
 
-        // A webhook already on its way (Intercom's own conversation.deleted) starts an attempt: dead at once, ticket untouched.
-        using var channel = _stack.Tickets.CreateGrpcChannel();
-        await new SyncInbox.SyncInboxClient(channel).EnqueueAsync(new EnqueueRequest
+        // Intercom's own conversation.deleted: a teammate deleted it on purpose (spam, a duplicate), so the job ends
+        // skipped with the reason, and no dead job calls an operator for it. The ticket is left as it is.
+        await EnqueueAsync(new EnqueueRequest
         {
             Source = Vendor.Intercom,
             DeliveryId = $"notif_{Guid.NewGuid():N}",
             Topic = "conversation.deleted",
             ConversationId = conversationId,
             Payload = ByteString.CopyFromUtf8("{\"type\":\"notification_event\",\"topic\":\"conversation.deleted\",\"data\":{\"item\":{\"type\":\"conversation\",\"id\":\"" + conversationId + "\"}}}"),
-        }, cancellationToken: Ct);
-        var dead = await WaitForDeathAsync(conversationId, created.LastAttempt.AttemptId);
-        Assert.Equal("Conversation not found in Intercom (deleted, or another workspace); its ticket, if any, keeps its history.", dead.LastAttempt.Reason);
+        });
+        var ended = await _stack.WaitForAttemptAsync(conversationId, Ct, after: created.LastAttempt.AttemptId);
+        Assert.Equal((Outcome.Skipped, JobState.Done), (ended.LastAttempt.Outcome, ended.JobState));
+        Assert.Equal("Conversation deleted in Intercom (conversation.deleted): nothing to sync; its ticket, if any, keeps its history.", ended.LastAttempt.Reason);
+        Assert.Empty((await _stack.Sync.ListDeadJobsAsync(new ListDeadJobsRequest(), cancellationToken: Ct)).Jobs);
         var ticket = Sandbox.Zendesk.Ticket(created.TicketId)!;
         Assert.Equal(("Deleted in Intercom", 1), (ticket.Subject, ticket.Comments.Count));
+
+        // A change on the Zendesk side afterwards (an agent solves the ticket) cannot reach the customer: that one
+        // waits for an operator, dead at once with the reason.
+        await EnqueueAsync(new EnqueueRequest
+        {
+            Source = Vendor.Zendesk,
+            DeliveryId = $"zd-{Guid.NewGuid():N}",
+            Topic = "ticket.status_changed",
+            TicketId = created.TicketId,
+            Payload = ByteString.CopyFromUtf8($$"""{"ticket_id":"{{created.TicketId}}","external_id":"intercom-conversation-{{conversationId}}","status":"solved"}"""),
+        });
+        var dead = await WaitForDeathAsync(conversationId, ended.LastAttempt.AttemptId);
+        Assert.Equal("Conversation not found in Intercom (deleted, or another workspace); its ticket, if any, keeps its history.", dead.LastAttempt.Reason);
+        Assert.Equal(conversationId, Assert.Single((await _stack.Sync.ListDeadJobsAsync(new ListDeadJobsRequest(), cancellationToken: Ct)).Jobs).ConversationId);
+    }
+
+    [Fact]
+    public async Task A_conversation_gone_from_Intercom_without_its_deletion_announced_kills_its_job_at_once()
+    {
+        var conversationId = _stack.NewConversation("Gone quietly");
+        var created = await _stack.RequestAndWaitAsync(conversationId, 0, Ct);
+        Sandbox.Intercom.AddPart(conversationId, "comment", IntercomState.AuthorFor(Sandbox.Intercom.AddAdmin("Ada Admin", $"ada-{Guid.NewGuid():N}@sandbox.example")), "<p>On its way</p>");
+        using (var intercom = Sandbox.CreateIntercomClient())
+        {
+            (await intercom.DeleteAsync($"conversations/{conversationId}", Ct)).EnsureSuccessStatusCode();
+        }
+
+        // A reply's webhook that arrives after the conversation is gone, its conversation.deleted lost: nothing says the
+        // deletion was deliberate, so the operator hears of it.
+        await EnqueueAsync(new EnqueueRequest
+        {
+            Source = Vendor.Intercom,
+            DeliveryId = $"notif_{Guid.NewGuid():N}",
+            Topic = "conversation.admin.replied",
+            ConversationId = conversationId,
+            Payload = ByteString.CopyFromUtf8("{\"type\":\"notification_event\",\"topic\":\"conversation.admin.replied\",\"data\":{\"item\":{\"type\":\"conversation\",\"id\":\"" + conversationId + "\"}}}"),
+        });
+        var dead = await WaitForDeathAsync(conversationId, created.LastAttempt.AttemptId);
+        Assert.Equal("Conversation not found in Intercom (deleted, or another workspace); its ticket, if any, keeps its history.", dead.LastAttempt.Reason);
+    }
+
+    /// <summary>A delivery handed over as the gateway does.</summary>
+    private async Task EnqueueAsync(EnqueueRequest delivery)
+    {
+        using var channel = _stack.Tickets.CreateGrpcChannel();
+        await new SyncInbox.SyncInboxClient(channel).EnqueueAsync(delivery, cancellationToken: Ct);
     }
 
     /// <summary>What an agent's delete does: through Zendesk's API, so the ticket is gone from every read Ferry makes.</summary>
