@@ -8,6 +8,7 @@ app.Configure(config =>
     config.AddCommand<StatusCommand>("status").WithDescription("Show a conversation's ticket, job and last attempt.");
     config.AddCommand<AttemptsCommand>("attempts").WithDescription("List sync attempts, newest first (--dead: dead jobs and why).");
     config.AddCommand<RetryCommand>("retry").WithDescription("Re-queue a failed or dead sync (--dead: every dead job).");
+    config.AddCommand<DismissCommand>("dismiss").WithDescription("Take dead jobs off the list without running them again (--note: why nothing is to be done).");
     config.AddCommand<BackfillCommand>("backfill").WithDescription("Queue (or with --bulk import in batches) every conversation updated in a window; progress bar, --json, --resume.");
     config.AddCommand<PhaseCommand>("phase").WithDescription("Phased migration: Intercom's new conversations per day, synced and open; says when new volume has stopped.");
     config.AddCommand<LinksCommand>("links").WithDescription("List contact ↔ Zendesk user links (--conflicts: only those waiting for a decision).");

@@ -31,22 +31,34 @@ internal abstract class GatewayCommand<TSettings> : AsyncCommand<TSettings> wher
         AnsiConsole.Write(table);
     }
 
-    protected static void WriteDeadJobs(IEnumerable<DeadJob> jobs)
+    /// <param name="dismissed">The dismissed ones: when, by whom and why they were dismissed, too.</param>
+    protected static void WriteDeadJobs(IEnumerable<DeadJob> jobs, bool dismissed = false)
     {
         var table = new Table().AddColumns("Died", "Job", "Conversation", "Ticket", "Attempts", "Reason");
+        if (dismissed)
+        {
+            table.AddColumns("Dismissed", "By", "Note");
+        }
+
         foreach (var job in jobs)
         {
-            table.AddRow(
-                Markup.Escape(job.DiedAt?.ToDateTimeOffset().ToString("u", System.Globalization.CultureInfo.InvariantCulture) ?? ""),
+            string[] row =
+            [
+                Markup.Escape(Time(job.DiedAt)),
                 job.JobId.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 Markup.Escape(job.ConversationId),
                 job.TicketId == 0 ? "-" : job.TicketId.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 job.Attempts.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                $"[red]{Markup.Escape(job.Reason)}[/]");
+                $"[red]{Markup.Escape(job.Reason)}[/]",
+            ];
+            table.AddRow(dismissed ? [.. row, Markup.Escape(Time(job.DismissedAt)), Markup.Escape(job.DismissedBy), Markup.Escape(job.DismissalNote)] : row);
         }
 
         AnsiConsole.Write(table);
     }
+
+    private static string Time(Google.Protobuf.WellKnownTypes.Timestamp? at) =>
+        at?.ToDateTimeOffset().ToString("u", System.Globalization.CultureInfo.InvariantCulture) ?? "";
 }
 
 internal sealed class ConversationSettings : GatewaySettings
@@ -97,13 +109,17 @@ internal sealed class AttemptsSettings : GatewaySettings
     [Description("Dead jobs waiting for an operator, with why they died (not attempts).")]
     public bool Dead { get; init; }
 
+    [CommandOption("--dismissed")]
+    [Description("With --dead: the dead jobs an operator dismissed, with who and why.")]
+    public bool Dismissed { get; init; }
+
     [CommandOption("--limit <N>")]
     public int Limit { get; init; } = 50;
 
     public override ValidationResult Validate() =>
-        Dead && (FailedOnly || ConversationId is not null)
-            ? ValidationResult.Error("--dead lists jobs; it takes neither --failed nor --conversation.")
-            : ValidationResult.Success();
+        Dead && (FailedOnly || ConversationId is not null) ? ValidationResult.Error("--dead lists jobs; it takes neither --failed nor --conversation.")
+        : Dismissed && !Dead ? ValidationResult.Error("--dismissed goes with --dead.")
+        : ValidationResult.Success();
 }
 
 internal sealed class AttemptsCommand : GatewayCommand<AttemptsSettings>
@@ -112,8 +128,8 @@ internal sealed class AttemptsCommand : GatewayCommand<AttemptsSettings>
     {
         if (settings.Dead)
         {
-            var dead = await client.ListDeadJobsAsync(new ListDeadJobsRequest { PageSize = settings.Limit }, cancellationToken: cancellationToken);
-            GatewayCall.WriteReply(settings.Json, dead.Jobs, () => WriteDeadJobs(dead.Jobs));
+            var dead = await client.ListDeadJobsAsync(new ListDeadJobsRequest { PageSize = settings.Limit, Dismissed = settings.Dismissed }, cancellationToken: cancellationToken);
+            GatewayCall.WriteReply(settings.Json, dead.Jobs, () => WriteDeadJobs(dead.Jobs, settings.Dismissed));
             return;
         }
 
@@ -156,6 +172,52 @@ internal sealed class RetryCommand : GatewayCommand<RetrySettings>
         GatewayCall.WriteReply(settings.Json, [reply], () => AnsiConsole.MarkupLine(settings.Dead
             ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Re-queued [bold]{reply.Requeued}[/] dead job(s).")
             : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Re-queued as job [bold]{reply.JobId}[/].")));
+    }
+}
+
+internal sealed class DismissSettings : GatewaySettings
+{
+    [CommandArgument(0, "[CONVERSATION_ID]")]
+    public string? ConversationId { get; init; }
+
+    [CommandOption("--job <JOB_ID>")]
+    public long? JobId { get; init; }
+
+    [CommandOption("--reason <REASON>")]
+    [Description("Every dead job that died for exactly this reason (as attempts --dead prints it).")]
+    public string? Reason { get; init; }
+
+    [CommandOption("--note <TEXT>")]
+    [Description("Why nothing is to be done (required); kept with the job.")]
+    public string? Note { get; init; }
+
+    public override ValidationResult Validate() =>
+        new[] { ConversationId is not null, JobId is not null, Reason is not null }.Count(given => given) != 1 ? ValidationResult.Error("Give one of: a conversation id, --job or --reason.")
+        : string.IsNullOrWhiteSpace(Note) ? ValidationResult.Error("--note is required: say why nothing is to be done.")
+        : ValidationResult.Success();
+}
+
+internal sealed class DismissCommand : GatewayCommand<DismissSettings>
+{
+    protected override async Task RunAsync(V1.Sync.SyncClient client, DismissSettings settings, CancellationToken cancellationToken)
+    {
+        var request = new DismissRequest { Note = settings.Note };
+        if (settings.JobId is { } jobId)
+        {
+            request.JobId = jobId;
+        }
+        else if (settings.Reason is { } reason)
+        {
+            request.DeadReason = reason;
+        }
+        else
+        {
+            request.ConversationId = settings.ConversationId;
+        }
+
+        var reply = await client.DismissAsync(request, cancellationToken: cancellationToken);
+        GatewayCall.WriteReply(settings.Json, [reply], () =>
+            AnsiConsole.MarkupLine(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Dismissed [bold]{reply.Dismissed}[/] dead job(s).")));
     }
 }
 

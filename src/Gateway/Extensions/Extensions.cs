@@ -3,10 +3,12 @@ using Ferry.Gateway.Api;
 using Ferry.Gateway.StatusPage;
 using Ferry.Gateway.Telemetry;
 using Ferry.Gateway.Webhooks;
+using Ferry.ServiceDefaults.Grpc;
 using Ferry.V1;
 using Grpc.Core;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
+using Yarp.ReverseProxy.Transforms;
 
 namespace Ferry.Gateway.Extensions;
 
@@ -73,7 +75,18 @@ public static class Extensions
         // policies above (appsettings.json: ReverseProxy:Routes:sync-api).
         builder.Services.AddReverseProxy()
             .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
-            .AddServiceDiscoveryDestinationResolver();
+            .AddServiceDiscoveryDestinationResolver()
+            .AddTransforms(transforms => transforms.AddRequestTransform(context =>
+            {
+                // The services behind learn which API client called from the gateway alone: a caller's own value is dropped.
+                context.ProxyRequest.Headers.Remove(ApiClients.Header);
+                if (context.HttpContext.User.Identity is { IsAuthenticated: true, Name: { } client })
+                {
+                    context.ProxyRequest.Headers.TryAddWithoutValidation(ApiClients.Header, client);
+                }
+
+                return ValueTask.CompletedTask;
+            }));
     }
 
     public static WebApplication MapApplicationServices(this WebApplication app)

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Ferry.Gateway.Api;
+using Ferry.ServiceDefaults.Grpc;
 using Ferry.V1;
 using Grpc.Core;
 using Microsoft.AspNetCore.Antiforgery;
@@ -84,6 +85,7 @@ public static partial class StatusPageEndpoints
             return Results.Redirect(PagePath + "/login");
         }).RequireAuthorization(OperatorPolicy);
         page.MapPost("/retry", RetryAsync).RequireAuthorization(OperatorPolicy);
+        page.MapPost("/dismiss", DismissAsync).RequireAuthorization(OperatorPolicy);
         page.MapPost("/pause", PauseAsync).RequireAuthorization(OperatorPolicy);
         page.MapPost("/reconcile", ReconcileAsync).RequireAuthorization(OperatorPolicy);
     }
@@ -127,6 +129,19 @@ public static partial class StatusPageEndpoints
                 async deadline => (await sync.RetryAsync(request, deadline: deadline, cancellationToken: http.RequestAborted)).Requeued);
     }
 
+    private static Task<IResult> DismissAsync(HttpContext http, Sync.SyncClient sync, ILoggerFactory loggers, [FromForm] long? jobId, [FromForm] string? note)
+    {
+        if (jobId is not > 0 || string.IsNullOrWhiteSpace(note))
+        {
+            return Task.FromResult(Results.BadRequest("Give jobId and a note (why nothing is to be done)."));
+        }
+
+        // TicketService records who dismissed it: this operator (the page calls it directly, not through the proxy).
+        var who = new Metadata { { ApiClients.Header, http.User.Identity?.Name ?? "" } };
+        return ActAsync(http, loggers, $"dismiss job {jobId}", "dismissed",
+            async deadline => (await sync.DismissAsync(new DismissRequest { JobId = jobId.Value, Note = note }, who, deadline, http.RequestAborted)).Dismissed);
+    }
+
     private static Task<IResult> PauseAsync(HttpContext http, Sync.SyncClient sync, ILoggerFactory loggers, [FromForm] bool paused, [FromForm] string? reason)
     {
         var who = http.User.Identity?.Name;
@@ -161,6 +176,7 @@ public static partial class StatusPageEndpoints
     {
         (_, { } code) => Enum.TryParse<StatusCode>(code, out var status) ? $"TicketService refused the action: {status}." : null,
         ("retried", _) => $"{count ?? 0} job(s) queued again.",
+        ("dismissed", _) => $"{count ?? 0} dead job(s) dismissed.",
         ("paused", _) => "Syncing paused on every replica.",
         ("resumed", _) => "Syncing resumed.",
         ("reconciled", _) => $"Reconciler ran: {count ?? 0} finding(s).",

@@ -167,7 +167,7 @@ public static class StatusPageView
         foreach (var job in status.DeadJobs)
         {
             html.Append(Inv, $"<tr data-conversation-id=\"{E(job.ConversationId)}\"><td>{Ago(job.DiedAt, model.Now)}</td><td>{Conversation(job.ConversationId, model.Options)}</td><td>{Ticket(job.TicketId, model.Options)}</td>")
-                .Append(Inv, $"<td>{job.Attempts.ToString(Inv)}</td><td class=\"reason\">{E(job.Reason)}</td><td>{Form("/operator/retry", model, "Retry", ("jobId", job.JobId.ToString(Inv)))}</td></tr>");
+                .Append(Inv, $"<td>{job.Attempts.ToString(Inv)}</td><td class=\"reason\">{E(job.Reason)}</td><td>{Form("/operator/retry", model, "Retry", ("jobId", job.JobId.ToString(Inv)))} {DismissForm(job.JobId, model)}</td></tr>");
         }
 
         html.Append("</table>");
@@ -248,6 +248,11 @@ public static class StatusPageView
 
         return form.Append(Inv, $"<button>{E(label)}</button></form>").ToString();
     }
+
+    /// <summary>Takes a dead job off the list without running it again; the note (why nothing is to be done) is required.</summary>
+    private static string DismissForm(long jobId, StatusPageModel model) =>
+        string.Create(Inv, $"<form method=\"post\" action=\"/operator/dismiss\">{Token(model)}<input type=\"hidden\" name=\"jobId\" value=\"{jobId.ToString(Inv)}\">")
+        + "<input name=\"note\" placeholder=\"why nothing is to be done\" maxlength=\"500\" required> <button>Dismiss</button></form>";
 
     private static string Token(StatusPageModel model) => Token(model.Antiforgery);
 

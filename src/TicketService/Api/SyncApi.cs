@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Ferry.ServiceDefaults.Grpc;
 using Ferry.ServiceDefaults.Vendors;
 using Ferry.TicketService.Attempts;
 using Ferry.TicketService.Operations;
@@ -20,6 +21,7 @@ public sealed partial class SyncApi(
 {
     private const int DefaultPageSize = 50;
     private const int MaxPageSize = 500;
+    private const int MaxDismissalNote = 500;
 
     public override async Task<RequestSyncReply> RequestSync(RequestSyncRequest request, ServerCallContext context)
     {
@@ -141,10 +143,48 @@ public sealed partial class SyncApi(
             throw new RpcException(new Status(StatusCode.InvalidArgument, $"page_size must be between 1 and {MaxPageSize} (0 means {DefaultPageSize})."));
         }
 
-        var dead = await queue.ListDeadAsync(request.PageSize == 0 ? DefaultPageSize : request.PageSize, context.CancellationToken);
+        var dead = await queue.ListDeadAsync(request.PageSize == 0 ? DefaultPageSize : request.PageSize, context.CancellationToken, request.Dismissed);
         var reply = new ListDeadJobsReply();
         reply.Jobs.AddRange(dead.Select(ToProto));
         return reply;
+    }
+
+    public override async Task<DismissReply> Dismiss(DismissRequest request, ServerCallContext context)
+    {
+        var note = request.Note.Trim();
+        if (note.Length is 0 or > MaxDismissalNote)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"note is required (at most {MaxDismissalNote} characters): say why nothing is to be done."));
+        }
+
+        // The gateway names the API client that called; a call from inside the cluster (the Aspire dashboard) has none.
+        var by = context.RequestHeaders.GetValue(ApiClients.Header) ?? "internal";
+        var (jobId, conversationId, reason) = request.TargetCase switch
+        {
+            DismissRequest.TargetOneofCase.JobId => (request.JobId, null, null),
+            DismissRequest.TargetOneofCase.ConversationId => ((long?)null, ValidConversationId(request.ConversationId), (string?)null),
+            DismissRequest.TargetOneofCase.DeadReason when !string.IsNullOrWhiteSpace(request.DeadReason) => (null, null, request.DeadReason),
+            _ => throw new RpcException(new Status(StatusCode.InvalidArgument, "Give job_id, conversation_id or dead_reason.")),
+        };
+
+        var dismissed = await queue.DismissDeadAsync(jobId, conversationId, reason, by, note, context.CancellationToken);
+        if (dismissed.Count == 0 && reason is null)
+        {
+            throw await NothingToDismissAsync(jobId, conversationId, context.CancellationToken);
+        }
+
+        return new DismissReply { Dismissed = dismissed.Count };
+    }
+
+    /// <summary>Why a job or conversation named on its own had no dead job to dismiss: unknown, or not dead and waiting.</summary>
+    private async Task<RpcException> NothingToDismissAsync(long? jobId, string? conversationId, CancellationToken cancellationToken)
+    {
+        var job = jobId is { } id ? await queue.GetJobAsync(id, cancellationToken) : await queue.GetLatestJobAsync(conversationId!, cancellationToken);
+        var named = jobId is { } number ? $"job {number}" : $"conversation '{conversationId}'";
+        return job is null
+            ? new RpcException(new Status(StatusCode.NotFound, jobId is null ? $"Ferry has no job for {named}." : $"No {named}."))
+            : new RpcException(new Status(StatusCode.FailedPrecondition,
+                $"Nothing to dismiss for {named}: only a dead job that waits for an operator can be dismissed (the latest job is {job.JobId}, {job.State.ToString().ToLowerInvariant()}, or dismissed already)."));
     }
 
     public override async Task<SyncStatus> GetStatus(GetStatusRequest request, ServerCallContext context)
@@ -314,6 +354,9 @@ public sealed partial class SyncApi(
         Reason = d.Reason,
         DiedAt = Timestamp.FromDateTimeOffset(d.DiedAt),
         CreatedAt = Timestamp.FromDateTimeOffset(d.CreatedAt),
+        DismissedAt = d.Dismissal is { } dismissal ? Timestamp.FromDateTimeOffset(dismissal.At) : null,
+        DismissedBy = d.Dismissal?.By ?? "",
+        DismissalNote = d.Dismissal?.Note ?? "",
     };
 
     /// <summary>A finding is logged as an attempt whose reason is "&lt;kind&gt;: &lt;detail&gt;".</summary>

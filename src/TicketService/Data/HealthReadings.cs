@@ -8,12 +8,11 @@ public sealed class HealthReadings(NpgsqlDataSource db)
 {
     public async Task<HealthSample> ReadAsync(CancellationToken cancellationToken)
     {
-        await using var command = db.CreateCommand("""
+        await using var command = db.CreateCommand($"""
             SELECT
                 (SELECT count(*) FROM sync.jobs WHERE state IN ('pending', 'running')),
                 (SELECT COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0)::float8 FROM sync.jobs WHERE state IN ('pending', 'running')),
-                (SELECT count(*) FROM sync.jobs j WHERE j.state = 'dead'
-                    AND NOT EXISTS (SELECT 1 FROM sync.jobs n WHERE n.conversation_id = j.conversation_id AND n.job_id > j.job_id)),
+                (SELECT count(*) FROM sync.jobs j WHERE {JobStore.WaitingDead}),
                 (SELECT max(received_at) FROM sync.inbox WHERE source = 'intercom'),
                 (SELECT max(received_at) FROM sync.inbox WHERE source = 'zendesk'),
                 (SELECT last_run_at FROM sync.reconciler WHERE pass = 'scan')

@@ -180,20 +180,57 @@ public sealed class JobStore(NpgsqlDataSource db, TimeProvider clock)
         return command;
     }
 
-    /// <summary>Dead jobs whose conversation has had no job since, newest first: what still needs an operator.</summary>
-    public async Task<IReadOnlyList<DeadJob>> ListDeadAsync(int limit, CancellationToken cancellationToken)
+    /// <summary>
+    /// Dead jobs whose conversation has had no job since and that no operator dismissed, newest first: what still
+    /// needs an operator. With <paramref name="dismissed"/>, the dismissed ones instead, newest dismissal first.
+    /// </summary>
+    public async Task<IReadOnlyList<DeadJob>> ListDeadAsync(int limit, CancellationToken cancellationToken, bool dismissed = false)
     {
-        await using var command = db.CreateCommand(DeadJobsSql + " ORDER BY j.dead_at DESC, j.job_id DESC LIMIT @limit");
+        await using var command = db.CreateCommand(dismissed
+            ? DismissedJobsSql + " ORDER BY j.dismissed_at DESC, j.job_id DESC LIMIT @limit"
+            : DeadJobsSql + " ORDER BY j.dead_at DESC, j.job_id DESC LIMIT @limit");
         command.Parameters.AddWithValue("limit", limit);
         var dead = new List<DeadJob>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
             dead.Add(new DeadJob(reader.GetInt64(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetInt64(2), reader.GetInt32(3),
-                reader.IsDBNull(4) ? "" : reader.GetString(4), reader.GetFieldValue<DateTimeOffset>(5), reader.GetFieldValue<DateTimeOffset>(6)));
+                reader.IsDBNull(4) ? "" : reader.GetString(4), reader.GetFieldValue<DateTimeOffset>(5), reader.GetFieldValue<DateTimeOffset>(6),
+                reader.IsDBNull(7) ? null : new Dismissal(reader.GetFieldValue<DateTimeOffset>(7), reader.GetString(8), reader.GetString(9))));
         }
 
         return dead;
+    }
+
+    /// <summary>
+    /// Dismisses the dead jobs waiting for an operator that match: one job, a conversation's, or every one that died for
+    /// exactly <paramref name="reason"/>. Returns the jobs dismissed (none when nothing matched).
+    /// </summary>
+    public async Task<IReadOnlyList<long>> DismissDeadAsync(long? jobId, string? conversationId, string? reason, string by, string note, CancellationToken cancellationToken)
+    {
+        await using var command = db.CreateCommand($"""
+            UPDATE sync.jobs SET dismissed_at = now(), dismissed_by = @by, dismissal_note = @note, updated_at = now()
+            WHERE job_id IN (
+                SELECT j.job_id FROM sync.jobs j
+                WHERE {WaitingDead}
+                  AND (@job_id::bigint IS NULL OR j.job_id = @job_id)
+                  AND (@conversation_id::text IS NULL OR j.conversation_id = @conversation_id)
+                  AND (@reason::text IS NULL OR j.last_error = @reason))
+            RETURNING job_id
+            """);
+        command.Parameters.AddWithValue("by", by);
+        command.Parameters.AddWithValue("note", note);
+        command.Parameters.AddWithValue("job_id", NpgsqlDbType.Bigint, (object?)jobId ?? DBNull.Value);
+        command.Parameters.AddWithValue("conversation_id", NpgsqlDbType.Text, (object?)conversationId ?? DBNull.Value);
+        command.Parameters.AddWithValue("reason", NpgsqlDbType.Text, (object?)reason ?? DBNull.Value);
+        var dismissed = new List<long>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            dismissed.Add(reader.GetInt64(0));
+        }
+
+        return dismissed;
     }
 
     /// <summary>
@@ -225,12 +262,23 @@ public sealed class JobStore(NpgsqlDataSource db, TimeProvider clock)
         return queued;
     }
 
-    private const string DeadJobsSql = """
-        SELECT j.job_id, j.conversation_id, t.ticket_id, j.attempt, j.last_error, COALESCE(j.dead_at, j.updated_at), j.created_at
+    private const string LatestOfItsConversation = "NOT EXISTS (SELECT 1 FROM sync.jobs n WHERE n.conversation_id = j.conversation_id AND n.job_id > j.job_id)";
+
+    /// <summary>
+    /// A dead job <c>j</c> that waits for an operator: its conversation has had no job since, and no operator
+    /// dismissed it. The dead-jobs list, Retry, the gauge and alert, and the reconciler's revival all mean this.
+    /// </summary>
+    public const string WaitingDead = $"j.state = 'dead' AND j.dismissed_at IS NULL AND {LatestOfItsConversation}";
+
+    private const string DeadJobsSelect = """
+        SELECT j.job_id, j.conversation_id, t.ticket_id, j.attempt, j.last_error, COALESCE(j.dead_at, j.updated_at), j.created_at,
+               j.dismissed_at, j.dismissed_by, j.dismissal_note
         FROM sync.jobs j LEFT JOIN sync.tickets t ON t.conversation_id = j.conversation_id
-        WHERE j.state = 'dead'
-          AND NOT EXISTS (SELECT 1 FROM sync.jobs n WHERE n.conversation_id = j.conversation_id AND n.job_id > j.job_id)
         """;
+
+    private const string DeadJobsSql = $"{DeadJobsSelect} WHERE {WaitingDead}";
+
+    private const string DismissedJobsSql = $"{DeadJobsSelect} WHERE j.state = 'dead' AND j.dismissed_at IS NOT NULL AND {LatestOfItsConversation}";
 
     public async Task<JobInfo?> GetJobAsync(long jobId, CancellationToken cancellationToken)
     {

@@ -59,8 +59,11 @@ public sealed class LeaseLostException(long jobId) : Exception($"Job {jobId} was
 
 public sealed record JobInfo(long JobId, string ConversationId, JobState State, int Attempt, string? LastError, DateTimeOffset RunAfter);
 
-/// <summary>A dead job for the operator: why it died, and since when its conversation waits.</summary>
-public sealed record DeadJob(long JobId, string ConversationId, long? TicketId, int Attempts, string Reason, DateTimeOffset DiedAt, DateTimeOffset CreatedAt);
+/// <summary>A dead job for the operator: why it died, since when its conversation waits, and its dismissal if it has one.</summary>
+public sealed record DeadJob(long JobId, string ConversationId, long? TicketId, int Attempts, string Reason, DateTimeOffset DiedAt, DateTimeOffset CreatedAt, Dismissal? Dismissal = null);
+
+/// <summary>An operator's word that nothing is to be done about a dead job: when, which API client, and why.</summary>
+public sealed record Dismissal(DateTimeOffset At, string By, string Note);
 
 /// <summary>How an attempt ended, as the queue records it.</summary>
 public enum JobTransition

@@ -112,11 +112,10 @@ public sealed class ReconcileStore(NpgsqlDataSource db, TimeProvider clock)
     /// </summary>
     public async Task<IReadOnlyList<ClearedDeadJob>> ClearedDeadJobsAsync(TimeSpan retryWindow, int limit, CancellationToken cancellationToken)
     {
-        await using var command = db.CreateCommand("""
+        await using var command = db.CreateCommand($"""
             SELECT j.job_id, j.conversation_id, t.ticket_id, COALESCE(j.last_error, ''), j.dead_at
             FROM sync.jobs j LEFT JOIN sync.tickets t ON t.conversation_id = j.conversation_id
-            WHERE j.state = 'dead' AND j.death IN ('window', 'crash-loop') AND j.dead_at < now() - @window
-              AND NOT EXISTS (SELECT 1 FROM sync.jobs n WHERE n.conversation_id = j.conversation_id AND n.job_id > j.job_id)
+            WHERE {JobStore.WaitingDead} AND j.death IN ('window', 'crash-loop') AND j.dead_at < now() - @window
               AND EXISTS (SELECT 1 FROM sync.attempts a WHERE a.finished_at > j.dead_at AND a.outcome = 'success')
             ORDER BY j.dead_at
             LIMIT @limit

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using Ferry.Gateway.Tests.Infrastructure;
 using Ferry.Gateway.Webhooks;
+using Ferry.ServiceDefaults.Grpc;
 using Ferry.Testing;
 using Ferry.V1;
 using Grpc.Core;
@@ -194,6 +195,26 @@ public sealed class GatewayWithTicketServiceTests(RedisServer redis, PostgresSer
         patience.CancelAfter(TimeSpan.FromSeconds(20));
         Assert.True(await call.ResponseStream.MoveNext(patience.Token));
         Assert.Equal(conversationId, call.ResponseStream.Current.ConversationId);
+    }
+
+    [Fact]
+    public async Task A_dismissal_through_the_gateway_records_the_API_client_that_made_it_not_a_name_the_caller_claims()
+    {
+        var database = await postgres.CreateDatabaseAsync("gateway");
+        var ticketsPort = GatewayHost.FreePort();
+        await using var tickets = await TicketServiceProcess.StartAsync(ticketsPort, database, redis.ConnectionString);
+        await using var gateway = await GatewayHost.StartAsync(redis.ConnectionString, new Uri($"http://127.0.0.1:{ticketsPort}"));
+        var conversationId = Random.Shared.NextInt64(1_000_000, 9_000_000).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(0, await CountAsync(database, "WITH dead AS (INSERT INTO sync.jobs (conversation_id, trigger, state, attempt, last_error, dead_at) VALUES (@id, 'webhook', 'dead', 1, 'Timed out', now()) RETURNING 1) SELECT count(*) - 1 FROM dead", conversationId));
+
+        using var channel = gateway.GrpcChannel();
+        var sync = new Sync.SyncClient(channel);
+        var claiming = new Metadata { { "x-api-key", GatewayHost.OtherApiKey }, { ApiClients.Header, "someone-else" } };
+        var reply = await sync.DismissAsync(new DismissRequest { ConversationId = conversationId, Note = "known cause" }, claiming, cancellationToken: Ct);
+
+        Assert.Equal(1, reply.Dismissed);
+        var dismissed = Assert.Single((await sync.ListDeadJobsAsync(new ListDeadJobsRequest { Dismissed = true }, Key, cancellationToken: Ct)).Jobs);
+        Assert.Equal((conversationId, GatewayHost.OtherApiClient, "known cause"), (dismissed.ConversationId, dismissed.DismissedBy, dismissed.DismissalNote));
     }
 
     private static async Task<long> CountAsync(string database, string sql, string id)

@@ -138,6 +138,27 @@ public sealed partial class StatusPageTests(StatusPageBackend backend) : IClassF
     }
 
     [Fact]
+    public async Task Dismissing_a_dead_job_takes_it_off_the_page_and_TicketService_records_the_operator_and_the_note()
+    {
+        var conversationId = $"d{Random.Shared.Next(1_000_000, 9_999_999)}";
+        var jobId = await DeadJobAsync(conversationId, "Zendesk ticket 7 no longer exists (deleted in Zendesk?).");
+        using var browser = await SignedInAsync();
+        var html = await browser.GetStringAsync(new Uri("/operator", UriKind.Relative), Ct);
+        Assert.Contains($"data-conversation-id=\"{conversationId}\"", html, StringComparison.Ordinal);
+
+        using var noNote = await PostAsync(browser, "/operator/dismiss", Token(html), ("jobId", jobId.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        Assert.Equal(HttpStatusCode.BadRequest, noNote.StatusCode);
+        using var dismissed = await PostAsync(browser, "/operator/dismiss", Token(html),
+            ("jobId", jobId.ToString(System.Globalization.CultureInfo.InvariantCulture)), ("note", "spam ticket, deleted on purpose"));
+
+        Assert.Equal("/operator?done=dismissed&count=1", dismissed.Headers.Location!.OriginalString);
+        Assert.DoesNotContain($"data-conversation-id=\"{conversationId}\"", await browser.GetStringAsync(new Uri("/operator", UriKind.Relative), Ct), StringComparison.Ordinal);
+        await using var command = backend.Database.CreateCommand("SELECT dismissed_by || ': ' || dismissal_note FROM sync.jobs WHERE job_id = @job");
+        command.Parameters.AddWithValue("job", jobId);
+        Assert.Equal($"{StatusPageBackend.Operator}: spam ticket, deleted on purpose", await command.ExecuteScalarAsync(Ct));
+    }
+
+    [Fact]
     public async Task An_action_without_the_anti_forgery_token_is_rejected_and_reaches_nothing()
     {
         var conversationId = $"f{Random.Shared.Next(1_000_000, 9_999_999)}";

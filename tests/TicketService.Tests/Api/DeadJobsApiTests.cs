@@ -4,7 +4,10 @@ using Grpc.Core;
 
 namespace Ferry.TicketService.Tests.Api;
 
-/// <summary>What `ferry attempts --dead` and `ferry retry --dead` call: dead jobs with their reason, and re-running them.</summary>
+/// <summary>
+/// What `ferry attempts --dead`, `ferry retry --dead` and `ferry dismiss` call: dead jobs with their reason, re-running
+/// them, and taking them off the list when nothing is to be done.
+/// </summary>
 public sealed class DeadJobsApiTests(PostgresServer postgres, RedisServer redis) : SyncApiTest(postgres, redis, "dead")
 {
     [Fact]
@@ -45,6 +48,69 @@ public sealed class DeadJobsApiTests(PostgresServer postgres, RedisServer redis)
         Assert.Equal(0, (await sync.RetryAsync(new RetryRequest { DeadReason = "no job died like this" }, cancellationToken: Ct)).Requeued);
         var blank = await Assert.ThrowsAsync<RpcException>(() => sync.RetryAsync(new RetryRequest { DeadReason = " " }, cancellationToken: Ct).ResponseAsync);
         Assert.Equal(StatusCode.InvalidArgument, blank.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_dismissed_dead_job_leaves_the_list_the_gauge_and_retry_all_and_keeps_who_and_why()
+    {
+        await DeadJobAsync("701", "Zendesk ticket 9 no longer exists (deleted in Zendesk?).");
+        await DeadJobAsync("702", "Conversation not found in Intercom (deleted, or another workspace)");
+        var sync = Sync();
+        var job = (await sync.ListDeadJobsAsync(new ListDeadJobsRequest(), cancellationToken: Ct)).Jobs.Single(j => j.ConversationId == "701");
+
+        var dismissed = await sync.DismissAsync(new DismissRequest { JobId = job.JobId, Note = " Spam: deleted on purpose " }, cancellationToken: Ct);
+
+        Assert.Equal(1, dismissed.Dismissed);
+        Assert.DoesNotContain("701", (await sync.ListDeadJobsAsync(new ListDeadJobsRequest(), cancellationToken: Ct)).Jobs.Select(j => j.ConversationId));
+        Assert.Equal(1, (await sync.GetStatusAsync(new GetStatusRequest(), cancellationToken: Ct)).DeadJobsTotal);
+        var kept = Assert.Single((await sync.ListDeadJobsAsync(new ListDeadJobsRequest { Dismissed = true }, cancellationToken: Ct)).Jobs);
+        Assert.Equal((job.JobId, "Zendesk ticket 9 no longer exists (deleted in Zendesk?).", "internal", "Spam: deleted on purpose"),
+            (kept.JobId, kept.Reason, kept.DismissedBy, kept.DismissalNote));
+        Assert.NotNull(kept.DismissedAt);
+
+        // Retrying every dead job leaves it alone; retried by name it runs again (the operator changed their mind).
+        Assert.Equal(1, (await sync.RetryAsync(new RetryRequest { AllDead = true }, cancellationToken: Ct)).Requeued);
+        var again = await sync.RetryAsync(new RetryRequest { ConversationId = "701" }, cancellationToken: Ct);
+        Assert.NotEqual(job.JobId, again.JobId);
+        Assert.Empty((await sync.ListDeadJobsAsync(new ListDeadJobsRequest { Dismissed = true }, cancellationToken: Ct)).Jobs);
+    }
+
+    [Fact]
+    public async Task Dismissing_by_conversation_or_reason_takes_only_the_dead_jobs_that_wait()
+    {
+        const string Gone = "Conversation not found in Intercom (deleted, or another workspace)";
+        await DeadJobAsync("801", Gone);
+        await DeadJobAsync("802", Gone);
+        await DeadJobAsync("803", Gone + " (twice)");
+        await DeadJobAsync("804", "Timed out");
+        var sync = Sync();
+
+        Assert.Equal(1, (await sync.DismissAsync(new DismissRequest { ConversationId = "804", Note = "known" }, cancellationToken: Ct)).Dismissed);
+        Assert.Equal(2, (await sync.DismissAsync(new DismissRequest { DeadReason = Gone, Note = "another workspace" }, cancellationToken: Ct)).Dismissed);
+        Assert.Equal(0, (await sync.DismissAsync(new DismissRequest { DeadReason = Gone, Note = "again" }, cancellationToken: Ct)).Dismissed);
+
+        Assert.Equal(["803"], (await sync.ListDeadJobsAsync(new ListDeadJobsRequest(), cancellationToken: Ct)).Jobs.Select(j => j.ConversationId).Where(id => id.StartsWith("80", StringComparison.Ordinal)));
+        Assert.Equal(["802", "801", "804"], (await sync.ListDeadJobsAsync(new ListDeadJobsRequest { Dismissed = true }, cancellationToken: Ct)).Jobs.Select(j => j.ConversationId));
+    }
+
+    [Fact]
+    public async Task Dismissing_needs_a_note_and_a_dead_job_that_waits()
+    {
+        await DeadJobAsync("901", "Timed out");
+        var sync = Sync();
+
+        var noNote = await Assert.ThrowsAsync<RpcException>(() => sync.DismissAsync(new DismissRequest { ConversationId = "901", Note = "  " }, cancellationToken: Ct).ResponseAsync);
+        Assert.Equal(StatusCode.InvalidArgument, noNote.StatusCode);
+        Assert.Contains("note is required", noNote.Status.Detail, StringComparison.Ordinal);
+        var noTarget = await Assert.ThrowsAsync<RpcException>(() => sync.DismissAsync(new DismissRequest { Note = "why" }, cancellationToken: Ct).ResponseAsync);
+        Assert.Equal(StatusCode.InvalidArgument, noTarget.StatusCode);
+        var unknown = await Assert.ThrowsAsync<RpcException>(() => sync.DismissAsync(new DismissRequest { ConversationId = "999999", Note = "why" }, cancellationToken: Ct).ResponseAsync);
+        Assert.Equal((StatusCode.NotFound, "Ferry has no job for conversation '999999'."), (unknown.StatusCode, unknown.Status.Detail));
+
+        await sync.DismissAsync(new DismissRequest { ConversationId = "901", Note = "why" }, cancellationToken: Ct);
+        var twice = await Assert.ThrowsAsync<RpcException>(() => sync.DismissAsync(new DismissRequest { ConversationId = "901", Note = "why" }, cancellationToken: Ct).ResponseAsync);
+        Assert.Equal(StatusCode.FailedPrecondition, twice.StatusCode);
+        Assert.Contains("only a dead job that waits for an operator can be dismissed", twice.Status.Detail, StringComparison.Ordinal);
     }
 
     [Theory]
