@@ -95,14 +95,7 @@ public sealed class DeletionTests(PostgresServer postgres, RedisServer redis) : 
 
         // Intercom's own conversation.deleted: a teammate deleted it on purpose (spam, a duplicate), so the job ends
         // skipped with the reason, and no dead job calls an operator for it. The ticket is left as it is.
-        await EnqueueAsync(new EnqueueRequest
-        {
-            Source = Vendor.Intercom,
-            DeliveryId = $"notif_{Guid.NewGuid():N}",
-            Topic = "conversation.deleted",
-            ConversationId = conversationId,
-            Payload = ByteString.CopyFromUtf8("{\"type\":\"notification_event\",\"topic\":\"conversation.deleted\",\"data\":{\"item\":{\"type\":\"conversation\",\"id\":\"" + conversationId + "\"}}}"),
-        });
+        await EnqueueIntercomAsync(conversationId, "conversation.deleted");
         var ended = await _stack.WaitForAttemptAsync(conversationId, Ct, after: created.LastAttempt.AttemptId);
         Assert.Equal((Outcome.Skipped, JobState.Done), (ended.LastAttempt.Outcome, ended.JobState));
         Assert.Equal("Conversation deleted in Intercom (conversation.deleted): nothing to sync; its ticket, if any, keeps its history.", ended.LastAttempt.Reason);
@@ -138,17 +131,20 @@ public sealed class DeletionTests(PostgresServer postgres, RedisServer redis) : 
 
         // A reply's webhook that arrives after the conversation is gone, its conversation.deleted lost: nothing says the
         // deletion was deliberate, so the operator hears of it.
-        await EnqueueAsync(new EnqueueRequest
-        {
-            Source = Vendor.Intercom,
-            DeliveryId = $"notif_{Guid.NewGuid():N}",
-            Topic = "conversation.admin.replied",
-            ConversationId = conversationId,
-            Payload = ByteString.CopyFromUtf8("{\"type\":\"notification_event\",\"topic\":\"conversation.admin.replied\",\"data\":{\"item\":{\"type\":\"conversation\",\"id\":\"" + conversationId + "\"}}}"),
-        });
+        await EnqueueIntercomAsync(conversationId, "conversation.admin.replied");
         var dead = await WaitForDeathAsync(conversationId, created.LastAttempt.AttemptId);
         Assert.Equal("Conversation not found in Intercom (deleted, or another workspace); its ticket, if any, keeps its history.", dead.LastAttempt.Reason);
     }
+
+    /// <summary>An Intercom notification about the conversation, handed over as the gateway does.</summary>
+    private Task EnqueueIntercomAsync(string conversationId, string topic) => EnqueueAsync(new EnqueueRequest
+    {
+        Source = Vendor.Intercom,
+        DeliveryId = $"notif_{Guid.NewGuid():N}",
+        Topic = topic,
+        ConversationId = conversationId,
+        Payload = ByteString.CopyFromUtf8($$$$"""{"type":"notification_event","topic":"{{{{topic}}}}","data":{"item":{"type":"conversation","id":"{{{{conversationId}}}}"}}}"""),
+    });
 
     /// <summary>A delivery handed over as the gateway does.</summary>
     private async Task EnqueueAsync(EnqueueRequest delivery)
