@@ -89,6 +89,11 @@ internal sealed class StatusCommand : GatewayCommand<ConversationSettings>
     {
         AnsiConsole.MarkupLineInterpolated(System.Globalization.CultureInfo.InvariantCulture, $"Conversation [bold]{state.ConversationId}[/] → ticket {(state.TicketId == 0 ? "(none yet)" : state.TicketId.ToString(System.Globalization.CultureInfo.InvariantCulture))}");
         AnsiConsole.MarkupLineInterpolated(System.Globalization.CultureInfo.InvariantCulture, $"Job {state.JobId}: {state.JobState}; {state.SyncedParts} parts synced");
+        if (state.Dismissed.Length > 0)
+        {
+            AnsiConsole.MarkupLineInterpolated(System.Globalization.CultureInfo.InvariantCulture, $"Dismissed by {state.Dismissed}");
+        }
+
         if (state.LastAttempt is not null)
         {
             WriteAttempts([state.LastAttempt]);

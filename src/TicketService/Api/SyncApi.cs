@@ -55,6 +55,7 @@ public sealed partial class SyncApi(
             JobState = job is null ? V1.JobState.Unspecified : ToProto(job.State),
             SyncedParts = link?.SyncedParts ?? 0,
             LastAttempt = last is null ? null : ToProto(last),
+            Dismissed = job?.Dismissal is { } dismissal ? $"{dismissal.By}: {dismissal.Note}" : "",
         };
         if (link is not null)
         {

@@ -309,7 +309,7 @@ public sealed class JobStore(NpgsqlDataSource db, TimeProvider clock)
         }
     }
 
-    private const string JobInfoSql = "SELECT job_id, conversation_id, state, attempt, last_error, run_after FROM sync.jobs";
+    private const string JobInfoSql = "SELECT job_id, conversation_id, state, attempt, last_error, run_after, dismissed_at, dismissed_by, dismissal_note FROM sync.jobs";
 
     private static async Task<JobInfo?> ReadJobAsync(NpgsqlCommand command, CancellationToken cancellationToken)
     {
@@ -325,7 +325,8 @@ public sealed class JobStore(NpgsqlDataSource db, TimeProvider clock)
             DbNames.Parse<JobState>(reader.GetString(2)),
             reader.GetInt32(3),
             reader.IsDBNull(4) ? null : reader.GetString(4),
-            reader.GetFieldValue<DateTimeOffset>(5));
+            reader.GetFieldValue<DateTimeOffset>(5),
+            reader.IsDBNull(6) ? null : new Dismissal(reader.GetFieldValue<DateTimeOffset>(6), reader.GetString(7), reader.GetString(8)));
     }
 
     /// <summary>The job upsert for one conversation, for a batch of them (<see cref="InboxWriter"/>); returns job_id, inserted.</summary>

@@ -57,7 +57,7 @@ public sealed record ClaimedJob(
 /// <summary>The job lost its lease: another worker owns it now, so this attempt stops without writing.</summary>
 public sealed class LeaseLostException(long jobId) : Exception($"Job {jobId} was taken over by another worker.");
 
-public sealed record JobInfo(long JobId, string ConversationId, JobState State, int Attempt, string? LastError, DateTimeOffset RunAfter);
+public sealed record JobInfo(long JobId, string ConversationId, JobState State, int Attempt, string? LastError, DateTimeOffset RunAfter, Dismissal? Dismissal = null);
 
 /// <summary>A dead job for the operator: why it died, since when its conversation waits, and its dismissal if it has one.</summary>
 public sealed record DeadJob(long JobId, string ConversationId, long? TicketId, int Attempts, string Reason, DateTimeOffset DiedAt, DateTimeOffset CreatedAt, Dismissal? Dismissal = null);

@@ -67,6 +67,7 @@ public sealed class DeadJobsApiTests(PostgresServer postgres, RedisServer redis)
         Assert.Equal((job.JobId, "Zendesk ticket 9 no longer exists (deleted in Zendesk?).", "internal", "Spam: deleted on purpose"),
             (kept.JobId, kept.Reason, kept.DismissedBy, kept.DismissalNote));
         Assert.NotNull(kept.DismissedAt);
+        Assert.Equal("internal: Spam: deleted on purpose", (await sync.GetSyncAsync(new GetSyncRequest { ConversationId = "701" }, cancellationToken: Ct)).Dismissed);
 
         // Retrying every dead job leaves it alone; retried by name it runs again (the operator changed their mind).
         Assert.Equal(1, (await sync.RetryAsync(new RetryRequest { AllDead = true }, cancellationToken: Ct)).Requeued);
