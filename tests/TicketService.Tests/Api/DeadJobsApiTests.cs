@@ -95,6 +95,24 @@ public sealed class DeadJobsApiTests(PostgresServer postgres, RedisServer redis)
     }
 
     [Fact]
+    public async Task The_reconciler_revives_transient_deaths_once_syncs_succeed_again_but_not_a_dismissed_one()
+    {
+        // Both died of the retry window two days ago; a sync has succeeded since: the vendors answer again.
+        await DeadJobAsync("1001", "Timed out", death: "window", diedDaysAgo: 2);
+        var dismissedJob = await DeadJobAsync("1002", "Timed out", death: "window", diedDaysAgo: 2);
+        await using (var success = Db.CreateCommand("INSERT INTO sync.attempts (job_id, attempt_number, conversation_id, trigger, outcome, started_at) VALUES (@job, 1, '1002', 'webhook', 'success', now())"))
+        {
+            success.Parameters.AddWithValue("job", dismissedJob);
+            await success.ExecuteNonQueryAsync(Ct);
+        }
+
+        await Sync().DismissAsync(new DismissRequest { JobId = dismissedJob, Note = "known outage, handled by hand" }, cancellationToken: Ct);
+
+        var cleared = await new Data.ReconcileStore(Db, TimeProvider.System).ClearedDeadJobsAsync(TimeSpan.FromDays(1), limit: 10, Ct);
+        Assert.Equal(["1001"], cleared.Select(j => j.ConversationId));
+    }
+
+    [Fact]
     public async Task Dismissing_needs_a_note_and_a_dead_job_that_waits()
     {
         await DeadJobAsync("901", "Timed out");
@@ -124,16 +142,20 @@ public sealed class DeadJobsApiTests(PostgresServer postgres, RedisServer redis)
         Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
     }
 
-    private async Task DeadJobAsync(string conversationId, string reason)
+    private async Task<long> DeadJobAsync(string conversationId, string reason, string death = "permanent", int diedDaysAgo = 0)
     {
         // Written dead directly: a queued job would wake the host's worker.
         await using var command = Db.CreateCommand("""
-            INSERT INTO sync.jobs (conversation_id, trigger, state, attempt, last_error, dead_at)
-            VALUES (@conversation_id, 'webhook', 'dead', 3, @reason, now())
+            INSERT INTO sync.jobs (conversation_id, trigger, state, attempt, last_error, death, dead_at)
+            VALUES (@conversation_id, 'webhook', 'dead', 3, @reason, @death, now() - make_interval(days => @days))
+            RETURNING job_id
             """);
         command.Parameters.AddWithValue("reason", reason);
         command.Parameters.AddWithValue("conversation_id", conversationId);
-        await command.ExecuteNonQueryAsync(Ct);
+        command.Parameters.AddWithValue("death", death);
+        command.Parameters.AddWithValue("days", diedDaysAgo);
+        var jobId = (long)(await command.ExecuteScalarAsync(Ct))!;
         await Task.Delay(20, Ct); // distinct dead_at, newest first
+        return jobId;
     }
 }
