@@ -177,15 +177,22 @@ public sealed partial class SyncApi(
         return new DismissReply { Dismissed = dismissed.Count };
     }
 
-    /// <summary>Why a job or conversation named on its own had no dead job to dismiss: unknown, or not dead and waiting.</summary>
+    /// <summary>Why a job or conversation named on its own had no dead job to dismiss: unknown, not dead, dismissed already, or superseded.</summary>
     private async Task<RpcException> NothingToDismissAsync(long? jobId, string? conversationId, CancellationToken cancellationToken)
     {
         var job = jobId is { } id ? await queue.GetJobAsync(id, cancellationToken) : await queue.GetLatestJobAsync(conversationId!, cancellationToken);
-        var named = jobId is { } number ? $"job {number}" : $"conversation '{conversationId}'";
-        return job is null
-            ? new RpcException(new Status(StatusCode.NotFound, jobId is null ? $"Ferry has no job for {named}." : $"No {named}."))
-            : new RpcException(new Status(StatusCode.FailedPrecondition,
-                $"Nothing to dismiss for {named}: only a dead job that waits for an operator can be dismissed (the latest job is {job.JobId}, {job.State.ToString().ToLowerInvariant()}, or dismissed already)."));
+        if (job is null)
+        {
+            return new RpcException(new Status(StatusCode.NotFound, jobId is { } number ? $"No job {number}." : $"Ferry has no job for conversation '{conversationId}'."));
+        }
+
+        var why = job switch
+        {
+            { Dismissal: { } dismissal } => $"job {job.JobId} was dismissed already, by {dismissal.By}",
+            { State: not Data.JobState.Dead } => $"job {job.JobId} is {job.State.ToString().ToLowerInvariant()}, not dead",
+            _ => $"job {job.JobId} is not its conversation's latest job: a newer one has run since",
+        };
+        return new RpcException(new Status(StatusCode.FailedPrecondition, $"Nothing to dismiss: {why}. Only a dead job that waits for an operator can be dismissed."));
     }
 
     public override async Task<SyncStatus> GetStatus(GetStatusRequest request, ServerCallContext context)

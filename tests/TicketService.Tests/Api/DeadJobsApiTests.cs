@@ -129,7 +129,14 @@ public sealed class DeadJobsApiTests(PostgresServer postgres, RedisServer redis)
         await sync.DismissAsync(new DismissRequest { ConversationId = "901", Note = "why" }, cancellationToken: Ct);
         var twice = await Assert.ThrowsAsync<RpcException>(() => sync.DismissAsync(new DismissRequest { ConversationId = "901", Note = "why" }, cancellationToken: Ct).ResponseAsync);
         Assert.Equal(StatusCode.FailedPrecondition, twice.StatusCode);
-        Assert.Contains("only a dead job that waits for an operator can be dismissed", twice.Status.Detail, StringComparison.Ordinal);
+        Assert.StartsWith("Nothing to dismiss: job ", twice.Status.Detail, StringComparison.Ordinal);
+        Assert.EndsWith(" was dismissed already, by internal. Only a dead job that waits for an operator can be dismissed.", twice.Status.Detail, StringComparison.Ordinal);
+
+        // A job that is not dead: retried, the conversation has a pending job now.
+        await sync.RetryAsync(new RetryRequest { ConversationId = "901" }, cancellationToken: Ct);
+        var alive = await Assert.ThrowsAsync<RpcException>(() => sync.DismissAsync(new DismissRequest { ConversationId = "901", Note = "why" }, cancellationToken: Ct).ResponseAsync);
+        Assert.Equal(StatusCode.FailedPrecondition, alive.StatusCode);
+        Assert.Matches("^Nothing to dismiss: job [0-9]+ is (pending|running|done), not dead\\.", alive.Status.Detail);
     }
 
     [Theory]
