@@ -60,7 +60,10 @@ public sealed class AttemptLog(NpgsqlDataSource db)
     /// </summary>
     public static string InsertSql(string from) => $"""
         INSERT INTO sync.attempts (job_id, attempt_number, conversation_id, ticket_id, trigger, outcome, reason, direction, vendor_calls, duration_ms, started_at, origin, vendor_writes)
-        SELECT @attempt_job_id, @attempt_number, @attempt_conversation_id, @attempt_ticket_id, @attempt_trigger, @attempt_outcome, @attempt_reason, @attempt_direction,
+        SELECT @attempt_job_id, @attempt_number, @attempt_conversation_id,
+               -- An attempt that failed before it knew its ticket is still about the conversation's linked one.
+               COALESCE(@attempt_ticket_id, (SELECT t.ticket_id FROM sync.tickets t WHERE t.conversation_id = @attempt_conversation_id)),
+               @attempt_trigger, @attempt_outcome, @attempt_reason, @attempt_direction,
                @attempt_vendor_calls, @attempt_duration_ms, @attempt_started_at, @attempt_origin, @attempt_vendor_writes
         {from}
         RETURNING attempt_id

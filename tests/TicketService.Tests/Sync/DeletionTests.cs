@@ -47,7 +47,10 @@ public sealed class DeletionTests(PostgresServer postgres, RedisServer redis) : 
 
         Assert.Empty(Sandbox.Zendesk.Tickets());
         var log = await _stack.Sync.ListAttemptsAsync(new ListAttemptsRequest { ConversationId = conversationId }, cancellationToken: Ct);
-        Assert.Equal(2, log.Attempts.Count(a => a.Outcome == Outcome.Failure));
+        var failures = log.Attempts.Where(a => a.Outcome == Outcome.Failure).ToList();
+        Assert.Equal(2, failures.Count);
+        // The log names the ticket a failed attempt was about (the conversation's link), as `ferry attempts` shows it.
+        Assert.All(failures, a => Assert.Equal(created.TicketId, a.TicketId));
     }
 
     [Fact]
