@@ -57,6 +57,7 @@ public static class StatusPageView
             Vendors(html, status, model.Now);
             Chart(html, status, model.Now);
             DeadJobs(html, status, model);
+            Dismissed(html, status, model);
             Failures(html, status, model);
             Findings(html, status, model);
         }
@@ -177,6 +178,12 @@ public static class StatusPageView
         Table(html, "Latest failed attempts", "failures", ["when", "conversation", "ticket", "attempt", "reason", ""], status.LatestFailures, a =>
             $"<tr data-conversation-id=\"{E(a.ConversationId)}\"><td>{Ago(a.StartedAt, model.Now)}</td><td>{Conversation(a.ConversationId, model.Options)}</td><td>{Ticket(a.TicketId, model.Options)}</td>"
             + $"<td>{a.AttemptNumber.ToString(Inv)}</td><td class=\"reason\">{E(a.Reason)}</td><td>{Form("/operator/retry", model, "Retry now", ("jobId", a.JobId.ToString(Inv)))}</td></tr>");
+
+    private static void Dismissed(StringBuilder html, SyncStatus status, StatusPageModel model) =>
+        Table(html, "Recently dismissed dead jobs", "dismissed", ["dismissed", "by", "note", "conversation", "ticket", "reason", ""], status.RecentlyDismissed, j =>
+            $"<tr data-conversation-id=\"{E(j.ConversationId)}\"><td>{Ago(j.DismissedAt, model.Now)}</td><td>{E(j.DismissedBy)}</td><td class=\"reason\">{E(j.DismissalNote)}</td>"
+            + $"<td>{Conversation(j.ConversationId, model.Options)}</td><td>{Ticket(j.TicketId, model.Options)}</td><td class=\"reason\">{E(j.Reason)}</td>"
+            + $"<td>{Form("/operator/retry", model, "Retry", ("jobId", j.JobId.ToString(Inv)))}</td></tr>");
 
     private static void Findings(StringBuilder html, SyncStatus status, StatusPageModel model) =>
         Table(html, "Reconciler findings", "findings", ["found", "kind", "conversation", "ticket", "detail", "job"], status.LatestFindings, f =>

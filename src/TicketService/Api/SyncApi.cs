@@ -211,6 +211,7 @@ public sealed partial class SyncApi(
             FailuresPerMinute = { figures.FailuresPerMinute },
             LatestFailures = { report.LatestFailures.Select(ToProto) },
             DeadJobs = { report.DeadJobs.Select(ToProto) },
+            RecentlyDismissed = { report.RecentlyDismissed.Select(ToProto) },
             DeadJobsTotal = (int)health.DeadJobs,
             LatestFindings = { report.LatestFindings.Select(ToFinding) },
             Vendors = { report.Vendors.Select(ToProto) },

@@ -10,6 +10,7 @@ public sealed record OperatorStatusReport(
     HealthSample Health,
     IReadOnlyList<AttemptRecord> LatestFailures,
     IReadOnlyList<DeadJob> DeadJobs,
+    IReadOnlyList<DeadJob> RecentlyDismissed,
     IReadOnlyList<AttemptRecord> LatestFindings,
     IReadOnlyList<VendorHealthSnapshot> Vendors);
 
@@ -19,6 +20,9 @@ public sealed class OperatorStatus(
 {
     public const int ListLength = 20;
 
+    /// <summary>Enough for a shift's dismissals to be seen by the next operator; the CLI lists them all.</summary>
+    public const int DismissedListLength = 10;
+
     public async Task<OperatorStatusReport> ReadAsync(CancellationToken cancellationToken)
     {
         var figures = await report.ReadAsync(cancellationToken);
@@ -26,11 +30,12 @@ public sealed class OperatorStatus(
         var failures = await attempts.LatestAsync(AttemptOutcome.Failure, ListLength, cancellationToken);
         var findings = await attempts.LatestAsync(AttemptOutcome.Finding, ListLength, cancellationToken);
         var dead = await queue.ListDeadAsync(ListLength, cancellationToken);
+        var dismissed = await queue.ListDeadAsync(DismissedListLength, cancellationToken, dismissed: true);
         VendorHealthSnapshot[] vendorHealth =
         [
             await vendors.ReadAsync(VendorNames.Intercom, intercom.Value.BaseUrl, cancellationToken),
             await vendors.ReadAsync(VendorNames.Zendesk, zendesk.Value.BaseUrl, cancellationToken),
         ];
-        return new OperatorStatusReport(figures, sample, failures, dead, findings, vendorHealth);
+        return new OperatorStatusReport(figures, sample, failures, dead, dismissed, findings, vendorHealth);
     }
 }

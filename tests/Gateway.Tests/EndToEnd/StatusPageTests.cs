@@ -152,7 +152,12 @@ public sealed partial class StatusPageTests(StatusPageBackend backend) : IClassF
             ("jobId", jobId.ToString(System.Globalization.CultureInfo.InvariantCulture)), ("note", "spam ticket, deleted on purpose"));
 
         Assert.Equal("/operator?done=dismissed&count=1", dismissed.Headers.Location!.OriginalString);
-        Assert.DoesNotContain($"data-conversation-id=\"{conversationId}\"", await browser.GetStringAsync(new Uri("/operator", UriKind.Relative), Ct), StringComparison.Ordinal);
+        var after = await browser.GetStringAsync(new Uri("/operator", UriKind.Relative), Ct);
+        Assert.DoesNotContain($"data-conversation-id=\"{conversationId}\"", TableOf(after, "dead-jobs"), StringComparison.Ordinal);
+        // Seen by the next operator: who dismissed it and why, with a way back (Retry).
+        var row = TableOf(after, "dismissed");
+        Assert.Contains($"data-conversation-id=\"{conversationId}\"", row, StringComparison.Ordinal);
+        Assert.Contains($"<td>{StatusPageBackend.Operator}</td><td class=\"reason\">spam ticket, deleted on purpose</td>", row, StringComparison.Ordinal);
         await using var command = backend.Database.CreateCommand("SELECT dismissed_by || ': ' || dismissal_note FROM sync.jobs WHERE job_id = @job");
         command.Parameters.AddWithValue("job", jobId);
         Assert.Equal($"{StatusPageBackend.Operator}: spam ticket, deleted on purpose", await command.ExecuteScalarAsync(Ct));
@@ -229,6 +234,13 @@ public sealed partial class StatusPageTests(StatusPageBackend backend) : IClassF
 
     private static async Task<string> TokenAsync(HttpClient browser, string path) =>
         Token(await browser.GetStringAsync(new Uri(path, UriKind.Relative), Ct));
+
+    /// <summary>The page's table with this id (empty when the page has none).</summary>
+    private static string TableOf(string html, string id)
+    {
+        var start = html.IndexOf($"<table id=\"{id}\"", StringComparison.Ordinal);
+        return start < 0 ? "" : html[start..html.IndexOf("</table>", start, StringComparison.Ordinal)];
+    }
 
     private static string Token(string html) => AntiforgeryField().Match(html) is { Success: true } match ? match.Groups[1].Value : throw new InvalidOperationException("No anti-forgery token in the page.");
 
