@@ -1,6 +1,7 @@
 extern alias attachments;
 
 using Ferry.IdentityService.Api;
+using Ferry.ServiceDefaults.Vendors;
 using Ferry.Testing;
 using Ferry.V1;
 
@@ -119,6 +120,34 @@ public sealed class SyncStack : IAsyncDisposable
     {
         var contact = Sandbox.Intercom.Contact(Sandbox.Intercom.Conversation(conversationId)!.ContactIds[0])!;
         Sandbox.Intercom.AddPart(conversationId, "comment", Sandbox.Intercom.AuthorFor(contact), body);
+    }
+
+    /// <summary>An Intercom notification about the conversation, handed over as the gateway does (its webhook, without the gateway).</summary>
+    public Task HandOverIntercomAsync(string conversationId, string topic, CancellationToken cancellationToken) => HandOverAsync(new EnqueueRequest
+    {
+        Source = Vendor.Intercom,
+        DeliveryId = $"notif_{Guid.NewGuid():N}",
+        Topic = topic,
+        ConversationId = conversationId,
+        Payload = Google.Protobuf.ByteString.CopyFromUtf8($$$$"""{"type":"notification_event","topic":"{{{{topic}}}}","data":{"item":{"type":"conversation","id":"{{{{conversationId}}}}"}}}"""),
+    }, cancellationToken);
+
+    /// <summary>A Zendesk ticket event (a status change, or with <paramref name="commentId"/> a comment), handed over as the gateway does.</summary>
+    public Task HandOverZendeskAsync(long ticketId, string conversationId, string status, CancellationToken cancellationToken, long? commentId = null) => HandOverAsync(new EnqueueRequest
+    {
+        Source = Vendor.Zendesk,
+        DeliveryId = $"zd-{Guid.NewGuid():N}",
+        Topic = commentId is null ? VendorEvents.ZendeskStatusTopic : VendorEvents.ZendeskCommentTopic,
+        TicketId = ticketId,
+        Payload = Google.Protobuf.ByteString.CopyFromUtf8(commentId is null
+            ? $$"""{"ticket_id":"{{ticketId}}","external_id":"intercom-conversation-{{conversationId}}","status":"{{status}}"}"""
+            : $$"""{"ticket_id":"{{ticketId}}","external_id":"intercom-conversation-{{conversationId}}","status":"{{status}}","comment_id":"{{commentId}}"}"""),
+    }, cancellationToken);
+
+    private async Task HandOverAsync(EnqueueRequest delivery, CancellationToken cancellationToken)
+    {
+        using var channel = Tickets.CreateGrpcChannel();
+        await new SyncInbox.SyncInboxClient(channel).EnqueueAsync(delivery, cancellationToken: cancellationToken);
     }
 
     private async Task<SyncState> WaitForAsync(string conversationId, long after, Func<Outcome, bool> wanted, string what, CancellationToken cancellationToken)

@@ -11,15 +11,11 @@ namespace Ferry.Gateway.Webhooks;
 /// </summary>
 public sealed record ZendeskTicketEvent(long TicketId, string? ExternalId, string Status, DateTimeOffset? UpdatedAt, string? CommentId = null)
 {
-    public const string StatusTopic = "ticket.status_changed";
-
-    public const string CommentTopic = "ticket.comment_added";
-
     /// <summary>
     /// A comment delivery wakes the conversation's sync like a status one; its comment id also makes two comments
     /// in the same second two deliveries (the delivery id hashes the body).
     /// </summary>
-    public string Topic => string.IsNullOrEmpty(CommentId) ? StatusTopic : CommentTopic;
+    public string Topic => string.IsNullOrEmpty(CommentId) ? VendorEvents.ZendeskStatusTopic : VendorEvents.ZendeskCommentTopic;
 
     /// <summary>The Intercom conversation behind a ticket Ferry created, from its <c>external_id</c>.</summary>
     public string? ConversationId => VendorEvents.ConversationIdFromExternalId(ExternalId);

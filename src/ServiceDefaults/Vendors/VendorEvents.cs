@@ -30,6 +30,11 @@ public static partial class VendorEvents
     /// <summary>Intercom's own word that a teammate deleted a conversation (TicketService ends its job without an alarm).</summary>
     public const string IntercomConversationDeletedTopic = "conversation.deleted";
 
+    /// <summary>The topics the gateway gives Ferry's two Zendesk webhooks (docs/WEBHOOKS.md): a status change, a comment.</summary>
+    public const string ZendeskStatusTopic = "ticket.status_changed";
+
+    public const string ZendeskCommentTopic = "ticket.comment_added";
+
     public const string TicketExternalIdPrefix = "intercom-conversation-";
 
     /// <summary>The external_id of the ticket Ferry makes for a conversation.</summary>

@@ -1,3 +1,4 @@
+using Ferry.ServiceDefaults.Vendors;
 using Ferry.TicketService.Vendors.Intercom;
 using Npgsql;
 
@@ -66,6 +67,17 @@ public sealed class SyncStore(NpgsqlDataSource db)
         await reader.NextResultAsync(cancellationToken);
         var hint = await reader.ReadAsync(cancellationToken) ? IntercomWebhookPayload.RequesterId(reader.GetFieldValue<byte[]>(0)) : null;
         return new AttemptRecords(link, synced, hint);
+    }
+
+    /// <summary>Whether Intercom ever announced the conversation's deletion (a <c>conversation.deleted</c> delivery recorded, weighed or not).</summary>
+    public async Task<bool> DeletionAnnouncedAsync(string conversationId, CancellationToken cancellationToken)
+    {
+        await using var command = db.CreateCommand($"""
+            SELECT EXISTS (SELECT 1 FROM sync.inbox WHERE conversation_id = @conversation_id AND source = 'intercom'
+                AND topic = '{VendorEvents.IntercomConversationDeletedTopic}')
+            """);
+        command.Parameters.AddWithValue("conversation_id", conversationId);
+        return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
     public async Task<string?> FindConversationAsync(long ticketId, CancellationToken cancellationToken)

@@ -44,6 +44,9 @@ public sealed partial class ZendeskReplies(
     /// recorded. Cheap when nothing was interrupted (one query).
     /// </summary>
     /// <param name="synced">The ledger's part ids as the attempt read them; a recovered part is added.</param>
+    /// <summary>Whether comments written in Zendesk are carried to Intercom at all (Dual:RepliesToIntercom not off).</summary>
+    public bool CarriesComments => options.Value.Replies != RepliesPolicy.Off;
+
     public async Task RecoverAsync(SyncAttempt attempt, IntercomConversation conversation, TicketLink? link, HashSet<string> synced)
     {
         if (options.Value.Replies == RepliesPolicy.Off || link is null)

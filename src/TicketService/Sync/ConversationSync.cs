@@ -99,17 +99,26 @@ public sealed class ConversationSync(
     }
 
     /// <summary>
-    /// The conversation is gone from Intercom. When Intercom announced the deletion (<c>conversation.deleted</c>) and
-    /// nothing from the Zendesk side waits to reach it, a teammate deleted it on purpose (spam, a duplicate): the job
-    /// ends skipped, and no dead job calls an operator. Otherwise (the deletion not announced, or a Zendesk change that
-    /// can no longer reach the customer) it is dead at once with the reason. Either way the ticket keeps its history.
+    /// The conversation is gone from Intercom. Once Intercom has announced the deletion (<c>conversation.deleted</c>,
+    /// now or before), a teammate deleted it on purpose (spam, a duplicate): the job ends skipped and no dead job calls
+    /// an operator, whatever an agent then does to the ticket, except a comment Ferry would have carried to Intercom
+    /// (dual mode): that one would never reach the customer, so the job is dead with that reason. A deletion nobody
+    /// announced (its webhook lost, another workspace) is dead at once too. Either way the ticket keeps its history.
     /// </summary>
     private async Task<SyncResult> GoneFromIntercomAsync(SyncAttempt attempt, TicketLink? link)
     {
         var waiting = (await store.GetStatusRecordsAsync(attempt.ConversationId, attempt.Cancellation)).Deliveries;
-        if (!waiting.Any(d => d is { Source: "intercom", Topic: VendorEvents.IntercomConversationDeletedTopic }) || waiting.Any(d => d.Source == "zendesk"))
+        var announced = waiting.Any(d => d is { Source: "intercom", Topic: VendorEvents.IntercomConversationDeletedTopic })
+            || await store.DeletionAnnouncedAsync(attempt.ConversationId, attempt.Cancellation);
+        if (!announced)
         {
             throw new PermanentSyncException("Conversation not found in Intercom (deleted, or another workspace); its ticket, if any, keeps its history.");
+        }
+
+        if (replies.CarriesComments && link is not null && waiting.Any(d => d is { Source: "zendesk", Topic: VendorEvents.ZendeskCommentTopic }))
+        {
+            throw new PermanentSyncException(
+                $"Conversation deleted in Intercom: a comment added in Zendesk to ticket {link.TicketId} cannot reach it (a reply would never reach the customer); its ticket keeps its history.");
         }
 
         attempt.WriteWithOutcome(tx => tx.MarkWeighed(waiting));

@@ -193,6 +193,30 @@ public sealed class ZendeskRepliesTests(PostgresServer postgres, RedisServer red
     private string ContentUrl(ZdAttachment attachment) =>
         System.Net.WebUtility.HtmlEncode(ZendeskJson.ContentUrl(attachment, new Uri(_sandbox.BaseAddress, "zendesk").ToString()));
 
+    [Fact]
+    public async Task A_Zendesk_reply_to_a_conversation_deleted_in_Intercom_waits_for_an_operator_but_a_solve_does_not()
+    {
+        var (ada, _, _) = _sandbox.Scenarios.EnsureStaff();
+        var adaAgent = Assert.Single(_sandbox.Zendesk.Users(), u => u.HasEmail(ada.Email));
+        var (conversation, ticketId, first) = await ConversationWithTicketAsync();
+        Assert.True(_sandbox.Intercom.DeleteConversation(conversation.Id));
+        await _stack.HandOverIntercomAsync(conversation.Id, "conversation.deleted", Ct);
+        var deleted = await _stack.WaitForAttemptAsync(conversation.Id, Ct, after: first);
+        Assert.Equal(Outcome.Skipped, deleted.LastAttempt.Outcome);
+
+        // A solve has nowhere to go and needs nobody.
+        await _stack.HandOverZendeskAsync(ticketId, conversation.Id, "solved", Ct);
+        var solved = await _stack.WaitForAttemptAsync(conversation.Id, Ct, after: deleted.LastAttempt.AttemptId);
+        Assert.Equal(Outcome.Skipped, solved.LastAttempt.Outcome);
+
+        // An agent's reply would have reached the customer only through Intercom: an operator must hear of it.
+        var reply = Comment(ticketId, adaAgent.Id, "<p>Are you still there?</p>", isPublic: true);
+        await _stack.HandOverZendeskAsync(ticketId, conversation.Id, "open", Ct, commentId: reply.Id);
+        var stranded = await _stack.WaitForFailureAsync(conversation.Id, solved.LastAttempt.AttemptId, Ct);
+        Assert.Equal(JobState.Dead, stranded.JobState);
+        Assert.Equal($"Conversation deleted in Intercom: a comment added in Zendesk to ticket {ticketId} cannot reach it (a reply would never reach the customer); its ticket keeps its history.", stranded.LastAttempt.Reason);
+    }
+
     private async Task<(IcConversation Conversation, long TicketId, long AttemptId)> ConversationWithTicketAsync()
     {
         var contact = _sandbox.Intercom.AddContact("user", $"cy-{Guid.NewGuid():N}@customers.example", "Cy Customer");

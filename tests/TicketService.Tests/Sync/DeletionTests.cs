@@ -1,7 +1,6 @@
 using Ferry.Sandbox.Intercom;
 using Ferry.Testing;
 using Ferry.V1;
-using Google.Protobuf;
 using Grpc.Core;
 
 namespace Ferry.TicketService.Tests.Sync;
@@ -81,7 +80,7 @@ public sealed class DeletionTests(PostgresServer postgres, RedisServer redis) : 
     }
 
     [Fact]
-    public async Task A_conversation_deleted_in_Intercom_ends_its_job_without_an_alarm_and_its_ticket_keeps_its_history()
+    public async Task A_conversation_deleted_in_Intercom_ends_its_jobs_without_an_alarm_and_its_ticket_keeps_its_history()
     {
         var conversationId = _stack.NewConversation("Deleted in Intercom");
         var created = await _stack.RequestAndWaitAsync(conversationId, 0, Ct);
@@ -98,27 +97,19 @@ public sealed class DeletionTests(PostgresServer postgres, RedisServer redis) : 
 
         // Intercom's own conversation.deleted: a teammate deleted it on purpose (spam, a duplicate), so the job ends
         // skipped with the reason, and no dead job calls an operator for it. The ticket is left as it is.
-        await EnqueueIntercomAsync(conversationId, "conversation.deleted");
+        await _stack.HandOverIntercomAsync(conversationId, "conversation.deleted", Ct);
         var ended = await _stack.WaitForAttemptAsync(conversationId, Ct, after: created.LastAttempt.AttemptId);
         Assert.Equal((Outcome.Skipped, JobState.Done), (ended.LastAttempt.Outcome, ended.JobState));
-        Assert.Equal("Conversation deleted in Intercom (conversation.deleted): nothing to sync; its ticket, if any, keeps its history.", ended.LastAttempt.Reason);
-        Assert.Empty((await _stack.Sync.ListDeadJobsAsync(new ListDeadJobsRequest(), cancellationToken: Ct)).Jobs);
+        Assert.Equal(Deleted, ended.LastAttempt.Reason);
         var ticket = Sandbox.Zendesk.Ticket(created.TicketId)!;
         Assert.Equal(("Deleted in Intercom", 1), (ticket.Subject, ticket.Comments.Count));
 
-        // A change on the Zendesk side afterwards (an agent solves the ticket) cannot reach the customer: that one
-        // waits for an operator, dead at once with the reason.
-        await EnqueueAsync(new EnqueueRequest
-        {
-            Source = Vendor.Zendesk,
-            DeliveryId = $"zd-{Guid.NewGuid():N}",
-            Topic = "ticket.status_changed",
-            TicketId = created.TicketId,
-            Payload = ByteString.CopyFromUtf8($$"""{"ticket_id":"{{created.TicketId}}","external_id":"intercom-conversation-{{conversationId}}","status":"solved"}"""),
-        });
-        var dead = await WaitForDeathAsync(conversationId, ended.LastAttempt.AttemptId);
-        Assert.Equal("Conversation not found in Intercom (deleted, or another workspace); its ticket, if any, keeps its history.", dead.LastAttempt.Reason);
-        Assert.Equal(conversationId, Assert.Single((await _stack.Sync.ListDeadJobsAsync(new ListDeadJobsRequest(), cancellationToken: Ct)).Jobs).ConversationId);
+        // Agents tidying up the ticket afterwards (a solve, a comment) need no operator either: with replies not carried
+        // to Intercom (one-way, the default) nothing of theirs was ever meant for the conversation.
+        var solved = await HandOverAndWaitAsync(ended, () => _stack.HandOverZendeskAsync(created.TicketId, conversationId, "solved", Ct));
+        var commented = await HandOverAndWaitAsync(solved, () => _stack.HandOverZendeskAsync(created.TicketId, conversationId, "solved", Ct, commentId: 99));
+        Assert.All(new[] { solved, commented }, s => Assert.Equal((Outcome.Skipped, Deleted), (s.LastAttempt.Outcome, s.LastAttempt.Reason)));
+        Assert.Empty((await _stack.Sync.ListDeadJobsAsync(new ListDeadJobsRequest(), cancellationToken: Ct)).Jobs);
     }
 
     [Fact]
@@ -134,26 +125,17 @@ public sealed class DeletionTests(PostgresServer postgres, RedisServer redis) : 
 
         // A reply's webhook that arrives after the conversation is gone, its conversation.deleted lost: nothing says the
         // deletion was deliberate, so the operator hears of it.
-        await EnqueueIntercomAsync(conversationId, "conversation.admin.replied");
+        await _stack.HandOverIntercomAsync(conversationId, "conversation.admin.replied", Ct);
         var dead = await WaitForDeathAsync(conversationId, created.LastAttempt.AttemptId);
         Assert.Equal("Conversation not found in Intercom (deleted, or another workspace); its ticket, if any, keeps its history.", dead.LastAttempt.Reason);
     }
 
-    /// <summary>An Intercom notification about the conversation, handed over as the gateway does.</summary>
-    private Task EnqueueIntercomAsync(string conversationId, string topic) => EnqueueAsync(new EnqueueRequest
-    {
-        Source = Vendor.Intercom,
-        DeliveryId = $"notif_{Guid.NewGuid():N}",
-        Topic = topic,
-        ConversationId = conversationId,
-        Payload = ByteString.CopyFromUtf8($$$$"""{"type":"notification_event","topic":"{{{{topic}}}}","data":{"item":{"type":"conversation","id":"{{{{conversationId}}}}"}}}"""),
-    });
+    private const string Deleted = "Conversation deleted in Intercom (conversation.deleted): nothing to sync; its ticket, if any, keeps its history.";
 
-    /// <summary>A delivery handed over as the gateway does.</summary>
-    private async Task EnqueueAsync(EnqueueRequest delivery)
+    private async Task<SyncState> HandOverAndWaitAsync(SyncState before, Func<Task> handOver)
     {
-        using var channel = _stack.Tickets.CreateGrpcChannel();
-        await new SyncInbox.SyncInboxClient(channel).EnqueueAsync(delivery, cancellationToken: Ct);
+        await handOver();
+        return await _stack.WaitForAttemptAsync(before.ConversationId, Ct, after: before.LastAttempt.AttemptId);
     }
 
     /// <summary>What an agent's delete does: through Zendesk's API, so the ticket is gone from every read Ferry makes.</summary>
