@@ -107,14 +107,12 @@ public sealed class ConversationSync(
     /// </summary>
     private async Task<SyncResult> GoneFromIntercomAsync(SyncAttempt attempt, TicketLink? link)
     {
-        var waiting = (await store.GetStatusRecordsAsync(attempt.ConversationId, attempt.Cancellation)).Deliveries;
-        var announced = waiting.Any(d => d is { Source: "intercom", Topic: VendorEvents.IntercomConversationDeletedTopic })
-            || await store.DeletionAnnouncedAsync(attempt.ConversationId, attempt.Cancellation);
-        if (!announced)
+        if (!await store.DeletionAnnouncedAsync(attempt.ConversationId, attempt.Cancellation))
         {
             throw new PermanentSyncException("Conversation not found in Intercom (deleted, or another workspace); its ticket, if any, keeps its history.");
         }
 
+        var waiting = (await store.GetStatusRecordsAsync(attempt.ConversationId, attempt.Cancellation)).Deliveries;
         if (replies.CarriesComments && link is not null && waiting.Any(d => d is { Source: "zendesk", Topic: VendorEvents.ZendeskCommentTopic }))
         {
             throw new PermanentSyncException(
