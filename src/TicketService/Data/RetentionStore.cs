@@ -36,6 +36,22 @@ public sealed class RetentionStore(NpgsqlDataSource db)
             FOR UPDATE SKIP LOCKED)
         """;
 
+    // A finished job goes with its attempts, unless it still waits for an operator (the dead-jobs list), or it
+    // superseded a dead job nobody dismissed: deleted first, it would make that one its conversation's latest
+    // again, back on the list and the alert. Once the older one is gone, the next statement takes it.
+    private const string DeleteJobsSql = $"""
+        DELETE FROM sync.jobs
+        WHERE job_id IN (
+            SELECT j.job_id FROM sync.jobs j
+            WHERE j.state IN ('done', 'dead') AND j.updated_at < @cutoff
+              AND NOT ({JobStore.WaitingDead})
+              AND NOT EXISTS (SELECT 1 FROM sync.jobs o
+                              WHERE o.conversation_id = j.conversation_id AND o.job_id < j.job_id AND o.state = 'dead' AND o.dismissed_at IS NULL)
+              AND NOT EXISTS (SELECT 1 FROM sync.attempts a WHERE a.job_id = j.job_id)
+            ORDER BY j.updated_at LIMIT @batch
+            FOR UPDATE SKIP LOCKED)
+        """;
+
     public Task<int> NullPayloadsAsync(DateTimeOffset cutoff, int batch, CancellationToken cancellationToken) =>
         ExecuteAsync(NullPayloadsSql, cutoff, batch, cancellationToken);
 
@@ -44,6 +60,9 @@ public sealed class RetentionStore(NpgsqlDataSource db)
 
     public Task<int> DeleteAttemptsAsync(DateTimeOffset cutoff, int batch, CancellationToken cancellationToken) =>
         ExecuteAsync(DeleteAttemptsSql, cutoff, batch, cancellationToken);
+
+    public Task<int> DeleteJobsAsync(DateTimeOffset cutoff, int batch, CancellationToken cancellationToken) =>
+        ExecuteAsync(DeleteJobsSql, cutoff, batch, cancellationToken);
 
     private async Task<int> ExecuteAsync(string sql, DateTimeOffset cutoff, int batch, CancellationToken cancellationToken)
     {

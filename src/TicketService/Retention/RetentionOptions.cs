@@ -18,7 +18,7 @@ public sealed class RetentionOptions
     [Range(typeof(TimeSpan), "2.00:00:00", "3650.00:00:00")]
     public TimeSpan DeliveryIds { get; set; } = TimeSpan.FromDays(30);
 
-    /// <summary>The attempt log (sync.attempts) is deleted after this.</summary>
+    /// <summary>The attempt log (sync.attempts), and the finished jobs of its attempts, are deleted after this.</summary>
     [Range(typeof(TimeSpan), "1.00:00:00", "3650.00:00:00")]
     public TimeSpan Attempts { get; set; } = TimeSpan.FromDays(90);
 

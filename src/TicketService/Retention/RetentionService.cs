@@ -4,12 +4,12 @@ using Npgsql;
 namespace Ferry.TicketService.Retention;
 
 /// <summary>What one purge pass removed.</summary>
-public sealed record RetentionPass(int PayloadsNulled, int DeliveriesDeleted, int AttemptsDeleted);
+public sealed record RetentionPass(int PayloadsNulled, int DeliveriesDeleted, int AttemptsDeleted, int JobsDeleted);
 
 /// <summary>
 /// Purges on every replica every <see cref="RetentionOptions.Interval"/>: inbox payloads, then old
-/// delivery ids, then old attempts, each in batches of <see cref="RetentionOptions.BatchSize"/> rows with
-/// a pause between them. Purging is idempotent, so replicas running at once only share the work.
+/// delivery ids, then old attempts and the finished jobs they belonged to, each in batches of
+/// <see cref="RetentionOptions.BatchSize"/> rows with a pause between them. Purging is idempotent, so replicas running at once only share the work.
 /// </summary>
 public sealed partial class RetentionService(
     RetentionStore store, IOptions<RetentionOptions> options, TimeProvider time, ILogger<RetentionService> logger) : BackgroundService
@@ -21,10 +21,11 @@ public sealed partial class RetentionService(
         var pass = new RetentionPass(
             await InBatchesAsync(store.NullPayloadsAsync, now - o.Inbox, cancellationToken),
             await InBatchesAsync(store.DeleteDeliveriesAsync, now - o.DeliveryIds, cancellationToken),
-            await InBatchesAsync(store.DeleteAttemptsAsync, now - o.Attempts, cancellationToken));
-        if (pass != new RetentionPass(0, 0, 0))
+            await InBatchesAsync(store.DeleteAttemptsAsync, now - o.Attempts, cancellationToken),
+            await InBatchesAsync(store.DeleteJobsAsync, now - o.Attempts, cancellationToken));
+        if (pass != new RetentionPass(0, 0, 0, 0))
         {
-            LogPurged(logger, pass.PayloadsNulled, pass.DeliveriesDeleted, pass.AttemptsDeleted);
+            LogPurged(logger, pass.PayloadsNulled, pass.DeliveriesDeleted, pass.AttemptsDeleted, pass.JobsDeleted);
         }
 
         return pass;
@@ -65,8 +66,8 @@ public sealed partial class RetentionService(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Retention: {Payloads} inbox payloads nulled, {Deliveries} delivery ids and {Attempts} attempts deleted")]
-    private static partial void LogPurged(ILogger logger, int payloads, int deliveries, int attempts);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Retention: {Payloads} inbox payloads nulled, {Deliveries} delivery ids, {Attempts} attempts and {Jobs} finished jobs deleted")]
+    private static partial void LogPurged(ILogger logger, int payloads, int deliveries, int attempts, int jobs);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Retention pass failed; retrying at the next interval")]
     private static partial void LogPurgeFailed(ILogger logger, Exception exception);
