@@ -46,7 +46,7 @@ public sealed class InboxForwarder(
         {
             Log.DuplicateDelivery(logger, vendor, delivery.DeliveryId);
             telemetry.Webhook(vendor, WebhookOutcome.Duplicate, delivery.Topic);
-            return new WebhookAck("duplicate", 0);
+            return WebhookAck.WithoutJob(WebhookOutcome.Duplicate);
         }
 
         var request = new EnqueueRequest

@@ -23,7 +23,6 @@ public sealed class IntercomWebhooks(IOptions<IntercomWebhookOptions> options, I
 
     public string Path => WebhookEndpoints.IntercomPath;
 
-    public string SpanName => "webhook intercom";
 
     public string SignatureProblem => "Invalid or missing X-Hub-Signature.";
 

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -9,15 +10,29 @@ namespace Ferry.Gateway.Webhooks;
 /// </summary>
 public sealed record WebhookAck(string Status, long JobId) : IResult
 {
+    // An ack without a job (ping, unused topic, duplicate) is one of a few fixed answers: made and serialized once each.
+    private static readonly ConcurrentDictionary<string, (WebhookAck Ack, byte[] Body)> WithoutJobs = new(StringComparer.Ordinal);
+
+    /// <summary>The ack of <paramref name="status"/> (a <see cref="Telemetry.WebhookOutcome"/>) when no job was created now.</summary>
+    public static WebhookAck WithoutJob(string status) => Fixed(status).Ack;
+
     public Task ExecuteAsync(HttpContext httpContext)
     {
-        var body = JsonSerializer.SerializeToUtf8Bytes(this, WebhookAckJson.Default.WebhookAck);
+        var body = JobId == 0 ? Fixed(Status).Body : Serialize(this);
         var response = httpContext.Response;
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = "application/json; charset=utf-8";
         response.ContentLength = body.Length;
         return response.Body.WriteAsync(body, httpContext.RequestAborted).AsTask();
     }
+
+    private static (WebhookAck Ack, byte[] Body) Fixed(string status) => WithoutJobs.GetOrAdd(status, static status =>
+    {
+        var ack = new WebhookAck(status, 0);
+        return (ack, Serialize(ack));
+    });
+
+    private static byte[] Serialize(WebhookAck ack) => JsonSerializer.SerializeToUtf8Bytes(ack, WebhookAckJson.Default.WebhookAck);
 }
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Threading.RateLimiting;
 using Ferry.Gateway.Telemetry;
@@ -26,7 +25,6 @@ public sealed class WebhookIntake(InboxForwarder forwarder, GatewayTelemetry tel
     public async ValueTask<IResult> ReceiveAsync(HttpContext context, IWebhookSource source)
     {
         var vendor = source.Vendor;
-        using var activity = GatewayTelemetry.Source.StartActivity(source.SpanName, ActivityKind.Internal);
 
         ReadOnlyMemory<byte> body;
         using (var permit = await _unverified.AcquireAsync(1, context.RequestAborted))
@@ -66,7 +64,7 @@ public sealed class WebhookIntake(InboxForwarder forwarder, GatewayTelemetry tel
         if (read.Delivery is not { } delivery)
         {
             telemetry.Webhook(vendor, read.AckOutcome!, read.TopicTag);
-            return new WebhookAck(read.AckOutcome!, 0);
+            return WebhookAck.WithoutJob(read.AckOutcome!);
         }
 
         return await forwarder.ForwardAsync(delivery, context.RequestAborted);

@@ -11,9 +11,6 @@ public interface IWebhookSource
 
     string Path { get; }
 
-    /// <summary>"webhook intercom" or "webhook zendesk": the intake's span (a constant, not built per delivery).</summary>
-    string SpanName { get; }
-
     /// <summary>Problem title of the 401.</summary>
     string SignatureProblem { get; }
 
@@ -29,7 +26,7 @@ public interface IWebhookSource
 public readonly record struct SignatureFailure(string Outcome, string Reason);
 
 /// <summary>A verified body, read: exactly one of a delivery, an acknowledgement (ping, unused topic) or an error.</summary>
-public sealed record WebhookRead(WebhookDelivery? Delivery, string? AckOutcome, string? TopicTag, string? Error)
+public readonly record struct WebhookRead(WebhookDelivery? Delivery, string? AckOutcome, string? TopicTag, string? Error)
 {
     public static WebhookRead Queue(WebhookDelivery delivery) => new(delivery, null, null, null);
 

@@ -27,7 +27,6 @@ public sealed class ZendeskWebhooks(IOptions<ZendeskWebhookOptions> options, IOp
 
     public string Path => WebhookEndpoints.ZendeskPath;
 
-    public string SpanName => "webhook zendesk";
 
     public string SignatureProblem => "Invalid, missing or stale Zendesk webhook signature.";
 

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Net;
 using System.Text;
 using Ferry.Gateway.Api;
@@ -60,6 +62,30 @@ public sealed class WebhookIntakeTests(RedisServer redis) : IAsyncLifetime
         Assert.Equal(Encoding.UTF8.GetByteCount(body), response.Content.Headers.ContentLength);
         Assert.Null(response.Headers.TransferEncodingChunked);
         Assert.Equal("application/json; charset=utf-8", response.Content.Headers.ContentType?.ToString());
+    }
+
+    [Fact]
+    public async Task A_webhook_is_one_server_span_tagged_with_its_delivery_and_no_span_of_the_gateways_own()
+    {
+        var id = "notif_span_" + Guid.NewGuid();
+        var spans = new ConcurrentQueue<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name is "Microsoft.AspNetCore" || source.Name.StartsWith("Ferry.", StringComparison.Ordinal),
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = spans.Enqueue,
+        };
+        ActivitySource.AddActivityListener(listener);
+        await _redis.GetDatabase().StringSetAsync(DeliveryDedup.Key("intercom", id), 1, TimeSpan.FromMinutes(5));
+
+        using var response = await SendAsync(Deliveries.SignedIntercom(Deliveries.IntercomJson(id, "conversation.user.replied", "777001")));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var span = Assert.Single(spans, s => s.GetTagItem("ferry.delivery_id") as string == id);
+        Assert.Equal(ActivityKind.Server, span.Kind);
+        Assert.Equal("conversation.user.replied", span.GetTagItem("ferry.topic"));
+        Assert.Equal("777001", span.GetTagItem("ferry.conversation_id"));
+        Assert.DoesNotContain(spans, s => s.TraceId == span.TraceId && s.Source.Name.StartsWith("Ferry.", StringComparison.Ordinal));
     }
 
     [Fact]
