@@ -150,4 +150,33 @@ public sealed class IntercomTests(SandboxServer sandbox)
         var (tags, _) = await intercom.GetJsonAsync("tags");
         Assert.Equal(HttpStatusCode.OK, tags.StatusCode);
     }
+
+    [Fact]
+    public async Task A_lead_merged_into_a_user_answers_410_with_the_user_as_canonical_and_its_conversations_become_the_users()
+    {
+        using var intercom = sandbox.CreateIntercomClient();
+        var email = $"{TestJson.Unique("merge")}@x.example";
+        var lead = sandbox.Intercom.AddContact("lead", email, "Visitor");
+        var user = sandbox.Intercom.AddContact("user", email, "Signed Up");
+        var stranger = sandbox.Intercom.AddContact("lead", $"{TestJson.Unique("other")}@x.example", "Other");
+        var conversation = sandbox.Intercom.CreateConversation(lead, "Before signing up", "<p>hello</p>");
+
+        var (refused, error) = await intercom.PostJsonAsync("contacts/merge", new { from = stranger.Id, into = user.Id });
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Equal("invalid_merge", error["errors"]![0]!["code"]!.GetValue<string>());
+
+        var (merged, into) = await intercom.PostJsonAsync("contacts/merge", new { from = lead.Id, into = user.Id });
+        Assert.Equal(HttpStatusCode.OK, merged.StatusCode);
+        Assert.Equal(user.Id, into["id"]!.GetValue<string>());
+
+        var (gone, body) = await intercom.GetJsonAsync($"contacts/{lead.Id}");
+        Assert.Equal(HttpStatusCode.Gone, gone.StatusCode);
+        Assert.Equal($"</contacts/{user.Id}>; rel=\"canonical\"", gone.Headers.GetValues("Link").Single());
+        Assert.Equal("contact_merged", body["errors"]![0]!["code"]!.GetValue<string>());
+        var (_, read) = await intercom.GetJsonAsync($"conversations/{conversation.Id}");
+        Assert.Equal([user.Id], read["contacts"]!["contacts"]!.AsArray().Select(c => c!["id"]!.GetValue<string>()));
+        Assert.Equal(lead.Id, read["source"]!["author"]!["id"]!.GetValue<string>());
+        var (_, list) = await intercom.GetJsonAsync("contacts");
+        Assert.DoesNotContain(list["data"]!.AsArray(), c => c!["id"]!.GetValue<string>() == lead.Id);
+    }
 }

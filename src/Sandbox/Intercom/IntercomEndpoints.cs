@@ -22,8 +22,8 @@ public static class IntercomEndpoints
         api.MapPost("/conversations", CreateConversation);
         api.MapPost("/conversations/{id}/reply", Reply);
         api.MapPost("/conversations/{id}/parts", ManageConversation);
-        api.MapGet("/contacts/{id}", (string id, IntercomState s, IntercomRenderer r) =>
-            s.Contact(id) is { } c ? SandboxJson.Result(r.Contact(c)) : VendorErrors.IntercomNotFound());
+        api.MapGet("/contacts/{id}", GetContact);
+        api.MapPost("/contacts/merge", MergeContacts);
         api.MapGet("/contacts", (IntercomState s, IntercomRenderer r) => SandboxJson.Result(new
         {
             type = "list",
@@ -57,6 +57,41 @@ public static class IntercomEndpoints
         {
             return state.Conversation(id) is { } c ? SandboxJson.Result(renderer.Conversation(c, Root(request))) : VendorErrors.IntercomNotFound();
         }
+    }
+
+    /// <summary>A contact merged away answers 410 Gone with its canonical contact in the <c>Link</c> header, as Intercom's reference says.</summary>
+    private static IResult GetContact(string id, HttpResponse response, IntercomState state, IntercomRenderer renderer)
+    {
+        if (state.Contact(id) is { } contact)
+        {
+            return SandboxJson.Result(renderer.Contact(contact));
+        }
+
+        if (state.MergedInto(id) is not { } canonical)
+        {
+            return VendorErrors.IntercomNotFound();
+        }
+
+        response.Headers.Link = $"</contacts/{canonical}>; rel=\"canonical\"";
+        return VendorErrors.Intercom(410, "contact_merged", "This contact has been merged. See the 'Link' header for the canonical contact.");
+    }
+
+    private static async Task<IResult> MergeContacts(HttpRequest request, IntercomState state, IntercomRenderer renderer, CancellationToken ct)
+    {
+        var (body, error, _) = await SandboxJson.ReadObjectAsync(request, ct);
+        if (error is not null)
+        {
+            return VendorErrors.IntercomBadRequest(error);
+        }
+
+        if (body!.Str("from") is not { } from || body.Str("into") is not { } into)
+        {
+            return VendorErrors.IntercomBadRequest("from and into are required.");
+        }
+
+        var (merged, status, refused) = state.MergeContact(from, into, body.Bool("skip_duplicate_validation") ?? false);
+        return merged is not null ? SandboxJson.Result(renderer.Contact(merged))
+            : VendorErrors.Intercom(status, status == 404 ? "not_found" : "invalid_merge", refused!);
     }
 
     /// <summary>Deletes for good and, as Intercom does, notifies <c>conversation.deleted</c>.</summary>

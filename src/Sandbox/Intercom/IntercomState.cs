@@ -14,6 +14,7 @@ public sealed class IntercomState(SandboxClock clock)
     private readonly Dictionary<string, IcTeam> _teams = [];
     private readonly Dictionary<string, IcTag> _tags = [];
     private readonly Dictionary<string, IcConversation> _conversations = [];
+    private readonly Dictionary<string, string> _mergedInto = [];
     private readonly Dictionary<long, byte[]> _files = [];
     private long _nextConversation = 100000;
     private long _nextPart = 7000000;
@@ -50,6 +51,7 @@ public sealed class IntercomState(SandboxClock clock)
             _teams.Clear();
             _tags.Clear();
             _conversations.Clear();
+            _mergedInto.Clear();
             _files.Clear();
         }
     }
@@ -159,6 +161,67 @@ public sealed class IntercomState(SandboxClock clock)
             conversation.ContactIds.Add(contact.Id);
             _conversations[conversation.Id] = conversation;
             return conversation;
+        }
+    }
+
+    /// <summary>The contact a merged-away contact ended in (its merge target's own merges followed), or null when <paramref name="id"/> was never merged.</summary>
+    public string? MergedInto(string id)
+    {
+        lock (_gate)
+        {
+            var canonical = _mergedInto.GetValueOrDefault(id);
+            while (canonical is not null && _mergedInto.TryGetValue(canonical, out var next))
+            {
+                canonical = next;
+            }
+
+            return canonical;
+        }
+    }
+
+    /// <summary>
+    /// <c>POST /contacts/merge</c>: a lead into a user. The lead leaves the workspace (reads of it answer 410 with the
+    /// user as canonical contact, lists leave it out) and its conversations become the user's; parts it wrote keep
+    /// naming it as their author. Null with the HTTP status and reason when the pair cannot be merged.
+    /// </summary>
+    public (IcContact? Into, int Status, string? Error) MergeContact(string fromId, string intoId, bool skipDuplicateValidation)
+    {
+        lock (_gate)
+        {
+            if (!_contacts.TryGetValue(fromId, out var from) || !_contacts.TryGetValue(intoId, out var into))
+            {
+                return (null, 404, "Contact Not Found");
+            }
+
+            if (from.Role != "lead" || into.Role != "user")
+            {
+                return (null, 400, "Only a lead can be merged, and only into a user");
+            }
+
+            var duplicates = (from.Email is not null && string.Equals(from.Email, into.Email, StringComparison.OrdinalIgnoreCase))
+                || (from.Phone is not null && from.Phone == into.Phone);
+            if (!duplicates && !skipDuplicateValidation)
+            {
+                return (null, 400, "Contacts can only be merged when they are duplicates");
+            }
+
+            _contacts.Remove(fromId);
+            _mergedInto[fromId] = intoId;
+            foreach (var conversation in _conversations.Values)
+            {
+                var at = conversation.ContactIds.IndexOf(fromId);
+                if (at >= 0)
+                {
+                    conversation.ContactIds.RemoveAt(at);
+                    if (!conversation.ContactIds.Contains(intoId))
+                    {
+                        conversation.ContactIds.Insert(at, intoId);
+                    }
+                }
+            }
+
+            into.UpdatedAt = clock.UnixNow;
+            return (into, 200, null);
         }
     }
 

@@ -99,6 +99,14 @@ public sealed class AuthorDirectory(IntercomClient intercom, Identity.IdentityCl
     {
         var contact = await ContactAsync(contactId, cancellationToken)
             ?? throw new InvalidOperationException($"Intercom contact {contactId} no longer exists.");
+        return contact.Id == contactId
+            ? await ResolveReadContactAsync(contact, cancellationToken)
+            // A lead merged into a user: its parts are the user's, resolved once with the user's own (the requester, often).
+            : await Cached($"contact:{contact.Id}", () => ResolveReadContactAsync(contact, cancellationToken));
+    }
+
+    private async Task<ZendeskAuthor> ResolveReadContactAsync(IntercomContact contact, CancellationToken cancellationToken)
+    {
         var request = new ResolveRequesterRequest
         {
             Contact = new Contact

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text.RegularExpressions;
 
 namespace Ferry.TicketService.Vendors.Intercom;
 
@@ -12,8 +13,36 @@ public sealed partial class IntercomClient(HttpClient http)
     public Task<IntercomConversation?> GetConversationAsync(string conversationId, CancellationToken cancellationToken) =>
         http.GetOrNullAsync<IntercomConversation>($"conversations/{Uri.EscapeDataString(conversationId)}?display_as=html", Vendor, "GET conversation", cancellationToken);
 
-    public Task<IntercomContact?> GetContactAsync(string contactId, CancellationToken cancellationToken) =>
-        http.GetOrNullAsync<IntercomContact>($"contacts/{Uri.EscapeDataString(contactId)}", Vendor, "GET contact", cancellationToken);
+    /// <summary>
+    /// The contact, or null when Intercom does not know it. A lead merged into a user answers 410 Gone with the user
+    /// in its <c>Link</c> header (rel="canonical", merge chains already followed): that user is returned, so its
+    /// <see cref="IntercomContact.Id"/> is then not <paramref name="contactId"/>.
+    /// </summary>
+    public async Task<IntercomContact?> GetContactAsync(string contactId, CancellationToken cancellationToken)
+    {
+        using var response = await http.GetAsync(new Uri($"contacts/{Uri.EscapeDataString(contactId)}", UriKind.Relative), cancellationToken);
+        switch (response.StatusCode)
+        {
+            case HttpStatusCode.NotFound:
+                return null;
+            case HttpStatusCode.Gone when CanonicalContactId(response) is { } canonical && canonical != contactId:
+                return await http.GetOrNullAsync<IntercomContact>($"contacts/{Uri.EscapeDataString(canonical)}", Vendor, "GET merged contact's canonical contact", cancellationToken);
+            case HttpStatusCode.Gone:
+                return null;
+        }
+
+        await response.EnsureSuccessAsync(Vendor, "GET contact", cancellationToken);
+        return await response.Content.ReadFromJsonAsync<IntercomContact>(VendorResponses.Json, cancellationToken);
+    }
+
+    /// <summary>The contact id of a <c>Link: &lt;/contacts/{id}&gt;; rel="canonical"</c> header, if the answer has one.</summary>
+    private static string? CanonicalContactId(HttpResponseMessage response) =>
+        response.Headers.TryGetValues("Link", out var links)
+            ? links.Select(link => CanonicalContactLink().Match(link)).FirstOrDefault(m => m.Success)?.Groups["id"].Value
+            : null;
+
+    [GeneratedRegex("""<(?:[^>]*/)?contacts/(?<id>[^/>?]+)>\s*;\s*rel="?canonical"?""", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex CanonicalContactLink();
 
     public Task<IntercomAdmin?> GetAdminAsync(string adminId, CancellationToken cancellationToken) =>
         http.GetOrNullAsync<IntercomAdmin>($"admins/{Uri.EscapeDataString(adminId)}", Vendor, "GET admin", cancellationToken);

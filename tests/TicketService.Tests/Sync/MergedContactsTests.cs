@@ -1,0 +1,65 @@
+using Ferry.Testing;
+using Ferry.V1;
+
+namespace Ferry.TicketService.Tests.Sync;
+
+/// <summary>
+/// A lead merged into a user (<c>POST /contacts/merge</c>, what Intercom does when a visitor signs up): reading the lead
+/// answers 410 Gone with the user as its canonical contact, while the parts the lead wrote still name it. Ferry writes
+/// those parts as the user's, and never lets a merge stop a conversation from syncing.
+/// </summary>
+public sealed class MergedContactsTests(PostgresServer postgres, RedisServer redis) : IAsyncLifetime
+{
+    private SyncStack _stack = null!;
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private SandboxServer Sandbox => _stack.Sandbox;
+
+    public async ValueTask InitializeAsync() =>
+        _stack = await SyncStack.CreateAsync(postgres, redis, "merged", new Dictionary<string, string?> { ["Reconcile:Interval"] = "00:00:00" }, Ct);
+
+    public async ValueTask DisposeAsync() => await _stack.DisposeAsync();
+
+    [Fact]
+    public async Task A_conversation_a_lead_started_before_being_merged_into_a_user_syncs_with_every_message_as_the_users()
+    {
+        var email = $"vic-{Guid.NewGuid():N}@customers.example";
+        var lead = Sandbox.Intercom.AddContact("lead", email, "Vic Visitor");
+        var user = Sandbox.Intercom.AddContact("user", email, "Vic Example");
+        var conversation = Sandbox.Intercom.CreateConversation(lead, "Pricing", "<p>How much is the team plan?</p>");
+        Sandbox.Intercom.AddPart(conversation.Id, "comment", Sandbox.Intercom.AuthorFor(lead), "<p>For 12 seats.</p>");
+        Assert.Equal(200, Sandbox.Intercom.MergeContact(lead.Id, user.Id, skipDuplicateValidation: false).Status);
+        Sandbox.Intercom.AddPart(conversation.Id, "comment", Sandbox.Intercom.AuthorFor(user), "<p>I signed up meanwhile.</p>");
+
+        var synced = await _stack.RequestAndWaitAsync(conversation.Id, 0, Ct);
+
+        Assert.Equal(Outcome.Success, synced.LastAttempt.Outcome);
+        var ticket = Assert.Single(Sandbox.Zendesk.TicketsByExternalId($"intercom-conversation-{conversation.Id}"));
+        var requester = Sandbox.Zendesk.User(ticket.RequesterId)!;
+        Assert.True(requester.HasEmail(email));
+        Assert.Equal(3, ticket.Comments.Count);
+        Assert.All(ticket.Comments, c => Assert.Equal(requester.Id, c.AuthorId));
+        Assert.Single(Sandbox.Zendesk.Users(), u => u.HasEmail(email));
+    }
+
+    [Fact]
+    public async Task A_lead_merged_into_a_user_with_another_address_keeps_its_messages_attributed_to_the_user()
+    {
+        // An anonymous visitor who later logged in: no shared address, merged anyway (skip_duplicate_validation).
+        var lead = Sandbox.Intercom.AddContact("lead", null, "Visitor 4711");
+        var userEmail = $"ana-{Guid.NewGuid():N}@customers.example";
+        var user = Sandbox.Intercom.AddContact("user", userEmail, "Ana Example");
+        var other = Sandbox.Intercom.AddContact("user", $"ben-{Guid.NewGuid():N}@customers.example", "Ben Example");
+        var conversation = Sandbox.Intercom.CreateConversation(other, "Shared account", "<p>My colleague will write too.</p>");
+        Sandbox.Intercom.AddPart(conversation.Id, "comment", Sandbox.Intercom.AuthorFor(lead), "<p>Hi, colleague here.</p>");
+        Assert.Equal(200, Sandbox.Intercom.MergeContact(lead.Id, user.Id, skipDuplicateValidation: true).Status);
+
+        var synced = await _stack.RequestAndWaitAsync(conversation.Id, 0, Ct);
+
+        Assert.Equal(Outcome.Success, synced.LastAttempt.Outcome);
+        var ticket = Assert.Single(Sandbox.Zendesk.TicketsByExternalId($"intercom-conversation-{conversation.Id}"));
+        Assert.Equal(2, ticket.Comments.Count);
+        Assert.True(Sandbox.Zendesk.User(ticket.Comments[1].AuthorId)!.HasEmail(userEmail));
+    }
+}
