@@ -152,7 +152,7 @@ public sealed partial class ZendeskReplies(
             var files = await attachments.PrepareAsync(attempt.ConversationId, comment, cancellationToken);
             var body = Body(comment, writer.Byline) + (note && files.Links is { } folded ? ZendeskAttachments.Folded(folded) : "");
             var linksNote = !note && files.Links is { } links ? ZendeskAttachments.Note(comment, links) : null;
-            attempt.BeforeVendorWrite();
+            attempt.BeforeVendorWrite(AttemptLog.ZendeskToIntercom);
             await attempt.WriteAsync(tx => DualLedger.Sending(tx, ticketId, comment.Id, linksNote));
             var answer = await intercom.ReplyAsync(attempt.ConversationId, new IntercomReply(
                 note ? "note" : "comment", "admin", writer.AdminId, body, comment.CreatedAt?.ToUnixTimeSeconds(),
@@ -175,7 +175,7 @@ public sealed partial class ZendeskReplies(
     /// <summary>The note after a public reply listing the files it does not carry, at the comment's time.</summary>
     private async Task SendLinksAsync(SyncAttempt attempt, long ticketId, ZendeskComment comment, IntercomWriter writer, string linksNote, HashSet<string> synced)
     {
-        attempt.BeforeVendorWrite();
+        attempt.BeforeVendorWrite(AttemptLog.ZendeskToIntercom);
         var answer = await intercom.ReplyAsync(attempt.ConversationId,
             new IntercomReply("note", "admin", writer.AdminId, linksNote, comment.CreatedAt?.ToUnixTimeSeconds()), attempt.Cancellation);
         var part = Written(answer, comment, writer, note: true, synced);

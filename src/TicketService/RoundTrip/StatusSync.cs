@@ -57,7 +57,7 @@ public sealed partial class StatusSync(
         fields ??= new Dictionary<string, object?>();
         if (decision.Action != StatusAction.None || fields.Count > 0)
         {
-            attempt.BeforeVendorWrite();
+            attempt.BeforeVendorWrite(decision.Action is StatusAction.CloseIntercom or StatusAction.ReopenIntercom ? AttemptLog.ZendeskToIntercom : AttemptLog.IntercomToZendesk);
         }
 
         switch (decision.Action)

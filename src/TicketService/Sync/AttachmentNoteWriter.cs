@@ -31,7 +31,7 @@ public sealed partial class AttachmentNoteWriter(ZendeskTicketsClient zendesk, S
             }
         }
 
-        attempt.BeforeVendorWrite();
+        attempt.BeforeVendorWrite(AttemptLog.IntercomToZendesk);
         var updated = await zendesk.AppendUnlessClosedAsync(ticketId, new NewComment(null, note.Body!, Public: false, null), cancellationToken);
         if (updated is null)
         {

@@ -23,7 +23,7 @@ public sealed partial class CommentAppender(
         if (plan.Gap > knownGap)
         {
             // More parts fell out of Intercom's 500-part window before Ferry saw them: say so, once per increase.
-            attempt.BeforeVendorWrite();
+            attempt.BeforeVendorWrite(AttemptLog.IntercomToZendesk);
             var note = new NewComment(null, TicketPlanner.GapNote(plan.Gap - knownGap, plan.Total), Public: false, null);
             var answer = await zendesk.UpdateAsync(ticket.Id, new TicketUpdate(note), attempt.Cancellation);
             ticket = new TicketState(ticket.Id, answer.Ticket.Status, answer.Ticket);
@@ -45,7 +45,7 @@ public sealed partial class CommentAppender(
                 continue;
             }
 
-            attempt.BeforeVendorWrite();
+            attempt.BeforeVendorWrite(AttemptLog.IntercomToZendesk);
             var (comment, _) = await comments.BuildAsync(attempt, plan, item, appendTo: ticket);
             if (await zendesk.AppendUnlessClosedAsync(ticket.Id, comment, attempt.Cancellation) is { } appended)
             {

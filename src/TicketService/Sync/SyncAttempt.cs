@@ -19,8 +19,18 @@ public sealed class SyncAttempt(JobAttempt attempt, NpgsqlDataSource db)
 
     public bool Progressed { get; private set; }
 
-    /// <summary>Called before each vendor write: a stopping worker hands the rest of the job back here.</summary>
-    public void BeforeVendorWrite() => attempt.ThrowIfStopping();
+    /// <summary>
+    /// Which way the last write begun went (<see cref="AttemptLog.IntercomToZendesk"/> until one goes to Intercom):
+    /// a failed attempt is logged with it, so a Zendesk reply that could not reach Intercom reads zendesk->intercom.
+    /// </summary>
+    public string Direction { get; private set; } = AttemptLog.IntercomToZendesk;
+
+    /// <summary>Called before each vendor write, with its <paramref name="direction"/>: a stopping worker hands the rest of the job back here.</summary>
+    public void BeforeVendorWrite(string direction)
+    {
+        attempt.ThrowIfStopping();
+        Direction = direction;
+    }
 
     /// <summary>
     /// Records the ticket link and ledger rows for items now in the ticket. Not cancelled with the

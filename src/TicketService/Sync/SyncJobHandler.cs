@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Ferry.TicketService.Queue;
+using Ferry.TicketService.RoundTrip;
 using Ferry.TicketService.Telemetry;
 using Ferry.TicketService.Vendors;
 using Grpc.Core;
@@ -29,12 +30,19 @@ public sealed class SyncJobHandler(ConversationSync conversations, NpgsqlDataSou
             if (fault.Kind == FaultKind.RateLimited)
             {
                 telemetry.RateLimited.Add(1, new KeyValuePair<string, object?>("vendor", ((VendorRateLimitedException)ex).Vendor));
-                return JobOutcome.Defer(fault.Reason, fault.RetryAfter, sync.Progressed);
             }
 
-            return fault.Kind == FaultKind.Permanent
-                ? JobOutcome.Dead(fault.Reason, sync.Progressed)
-                : JobOutcome.Retry(fault.Reason, sync.Progressed);
+            var outcome = fault.Kind switch
+            {
+                FaultKind.RateLimited => JobOutcome.Defer(fault.Reason, fault.RetryAfter, sync.Progressed),
+                FaultKind.Permanent => JobOutcome.Dead(fault.Reason, sync.Progressed),
+                _ => JobOutcome.Retry(fault.Reason, sync.Progressed),
+            };
+            return outcome with
+            {
+                Direction = sync.Direction,
+                Origin = sync.Direction == AttemptLog.ZendeskToIntercom ? StatusOrigin.Zendesk : StatusOrigin.Intercom,
+            };
         }
     }
 }

@@ -49,7 +49,7 @@ public sealed partial class TicketTarget(
             return new TargetTicket(found, toAppend, Created: false);
         }
 
-        attempt.BeforeVendorWrite();
+        attempt.BeforeVendorWrite(AttemptLog.IntercomToZendesk);
         var (created, importedComments) = await ImportAsync(attempt, plan);
         await attempt.RecordAsync(plan, created.Id, created.Status, plan.Thread, importedComments: importedComments);
         LogCreated(logger, attempt.ConversationId, created.Id, plan.Thread.Count);
@@ -68,7 +68,7 @@ public sealed partial class TicketTarget(
     private async Task<(ZendeskTicket Ticket, int Comments)> ImportAsync(SyncAttempt attempt, SyncPlan plan)
     {
         var import = await TicketImports.BuildAsync(attempt.ConversationId, plan, item => comments.BuildAsync(attempt, plan, item), attempt.Cancellation);
-        attempt.BeforeVendorWrite();
+        attempt.BeforeVendorWrite(AttemptLog.IntercomToZendesk);
         var ticket = await zendesk.ImportAsync(import, $"ferry-import-{attempt.ConversationId}", attempt.Cancellation);
         telemetry.CommentsWritten.Add(import.Comments.Count);
         return (ticket, import.Comments.Count);

@@ -156,6 +156,10 @@ public sealed class ZendeskRepliesTests(PostgresServer postgres, RedisServer red
         _sandbox.Faults.Current = new Sandbox.Common.FaultSettings { Scope = "intercom", PathContains = "/reply", Method = "POST", CutFirst = 1 };
         var carried = await SyncAsync(conversation.Id, first);
         Assert.Equal(1, _sandbox.Faults.Injected()["intercom"]["cut"]);
+        // The failed attempt is logged with the way its interrupted write went, not the default.
+        var log = await _stack.Sync.ListAttemptsAsync(new ListAttemptsRequest { ConversationId = conversation.Id }, cancellationToken: Ct);
+        var failed = Assert.Single(log.Attempts, a => a.Outcome == Outcome.Failure);
+        Assert.Equal(("zendesk->intercom", "zendesk"), (failed.Direction, failed.Origin));
 
         var parts = FromZendesk(conversation.Id);
         Assert.Equal(["comment", "note"], parts.Select(p => p.PartType));
