@@ -23,7 +23,6 @@ public sealed class IntercomWebhooks(IOptions<IntercomWebhookOptions> options, I
 
     public string Path => WebhookEndpoints.IntercomPath;
 
-
     public string SignatureProblem => "Invalid or missing X-Hub-Signature.";
 
     public SignatureFailure? Verify(ReadOnlySpan<byte> body, IHeaderDictionary headers) =>

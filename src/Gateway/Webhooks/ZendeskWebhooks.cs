@@ -27,7 +27,6 @@ public sealed class ZendeskWebhooks(IOptions<ZendeskWebhookOptions> options, IOp
 
     public string Path => WebhookEndpoints.ZendeskPath;
 
-
     public string SignatureProblem => "Invalid, missing or stale Zendesk webhook signature.";
 
     public SignatureFailure? Verify(ReadOnlySpan<byte> body, IHeaderDictionary headers) =>
