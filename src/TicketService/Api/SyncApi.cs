@@ -38,14 +38,16 @@ public sealed partial class SyncApi(
     public override async Task<SyncState> GetSync(GetSyncRequest request, ServerCallContext context)
     {
         var conversationId = ValidConversationId(request.ConversationId);
+        // The last attempt before the job: an attempt's row commits with its job's transition, so the job read after it
+        // is at least as new (read the other way round, a job could show running beside the outcome that ended it).
         var link = await tickets.GetAsync(conversationId, context.CancellationToken);
+        var recent = await attempts.ListAsync(new AttemptFilter(conversationId, false, null, 1, null), context.CancellationToken);
         var job = await queue.GetLatestJobAsync(conversationId, context.CancellationToken);
         if (link is null && job is null)
         {
             throw new RpcException(new Status(StatusCode.NotFound, $"Ferry has no sync for conversation '{conversationId}'; RequestSync queues one."));
         }
 
-        var recent = await attempts.ListAsync(new AttemptFilter(conversationId, false, null, 1, null), context.CancellationToken);
         var last = recent.Count > 0 ? recent[0] : null;
         var state = new SyncState
         {

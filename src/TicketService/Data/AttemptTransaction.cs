@@ -112,6 +112,10 @@ public sealed class AttemptTransaction : IAsyncDisposable
         MarkWeighed(weighed);
     }
 
+    /// <summary>Intercom announced the conversation's deletion: its link remembers it after the announcement is purged.</summary>
+    public void MarkDeletedInIntercom() =>
+        Command("UPDATE sync.tickets SET deleted_in_intercom_at = COALESCE(deleted_in_intercom_at, now()) WHERE conversation_id = @conversation_id");
+
     /// <summary>Deliveries this attempt has weighed: the next attempt is not about them.</summary>
     public void MarkWeighed(IReadOnlyList<UncheckedDelivery> weighed)
     {

@@ -69,12 +69,16 @@ public sealed class SyncStore(NpgsqlDataSource db)
         return new AttemptRecords(link, synced, hint);
     }
 
-    /// <summary>Whether Intercom ever announced the conversation's deletion (a <c>conversation.deleted</c> delivery recorded, weighed or not).</summary>
+    /// <summary>
+    /// Whether Intercom ever announced the conversation's deletion: a <c>conversation.deleted</c> delivery recorded
+    /// (weighed or not), or, once retention purged it, the mark an attempt left on the link.
+    /// </summary>
     public async Task<bool> DeletionAnnouncedAsync(string conversationId, CancellationToken cancellationToken)
     {
         await using var command = db.CreateCommand($"""
             SELECT EXISTS (SELECT 1 FROM sync.inbox WHERE conversation_id = @conversation_id AND source = 'intercom'
                 AND topic = '{VendorEvents.IntercomConversationDeletedTopic}')
+                OR EXISTS (SELECT 1 FROM sync.tickets WHERE conversation_id = @conversation_id AND deleted_in_intercom_at IS NOT NULL)
             """);
         command.Parameters.AddWithValue("conversation_id", conversationId);
         return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;

@@ -119,7 +119,11 @@ public sealed class ConversationSync(
                 $"Conversation deleted in Intercom: a comment added in Zendesk to ticket {link.TicketId} cannot reach it (a reply would never reach the customer); its ticket keeps its history.");
         }
 
-        attempt.WriteWithOutcome(tx => tx.MarkWeighed(waiting));
+        attempt.WriteWithOutcome(tx =>
+        {
+            tx.MarkWeighed(waiting);
+            tx.MarkDeletedInIntercom();
+        });
         return new SyncResult(AttemptOutcome.Skipped, link?.TicketId, $"Conversation deleted in Intercom ({VendorEvents.IntercomConversationDeletedTopic}): nothing to sync; its ticket, if any, keeps its history.");
     }
 

@@ -2,6 +2,7 @@ using Ferry.Sandbox.Intercom;
 using Ferry.Testing;
 using Ferry.V1;
 using Grpc.Core;
+using Npgsql;
 
 namespace Ferry.TicketService.Tests.Sync;
 
@@ -109,6 +110,35 @@ public sealed class DeletionTests(PostgresServer postgres, RedisServer redis) : 
         var solved = await HandOverAndWaitAsync(ended, () => _stack.HandOverZendeskAsync(created.TicketId, conversationId, "solved", Ct));
         var commented = await HandOverAndWaitAsync(solved, () => _stack.HandOverZendeskAsync(created.TicketId, conversationId, "solved", Ct, commentId: 99));
         Assert.All(new[] { solved, commented }, s => Assert.Equal((Outcome.Skipped, Deleted), (s.LastAttempt.Outcome, s.LastAttempt.Reason)));
+        Assert.Empty((await _stack.Sync.ListDeadJobsAsync(new ListDeadJobsRequest(), cancellationToken: Ct)).Jobs);
+    }
+
+    [Fact]
+    public async Task A_deletion_Intercom_announced_is_remembered_after_retention_purged_its_delivery()
+    {
+        var conversationId = _stack.NewConversation("Deleted long ago");
+        var created = await _stack.RequestAndWaitAsync(conversationId, 0, Ct);
+        using (var intercom = Sandbox.CreateIntercomClient())
+        {
+            (await intercom.DeleteAsync($"conversations/{conversationId}", Ct)).EnsureSuccessStatusCode();
+        }
+
+        await _stack.HandOverIntercomAsync(conversationId, "conversation.deleted", Ct);
+        var ended = await _stack.WaitForAttemptAsync(conversationId, Ct, after: created.LastAttempt.AttemptId);
+        Assert.Equal(Deleted, ended.LastAttempt.Reason);
+
+        // Retention:DeliveryIds (30 days) later the conversation's deliveries are gone, conversation.deleted with them;
+        // then an agent solves the old ticket.
+        await using (var connection = new NpgsqlConnection(_stack.TicketsConnectionString))
+        {
+            await connection.OpenAsync(Ct);
+            await using var purge = new NpgsqlCommand("DELETE FROM sync.inbox WHERE conversation_id = @c", connection);
+            purge.Parameters.AddWithValue("c", conversationId);
+            Assert.True(await purge.ExecuteNonQueryAsync(Ct) > 0);
+        }
+
+        var solved = await HandOverAndWaitAsync(ended, () => _stack.HandOverZendeskAsync(created.TicketId, conversationId, "solved", Ct));
+        Assert.Equal((Outcome.Skipped, Deleted), (solved.LastAttempt.Outcome, solved.LastAttempt.Reason));
         Assert.Empty((await _stack.Sync.ListDeadJobsAsync(new ListDeadJobsRequest(), cancellationToken: Ct)).Jobs);
     }
 
