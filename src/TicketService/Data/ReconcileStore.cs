@@ -133,10 +133,11 @@ public sealed class ReconcileStore(NpgsqlDataSource db, TimeProvider clock)
         return jobs;
     }
 
-    /// <summary>The linked tickets checked least recently (marked checked now, unless a dry run only looks).</summary>
+    /// <summary>The linked tickets checked least recently (marked checked now, unless a dry run only looks), but those of conversations deleted in Intercom.</summary>
     public async Task<IReadOnlyList<LinkedTicket>> SampleLinkedAsync(int count, bool markChecked, CancellationToken cancellationToken)
     {
-        const string Sample = "SELECT conversation_id FROM sync.tickets ORDER BY deep_checked_at NULLS FIRST, conversation_id LIMIT @count";
+        // A ticket whose conversation Intercom deleted on purpose is left as agents keep it: no sync can change it again.
+        const string Sample = "SELECT conversation_id FROM sync.tickets WHERE deleted_in_intercom_at IS NULL ORDER BY deep_checked_at NULLS FIRST, conversation_id LIMIT @count";
         await using var command = db.CreateCommand((markChecked
             ? $"WITH s AS (UPDATE sync.tickets SET deep_checked_at = now() WHERE conversation_id IN ({Sample}) RETURNING conversation_id, ticket_id, zendesk_status) "
             : $"WITH s AS (SELECT conversation_id, ticket_id, zendesk_status FROM sync.tickets WHERE conversation_id IN ({Sample})) ") + """
