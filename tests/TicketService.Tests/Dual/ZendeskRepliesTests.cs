@@ -12,48 +12,42 @@ namespace Ferry.TicketService.Tests.Dual;
 /// with their files (those over Dual:MaxAttachmentBytes linked in one note); nothing comes back; a reply whose
 /// recording was lost is recognised, not sent again; the requester is emailed by nobody.
 /// </summary>
-public sealed class ZendeskRepliesTests(PostgresServer postgres, RedisServer redis) : IAsyncLifetime
+public sealed class ZendeskRepliesTests(PostgresServer postgres, RedisServer redis) : SyncStackTests(postgres, redis, "dual_replies", Settings, attachments: true)
 {
     private const string FallbackAdminEmail = "ferry-bot@sandbox.example";
     private const int MaxAttachmentBytes = 4096;
 
-    private SyncStack _stack = null!;
-    private SandboxServer _sandbox = null!;
-
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    public async ValueTask InitializeAsync()
+    private static Dictionary<string, string?> Settings => new()
     {
-        _stack = await SyncStack.CreateAsync(postgres, redis, "dual_replies", new Dictionary<string, string?>
-        {
-            ["Dual:RepliesToIntercom"] = "public-and-notes",
-            ["Status:IntercomAdminEmail"] = FallbackAdminEmail,
-            ["Dual:MaxAttachmentBytes"] = MaxAttachmentBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        }, Ct, attachments: true);
-        _sandbox = _stack.Sandbox;
-        _sandbox.Options.Zendesk.NotifyRequesterUnlessTags.Add("ferry");
-    }
+        ["Dual:RepliesToIntercom"] = "public-and-notes",
+        ["Status:IntercomAdminEmail"] = FallbackAdminEmail,
+        ["Dual:MaxAttachmentBytes"] = MaxAttachmentBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
 
-    public async ValueTask DisposeAsync() => await _stack.DisposeAsync();
+    public override async ValueTask InitializeAsync()
+    {
+        await base.InitializeAsync();
+        Sandbox.Options.Zendesk.NotifyRequesterUnlessTags.Add("ferry");
+    }
 
     [Fact]
     public async Task Zendesk_replies_and_notes_reach_Intercom_once_and_nothing_echoes()
     {
-        var (ada, _, _) = _sandbox.Scenarios.EnsureStaff();
-        var bot = _sandbox.Intercom.AddAdmin("Ferry Bot", FallbackAdminEmail);
-        var adaAgent = Assert.Single(_sandbox.Zendesk.Users(), u => u.HasEmail(ada.Email));
-        var zoe = _sandbox.Zendesk.AddUser("Zoe Zendesk-only", $"zoe-{Guid.NewGuid():N}@sandbox.example", "agent");
+        var (ada, _, _) = Sandbox.Scenarios.EnsureStaff();
+        var bot = Sandbox.Intercom.AddAdmin("Ferry Bot", FallbackAdminEmail);
+        var adaAgent = Assert.Single(Sandbox.Zendesk.Users(), u => u.HasEmail(ada.Email));
+        var zoe = Sandbox.Zendesk.AddUser("Zoe Zendesk-only", $"zoe-{Guid.NewGuid():N}@sandbox.example", "agent");
         var (conversation, ticketId, first) = await ConversationWithTicketAsync();
 
         var reply = Comment(ticketId, adaAgent.Id, "<p>We found the bug, a fix ships today.</p>", isPublic: true);
         var note = Comment(ticketId, zoe.Id, "<p>Root cause: stale cache.</p>", isPublic: false);
-        _sandbox.Stats.Reset();
+        Sandbox.Stats.Reset();
         var carried = await SyncAsync(conversation.Id, first);
         Assert.Equal(Outcome.Success, carried.LastAttempt.Outcome);
         Assert.EndsWith("carried 1 Zendesk reply(ies) and 1 note(s) to Intercom", carried.LastAttempt.Reason);
 
         // The comments' authors come side-loaded with the comments (include=users): no user is read one by one.
-        Assert.Equal(0, _sandbox.Stats.Snapshot()["zendesk"].Requests.GetValueOrDefault("GET /api/v2/users/{id:long}"));
+        Assert.Equal(0, Sandbox.Stats.Snapshot()["zendesk"].Requests.GetValueOrDefault("GET /api/v2/users/{id:long}"));
 
         var parts = FromZendesk(conversation.Id);
         Assert.Equal(2, parts.Count);
@@ -63,37 +57,37 @@ public sealed class ZendeskRepliesTests(PostgresServer postgres, RedisServer red
         Assert.Equal("<p><em>Zoe Zendesk-only (Zendesk agent) wrote:</em></p><p>Root cause: stale cache.</p>", parts[1].Body);
 
         // Intercom's webhooks for those parts (and any later sync) bring nothing back to Zendesk.
-        var commentsBefore = _sandbox.Zendesk.Ticket(ticketId)!.Comments.Count;
+        var commentsBefore = Sandbox.Zendesk.Ticket(ticketId)!.Comments.Count;
         var again = await SyncAsync(conversation.Id, carried.LastAttempt.AttemptId);
         Assert.Equal("Up to date", again.LastAttempt.Reason);
-        Assert.Equal(commentsBefore, _sandbox.Zendesk.Ticket(ticketId)!.Comments.Count);
+        Assert.Equal(commentsBefore, Sandbox.Zendesk.Ticket(ticketId)!.Comments.Count);
         Assert.Equal(2, FromZendesk(conversation.Id).Count);
 
         // The customer answers in Intercom: one new comment in Zendesk, nothing new in Intercom.
-        var customer = _sandbox.Intercom.Contacts().Single(c => c.Id == conversation.ContactIds[0]);
-        _sandbox.Intercom.AddPart(conversation.Id, "comment", _sandbox.Intercom.AuthorFor(customer), "<p>Thanks, I will wait.</p>");
+        var customer = Sandbox.Intercom.Contacts().Single(c => c.Id == conversation.ContactIds[0]);
+        Sandbox.Intercom.AddPart(conversation.Id, "comment", Sandbox.Intercom.AuthorFor(customer), "<p>Thanks, I will wait.</p>");
         var answered = await SyncAsync(conversation.Id, again.LastAttempt.AttemptId);
         Assert.Equal("Appended 1 comment(s)", answered.LastAttempt.Reason);
-        Assert.Equal(commentsBefore + 1, _sandbox.Zendesk.Ticket(ticketId)!.Comments.Count);
+        Assert.Equal(commentsBefore + 1, Sandbox.Zendesk.Ticket(ticketId)!.Comments.Count);
         Assert.Equal(2, FromZendesk(conversation.Id).Count);
 
         // Every message reached the customer once, in Intercom: the trigger (with the "tags contain none of ferry"
         // condition docs/DUAL.md asks for) emailed nothing for this ticket.
-        Assert.DoesNotContain(_sandbox.Notifications.Sent, e => e.TicketId == ticketId);
+        Assert.DoesNotContain(Sandbox.Notifications.Sent, e => e.TicketId == ticketId);
     }
 
     [Fact]
     public async Task A_reply_that_reached_Intercom_before_its_recording_was_lost_is_recognised_not_sent_again()
     {
-        var (ada, _, _) = _sandbox.Scenarios.EnsureStaff();
-        var adaAgent = Assert.Single(_sandbox.Zendesk.Users(), u => u.HasEmail(ada.Email));
+        var (ada, _, _) = Sandbox.Scenarios.EnsureStaff();
+        var adaAgent = Assert.Single(Sandbox.Zendesk.Users(), u => u.HasEmail(ada.Email));
         var (conversation, ticketId, first) = await ConversationWithTicketAsync();
         var reply = Comment(ticketId, adaAgent.Id, "<p>Please try again now.</p>", isPublic: true);
         var carried = await SyncAsync(conversation.Id, first);
         var part = Assert.Single(FromZendesk(conversation.Id));
 
         // As if the attempt had stopped right after Intercom's answer: the comment is "sending", the part unknown.
-        await using (var db = new NpgsqlConnection(_stack.TicketsConnectionString))
+        await using (var db = new NpgsqlConnection(Stack.TicketsConnectionString))
         {
             await db.OpenAsync(Ct);
             await using var forget = new NpgsqlCommand("""
@@ -108,11 +102,11 @@ public sealed class ZendeskRepliesTests(PostgresServer postgres, RedisServer red
             await forget.ExecuteNonQueryAsync(Ct);
         }
 
-        var commentsBefore = _sandbox.Zendesk.Ticket(ticketId)!.Comments.Count;
+        var commentsBefore = Sandbox.Zendesk.Ticket(ticketId)!.Comments.Count;
         var retried = await SyncAsync(conversation.Id, carried.LastAttempt.AttemptId);
         Assert.Equal("Up to date", retried.LastAttempt.Reason);
         Assert.Equal(part.Id, Assert.Single(FromZendesk(conversation.Id)).Id);
-        Assert.Equal(commentsBefore, _sandbox.Zendesk.Ticket(ticketId)!.Comments.Count);
+        Assert.Equal(commentsBefore, Sandbox.Zendesk.Ticket(ticketId)!.Comments.Count);
     }
 
     [Fact]
@@ -130,7 +124,7 @@ public sealed class ZendeskRepliesTests(PostgresServer postgres, RedisServer red
         // The reply carries the small file itself, byte for byte; the large one is only named, with its Zendesk link, in one note.
         var file = Assert.Single(parts[0].Attachments);
         Assert.Equal(("screenshot.png", "image/png"), (file.Name, file.ContentType));
-        Assert.Equal(small, _sandbox.Intercom.StoredFile(file.Seed));
+        Assert.Equal(small, Sandbox.Intercom.StoredFile(file.Seed));
         Assert.Empty(parts[1].Attachments);
         Assert.Equal(reply.CreatedAt.ToUnixTimeSeconds(), parts[1].CreatedAt);
         Assert.Contains(ContentUrl(large), parts[1].Body);
@@ -153,17 +147,17 @@ public sealed class ZendeskRepliesTests(PostgresServer postgres, RedisServer red
         var (conversation, _, first, _, _, small, _) = await ReplyWithFilesAsync(("invoice.pdf", "application/pdf", 500), ("video.mp4", "video/mp4", MaxAttachmentBytes + 10));
 
         // Intercom takes the reply, then its answer is cut: the attempt fails after the reply landed, before the links note.
-        _sandbox.Faults.Current = new Sandbox.Common.FaultSettings { Scope = "intercom", PathContains = "/reply", Method = "POST", CutFirst = 1 };
+        Sandbox.Faults.Current = new Ferry.Sandbox.Common.FaultSettings { Scope = "intercom", PathContains = "/reply", Method = "POST", CutFirst = 1 };
         var carried = await SyncAsync(conversation.Id, first);
-        Assert.Equal(1, _sandbox.Faults.Injected()["intercom"]["cut"]);
+        Assert.Equal(1, Sandbox.Faults.Injected()["intercom"]["cut"]);
         // The failed attempt is logged with the way its interrupted write went, not the default.
-        var log = await _stack.Sync.ListAttemptsAsync(new ListAttemptsRequest { ConversationId = conversation.Id }, cancellationToken: Ct);
+        var log = await Stack.Sync.ListAttemptsAsync(new ListAttemptsRequest { ConversationId = conversation.Id }, cancellationToken: Ct);
         var failed = Assert.Single(log.Attempts, a => a.Outcome == Outcome.Failure);
         Assert.Equal(("zendesk->intercom", "zendesk"), (failed.Direction, failed.Origin));
 
         var parts = FromZendesk(conversation.Id);
         Assert.Equal(["comment", "note"], parts.Select(p => p.PartType));
-        Assert.Equal(small, _sandbox.Intercom.StoredFile(Assert.Single(parts[0].Attachments).Seed));
+        Assert.Equal(small, Sandbox.Intercom.StoredFile(Assert.Single(parts[0].Attachments).Seed));
         Assert.Contains("video.mp4", parts[1].Body);
 
         var again = await SyncAsync(conversation.Id, carried.LastAttempt.AttemptId);
@@ -175,8 +169,8 @@ public sealed class ZendeskRepliesTests(PostgresServer postgres, RedisServer red
     private async Task<(IcConversation Conversation, long TicketId, long AttemptId, long AgentId, ZdComment Reply, byte[] Small, ZdAttachment Large)> ReplyWithFilesAsync(
         (string Name, string Type, int Size) small, (string Name, string Type, int Size) large)
     {
-        var (ada, _, _) = _sandbox.Scenarios.EnsureStaff();
-        var agent = Assert.Single(_sandbox.Zendesk.Users(), u => u.HasEmail(ada.Email));
+        var (ada, _, _) = Sandbox.Scenarios.EnsureStaff();
+        var agent = Assert.Single(Sandbox.Zendesk.Users(), u => u.HasEmail(ada.Email));
         var (conversation, ticketId, first) = await ConversationWithTicketAsync();
         var smallBytes = FileBytes(small.Size);
         var (smallToken, _) = Upload(small.Name, small.Type, smallBytes);
@@ -189,42 +183,42 @@ public sealed class ZendeskRepliesTests(PostgresServer postgres, RedisServer red
 
     private (string Token, ZdAttachment Attachment) Upload(string name, string contentType, byte[] bytes)
     {
-        var result = _sandbox.Zendesk.AddUpload(null, name, contentType, bytes.Length, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes)), bytes);
+        var result = Sandbox.Zendesk.AddUpload(null, name, contentType, bytes.Length, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes)), bytes);
         Assert.Null(result.Error);
         return (result.Value.Upload.Token, result.Value.Attachment);
     }
 
     private string ContentUrl(ZdAttachment attachment) =>
-        System.Net.WebUtility.HtmlEncode(ZendeskJson.ContentUrl(attachment, new Uri(_sandbox.BaseAddress, "zendesk").ToString()));
+        System.Net.WebUtility.HtmlEncode(ZendeskJson.ContentUrl(attachment, new Uri(Sandbox.BaseAddress, "zendesk").ToString()));
 
     [Fact]
     public async Task A_Zendesk_reply_to_a_conversation_deleted_in_Intercom_waits_for_an_operator_but_a_solve_does_not()
     {
-        var (ada, _, _) = _sandbox.Scenarios.EnsureStaff();
-        var adaAgent = Assert.Single(_sandbox.Zendesk.Users(), u => u.HasEmail(ada.Email));
+        var (ada, _, _) = Sandbox.Scenarios.EnsureStaff();
+        var adaAgent = Assert.Single(Sandbox.Zendesk.Users(), u => u.HasEmail(ada.Email));
         var (conversation, ticketId, first) = await ConversationWithTicketAsync();
-        Assert.True(_sandbox.Intercom.DeleteConversation(conversation.Id));
-        await _stack.HandOverIntercomAsync(conversation.Id, "conversation.deleted", Ct);
-        var deleted = await _stack.WaitForAttemptAsync(conversation.Id, Ct, after: first);
+        Assert.True(Sandbox.Intercom.DeleteConversation(conversation.Id));
+        await Stack.HandOverIntercomAsync(conversation.Id, "conversation.deleted", Ct);
+        var deleted = await Stack.WaitForAttemptAsync(conversation.Id, Ct, after: first);
         Assert.Equal(Outcome.Skipped, deleted.LastAttempt.Outcome);
 
         // A solve has nowhere to go and needs nobody.
-        await _stack.HandOverZendeskAsync(ticketId, conversation.Id, "solved", Ct);
-        var solved = await _stack.WaitForAttemptAsync(conversation.Id, Ct, after: deleted.LastAttempt.AttemptId);
+        await Stack.HandOverZendeskAsync(ticketId, conversation.Id, "solved", Ct);
+        var solved = await Stack.WaitForAttemptAsync(conversation.Id, Ct, after: deleted.LastAttempt.AttemptId);
         Assert.Equal(Outcome.Skipped, solved.LastAttempt.Outcome);
 
         // An agent's reply would have reached the customer only through Intercom: an operator must hear of it.
         var reply = Comment(ticketId, adaAgent.Id, "<p>Are you still there?</p>", isPublic: true);
-        await _stack.HandOverZendeskAsync(ticketId, conversation.Id, "open", Ct, commentId: reply.Id);
-        var stranded = await _stack.WaitForFailureAsync(conversation.Id, solved.LastAttempt.AttemptId, Ct);
+        await Stack.HandOverZendeskAsync(ticketId, conversation.Id, "open", Ct, commentId: reply.Id);
+        var stranded = await Stack.WaitForFailureAsync(conversation.Id, solved.LastAttempt.AttemptId, Ct);
         Assert.Equal(JobState.Dead, stranded.JobState);
         Assert.Equal($"Conversation deleted in Intercom: a comment added in Zendesk to ticket {ticketId} cannot reach it (a reply would never reach the customer); its ticket keeps its history.", stranded.LastAttempt.Reason);
     }
 
     private async Task<(IcConversation Conversation, long TicketId, long AttemptId)> ConversationWithTicketAsync()
     {
-        var contact = _sandbox.Intercom.AddContact("user", $"cy-{Guid.NewGuid():N}@customers.example", "Cy Customer");
-        var conversation = _sandbox.Intercom.CreateConversation(contact, "Export broken", "<p>The export is empty.</p>");
+        var contact = Sandbox.Intercom.AddContact("user", $"cy-{Guid.NewGuid():N}@customers.example", "Cy Customer");
+        var conversation = Sandbox.Intercom.CreateConversation(contact, "Export broken", "<p>The export is empty.</p>");
         var created = await SyncAsync(conversation.Id, 0);
         Assert.Equal(Outcome.Success, created.LastAttempt.Outcome);
         return (conversation, created.TicketId, created.LastAttempt.AttemptId);
@@ -232,19 +226,19 @@ public sealed class ZendeskRepliesTests(PostgresServer postgres, RedisServer red
 
     private ZdComment Comment(long ticketId, long agentId, string html, bool isPublic, IReadOnlyList<string>? uploads = null)
     {
-        var result = _sandbox.AgentDesk.Comment(ticketId, agentId, html, isPublic, uploads: uploads);
+        var result = Sandbox.AgentDesk.Comment(ticketId, agentId, html, isPublic, uploads: uploads);
         Assert.Null(result.Error);
         return result.Value!;
     }
 
-    private Task<SyncState> SyncAsync(string conversationId, long after) => _stack.RequestAndWaitAsync(conversationId, after, Ct);
+    private Task<SyncState> SyncAsync(string conversationId, long after) => Stack.RequestAndWaitAsync(conversationId, after, Ct);
 
     /// <summary>The admin parts Ferry wrote (the conversation has no others here).</summary>
     private List<IcPart> FromZendesk(string conversationId)
     {
-        lock (_sandbox.Intercom.Gate)
+        lock (Sandbox.Intercom.Gate)
         {
-            return [.. _sandbox.Intercom.Conversation(conversationId)!.Parts.Where(p => p.Author.Type == "admin")];
+            return [.. Sandbox.Intercom.Conversation(conversationId)!.Parts.Where(p => p.Author.Type == "admin")];
         }
     }
 }

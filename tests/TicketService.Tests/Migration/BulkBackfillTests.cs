@@ -11,27 +11,21 @@ namespace Ferry.TicketService.Tests.Migration;
 /// and returning customers, closed conversations, files, a dry run against the real run, a stop and resume, and
 /// live syncs of the same conversations.
 /// </summary>
-public sealed class BulkBackfillTests(PostgresServer postgres, RedisServer redis) : IAsyncLifetime
+public sealed class BulkBackfillTests(PostgresServer postgres, RedisServer redis) : SyncStackTests(postgres, redis, $"bulk_{Guid.NewGuid():N}"[..16], Settings, attachments: true)
 {
-    private SyncStack _stack = null!;
-
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    private SandboxServer Sandbox => _stack.Sandbox;
-
-    public async ValueTask InitializeAsync()
+    private static Dictionary<string, string?> Settings => new()
     {
-        _stack = await SyncStack.CreateAsync(postgres, redis, $"bulk_{Guid.NewGuid():N}"[..16], new Dictionary<string, string?>
-        {
-            ["Reconcile:Interval"] = "00:00:00",
-            ["RateLimits:ZendeskPerMinute"] = "1000000",
-            ["RateLimits:IntercomPerMinute"] = "1000000",
-        }, Ct, attachments: true);
+        ["Reconcile:Interval"] = "00:00:00",
+        ["RateLimits:ZendeskPerMinute"] = "1000000",
+        ["RateLimits:IntercomPerMinute"] = "1000000",
+    };
+
+    public override async ValueTask InitializeAsync()
+    {
+        await base.InitializeAsync();
         Sandbox.Options.Zendesk.RateLimitPerMinute = 1_000_000;
         Sandbox.Options.Intercom.RateLimitPer10Seconds = 1_000_000;
     }
-
-    public async ValueTask DisposeAsync() => await _stack.DisposeAsync();
 
     [Fact]
     public async Task A_dry_run_writes_nothing_and_the_real_run_imports_2000_conversations_with_its_figures()
@@ -76,7 +70,7 @@ public sealed class BulkBackfillTests(PostgresServer postgres, RedisServer redis
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
         string? token = null;
         var live = new List<string>();
-        var stream = _stack.Sync.Backfill(new BackfillRequest { Bulk = true }, cancellationToken: stop.Token);
+        var stream = Stack.Sync.Backfill(new BackfillRequest { Bulk = true }, cancellationToken: stop.Token);
         try
         {
             await foreach (var step in stream.ResponseStream.ReadAllAsync(stop.Token))
@@ -85,8 +79,8 @@ public sealed class BulkBackfillTests(PostgresServer postgres, RedisServer redis
                 // Live syncs race the run: some for conversations imported already, some for ones not reached yet.
                 foreach (var id in new[] { conversations[step.Seen - 1].Id, conversations[Math.Min(step.Seen + 50, conversations.Count - 1)].Id })
                 {
-                    _stack.ReplyFromCustomer(id, "<p>Any news?</p>");
-                    await _stack.Sync.RequestSyncAsync(new RequestSyncRequest { ConversationId = id }, cancellationToken: Ct);
+                    Stack.ReplyFromCustomer(id, "<p>Any news?</p>");
+                    await Stack.Sync.RequestSyncAsync(new RequestSyncRequest { ConversationId = id }, cancellationToken: Ct);
                     live.Add(id);
                 }
 
@@ -132,15 +126,15 @@ public sealed class BulkBackfillTests(PostgresServer postgres, RedisServer redis
         var closed = Sandbox.Intercom.Conversations()[0].Id;
         Sandbox.Intercom.AddPart(closed, "close", IntercomState.AuthorFor(admin), null, at: At(5) + 60);
         await LastAsync(new BackfillRequest { Bulk = true, States = { "closed" } });
-        await _stack.RequestAndWaitAsync(Sandbox.Intercom.Conversations()[2].Id, 0, Ct);
+        await Stack.RequestAndWaitAsync(Sandbox.Intercom.Conversations()[2].Id, 0, Ct);
 
-        var report = await _stack.Sync.GetPhaseReportAsync(new PhaseReportRequest { Days = 7, QuietDays = 3 }, cancellationToken: Ct);
+        var report = await Stack.Sync.GetPhaseReportAsync(new PhaseReportRequest { Days = 7, QuietDays = 3 }, cancellationToken: Ct);
         // (days ago, created, with their ticket, imported in bulk, synced live, still open)
         Assert.Equal(
             [(5, 2, 1, 1, 0, 1), (4, 1, 1, 0, 1, 1), (3, 0, 0, 0, 0, 0), (2, 0, 0, 0, 0, 0), (1, 0, 0, 0, 0, 0), (0, 0, 0, 0, 0, 0)],
             report.Days.Skip(1).Select(d => (today.DayNumber - DateOnly.ParseExact(d.Date, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture).DayNumber, d.Created, d.Synced, d.Imported, d.SyncedLive, d.StillOpen)));
         Assert.Equal((4, true, today.AddDays(-3).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)), (report.QuietDays, report.IntercomQuiet, report.QuietSince));
-        Assert.False((await _stack.Sync.GetPhaseReportAsync(new PhaseReportRequest { Days = 7, QuietDays = 5 }, cancellationToken: Ct)).IntercomQuiet);
+        Assert.False((await Stack.Sync.GetPhaseReportAsync(new PhaseReportRequest { Days = 7, QuietDays = 5 }, cancellationToken: Ct)).IntercomQuiet);
     }
 
     private List<IcConversation> Seed(int count) => BulkScenario.Seed(Sandbox, count);
@@ -165,9 +159,9 @@ public sealed class BulkBackfillTests(PostgresServer postgres, RedisServer redis
     private string[] Writes() =>
         [.. Sandbox.Stats.Snapshot()["zendesk"].Requests.Keys.Where(k => !k.StartsWith("GET ", StringComparison.Ordinal))];
 
-    private Task<BackfillProgress> LastAsync(BackfillRequest request) => BulkScenario.LastAsync(_stack.Sync, request);
+    private Task<BackfillProgress> LastAsync(BackfillRequest request) => BulkScenario.LastAsync(Stack.Sync, request);
 
-    private Task WaitForQueueToDrainAsync() => BulkScenario.WaitForQueueToDrainAsync(_stack.TicketsConnectionString);
+    private Task WaitForQueueToDrainAsync() => BulkScenario.WaitForQueueToDrainAsync(Stack.TicketsConnectionString);
 
-    private Task<long> CountAsync(string sql) => BulkScenario.CountAsync(_stack.TicketsConnectionString, sql);
+    private Task<long> CountAsync(string sql) => BulkScenario.CountAsync(Stack.TicketsConnectionString, sql);
 }

@@ -8,34 +8,25 @@ namespace Ferry.TicketService.Tests.Reconcile;
 /// The reconciler through the Sync API of the real TicketService with the sandbox: no webhook reaches
 /// these services (no gateway), so whatever the reconciler does not find stays unsynced.
 /// </summary>
-public sealed class ReconcilerTests(PostgresServer postgres, RedisServer redis) : IAsyncLifetime
+public sealed class ReconcilerTests(PostgresServer postgres, RedisServer redis) : SyncStackTests(postgres, redis, "reconcile", Settings)
 {
-    private SyncStack _stack = null!;
-
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    private SandboxServer Sandbox => _stack.Sandbox;
-
-    public async ValueTask InitializeAsync() =>
-        _stack = await SyncStack.CreateAsync(postgres, redis, "reconcile", new Dictionary<string, string?>
-        {
-            // Passes run on demand only: the test decides when.
-            ["Reconcile:Interval"] = "00:00:00",
-            ["Rules:Exclude:0:Name"] = "no-spam",
-            ["Rules:Exclude:0:TagsAny:0"] = "spam",
-        }, Ct);
-
-    public async ValueTask DisposeAsync() => await _stack.DisposeAsync();
+    private static Dictionary<string, string?> Settings => new()
+    {
+        // Passes run on demand only: the test decides when.
+        ["Reconcile:Interval"] = "00:00:00",
+        ["Rules:Exclude:0:Name"] = "no-spam",
+        ["Rules:Exclude:0:TagsAny:0"] = "spam",
+    };
 
     [Fact]
     public async Task Conversations_whose_webhooks_never_came_get_tickets_unless_the_rules_keep_them_out()
     {
-        var first = _stack.NewConversation("Printer on fire");
-        var second = _stack.NewConversation("Invoice question");
-        var spam = _stack.NewConversation("Cheap watches");
+        var first = Stack.NewConversation("Printer on fire");
+        var second = Stack.NewConversation("Invoice question");
+        var spam = Stack.NewConversation("Cheap watches");
         Sandbox.Intercom.AddTag(spam, Sandbox.Intercom.Tag("spam"));
 
-        var plan = await _stack.Sync.ReconcileAsync(new ReconcileRequest { DryRun = true }, cancellationToken: Ct);
+        var plan = await Stack.Sync.ReconcileAsync(new ReconcileRequest { DryRun = true }, cancellationToken: Ct);
         Assert.True(plan.DryRun);
         Assert.Equal([(first, "missing-ticket", 0L), (second, "missing-ticket", 0L)],
             plan.Findings.Select(f => (f.ConversationId, f.Kind, f.JobId)).OrderBy(f => f.ConversationId, StringComparer.Ordinal));
@@ -43,7 +34,7 @@ public sealed class ReconcilerTests(PostgresServer postgres, RedisServer redis) 
         Assert.Equal(0, await CountAsync("SELECT count(*) FROM sync.jobs"));
         Assert.Equal(0, await CountAsync("SELECT count(*) FROM sync.attempts"));
 
-        var pass = await _stack.Sync.ReconcileAsync(new ReconcileRequest(), cancellationToken: Ct);
+        var pass = await Stack.Sync.ReconcileAsync(new ReconcileRequest(), cancellationToken: Ct);
         Assert.Equal([first, second], pass.Findings.Select(f => f.ConversationId).Order(StringComparer.Ordinal));
         Assert.All(pass.Findings, f => Assert.True(f.JobId > 0));
         Assert.True(pass.VendorCalls >= 1);
@@ -51,50 +42,50 @@ public sealed class ReconcilerTests(PostgresServer postgres, RedisServer redis) 
 
         foreach (var conversationId in new[] { first, second })
         {
-            var synced = await _stack.WaitForAttemptAsync(conversationId, Ct);
+            var synced = await Stack.WaitForAttemptAsync(conversationId, Ct);
             Assert.Equal(Outcome.Success, synced.LastAttempt.Outcome);
             Assert.Single(Sandbox.Zendesk.TicketsByExternalId($"intercom-conversation-{conversationId}"));
-            var log = await _stack.Sync.ListAttemptsAsync(new ListAttemptsRequest { ConversationId = conversationId }, cancellationToken: Ct);
+            var log = await Stack.Sync.ListAttemptsAsync(new ListAttemptsRequest { ConversationId = conversationId }, cancellationToken: Ct);
             var finding = Assert.Single(log.Attempts, a => a.Outcome == Outcome.Finding);
             Assert.Equal(Trigger.Reconcile, finding.Trigger);
             Assert.StartsWith("missing-ticket: ", finding.Reason, StringComparison.Ordinal);
         }
 
         Assert.Empty(Sandbox.Zendesk.TicketsByExternalId($"intercom-conversation-{spam}"));
-        var again = await _stack.Sync.ReconcileAsync(new ReconcileRequest(), cancellationToken: Ct);
+        var again = await Stack.Sync.ReconcileAsync(new ReconcileRequest(), cancellationToken: Ct);
         Assert.Empty(again.Findings);
     }
 
     [Fact]
     public async Task A_reply_and_a_close_without_webhooks_are_found_and_reach_the_ticket()
     {
-        var conversationId = _stack.NewConversation("Login broken");
+        var conversationId = Stack.NewConversation("Login broken");
         var created = await SyncNowAsync(conversationId);
 
-        _stack.ReplyFromCustomer(conversationId, "<p>Still broken</p>");
-        var pass = await _stack.Sync.ReconcileAsync(new ReconcileRequest(), cancellationToken: Ct);
+        Stack.ReplyFromCustomer(conversationId, "<p>Still broken</p>");
+        var pass = await Stack.Sync.ReconcileAsync(new ReconcileRequest(), cancellationToken: Ct);
         var finding = Assert.Single(pass.Findings);
         Assert.Equal(("missing-parts", conversationId, created.TicketId), (finding.Kind, finding.ConversationId, finding.TicketId));
-        var appended = await _stack.WaitForAttemptAsync(conversationId, Ct, after: created.LastAttempt.AttemptId);
+        var appended = await Stack.WaitForAttemptAsync(conversationId, Ct, after: created.LastAttempt.AttemptId);
         Assert.Equal(Outcome.Success, appended.LastAttempt.Outcome);
         Assert.Equal(2, Sandbox.Zendesk.Ticket(created.TicketId)!.Comments.Count);
 
         var admin = Sandbox.Intercom.AddAdmin("Ada Admin", $"ada-{Guid.NewGuid():N}@sandbox.example");
         Sandbox.Intercom.AddPart(conversationId, "close", IntercomState.AuthorFor(admin), null);
-        var close = Assert.Single((await _stack.Sync.ReconcileAsync(new ReconcileRequest(), cancellationToken: Ct)).Findings);
+        var close = Assert.Single((await Stack.Sync.ReconcileAsync(new ReconcileRequest(), cancellationToken: Ct)).Findings);
         Assert.Equal("missing-parts", close.Kind);
-        await _stack.WaitForAttemptAsync(conversationId, Ct, after: appended.LastAttempt.AttemptId);
+        await Stack.WaitForAttemptAsync(conversationId, Ct, after: appended.LastAttempt.AttemptId);
         Assert.Equal("solved", Sandbox.Zendesk.Ticket(created.TicketId)!.Status);
 
-        Assert.Empty((await _stack.Sync.ReconcileAsync(new ReconcileRequest(), cancellationToken: Ct)).Findings);
+        Assert.Empty((await Stack.Sync.ReconcileAsync(new ReconcileRequest(), cancellationToken: Ct)).Findings);
     }
 
     [Fact]
     public async Task The_deep_pass_finds_a_status_changed_in_Zendesk_and_comments_gone_from_the_ticket()
     {
-        var conversationId = _stack.NewConversation("Refund");
+        var conversationId = Stack.NewConversation("Refund");
         var created = await SyncNowAsync(conversationId);
-        _stack.ReplyFromCustomer(conversationId, "<p>Any update?</p>");
+        Stack.ReplyFromCustomer(conversationId, "<p>Any update?</p>");
         var appended = await SyncNowAsync(conversationId, after: created.LastAttempt.AttemptId);
         var ticket = Sandbox.Zendesk.Ticket(created.TicketId)!;
         Assert.Equal(2, ticket.Comments.Count);
@@ -102,11 +93,11 @@ public sealed class ReconcilerTests(PostgresServer postgres, RedisServer redis) 
         // An agent's change whose webhook never came: only the deep pass reads the ticket back.
         var inStep = ticket.Status;
         Sandbox.Zendesk.ForceStatus(created.TicketId, "pending");
-        Assert.Empty((await _stack.Sync.ReconcileAsync(new ReconcileRequest(), cancellationToken: Ct)).Findings);
-        var deep = await _stack.Sync.ReconcileAsync(new ReconcileRequest { Deep = true }, cancellationToken: Ct);
+        Assert.Empty((await Stack.Sync.ReconcileAsync(new ReconcileRequest(), cancellationToken: Ct)).Findings);
+        var deep = await Stack.Sync.ReconcileAsync(new ReconcileRequest { Deep = true }, cancellationToken: Ct);
         var drift = Assert.Single(deep.Findings);
         Assert.Equal(("status-drift", $"ticket is pending in Zendesk, last in step as {inStep}"), (drift.Kind, drift.Detail));
-        var weighed = await _stack.WaitForAttemptAsync(conversationId, Ct, after: appended.LastAttempt.AttemptId);
+        var weighed = await Stack.WaitForAttemptAsync(conversationId, Ct, after: appended.LastAttempt.AttemptId);
 
         // A comment the ledger says is in the ticket is gone: the ledger forgets it and the sync writes it again.
         lock (Sandbox.Zendesk.Gate)
@@ -114,10 +105,10 @@ public sealed class ReconcilerTests(PostgresServer postgres, RedisServer redis) 
             ticket.Comments.RemoveAt(1);
         }
 
-        var repair = await _stack.Sync.ReconcileAsync(new ReconcileRequest { Deep = true }, cancellationToken: Ct);
+        var repair = await Stack.Sync.ReconcileAsync(new ReconcileRequest { Deep = true }, cancellationToken: Ct);
         var missing = Assert.Single(repair.Findings);
         Assert.Equal("missing-comments", missing.Kind);
-        await _stack.WaitForAttemptAsync(conversationId, Ct, after: weighed.LastAttempt.AttemptId);
+        await Stack.WaitForAttemptAsync(conversationId, Ct, after: weighed.LastAttempt.AttemptId);
         Assert.Equal(2, ticket.Comments.Count);
         Assert.Contains("Any update?", ticket.Comments[1].Body, StringComparison.Ordinal);
     }
@@ -125,11 +116,11 @@ public sealed class ReconcilerTests(PostgresServer postgres, RedisServer redis) 
     [Fact]
     public async Task Two_replicas_reconciling_at_once_queue_each_finding_once()
     {
-        var conversations = Enumerable.Range(0, 5).Select(i => _stack.NewConversation($"Question {i}")).ToList();
-        var other = new V1.Sync.SyncClient(_stack.AddReplica().CreateGrpcChannel());
+        var conversations = Enumerable.Range(0, 5).Select(i => Stack.NewConversation($"Question {i}")).ToList();
+        var other = new V1.Sync.SyncClient(Stack.AddReplica().CreateGrpcChannel());
 
         var passes = await Task.WhenAll(
-            _stack.Sync.ReconcileAsync(new ReconcileRequest(), cancellationToken: Ct).ResponseAsync,
+            Stack.Sync.ReconcileAsync(new ReconcileRequest(), cancellationToken: Ct).ResponseAsync,
             other.ReconcileAsync(new ReconcileRequest(), cancellationToken: Ct).ResponseAsync);
 
         Assert.Equal(conversations.Order(StringComparer.Ordinal), passes.SelectMany(p => p.Findings).Select(f => f.ConversationId).Order(StringComparer.Ordinal));
@@ -140,29 +131,29 @@ public sealed class ReconcilerTests(PostgresServer postgres, RedisServer redis) 
     [Fact]
     public async Task A_paused_Ferry_claims_nothing_until_resumed()
     {
-        var conversationId = _stack.NewConversation("Paused");
-        await _stack.Sync.SetPausedAsync(new SetPausedRequest { Paused = true, Reason = "Zendesk maintenance" }, cancellationToken: Ct);
-        var job = await _stack.Sync.RequestSyncAsync(new RequestSyncRequest { ConversationId = conversationId }, cancellationToken: Ct);
+        var conversationId = Stack.NewConversation("Paused");
+        await Stack.Sync.SetPausedAsync(new SetPausedRequest { Paused = true, Reason = "Zendesk maintenance" }, cancellationToken: Ct);
+        var job = await Stack.Sync.RequestSyncAsync(new RequestSyncRequest { ConversationId = conversationId }, cancellationToken: Ct);
 
         await Task.Delay(TimeSpan.FromSeconds(2), Ct);
-        Assert.Equal(JobState.Pending, (await _stack.Sync.GetSyncAsync(new GetSyncRequest { ConversationId = conversationId }, cancellationToken: Ct)).JobState);
+        Assert.Equal(JobState.Pending, (await Stack.Sync.GetSyncAsync(new GetSyncRequest { ConversationId = conversationId }, cancellationToken: Ct)).JobState);
 
-        await _stack.Sync.SetPausedAsync(new SetPausedRequest { Paused = false }, cancellationToken: Ct);
-        var synced = await _stack.WaitForAttemptAsync(conversationId, Ct);
+        await Stack.Sync.SetPausedAsync(new SetPausedRequest { Paused = false }, cancellationToken: Ct);
+        var synced = await Stack.WaitForAttemptAsync(conversationId, Ct);
         Assert.Equal((Outcome.Success, job.JobId), (synced.LastAttempt.Outcome, synced.JobId));
     }
 
     private async Task<SyncState> SyncNowAsync(string conversationId, long after = 0)
     {
-        await _stack.Sync.RequestSyncAsync(new RequestSyncRequest { ConversationId = conversationId }, cancellationToken: Ct);
-        var state = await _stack.WaitForAttemptAsync(conversationId, Ct, after);
+        await Stack.Sync.RequestSyncAsync(new RequestSyncRequest { ConversationId = conversationId }, cancellationToken: Ct);
+        var state = await Stack.WaitForAttemptAsync(conversationId, Ct, after);
         Assert.Equal(Outcome.Success, state.LastAttempt.Outcome);
         return state;
     }
 
     private async Task<long> CountAsync(string sql)
     {
-        await using var db = Npgsql.NpgsqlDataSource.Create(_stack.TicketsConnectionString);
+        await using var db = Npgsql.NpgsqlDataSource.Create(Stack.TicketsConnectionString);
         await using var command = db.CreateCommand(sql);
         return (long)(await command.ExecuteScalarAsync(Ct))!;
     }

@@ -8,18 +8,9 @@ namespace Ferry.TicketService.Tests.Sync;
 /// answers 410 Gone with the user as its canonical contact, while the parts the lead wrote still name it. Ferry writes
 /// those parts as the user's, and never lets a merge stop a conversation from syncing.
 /// </summary>
-public sealed class MergedContactsTests(PostgresServer postgres, RedisServer redis) : IAsyncLifetime
+public sealed class MergedContactsTests(PostgresServer postgres, RedisServer redis) : SyncStackTests(postgres, redis, "merged", Settings)
 {
-    private SyncStack _stack = null!;
-
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    private SandboxServer Sandbox => _stack.Sandbox;
-
-    public async ValueTask InitializeAsync() =>
-        _stack = await SyncStack.CreateAsync(postgres, redis, "merged", new Dictionary<string, string?> { ["Reconcile:Interval"] = "00:00:00" }, Ct);
-
-    public async ValueTask DisposeAsync() => await _stack.DisposeAsync();
+    private static Dictionary<string, string?> Settings => new() { ["Reconcile:Interval"] = "00:00:00" };
 
     [Fact]
     public async Task A_conversation_a_lead_started_before_being_merged_into_a_user_syncs_with_every_message_as_the_users()
@@ -32,7 +23,7 @@ public sealed class MergedContactsTests(PostgresServer postgres, RedisServer red
         Assert.Equal(200, Sandbox.Intercom.MergeContact(lead.Id, user.Id, skipDuplicateValidation: false).Status);
         Sandbox.Intercom.AddPart(conversation.Id, "comment", Sandbox.Intercom.AuthorFor(user), "<p>I signed up meanwhile.</p>");
 
-        var synced = await _stack.RequestAndWaitAsync(conversation.Id, 0, Ct);
+        var synced = await Stack.RequestAndWaitAsync(conversation.Id, 0, Ct);
 
         Assert.Equal(Outcome.Success, synced.LastAttempt.Outcome);
         var ticket = Assert.Single(Sandbox.Zendesk.TicketsByExternalId($"intercom-conversation-{conversation.Id}"));
@@ -55,7 +46,7 @@ public sealed class MergedContactsTests(PostgresServer postgres, RedisServer red
         Sandbox.Intercom.AddPart(conversation.Id, "comment", Sandbox.Intercom.AuthorFor(lead), "<p>Hi, colleague here.</p>");
         Assert.Equal(200, Sandbox.Intercom.MergeContact(lead.Id, user.Id, skipDuplicateValidation: true).Status);
 
-        var synced = await _stack.RequestAndWaitAsync(conversation.Id, 0, Ct);
+        var synced = await Stack.RequestAndWaitAsync(conversation.Id, 0, Ct);
 
         Assert.Equal(Outcome.Success, synced.LastAttempt.Outcome);
         var ticket = Assert.Single(Sandbox.Zendesk.TicketsByExternalId($"intercom-conversation-{conversation.Id}"));

@@ -12,20 +12,12 @@ namespace Ferry.TicketService.Tests.Sync;
 /// contact read needs nothing from the conversation, which only confirms who the requester is. Through the real
 /// TicketService, IdentityService, Postgres, Redis and the sandbox (its journal shows which reads were in flight at once).
 /// </summary>
-public sealed class RequesterReadAheadTests(PostgresServer postgres, RedisServer redis) : IAsyncLifetime
+public sealed class RequesterReadAheadTests(PostgresServer postgres, RedisServer redis) : SyncStackTests(postgres, redis, "readahead", new Dictionary<string, string?>())
 {
-    private SyncStack _stack = null!;
-
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    public async ValueTask InitializeAsync() => _stack = await SyncStack.CreateAsync(postgres, redis, "readahead", new Dictionary<string, string?>(), Ct);
-
-    public async ValueTask DisposeAsync() => await _stack.DisposeAsync();
-
     [Fact]
     public async Task The_requester_a_webhook_names_is_read_while_the_conversation_is()
     {
-        var sandbox = _stack.Sandbox;
+        var sandbox = Stack.Sandbox;
         var contact = sandbox.Intercom.AddContact("user", $"rae-{Guid.NewGuid():N}@customers.example", "Rae Example");
         var conversation = sandbox.Intercom.CreateConversation(contact, "Refund", "<p>Where is my refund?</p>");
 
@@ -43,7 +35,7 @@ public sealed class RequesterReadAheadTests(PostgresServer postgres, RedisServer
     [Fact]
     public async Task When_the_webhook_named_another_contact_the_conversation_decides_the_requester()
     {
-        var sandbox = _stack.Sandbox;
+        var sandbox = Stack.Sandbox;
         var contact = sandbox.Intercom.AddContact("user", $"sam-{Guid.NewGuid():N}@customers.example", "Sam Example");
         var stranger = sandbox.Intercom.AddContact("user", $"stranger-{Guid.NewGuid():N}@customers.example", "Stranger Example");
         var conversation = sandbox.Intercom.CreateConversation(contact, "Login", "<p>I cannot log in</p>");
@@ -62,11 +54,11 @@ public sealed class RequesterReadAheadTests(PostgresServer postgres, RedisServer
     /// <summary>Hands the webhook over as the gateway does, every Intercom read held 300 ms, and waits for the attempt.</summary>
     private async Task SyncThroughWebhookAsync(string conversationId, byte[] payload)
     {
-        var sandbox = _stack.Sandbox;
+        var sandbox = Stack.Sandbox;
         sandbox.Faults.Current = new FaultSettings { Scope = "intercom", LatencyMs = 300 };
         try
         {
-            using var channel = _stack.Tickets.CreateGrpcChannel();
+            using var channel = Stack.Tickets.CreateGrpcChannel();
             await new SyncInbox.SyncInboxClient(channel).EnqueueAsync(new EnqueueRequest
             {
                 Source = Vendor.Intercom,
@@ -75,7 +67,7 @@ public sealed class RequesterReadAheadTests(PostgresServer postgres, RedisServer
                 ConversationId = conversationId,
                 Payload = ByteString.CopyFrom(payload),
             }, cancellationToken: Ct);
-            var state = await _stack.WaitForAttemptAsync(conversationId, Ct);
+            var state = await Stack.WaitForAttemptAsync(conversationId, Ct);
             Assert.Equal(Outcome.Success, state.LastAttempt.Outcome);
         }
         finally
@@ -87,9 +79,9 @@ public sealed class RequesterReadAheadTests(PostgresServer postgres, RedisServer
     /// <summary>The notification Intercom would post for the conversation: the conversation as its API renders it.</summary>
     private async Task<byte[]> WebhookAsync(string conversationId)
     {
-        using var intercom = _stack.Sandbox.CreateIntercomClient();
+        using var intercom = Stack.Sandbox.CreateIntercomClient();
         var rendered = await intercom.GetStringAsync(new Uri($"conversations/{conversationId}", UriKind.Relative), Ct);
-        _stack.Sandbox.Stats.Reset();
+        Stack.Sandbox.Stats.Reset();
         return Encoding.UTF8.GetBytes($$$"""{"type":"notification_event","id":"notif_test","topic":"conversation.user.created","data":{"type":"notification_event_data","item":{{{rendered}}}}}""");
     }
 }
