@@ -179,4 +179,22 @@ public sealed class IntercomTests(SandboxServer sandbox)
         var (_, list) = await intercom.GetJsonAsync("contacts");
         Assert.DoesNotContain(list["data"]!.AsArray(), c => c!["id"]!.GetValue<string>() == lead.Id);
     }
+
+    [Fact]
+    public async Task A_deleted_contact_answers_404_and_leaves_the_list_while_its_conversations_stay()
+    {
+        using var intercom = sandbox.CreateIntercomClient();
+        var contact = sandbox.Intercom.AddContact("user", $"{TestJson.Unique("gone")}@x.example", "Gone Soon", externalId: "ext-gone");
+        var conversation = sandbox.Intercom.CreateConversation(contact, "Before", "<p>hello</p>");
+
+        var deleted = await intercom.DeleteAsync($"contacts/{contact.Id}", TestContext.Current.CancellationToken);
+        var body = System.Text.Json.Nodes.JsonNode.Parse(await deleted.Content.ReadAsStringAsync(TestContext.Current.CancellationToken))!;
+
+        Assert.Equal(HttpStatusCode.OK, deleted.StatusCode);
+        Assert.Equal((contact.Id, "ext-gone", true), (body["id"]!.GetValue<string>(), body["external_id"]!.GetValue<string>(), body["deleted"]!.GetValue<bool>()));
+        Assert.Equal(HttpStatusCode.NotFound, (await intercom.GetJsonAsync($"contacts/{contact.Id}")).Response.StatusCode);
+        var (_, list) = await intercom.GetJsonAsync("contacts");
+        Assert.DoesNotContain(list["data"]!.AsArray(), c => c!["id"]!.GetValue<string>() == contact.Id);
+        Assert.Equal(HttpStatusCode.OK, (await intercom.GetJsonAsync($"conversations/{conversation.Id}")).Response.StatusCode);
+    }
 }

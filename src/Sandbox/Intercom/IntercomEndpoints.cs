@@ -24,6 +24,9 @@ public static class IntercomEndpoints
         api.MapPost("/conversations/{id}/parts", ManageConversation);
         api.MapGet("/contacts/{id}", GetContact);
         api.MapPost("/contacts/merge", MergeContacts);
+        api.MapDelete("/contacts/{id}", (string id, IntercomState s) => s.DeleteContact(id) is { } c
+            ? SandboxJson.Result(new { type = "contact", id = c.Id, external_id = c.ExternalId, deleted = true })
+            : VendorErrors.IntercomNotFound());
         api.MapGet("/contacts", (IntercomState s, IntercomRenderer r) => SandboxJson.Result(new
         {
             type = "list",

@@ -164,6 +164,18 @@ public sealed class IntercomState(SandboxClock clock)
         }
     }
 
+    /// <summary>
+    /// <c>DELETE /contacts/{id}</c>: the contact is gone (reads answer 404, lists leave it out). Its conversations and
+    /// the parts it wrote stay, still naming it.
+    /// </summary>
+    public IcContact? DeleteContact(string id)
+    {
+        lock (_gate)
+        {
+            return _contacts.Remove(id, out var contact) ? contact : null;
+        }
+    }
+
     /// <summary>The contact a merged-away contact ended in (its merge target's own merges followed), or null when <paramref name="id"/> was never merged.</summary>
     public string? MergedInto(string id)
     {

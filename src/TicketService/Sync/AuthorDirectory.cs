@@ -32,8 +32,10 @@ public sealed class AuthorDirectory(IntercomClient intercom, Identity.IdentityCl
         _ = ContactAsync(contactId, cancellationToken).ContinueWith(
             static read => _ = read.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
 
+    /// <summary>The Zendesk user of a contact that must have one (the requester): one no longer in Intercom is a retried fault.</summary>
     public async Task<long> ResolveContactAsync(string contactId, CancellationToken cancellationToken) =>
-        (await Cached($"contact:{contactId}", () => ResolveContactCoreAsync(contactId, cancellationToken))).UserId!.Value;
+        (await ContactAuthorAsync(contactId, null, cancellationToken)).UserId
+            ?? throw new InvalidOperationException($"Intercom contact {contactId} no longer exists.");
 
     /// <summary>
     /// Starts every lookup the authors of <paramref name="authors"/> need, at once (the requester is
@@ -42,7 +44,7 @@ public sealed class AuthorDirectory(IntercomClient intercom, Identity.IdentityCl
     public Task WarmAsync(IEnumerable<IntercomAuthor?> authors, string requesterContactId, CancellationToken cancellationToken) =>
         Task.WhenAll(authors.OfType<IntercomAuthor>().DistinctBy(a => (a.Type, a.Id)).Select(author => author.Type switch
         {
-            "user" or "lead" or "contact" when author.Id is not null && author.Id != requesterContactId => ResolveContactAsync(author.Id, cancellationToken),
+            "user" or "lead" or "contact" when author.Id is not null && author.Id != requesterContactId => ContactAuthorAsync(author.Id, author, cancellationToken),
             "admin" => AdminAsync(author, cancellationToken),
             _ => Task.CompletedTask,
         }));
@@ -80,7 +82,7 @@ public sealed class AuthorDirectory(IntercomClient intercom, Identity.IdentityCl
                     return new ZendeskAuthor(requesterId, null);
                 }
 
-                return new ZendeskAuthor(await ResolveContactAsync(author.Id, cancellationToken), null);
+                return await ContactAuthorAsync(author.Id, author, cancellationToken);
             case "admin":
                 return await AdminAsync(author, cancellationToken);
             default:
@@ -95,10 +97,22 @@ public sealed class AuthorDirectory(IntercomClient intercom, Identity.IdentityCl
     private Task<IntercomContact?> ContactAsync(string contactId, CancellationToken cancellationToken) =>
         _contacts.GetOrAdd(contactId, id => new Lazy<Task<IntercomContact?>>(() => intercom.GetContactAsync(id, cancellationToken))).Value;
 
-    private async Task<ZendeskAuthor> ResolveContactCoreAsync(string contactId, CancellationToken cancellationToken)
+    private Task<ZendeskAuthor> ContactAuthorAsync(string contactId, IntercomAuthor? asWritten, CancellationToken cancellationToken) =>
+        Cached($"contact:{contactId}", () => ResolveContactCoreAsync(contactId, asWritten, cancellationToken));
+
+    /// <summary>
+    /// A contact Intercom no longer has (deleted: 404) has nothing to match or create a Zendesk user from, and should
+    /// not get one: a part it wrote has no author of its own and a byline naming it, as a bot's has, so one
+    /// participant's deletion does not hold back the rest of the conversation.
+    /// </summary>
+    private async Task<ZendeskAuthor> ResolveContactCoreAsync(string contactId, IntercomAuthor? asWritten, CancellationToken cancellationToken)
     {
-        var contact = await ContactAsync(contactId, cancellationToken)
-            ?? throw new InvalidOperationException($"Intercom contact {contactId} no longer exists.");
+        if (await ContactAsync(contactId, cancellationToken) is not { } contact)
+        {
+            var type = asWritten?.Type ?? "contact";
+            return new ZendeskAuthor(null, $"{asWritten?.Name ?? $"An Intercom {type}"} (Intercom {type}, no longer in Intercom) wrote:");
+        }
+
         return contact.Id == contactId
             ? await ResolveReadContactAsync(contact, cancellationToken)
             // A lead merged into a user: its parts are the user's, resolved once with the user's own (the requester, often).

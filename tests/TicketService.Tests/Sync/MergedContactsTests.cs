@@ -53,4 +53,32 @@ public sealed class MergedContactsTests(PostgresServer postgres, RedisServer red
         Assert.Equal(2, ticket.Comments.Count);
         Assert.True(Sandbox.Zendesk.User(ticket.Comments[1].AuthorId)!.HasEmail(userEmail));
     }
+
+    [Fact]
+    public async Task A_part_by_a_contact_deleted_in_Intercom_is_written_with_a_byline_and_holds_nothing_back()
+    {
+        var customer = Sandbox.Intercom.AddContact("user", $"cam-{Guid.NewGuid():N}@customers.example", "Cam Customer");
+        var colleagueEmail = $"dee-{Guid.NewGuid():N}@customers.example";
+        var colleague = Sandbox.Intercom.AddContact("user", colleagueEmail, "Dee Colleague");
+        var conversation = Sandbox.Intercom.CreateConversation(customer, "Team invite", "<p>Inviting my colleague.</p>");
+        Sandbox.Intercom.AddPart(conversation.Id, "comment", Sandbox.Intercom.AuthorFor(colleague), "<p>Got the invite, thanks.</p>");
+        using (var intercom = Sandbox.CreateIntercomClient())
+        {
+            (await intercom.DeleteAsync($"contacts/{colleague.Id}", Ct)).EnsureSuccessStatusCode();
+        }
+
+        Sandbox.Intercom.AddPart(conversation.Id, "comment", Sandbox.Intercom.AuthorFor(customer), "<p>Still there?</p>");
+
+        var synced = await Stack.RequestAndWaitAsync(conversation.Id, 0, Ct);
+
+        // The deleted contact's message is kept, with a byline saying who wrote it, as a bot's part is (no author of its
+        // own): no Zendesk user is made for someone no longer in Intercom, and the customer's later message is not held back.
+        Assert.Equal(Outcome.Success, synced.LastAttempt.Outcome);
+        var ticket = Assert.Single(Sandbox.Zendesk.TicketsByExternalId($"intercom-conversation-{conversation.Id}"));
+        Assert.Equal(3, ticket.Comments.Count);
+        Assert.Contains("Dee Colleague (Intercom user, no longer in Intercom) wrote:", ticket.Comments[1].HtmlBody, StringComparison.Ordinal);
+        Assert.Contains("Got the invite", ticket.Comments[1].HtmlBody, StringComparison.Ordinal);
+        Assert.Equal(ticket.RequesterId, ticket.Comments[2].AuthorId);
+        Assert.DoesNotContain(Sandbox.Zendesk.Users(), u => u.HasEmail(colleagueEmail));
+    }
 }
