@@ -12,10 +12,11 @@ dotnet build Aspire.sln -nologo -clp:ErrorsOnly
 
 results="$PWD/TestResults"
 rm -rf "$results"
+mkdir -p "$results"
 set +e
 # Exit code 8 = a test project with no tests yet; the counts below still tell what ran.
-dotnet test --solution Aspire.sln --no-build --results-directory "$results" --report-xunit-trx --ignore-exit-code 8 "$@"
-test_exit=$?
+dotnet test --solution Aspire.sln --no-build --results-directory "$results" --report-xunit-trx --ignore-exit-code 8 "$@" 2>&1 | tee "$results/dotnet-test.log"
+test_exit=${PIPESTATUS[0]}
 set -e
 
 shopt -s nullglob
@@ -31,6 +32,16 @@ read -r total passed failed < <(
     { for (i = 1; i <= NF; i++) { split($i, kv, "="); gsub(/[^0-9]/, "", kv[2]); v[kv[1]] += kv[2] } }
     END { print v["total"] + 0, v["passed"] + 0, v["failed"] + 0 + v["error"] + v["timeout"] + v["aborted"] }')
 skipped=$((total - passed - failed))
+# The run's own summary counts every project. Two projects' TRX files can get the same name, one overwriting the
+# other (seen: a run of 618 tests whose files held 585), so the summary wins when there is one.
+summary_total=$(grep -aE '^[[:space:]]+total: [0-9]+$' "$results/dotnet-test.log" | tail -1 | grep -oE '[0-9]+' || true)
+if [ -n "$summary_total" ] && [ "$summary_total" -gt "$total" ]; then
+  summary_of() { grep -aE "^[[:space:]]+$1: [0-9]+\$" "$results/dotnet-test.log" | tail -1 | grep -oE '[0-9]+' || echo 0; }
+  total=$summary_total
+  passed=$(summary_of succeeded)
+  failed=$(summary_of failed)
+  skipped=$(summary_of skipped)
+fi
 # CI shows only the tail of this output: name the failed tests (and their first message line) last.
 if [ "$failed" -ne 0 ]; then
   echo "Failed tests:"
