@@ -39,17 +39,17 @@ public sealed partial class ZendeskReplies(
     IConfiguration configuration,
     ILogger<ZendeskReplies> logger)
 {
+    /// <summary>Whether comments written in Zendesk are carried to Intercom at all (Dual:RepliesToIntercom not off).</summary>
+    public bool CarriesComments => options.Value.Replies != RepliesPolicy.Off;
+
     /// <summary>
     /// Before planning: the parts of comments an interrupted attempt was carrying that are in the conversation are
     /// recorded. Cheap when nothing was interrupted (one query).
     /// </summary>
     /// <param name="synced">The ledger's part ids as the attempt read them; a recovered part is added.</param>
-    /// <summary>Whether comments written in Zendesk are carried to Intercom at all (Dual:RepliesToIntercom not off).</summary>
-    public bool CarriesComments => options.Value.Replies != RepliesPolicy.Off;
-
     public async Task RecoverAsync(SyncAttempt attempt, IntercomConversation conversation, TicketLink? link, HashSet<string> synced)
     {
-        if (options.Value.Replies == RepliesPolicy.Off || link is null)
+        if (!CarriesComments || link is null)
         {
             return;
         }
@@ -104,11 +104,12 @@ public sealed partial class ZendeskReplies(
     /// <summary>After the ticket is up to date with Intercom: carries the comments agents added in Zendesk.</summary>
     public async Task<RepliesOutcome> CarryAsync(SyncAttempt attempt, IntercomConversation conversation, long ticketId)
     {
-        var policy = options.Value.Replies;
-        if (policy == RepliesPolicy.Off)
+        if (!CarriesComments)
         {
             return RepliesOutcome.None;
         }
+
+        var policy = options.Value.Replies;
 
         var cancellationToken = attempt.Cancellation;
         var state = await ledger.ReadAsync(attempt.ConversationId, ticketId, cancellationToken);
