@@ -251,13 +251,16 @@ public sealed partial class JobWorker(
 
         public bool Lost => _lost;
 
+        /// <param name="cancellationToken">Cancelled when the attempt ends: the timer stops without an exception (one per
+        /// attempt otherwise, in the process's exception counters), and a renewal still in flight is cancelled.</param>
         public async Task KeepAsync(CancellationToken cancellationToken)
         {
             var validUntil = clock.GetUtcNow() + lease;
             try
             {
                 using var timer = new PeriodicTimer(lease / 3, clock);
-                while (await timer.WaitForNextTickAsync(cancellationToken))
+                await using var stop = cancellationToken.Register(timer.Dispose);
+                while (await timer.WaitForNextTickAsync(CancellationToken.None))
                 {
                     var asked = clock.GetUtcNow();
                     try
