@@ -22,6 +22,26 @@ public sealed class ZendeskUsersTests(SandboxServer sandbox)
     }
 
     [Fact]
+    public async Task Me_is_the_API_user_an_admin_with_the_accounts_email_and_the_author_of_an_update_comment_without_author_id()
+    {
+        using var zendesk = sandbox.CreateZendeskClient();
+        var requester = sandbox.Zendesk.AddUser("Requester", $"{TestJson.Unique("req")}@corp.example");
+        var (_, created) = await zendesk.PostJsonAsync("api/v2/tickets", new { ticket = new { subject = "Hi", requester_id = requester.Id, comment = new { body = "Hello" } } });
+        var ticketId = created["ticket"]!["id"]!.GetValue<long>();
+
+        var (ok, me) = await zendesk.GetJsonAsync("api/v2/users/me");
+        var (_, again) = await zendesk.GetJsonAsync("api/v2/users/me");
+        await zendesk.PutJsonAsync($"api/v2/tickets/{ticketId}", new { ticket = new { comment = new { body = "From the API", @public = false } } });
+
+        Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        var apiUserId = me["user"]!["id"]!.GetValue<long>();
+        Assert.Equal(apiUserId, again["user"]!["id"]!.GetValue<long>());
+        Assert.Equal("admin", me["user"]!["role"]!.GetValue<string>());
+        Assert.Equal(sandbox.ZendeskEmail, me["user"]!["email"]!.GetValue<string>());
+        Assert.Equal(apiUserId, sandbox.Zendesk.Ticket(ticketId)!.Comments[^1].AuthorId);
+    }
+
+    [Fact]
     public async Task Show_many_by_external_ids_and_create_many_as_a_polled_job_that_refuses_taken_addresses_and_external_ids()
     {
         using var zendesk = sandbox.CreateZendeskClient();

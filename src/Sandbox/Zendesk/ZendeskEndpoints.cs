@@ -29,6 +29,7 @@ public static class ZendeskEndpoints
         api.MapZendeskBulkUsers();
         api.MapGet("/api/v2/users/search", SearchUsers);
         api.MapGet("/api/v2/users", ListUsers);
+        api.MapGet("/api/v2/users/me", GetCurrentUser);
         api.MapGet("/api/v2/users/{id:long}", GetUser);
         api.MapDelete("/api/v2/users/{id:long}", DeleteUser);
         api.MapGet("/api/v2/users/{id:long}/identities", ListIdentities);
@@ -145,6 +146,9 @@ public static class ZendeskEndpoints
         var roles = request.Query["role"].Concat(request.Query["role[]"]).OfType<string>().ToList();
         return SandboxJson.Result(ZendeskJson.Page("users", state.ListUsers(roles), u => ZendeskJson.User(u, Base(request)), request));
     }
+
+    private static IResult GetCurrentUser(HttpRequest request, ZendeskState state) =>
+        SandboxJson.Result(new { user = ZendeskJson.User(state.ApiUser(), Base(request)) });
 
     private static IResult GetUser(long id, HttpRequest request, ZendeskState state) =>
         state.User(id) is { } user ? SandboxJson.Result(new { user = ZendeskJson.User(user, Base(request)) }) : VendorErrors.ZendeskNotFound();

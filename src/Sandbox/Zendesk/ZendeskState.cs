@@ -114,6 +114,19 @@ public sealed partial class ZendeskState(SandboxClock clock, SandboxOptions opti
         }
     }
 
+    /// <summary>
+    /// The user the API credentials belong to (<c>GET /api/v2/users/me</c>, and the author of a comment a ticket update
+    /// sends without <c>author_id</c>): an admin with the account's API email, made on first use.
+    /// </summary>
+    public ZdUser ApiUser()
+    {
+        var email = options.Zendesk.Email.Length > 0 ? options.Zendesk.Email : "api-user@sandbox.invalid";
+        lock (_gate)
+        {
+            return _users.Values.FirstOrDefault(u => u.Active && u.Role != "end-user" && u.HasEmail(email)) ?? AddUser("Ferry API user", email, "admin");
+        }
+    }
+
     public Outcome<(ZdUser User, bool Created)> CreateOrUpdateUser(JsonObject input, bool createOnly = false)
     {
         var email = input.Str("email")?.Trim();
@@ -465,7 +478,7 @@ public sealed partial class ZendeskState(SandboxClock clock, SandboxOptions opti
             if (comment is not null)
             {
                 var error = ValidateCommentBody(comment) ?? ValidateUploads(comment);
-                author = comment.Number("author_id") ?? ticket.AssigneeId ?? ticket.RequesterId;
+                author = comment.Number("author_id") ?? ApiUser().Id;
                 if (error is null && !_users.ContainsKey(author.Value))
                 {
                     error = VendorErrors.ZendeskInvalid("author_id", $"Author: user {author} does not exist");

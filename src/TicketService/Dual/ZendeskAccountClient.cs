@@ -11,10 +11,15 @@ public sealed record ZendeskGroup(long Id, string Name, bool Deleted);
 
 public sealed record ZendeskGroupPage(IReadOnlyList<ZendeskGroup> Groups, string? NextPage);
 
-/// <summary>The Zendesk reads and writes dual mode adds: comment authors, groups by name, a ticket's followed fields (and status).</summary>
+/// <summary>The Zendesk reads and writes beyond tickets: the API user, comment authors, groups by name, a ticket's followed fields (and status).</summary>
 public sealed class ZendeskAccountClient(HttpClient http, IOptions<DualOptions> dual)
 {
     private const string Vendor = "Zendesk";
+
+    /// <summary>The user the API credentials belong to (GET /api/v2/users/me).</summary>
+    public async Task<ZendeskUser> GetCurrentUserAsync(CancellationToken cancellationToken) =>
+        (await http.GetOrNullAsync<ZendeskUserEnvelope>("api/v2/users/me", Vendor, "get the API user", cancellationToken))?.User
+            ?? throw new InvalidOperationException("Zendesk answered 404 for api/v2/users/me.");
 
     public async Task<ZendeskUser?> GetUserAsync(long userId, CancellationToken cancellationToken) =>
         (await http.GetOrNullAsync<ZendeskUserEnvelope>(string.Create(CultureInfo.InvariantCulture, $"api/v2/users/{userId}"), Vendor, "get user", cancellationToken))?.User;

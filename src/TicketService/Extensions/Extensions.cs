@@ -48,6 +48,7 @@ internal static class Extensions
         builder.Services.AddValidatedOptions<StatusOptions>(StatusOptions.Section);
         builder.Services.AddSingleton<IntercomAdminDirectory>();
         builder.Services.AddSingleton<FerryAdmin>();
+        builder.Services.AddSingleton<ZendeskApiUser>();
         builder.Services.AddTransient<StatusSync>();
         builder.Services.AddValidatedOptions<RulesOptions, RulesValidator>(RulesOptions.Section);
         builder.Services.AddSingleton<RuleEngine>();

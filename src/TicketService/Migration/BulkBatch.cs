@@ -16,6 +16,7 @@ namespace Ferry.TicketService.Migration;
 public sealed partial class BulkBatch(
     IntercomClient intercom,
     Identity.IdentityClient identity,
+    ZendeskApiUser apiUser,
     CommentBuilder comments,
     ZendeskTicketsClient zendesk,
     BackfillStore store,
@@ -182,7 +183,7 @@ public sealed partial class BulkBatch(
             }
         }
 
-        var authors = new AuthorDirectory(intercom, identity);
+        var authors = new AuthorDirectory(intercom, identity, apiUser);
         figures = await ResolveContactsAsync(wanted.SelectMany(w => ContactIds(w.Conversation).Prepend(w.RequesterId)), plan.DryRun, authors, figures, pace, cancellationToken);
 
         var imports = new List<(IntercomConversation Conversation, SyncPlan Plan, TicketImport Import)>();

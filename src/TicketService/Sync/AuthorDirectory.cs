@@ -3,18 +3,20 @@ using Ferry.V1;
 
 namespace Ferry.TicketService.Sync;
 
-/// <summary>A Zendesk author for a thread item; a byline is added when the author has no Zendesk user of their own.</summary>
-public sealed record ZendeskAuthor(long? UserId, string? Byline);
+/// <summary>A Zendesk author for a thread item; a byline is added when the writer has no Zendesk user of their own.</summary>
+public sealed record ZendeskAuthor(long UserId, string? Byline);
 
 /// <summary>
 /// Resolves Intercom authors to Zendesk users for one attempt (cached per attempt): users and leads
-/// through IdentityService.ResolveRequester, admins through ResolveAgent (never created), bots and
-/// teams to the fallback agent with a byline. The cache holds each author's lookup, not its answer, so
-/// lookups started together (<see cref="WarmAsync"/>) run concurrently and every author is asked once.
+/// through IdentityService.ResolveRequester, admins through ResolveAgent (never created). Every item gets an author
+/// of its own side, named: bots, teams and teammates without an agent (nor a fallback agent) write as Ferry's API user
+/// (<see cref="ZendeskApiUser"/>), a contact no longer in Intercom as the requester, each with a byline saying who wrote
+/// it. The cache holds each author's lookup, not its answer, so lookups started together (<see cref="WarmAsync"/>)
+/// run concurrently and every author is asked once.
 /// </summary>
-public sealed class AuthorDirectory(IntercomClient intercom, Identity.IdentityClient identity)
+public sealed class AuthorDirectory(IntercomClient intercom, Identity.IdentityClient identity, ZendeskApiUser apiUser)
 {
-    private readonly ConcurrentDictionary<string, Lazy<Task<ZendeskAuthor>>> _cache = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<Task<Lookup>>> _cache = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Lazy<Task<IntercomContact?>>> _contacts = new(StringComparer.Ordinal);
     private int _identityCalls;
 
@@ -22,7 +24,7 @@ public sealed class AuthorDirectory(IntercomClient intercom, Identity.IdentityCl
 
     /// <summary>A contact resolved beforehand (a backfill batch resolves its contacts in one call).</summary>
     public void Known(string contactId, long zendeskUserId) =>
-        _cache[$"contact:{contactId}"] = new Lazy<Task<ZendeskAuthor>>(Task.FromResult(new ZendeskAuthor(zendeskUserId, null)));
+        _cache[$"contact:{contactId}"] = new Lazy<Task<Lookup>>(Task.FromResult(new Lookup(zendeskUserId, null)));
 
     /// <summary>
     /// Starts reading a contact the attempt will probably resolve (the requester a webhook named) before the
@@ -46,7 +48,8 @@ public sealed class AuthorDirectory(IntercomClient intercom, Identity.IdentityCl
         {
             "user" or "lead" or "contact" when author.Id is not null && author.Id != requesterContactId => ContactAuthorAsync(author.Id, author, cancellationToken),
             "admin" => AdminAsync(author, cancellationToken),
-            _ => Task.CompletedTask,
+            "user" or "lead" or "contact" => Task.CompletedTask,
+            _ => apiUser.IdAsync(cancellationToken),
         }));
 
     /// <summary>The assignee for the conversation's admin, or null for no assignee.</summary>
@@ -82,35 +85,40 @@ public sealed class AuthorDirectory(IntercomClient intercom, Identity.IdentityCl
                     return new ZendeskAuthor(requesterId, null);
                 }
 
-                return await ContactAuthorAsync(author.Id, author, cancellationToken);
+                var contact = await ContactAuthorAsync(author.Id, author, cancellationToken);
+                return new ZendeskAuthor(contact.UserId ?? requesterId, contact.Byline);
             case "admin":
-                return await AdminAsync(author, cancellationToken);
+                var admin = await AdminAsync(author, cancellationToken);
+                return new ZendeskAuthor(admin.UserId!.Value, admin.Byline);
             default:
-                // Bots and teams have no Zendesk user: the fallback author with a byline saying who wrote it.
-                return new ZendeskAuthor(null, $"{author.Name ?? author.Type} (Intercom {author.Type}) wrote:");
+                // Bots and teams have no Zendesk user: Ferry's API user, with a byline saying who wrote it.
+                return new ZendeskAuthor(await apiUser.IdAsync(cancellationToken), $"{author.Name ?? author.Type} (Intercom {author.Type}) wrote:");
         }
     }
 
-    private Task<ZendeskAuthor> Cached(string key, Func<Task<ZendeskAuthor>> lookup) =>
-        _cache.GetOrAdd(key, _ => new Lazy<Task<ZendeskAuthor>>(lookup)).Value;
+    /// <summary>An author's lookup as cached: no user means the requester (a contact no longer in Intercom).</summary>
+    private sealed record Lookup(long? UserId, string? Byline);
+
+    private Task<Lookup> Cached(string key, Func<Task<Lookup>> lookup) =>
+        _cache.GetOrAdd(key, _ => new Lazy<Task<Lookup>>(lookup)).Value;
 
     private Task<IntercomContact?> ContactAsync(string contactId, CancellationToken cancellationToken) =>
         _contacts.GetOrAdd(contactId, id => new Lazy<Task<IntercomContact?>>(() => intercom.GetContactAsync(id, cancellationToken))).Value;
 
-    private Task<ZendeskAuthor> ContactAuthorAsync(string contactId, IntercomAuthor? asWritten, CancellationToken cancellationToken) =>
+    private Task<Lookup> ContactAuthorAsync(string contactId, IntercomAuthor? asWritten, CancellationToken cancellationToken) =>
         Cached($"contact:{contactId}", () => ResolveContactCoreAsync(contactId, asWritten, cancellationToken));
 
     /// <summary>
     /// A contact Intercom no longer has (deleted: 404) has nothing to match or create a Zendesk user from, and should
-    /// not get one: a part it wrote has no author of its own and a byline naming it, as a bot's has, so one
+    /// not get one: a part it wrote is written on the customer's side, as the requester, with a byline naming it, so one
     /// participant's deletion does not hold back the rest of the conversation.
     /// </summary>
-    private async Task<ZendeskAuthor> ResolveContactCoreAsync(string contactId, IntercomAuthor? asWritten, CancellationToken cancellationToken)
+    private async Task<Lookup> ResolveContactCoreAsync(string contactId, IntercomAuthor? asWritten, CancellationToken cancellationToken)
     {
         if (await ContactAsync(contactId, cancellationToken) is not { } contact)
         {
             var type = asWritten?.Type ?? "contact";
-            return new ZendeskAuthor(null, $"{asWritten?.Name ?? $"An Intercom {type}"} (Intercom {type}, no longer in Intercom) wrote:");
+            return new Lookup(null, $"{asWritten?.Name ?? $"An Intercom {type}"} (Intercom {type}, no longer in Intercom) wrote:");
         }
 
         return contact.Id == contactId
@@ -119,7 +127,7 @@ public sealed class AuthorDirectory(IntercomClient intercom, Identity.IdentityCl
             : await Cached($"contact:{contact.Id}", () => ResolveReadContactAsync(contact, cancellationToken));
     }
 
-    private async Task<ZendeskAuthor> ResolveReadContactAsync(IntercomContact contact, CancellationToken cancellationToken)
+    private async Task<Lookup> ResolveReadContactAsync(IntercomContact contact, CancellationToken cancellationToken)
     {
         var request = new ResolveRequesterRequest
         {
@@ -134,16 +142,18 @@ public sealed class AuthorDirectory(IntercomClient intercom, Identity.IdentityCl
         };
         Interlocked.Increment(ref _identityCalls);
         var reply = await identity.ResolveRequesterAsync(request, cancellationToken: cancellationToken);
-        return new ZendeskAuthor(reply.ZendeskUserId, null);
+        return new Lookup(reply.ZendeskUserId, null);
     }
 
-    private Task<ZendeskAuthor> AdminAsync(IntercomAuthor author, CancellationToken cancellationToken) =>
+    /// <summary>A teammate without an agent writes as the fallback agent (Identity:Agents:Fallback), else as Ferry's API user.</summary>
+    private Task<Lookup> AdminAsync(IntercomAuthor author, CancellationToken cancellationToken) =>
         Cached($"admin:{author.Id}", async () =>
         {
             var reply = await ResolveAgentAsync(author.Id ?? "", author.Name, author.Email, cancellationToken);
             return reply.Matched
-                ? new ZendeskAuthor(reply.ZendeskAgentId, null)
-                : new ZendeskAuthor(reply.ZendeskAgentId == 0 ? null : reply.ZendeskAgentId, $"{author.Name ?? "An Intercom teammate"} (Intercom teammate) wrote:");
+                ? new Lookup(reply.ZendeskAgentId, null)
+                : new Lookup(reply.ZendeskAgentId != 0 ? reply.ZendeskAgentId : await apiUser.IdAsync(cancellationToken),
+                    $"{author.Name ?? "An Intercom teammate"} (Intercom teammate) wrote:");
         });
 
     private async Task<ResolveAgentReply> ResolveAgentAsync(string adminId, string? name, string? email, CancellationToken cancellationToken)

@@ -31,6 +31,7 @@ public sealed class PermanentSyncException(string message) : Exception(message)
 public sealed class ConversationSync(
     IntercomClient intercom,
     Identity.IdentityClient identity,
+    ZendeskApiUser apiUser,
     SyncStore store,
     TicketTarget target,
     CommentAppender appender,
@@ -45,7 +46,7 @@ public sealed class ConversationSync(
     {
         // The conversation and what Ferry holds for it (link, ledger) are independent reads: made at once. The
         // requester the newest webhook named is read meanwhile too; the conversation decides whether it is the one.
-        var authors = new AuthorDirectory(intercom, identity);
+        var authors = new AuthorDirectory(intercom, identity, apiUser);
         var reading = intercom.GetConversationAsync(attempt.ConversationId, attempt.Cancellation);
         var holding = ReadRecordsAsync(attempt, authors);
         await Task.WhenAll(reading, holding);
