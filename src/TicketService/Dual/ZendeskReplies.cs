@@ -36,7 +36,7 @@ public sealed partial class ZendeskReplies(
     DualLedger ledger,
     SyncStore store,
     IOptions<DualOptions> options,
-    IConfiguration configuration,
+    ZendeskApiUser apiUser,
     ILogger<ZendeskReplies> logger)
 {
     /// <summary>Whether comments written in Zendesk are carried to Intercom at all (Dual:RepliesToIntercom not off).</summary>
@@ -121,7 +121,6 @@ public sealed partial class ZendeskReplies(
 
         var synced = await store.SyncedPartIdsAsync(attempt.ConversationId, cancellationToken);
         var authors = new ZendeskAuthors(users, admins, fallback);
-        var ferryUser = configuration["Zendesk:Email"];
         int replies = 0, notes = 0;
         foreach (var comment in unaccounted)
         {
@@ -134,7 +133,7 @@ public sealed partial class ZendeskReplies(
             var note = !comment.Public;
             var author = await authors.AuthorAsync(comment, cancellationToken);
             var skip = author is not { IsAgent: true } ? "not written by an agent"
-                : string.Equals(author.Email, ferryUser, StringComparison.OrdinalIgnoreCase) ? "written by Ferry's API user"
+                : author.Id == await apiUser.IdAsync(cancellationToken) ? "written by Ferry's API user"
                 : note && policy == RepliesPolicy.Public ? "internal note (Dual:RepliesToIntercom is public)"
                 : null;
             if (skip is not null)
