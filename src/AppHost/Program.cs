@@ -2,11 +2,12 @@ using Ferry.AppHost.Infrastructure;
 
 var builder = DistributedApplication.CreateBuilder(args);
 
-// Postgres + Redis: containers where an engine runs, local processes otherwise (Ferry:Infrastructure).
-var infrastructure = builder.AddFerryInfrastructure();
-
 // Intercom and Zendesk: the Sandbox emulators unless real URLs and credentials are configured.
 var vendors = builder.AddVendors();
+
+// Postgres + Redis: containers where an engine runs, local processes otherwise (Ferry:Infrastructure);
+// with the sandbox, for the run only.
+var infrastructure = builder.AddFerryInfrastructure(sandbox: vendors.Sandbox is not null);
 
 var identity = builder.AddProject<Projects.IdentityService>("identity")
     .WithDatabase(infrastructure)

@@ -19,7 +19,12 @@ public static class FerryInfrastructureExtensions
     public const string DatabaseName = "ferry";
     public const string RedisName = "redis";
 
-    public static FerryInfrastructure AddFerryInfrastructure(this IDistributedApplicationBuilder builder)
+    /// <param name="sandbox">
+    /// The vendors are the sandbox's, in memory and empty at every start: Ferry's records of them (contact links,
+    /// tickets, ledgers, the inbox) must start empty too, or a new run's conversation 100001 meets the last run's link.
+    /// Its Postgres and Redis then keep their data for the run only.
+    /// </param>
+    public static FerryInfrastructure AddFerryInfrastructure(this IDistributedApplicationBuilder builder, bool sandbox)
     {
         var mode = InfrastructureModeSelector.Select(
             builder.Configuration[InfrastructureModeSelector.SettingName],
@@ -29,8 +34,8 @@ public static class FerryInfrastructureExtensions
         var redisPassword = builder.AddGeneratedSecret("redis-password");
 
         return mode == InfrastructureMode.Containers
-            ? AddContainers(builder, postgresPassword, redisPassword)
-            : AddLocalProcesses(builder, postgresPassword, redisPassword);
+            ? AddContainers(builder, postgresPassword, redisPassword, sandbox)
+            : AddLocalProcesses(builder, postgresPassword, redisPassword, sandbox);
     }
 
     /// <summary>Wires a service to the database: connection string "ferry", started only once Postgres is healthy.</summary>
@@ -64,9 +69,15 @@ public static class FerryInfrastructureExtensions
     private static FerryInfrastructure AddContainers(
         IDistributedApplicationBuilder builder,
         IResourceBuilder<ParameterResource> postgresPassword,
-        IResourceBuilder<ParameterResource> redisPassword)
+        IResourceBuilder<ParameterResource> redisPassword,
+        bool sandbox)
     {
-        var postgres = builder.AddPostgres("postgres", password: postgresPassword).WithDataVolume("ferry-postgres");
+        var postgres = builder.AddPostgres("postgres", password: postgresPassword);
+        if (!sandbox)
+        {
+            postgres.WithDataVolume("ferry-postgres");
+        }
+
         var database = postgres.AddDatabase(DatabaseName);
         var redis = builder.AddRedis(RedisName, password: redisPassword);
         return new FerryInfrastructure(InfrastructureMode.Containers, database, database, redis, redis);
@@ -75,10 +86,20 @@ public static class FerryInfrastructureExtensions
     private static FerryInfrastructure AddLocalProcesses(
         IDistributedApplicationBuilder builder,
         IResourceBuilder<ParameterResource> postgresPassword,
-        IResourceBuilder<ParameterResource> redisPassword)
+        IResourceBuilder<ParameterResource> redisPassword,
+        bool sandbox)
     {
         var repoRoot = Path.GetFullPath(Path.Combine(builder.AppHostDirectory, "..", ".."));
         var dataRoot = Path.GetFullPath(builder.Configuration["Ferry:DataDirectory"] ?? Path.Combine(repoRoot, ".ferry-data"));
+        if (sandbox)
+        {
+            dataRoot = Path.Combine(dataRoot, "sandbox");
+            if (Directory.Exists(dataRoot))
+            {
+                Directory.Delete(dataRoot, recursive: true);
+            }
+        }
+
         // Traversable by the `postgres` user, which runs the local server when the AppHost runs as root.
         if (OperatingSystem.IsWindows())
         {
