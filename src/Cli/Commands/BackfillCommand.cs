@@ -71,7 +71,7 @@ internal sealed class BackfillCommand : AsyncCommand<BackfillSettings>
         {
             // A failure after the run started stored its checkpoint: say how to continue.
             var token = last?.ResumeToken is { Length: > 0 } t ? t : settings.ResumeToken;
-            GatewayCall.WriteError(error, settings.Json);
+            GatewayCall.WriteError(error, settings);
             return last is null && token is null ? Refused : Resumable(token, "interrupted");
         }
     }

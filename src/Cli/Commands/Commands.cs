@@ -6,7 +6,7 @@ internal abstract class GatewayCommand<TSettings> : AsyncCommand<TSettings> wher
     public sealed override async Task<int> ExecuteAsync(CommandContext context, TSettings settings, CancellationToken cancellationToken)
     {
         using var channel = settings.CreateChannel();
-        return await GatewayCall.ExitCodeAsync(() => RunAsync(new V1.Sync.SyncClient(channel), settings, cancellationToken), settings.Json);
+        return await GatewayCall.ExitCodeAsync(() => RunAsync(new V1.Sync.SyncClient(channel), settings, cancellationToken), settings);
     }
 
     protected abstract Task RunAsync(V1.Sync.SyncClient client, TSettings settings, CancellationToken cancellationToken);

@@ -20,10 +20,12 @@ internal class GatewaySettings : CommandSettings
     [Description("For scripts: the reply in proto3 JSON on stdout (one object per line for lists and streams); a refused call as {\"code\",\"detail\"} on stderr.")]
     public bool Json { get; init; }
 
+    public string Address => Gateway ?? Environment.GetEnvironmentVariable("FERRY_GATEWAY") ?? "http://localhost:5101";
+
     /// <summary>A channel to the gateway carrying the API key (the Sync API and the identity operator calls).</summary>
     public GrpcChannel CreateChannel()
     {
-        var address = Gateway ?? Environment.GetEnvironmentVariable("FERRY_GATEWAY") ?? "http://localhost:5101";
+        var address = Address;
         var apiKey = ApiKey ?? Environment.GetEnvironmentVariable("FERRY_API_KEY");
         var options = new GrpcChannelOptions();
         if (!string.IsNullOrEmpty(apiKey))

@@ -6,7 +6,7 @@ internal abstract class IdentityCommand<TSettings> : AsyncCommand<TSettings> whe
     public sealed override async Task<int> ExecuteAsync(CommandContext context, TSettings settings, CancellationToken cancellationToken)
     {
         using var channel = settings.CreateChannel();
-        return await GatewayCall.ExitCodeAsync(() => RunAsync(new Identity.IdentityClient(channel), settings, cancellationToken), settings.Json);
+        return await GatewayCall.ExitCodeAsync(() => RunAsync(new Identity.IdentityClient(channel), settings, cancellationToken), settings);
     }
 
     protected abstract Task RunAsync(Identity.IdentityClient client, TSettings settings, CancellationToken cancellationToken);
