@@ -10,7 +10,8 @@ namespace Ferry.TicketService.Tests.Dual;
 /// Dual-tool mode through the real TicketService, IdentityService, AttachmentService, Postgres and the sandbox: agents'
 /// replies and notes written in Zendesk reach the Intercom conversation once, as the right admin, at Zendesk's time,
 /// with their files (those over Dual:MaxAttachmentBytes linked in one note); nothing comes back; a reply whose
-/// recording was lost is recognised, not sent again; the requester is emailed by nobody.
+/// recording was lost is recognised, not sent again; the requester is emailed by nobody. Ferry's Zendesk credentials are
+/// an OAuth token here (no Zendesk:Email): its own API user is known by id, not by address.
 /// </summary>
 public sealed class ZendeskRepliesTests(PostgresServer postgres, RedisServer redis) : SyncStackTests(postgres, redis, "dual_replies", Settings, attachments: true)
 {
@@ -22,6 +23,7 @@ public sealed class ZendeskRepliesTests(PostgresServer postgres, RedisServer red
         ["Dual:RepliesToIntercom"] = "public-and-notes",
         ["Status:IntercomAdminEmail"] = FallbackAdminEmail,
         ["Dual:MaxAttachmentBytes"] = MaxAttachmentBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["Zendesk:Email"] = "",
     };
 
     public override async ValueTask InitializeAsync()
@@ -74,6 +76,20 @@ public sealed class ZendeskRepliesTests(PostgresServer postgres, RedisServer red
         // Every message reached the customer once, in Intercom: the trigger (with the "tags contain none of ferry"
         // condition docs/DUAL.md asks for) emailed nothing for this ticket.
         Assert.DoesNotContain(Sandbox.Notifications.Sent, e => e.TicketId == ticketId);
+    }
+
+    [Fact]
+    public async Task A_comment_written_with_Ferrys_credentials_is_not_carried_to_Intercom()
+    {
+        Sandbox.Intercom.AddAdmin("Ferry Bot", FallbackAdminEmail);
+        var (conversation, ticketId, first) = await ConversationWithTicketAsync();
+
+        // Written with Ferry's token but not recorded by Ferry (a script sharing the token, a write whose recording was lost).
+        Comment(ticketId, Sandbox.Zendesk.ApiUser().Id, "<p>Invoice attached.</p>", isPublic: true);
+        var synced = await SyncAsync(conversation.Id, first);
+
+        Assert.Equal(Outcome.Success, synced.LastAttempt.Outcome);
+        Assert.Empty(FromZendesk(conversation.Id));
     }
 
     [Fact]
