@@ -42,6 +42,20 @@ public sealed class ZendeskUsersTests(SandboxServer sandbox)
     }
 
     [Fact]
+    public void The_API_user_outlives_a_reset_of_the_accounts_data_as_the_account_does()
+    {
+        // A state of its own: a reset of the shared sandbox would wipe the other tests' records.
+        var state = new Ferry.Sandbox.Zendesk.ZendeskState(new Ferry.Sandbox.Common.SandboxClock(TimeProvider.System), new Ferry.Sandbox.Extensions.SandboxOptions());
+        var apiUser = state.ApiUser();
+        state.AddUser("Customer", "customer@corp.example");
+
+        state.Reset();
+
+        Assert.Equal(apiUser.Id, state.ApiUser().Id);
+        Assert.Equal([apiUser.Id], state.Users().Select(u => u.Id));
+    }
+
+    [Fact]
     public async Task Show_many_by_external_ids_and_create_many_as_a_polled_job_that_refuses_taken_addresses_and_external_ids()
     {
         using var zendesk = sandbox.CreateZendeskClient();

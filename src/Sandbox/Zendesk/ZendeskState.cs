@@ -82,7 +82,14 @@ public sealed partial class ZendeskState(SandboxClock clock, SandboxOptions opti
     {
         lock (_gate)
         {
+            // The account's own API user outlives a reset of its data, as the account does (Ferry keeps its id).
+            var apiUser = _users.Values.FirstOrDefault(IsApiUser);
             _users.Clear();
+            if (apiUser is not null)
+            {
+                _users[apiUser.Id] = apiUser;
+            }
+
             _tickets.Clear();
             _uploads.Clear();
             _attachments.Clear();
@@ -120,12 +127,15 @@ public sealed partial class ZendeskState(SandboxClock clock, SandboxOptions opti
     /// </summary>
     public ZdUser ApiUser()
     {
-        var email = options.Zendesk.Email.Length > 0 ? options.Zendesk.Email : "api-user@sandbox.invalid";
         lock (_gate)
         {
-            return _users.Values.FirstOrDefault(u => u.Active && u.Role != "end-user" && u.HasEmail(email)) ?? AddUser("Ferry API user", email, "admin");
+            return _users.Values.FirstOrDefault(IsApiUser) ?? AddUser("Ferry API user", ApiEmail, "admin");
         }
     }
+
+    private string ApiEmail => options.Zendesk.Email.Length > 0 ? options.Zendesk.Email : "api-user@sandbox.invalid";
+
+    private bool IsApiUser(ZdUser user) => user.Active && user.Role != "end-user" && user.HasEmail(ApiEmail);
 
     public Outcome<(ZdUser User, bool Created)> CreateOrUpdateUser(JsonObject input, bool createOnly = false)
     {
