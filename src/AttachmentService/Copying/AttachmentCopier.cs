@@ -117,7 +117,7 @@ public sealed partial class AttachmentCopier(
                 }
                 catch (Exception e) when (!callerCt.IsCancellationRequested)
                 {
-                    var (outcome, refusal, reason, retry, retryAfter) = Classify(e, fileCts, budget, _options.FileTimeout);
+                    var (outcome, refusal, reason, retry, retryAfter) = Classify(e, fileCts, budget, _options.FileTimeout, joinsToken: token is not null);
                     var delay = Backoff(attempts, retryAfter);
                     if (!retry || attempts >= _options.MaxAttempts || budget.IsCancellationRequested)
                     {
@@ -183,14 +183,16 @@ public sealed partial class AttachmentCopier(
     /// <summary>
     /// Refusals are final. Everything else is transient for the part (the caller retries it with fresh
     /// URLs); within this call only failures the same URL may get past (connection broken mid-stream,
-    /// 5xx, 429) are retried from the start: a new download piped into a new upload. Re-sending the upload POST is
-    /// acceptable because an upload that Zendesk did register but whose answer was lost only leaves
-    /// an unused token (first file; it expires after ~60 minutes, harmless) — for a file joining an
-    /// existing token it could add that file twice to the comment, the lesser evil than losing it.
+    /// 5xx, 429) are retried from the start: a new download piped into a new upload. Re-sending the first file's upload
+    /// is safe: if Zendesk registered it but the answer was lost, that only leaves an unused token, which expires after
+    /// about 60 minutes. A file joining the part's token (<paramref name="joinsToken"/>) whose transfer broke is not sent
+    /// again: Zendesk may have added it to the token already, and a second copy would be in the comment twice. The part
+    /// fails instead, its token with whatever joined it is deleted, and the caller retries the part whole. A 5xx or 429
+    /// is Zendesk's answer that it took nothing, so that upload is still retried.
     /// A file over its time cap is not retried within this call (it would be as slow again).
     /// </summary>
     internal static (FileOutcome Outcome, Refusal Refusal, string Reason, bool Retry, TimeSpan? RetryAfter) Classify(
-        Exception e, CancellationTokenSource fileCts, CancellationTokenSource budget, TimeSpan fileTimeout)
+        Exception e, CancellationTokenSource fileCts, CancellationTokenSource budget, TimeSpan fileTimeout, bool joinsToken = false)
     {
         if (SafeDownloader.Find<AttachmentRefusedException>(e) is { } refused)
         {
@@ -228,7 +230,9 @@ public sealed partial class AttachmentCopier(
 
         if (e is HttpRequestException or IOException)
         {
-            return (FileOutcome.Failed, Refusal.None, $"failed: transfer interrupted ({Innermost(e).Message})", true, null);
+            return joinsToken
+                ? (FileOutcome.Failed, Refusal.None, $"failed: transfer interrupted ({Innermost(e).Message}) while the file joined the part's upload token; not sent again, since Zendesk may have taken it already: the part is retried whole", false, null)
+                : (FileOutcome.Failed, Refusal.None, $"failed: transfer interrupted ({Innermost(e).Message})", true, null);
         }
 
         return (FileOutcome.Failed, Refusal.None, $"failed: {e.GetType().Name}", false, null);

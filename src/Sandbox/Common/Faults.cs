@@ -60,7 +60,10 @@ public sealed class FaultSettings
     /// </summary>
     public int HoldResponseMs { get; set; }
 
-    /// <summary>Only requests whose path contains this text are faulted (empty: every request), e.g. "/imports/tickets".</summary>
+    /// <summary>
+    /// Only requests whose path and query contain this text are faulted (empty: every request), e.g. "/imports/tickets",
+    /// or "&amp;token=" for an upload that joins an existing token.
+    /// </summary>
     public string PathContains { get; set; } = "";
 
     /// <summary>
@@ -79,7 +82,7 @@ public sealed class FaultSettings
 
     public bool AppliesTo(string vendor, HttpRequest request) =>
         (Scope == "all" || string.Equals(Scope, vendor, StringComparison.OrdinalIgnoreCase))
-        && (PathContains.Length == 0 || (request.Path.Value ?? "").Contains(PathContains, StringComparison.OrdinalIgnoreCase))
+        && (PathContains.Length == 0 || $"{request.Path.Value}{request.QueryString.Value}".Contains(PathContains, StringComparison.OrdinalIgnoreCase))
         && (Method.Length == 0 || string.Equals(Method, request.Method, StringComparison.OrdinalIgnoreCase));
 }
 
