@@ -110,7 +110,6 @@ public sealed partial class ZendeskReplies(
         }
 
         var policy = options.Value.Replies;
-
         var cancellationToken = attempt.Cancellation;
         var state = await ledger.ReadAsync(attempt.ConversationId, ticketId, cancellationToken);
         var unaccounted = await UnscannedAsync(ticketId, state, cancellationToken);

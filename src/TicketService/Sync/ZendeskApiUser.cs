@@ -5,8 +5,9 @@ namespace Ferry.TicketService.Sync;
 /// <summary>
 /// The Zendesk user Ferry's API credentials belong to (<c>GET /api/v2/users/me</c>), read once per process. It is
 /// the author Ferry names for the company's side of a thread when the writer has no Zendesk user of their own (a bot,
-/// a team, a teammate without an agent): named, because a ticket import makes a comment without an author the
-/// requester's, so such a reply would read as the customer's.
+/// a team, a teammate without an agent): named, so nothing rests on Zendesk's default for a comment without an author
+/// (the reference says the authenticated user; the sandbox's imports make it the requester's, and there such a reply
+/// would read as the customer's).
 /// </summary>
 public sealed class ZendeskApiUser(IServiceScopeFactory scopes)
 {
